@@ -1,0 +1,44 @@
+# One target per thing a person wants to do. `make test` and `make demo` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test unit integration lint typecheck system-deps redis demo clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	./scripts/system-deps.sh
+
+redis: $(STAMP)
+	PYTHON=$(PY) ./scripts/ensure-redis.sh
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+test: $(STAMP) system-deps redis lint typecheck
+	$(PY) -m pytest -m "not slow"
+
+unit: $(STAMP)
+	$(PY) -m pytest -m unit
+
+integration: $(STAMP) system-deps redis
+	$(PY) -m pytest -m integration
+
+demo: $(STAMP)
+	@echo "make demo arrives with the sandbox emulators (issues 3, 4 and 11)." >&2
+	@exit 1
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

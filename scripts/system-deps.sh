@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests and the PDF engines need, when they are missing.
+# Run as root (CI, a fresh machine); as another user it only says what to install.
+set -euo pipefail
+
+need=()
+command -v wkhtmltopdf >/dev/null 2>&1 || need+=(wkhtmltopdf)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# WeasyPrint loads Pango through ctypes at import time.
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing system packages: ${need[*]}" >&2
+  echo "Install them with: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "Installing system packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
