@@ -1,0 +1,174 @@
+"""Domain types: approval tasks as 1C describes them, decisions, user links, message references."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Decision(enum.StrEnum):
+    """What an approver can do with a task; values are the wire names of contract v1."""
+
+    APPROVE = "approve"
+    RETURN_PREVIOUS = "return_previous"
+    RETURN_INITIATOR = "return_initiator"
+
+    @property
+    def needs_reason(self) -> bool:
+        """Returns are sent back with a reason the approver must give; approval needs none."""
+        return self is not Decision.APPROVE
+
+
+class TaskState(enum.StrEnum):
+    """Where a task stands in 1C."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Importance(enum.StrEnum):
+    """1C's `Важность` of a task."""
+
+    NORMAL = "normal"
+    HIGH = "high"
+    LOW = "low"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A 1C user as a task refers to one: the catalog reference and its presentation."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """The approval route stage a task belongs to: "number of count" (1-based)."""
+
+    name: str
+    number: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One named value of the document under approval, already a presentation string."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A tabular section of the document: column titles and rows of presentation strings."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The document under approval (1C's `Предмет`)."""
+
+    type: str
+    id: str
+    presentation: str
+    fields: tuple[Field, ...] = ()
+    tables: tuple[Table, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A decision already recorded on a task in 1C."""
+
+    decision: Decision
+    comment: str
+    user_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """An approval task (`Задача исполнителя`), shaped like contract v1's `Task`."""
+
+    id: str
+    version: str
+    number: str
+    created_at: datetime
+    due_at: datetime | None
+    importance: Importance
+    state: TaskState
+    title: str
+    performer: Person
+    initiator: Person
+    stage: Stage
+    subject: Subject
+    allowed_decisions: tuple[Decision, ...]
+    result: Result | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        """True while the approver can still decide."""
+        return self.state is TaskState.PENDING
+
+    def allows(self, decision: Decision) -> bool:
+        """True if 1C offers this decision on this task."""
+        return decision in self.allowed_decisions
+
+
+@dataclass(frozen=True, slots=True)
+class OneCUser:
+    """A 1C user found by phone, with every phone number on the user card (normalized)."""
+
+    id: str
+    name: str
+    phones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A Telegram message: message ids are unique only within a chat, so the key is both."""
+
+    chat_id: int
+    message_id: int
+
+    @property
+    def key(self) -> str:
+        """A stable text key, `<chat_id>:<message_id>`."""
+        return f"{self.chat_id}:{self.message_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserLink:
+    """The link between a Telegram user and the 1C user with the same phone."""
+
+    telegram_user_id: int
+    chat_id: int
+    onec_user_id: str
+    onec_user_name: str
+    phone: str
+    linked_at: datetime
+    is_admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """An approver's decision on its way to 1C.
+
+    `idempotency_key` is derived from the approver's press, so every retry of the same press
+    carries the same key and 1C applies it once.
+    """
+
+    task_id: str
+    decision: Decision
+    comment: str
+    user_id: str
+    user_name: str
+    idempotency_key: str
+    requested_at: datetime
+    telegram_user_id: int | None = None
+    message: MessageRef | None = field(default=None)

@@ -1,0 +1,80 @@
+"""One error hierarchy for the whole gateway.
+
+Adapters translate their libraries' exceptions into these once, at the edge, chained with
+`raise ... from exc`; entry points turn them into HTTP statuses, bot replies or exit codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GatewayError(Exception):
+    """Root of every error the gateway raises on purpose."""
+
+
+class UpstreamUnavailable(GatewayError):
+    """An outside system (1C, Telegram, Redis) could not be reached or failed: try again later."""
+
+    retryable = True
+
+    def __init__(self, upstream: str, reason: str) -> None:
+        super().__init__(f"{upstream} is unavailable: {reason}")
+        self.upstream = upstream
+        self.reason = reason
+
+
+class RateLimited(UpstreamUnavailable):
+    """The upstream asked us to slow down for `retry_after` seconds."""
+
+    def __init__(self, upstream: str, retry_after: float) -> None:
+        super().__init__(upstream, f"rate limited, retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+class RequestRejected(GatewayError):
+    """The upstream answered and refused this request; repeating it will not help."""
+
+    retryable = False
+
+    def __init__(self, upstream: str, code: str, message: str) -> None:
+        super().__init__(f"{upstream} rejected the request ({code}): {message}")
+        self.upstream = upstream
+        self.code = code
+        self.message = message
+
+
+class NotFound(RequestRejected):
+    """The task, user or document does not exist (any more) in the upstream."""
+
+
+class AlreadyCompleted(RequestRejected):
+    """The task was completed or cancelled before this decision; `task` is its current state."""
+
+    def __init__(self, upstream: str, message: str, task: Any = None) -> None:
+        super().__init__(upstream, "already_completed", message)
+        self.task = task
+
+
+class NotPerformer(RequestRejected):
+    """The deciding user is not the task's performer."""
+
+
+class InvalidRequest(RequestRejected):
+    """The upstream found the request malformed (bad decision, missing comment, bad query)."""
+
+
+class ConfigurationError(GatewayError):
+    """The gateway is set up wrongly: settings, credentials, a publication that is not there."""
+
+
+class AuthenticationFailed(ConfigurationError):
+    """The upstream refused our credentials, or answered a login page instead of data."""
+
+
+class SettingsError(ConfigurationError):
+    """Settings failed validation; `problems` holds one line per problem, naming the variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid settings:\n" + "\n".join(problems))
+        self.problems = problems

@@ -1,0 +1,346 @@
+"""Settings of design section 3, read from a mapping (the environment) and validated at once.
+
+Every problem is reported, one line each, naming the variable; secret values never appear in
+messages or reprs. `NAME_FILE` gives a secret from a file (Docker and systemd credentials).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+from gateway.errors import SettingsError
+
+CONNECTORS: Final = ("odata", "http", "soap")
+BUILTIN_PROFILES: Final = ("bsp", "sandbox")
+TELEGRAM_MODES: Final = ("polling", "webhook")
+LANGUAGES: Final = ("ru", "en")
+PDF_ENGINES: Final = ("pdfkit", "weasyprint")
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS: Final = ("text", "json")
+OFFICIAL_TELEGRAM_API: Final = "https://api.telegram.org"
+
+REQUIRED: Final = ("ONEC_BASE_URL", "TELEGRAM_BOT_TOKEN", "GATEWAY_SECRET")
+SECRET_NAMES: Final = (
+    "TELEGRAM_BOT_TOKEN",
+    "ONEC_PASSWORD",
+    "GATEWAY_SECRET",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "REDIS_URL",
+)
+MIN_GATEWAY_SECRET_LENGTH: Final = 16
+
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_HTTP_ROOT_RE = re.compile(r"^[A-Za-z0-9_.~-]+$")
+_WORK_HOURS_RE = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+_PLACEHOLDERS = ("change-me", "changeme", "your-")
+
+
+class Secret:
+    """A secret value that never shows itself in repr, str, f-strings or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value itself, for the one adapter call that needs it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkHours:
+    """Hours of the server's day when reminders may be sent: [start, end)."""
+
+    start: int
+    end: int
+
+    def contains(self, hour: int) -> bool:
+        """True if `hour` (0-23) is a working hour."""
+        return self.start <= hour < self.end
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings; build with `Settings.from_env(mapping)`."""
+
+    onec_base_url: str
+    telegram_bot_token: Secret = field(repr=False)
+    gateway_secret: Secret = field(repr=False)
+    onec_connector: str = "odata"
+    onec_username: str = ""
+    onec_password: Secret = field(default=Secret(""), repr=False)
+    onec_profile: str = "bsp"
+    onec_http_root: str = "approvals"
+    onec_soap_wsdl: str = ""
+    onec_poll_interval: float = 15.0
+    onec_timeout: float = 30.0
+    telegram_api_url: str = OFFICIAL_TELEGRAM_API
+    telegram_mode: str = "polling"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: Secret = field(default=Secret(""), repr=False)
+    redis_url: Secret = field(default=Secret("redis://127.0.0.1:6379/0"), repr=False)
+    redis_prefix: str = "tg1c:"
+    gateway_language: str = "ru"
+    pdf_engine: str = "pdfkit"
+    pdf_templates_dir: Path | None = None
+    remind_after_hours: float = 24.0
+    work_hours: WorkHours = WorkHours(9, 19)
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Validate `env` (names of design section 3); SettingsError lists every problem."""
+        return _Reader(env).read()
+
+    @property
+    def redis_url_display(self) -> str:
+        """REDIS_URL with any password masked, safe to print."""
+        return mask_url_password(self.redis_url.reveal())
+
+    @property
+    def onec_http_base(self) -> str:
+        """Base URL of the gateway's HTTP service in 1C: `<base>/hs/<root>/v1`."""
+        return f"{self.onec_base_url}/hs/{self.onec_http_root}/v1"
+
+    def secret_values(self) -> list[str]:
+        """Every secret value that is set, for the log filter that masks them."""
+        values = [
+            self.telegram_bot_token.reveal(),
+            self.gateway_secret.reveal(),
+            self.onec_password.reveal(),
+            self.telegram_webhook_secret.reveal(),
+        ]
+        redis_password = urlsplit(self.redis_url.reveal()).password
+        if redis_password:
+            values.append(redis_password)
+        return [v for v in values if v]
+
+
+def mask_url_password(url: str) -> str:
+    """The URL with its password (if any) replaced by `***`."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+class _Reader:
+    """Reads one variable at a time, collecting problems instead of stopping at the first."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def problem(self, name: str, message: str) -> None:
+        self.problems.append(f"{name}: {message}")
+
+    def raw(self, name: str, default: str = "") -> str:
+        """The value of `name`, or of the file `NAME_FILE` names for secrets; stripped."""
+        value = self.env.get(name, "")
+        file_name = self.env.get(f"{name}_FILE", "") if name in SECRET_NAMES else ""
+        if file_name:
+            if value:
+                self.problem(name, f"set both {name} and {name}_FILE; keep one")
+                return ""
+            try:
+                value = Path(file_name).read_text(encoding="utf-8")
+            except OSError as exc:
+                self.problem(f"{name}_FILE", f"cannot read {file_name}: {exc.strerror}")
+                return ""
+            except UnicodeDecodeError:
+                self.problem(f"{name}_FILE", f"{file_name} is not UTF-8 text")
+                return ""
+        value = value.strip()
+        if not value:
+            if name in REQUIRED:
+                self.problem(name, "required, not set")
+            return default
+        if any(value.lower().startswith(p) for p in _PLACEHOLDERS) or (
+            value.startswith("<") and value.endswith(">")
+        ):
+            self.problem(name, "still holds the example's placeholder; set a real value")
+            return default
+        return value
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.raw(name, default)
+        if value not in allowed:
+            self.problem(name, f"{value!r} is not one of: {', '.join(allowed)}")
+            return default
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float, positive: bool) -> float:
+        text = self.raw(name, str(default))
+        try:
+            value = float(text)
+        except ValueError:
+            self.problem(name, f"{text!r} is not a number")
+            return default
+        if value < minimum or (positive and value <= 0) or value != value:
+            bound = "greater than 0" if positive else f"at least {minimum:g}"
+            self.problem(name, f"must be {bound}, got {text}")
+            return default
+        return value
+
+    def http_url(self, name: str, default: str = "") -> str:
+        value = self.raw(name, default).rstrip("/")
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.problem(name, "must be an http:// or https:// URL with a host")
+        elif parts.username or parts.password:
+            self.problem(name, "must not hold credentials; use the username/password settings")
+        return value
+
+    def read(self) -> Settings:
+        values: dict[str, Any] = {}
+        self._read_onec(values)
+        self._read_telegram(values)
+        self._read_redis(values)
+        self._read_gateway(values)
+        if self.problems:
+            raise SettingsError(self.problems)
+        return Settings(**values)
+
+    def _read_onec(self, values: dict[str, Any]) -> None:
+        values["onec_connector"] = self.choice("ONEC_CONNECTOR", "odata", CONNECTORS)
+        base = self.http_url("ONEC_BASE_URL")
+        values["onec_base_url"] = base
+        values["onec_username"] = self.raw("ONEC_USERNAME")
+        values["onec_password"] = Secret(self.raw("ONEC_PASSWORD"))
+        profile = self.raw("ONEC_PROFILE", "bsp")
+        if profile not in BUILTIN_PROFILES:
+            path = Path(profile)
+            if path.suffix != ".toml":
+                self.problem(
+                    "ONEC_PROFILE",
+                    f"{profile!r} is neither a built-in profile ({', '.join(BUILTIN_PROFILES)}) "
+                    "nor a path to a .toml file",
+                )
+            elif not path.is_file():
+                self.problem("ONEC_PROFILE", f"profile file {profile} does not exist")
+        values["onec_profile"] = profile
+        root = self.raw("ONEC_HTTP_ROOT", "approvals").strip("/")
+        if not _HTTP_ROOT_RE.match(root):
+            self.problem("ONEC_HTTP_ROOT", f"{root!r} is not a single URL path segment")
+        values["onec_http_root"] = root
+        # The default is derived from ONEC_BASE_URL, so only an explicit value is checked here.
+        values["onec_soap_wsdl"] = self.http_url("ONEC_SOAP_WSDL") or f"{base}/ws/approvals?wsdl"
+        values["onec_poll_interval"] = self.number(
+            "ONEC_POLL_INTERVAL", 15.0, minimum=0, positive=True
+        )
+        values["onec_timeout"] = self.number("ONEC_TIMEOUT", 30.0, minimum=0, positive=True)
+
+    def _read_telegram(self, values: dict[str, Any]) -> None:
+        token = self.raw("TELEGRAM_BOT_TOKEN")
+        if token and not _TOKEN_RE.match(token):
+            self.problem(
+                "TELEGRAM_BOT_TOKEN",
+                "does not look like a token from BotFather (<digits>:<35 letters, digits, _ or ->)",
+            )
+        values["telegram_bot_token"] = Secret(token)
+        api_url = self.http_url("TELEGRAM_API_URL", OFFICIAL_TELEGRAM_API)
+        values["telegram_api_url"] = api_url
+        mode = self.choice("TELEGRAM_MODE", "polling", TELEGRAM_MODES)
+        values["telegram_mode"] = mode
+        hook_url = self.http_url("TELEGRAM_WEBHOOK_URL")
+        hook_secret = self.raw("TELEGRAM_WEBHOOK_SECRET")
+        if mode == "webhook":
+            if not hook_url:
+                self.problem("TELEGRAM_WEBHOOK_URL", "required when TELEGRAM_MODE=webhook")
+            elif api_url == OFFICIAL_TELEGRAM_API and not hook_url.startswith("https://"):
+                self.problem("TELEGRAM_WEBHOOK_URL", "Telegram delivers webhooks only to https://")
+            if not hook_secret:
+                self.problem("TELEGRAM_WEBHOOK_SECRET", "required when TELEGRAM_MODE=webhook")
+        if hook_secret and not _WEBHOOK_SECRET_RE.match(hook_secret):
+            self.problem(
+                "TELEGRAM_WEBHOOK_SECRET",
+                "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)",
+            )
+        values["telegram_webhook_url"] = hook_url
+        values["telegram_webhook_secret"] = Secret(hook_secret)
+
+    def _read_redis(self, values: dict[str, Any]) -> None:
+        url = self.raw("REDIS_URL", "redis://127.0.0.1:6379/0")
+        parts = urlsplit(url)
+        valid = parts.scheme in ("redis", "rediss", "unix")
+        if parts.scheme in ("redis", "rediss"):
+            try:
+                parts.port  # noqa: B018 - raises ValueError on a malformed port
+                db = parts.path.strip("/")
+                valid = bool(parts.hostname) and (not db or db.isdigit())
+            except ValueError:
+                valid = False
+        elif parts.scheme == "unix":
+            valid = bool(parts.path)
+        if not valid:
+            self.problem(
+                "REDIS_URL",
+                f"{mask_url_password(url)!r} is not a Redis URL "
+                "(redis://host:port/db, rediss://host:port/db or unix:///path/to/socket)",
+            )
+        values["redis_url"] = Secret(url)
+        prefix = self.raw("REDIS_PREFIX", "tg1c:")
+        if any(ch.isspace() for ch in prefix):
+            self.problem("REDIS_PREFIX", "must not contain spaces")
+        values["redis_prefix"] = prefix
+
+    def _read_gateway(self, values: dict[str, Any]) -> None:
+        secret = self.raw("GATEWAY_SECRET")
+        if secret and len(secret) < MIN_GATEWAY_SECRET_LENGTH:
+            self.problem(
+                "GATEWAY_SECRET",
+                f"too short: use at least {MIN_GATEWAY_SECRET_LENGTH} random characters "
+                "(e.g. `openssl rand -hex 32`)",
+            )
+        values["gateway_secret"] = Secret(secret)
+        values["gateway_language"] = self.choice("GATEWAY_LANGUAGE", "ru", LANGUAGES)
+        values["pdf_engine"] = self.choice("PDF_ENGINE", "pdfkit", PDF_ENGINES)
+        templates = self.raw("PDF_TEMPLATES_DIR")
+        if templates and not Path(templates).is_dir():
+            self.problem("PDF_TEMPLATES_DIR", f"{templates} is not a directory")
+        values["pdf_templates_dir"] = Path(templates) if templates else None
+        values["remind_after_hours"] = self.number(
+            "REMIND_AFTER_HOURS", 24.0, minimum=0, positive=False
+        )
+        values["work_hours"] = self._work_hours()
+        values["log_level"] = self.choice("LOG_LEVEL", "INFO", LOG_LEVELS)
+        values["log_format"] = self.choice("LOG_FORMAT", "text", LOG_FORMATS)
+
+    def _work_hours(self) -> WorkHours:
+        text = self.raw("WORK_HOURS", "09-19")
+        match = _WORK_HOURS_RE.match(text)
+        start, end = (int(match[1]), int(match[2])) if match else (-1, -1)
+        if not 0 <= start < end <= 24:
+            self.problem(
+                "WORK_HOURS", f"{text!r} is not hours START-END like 09-19 (start < end ≤ 24)"
+            )
+            return WorkHours(9, 19)
+        return WorkHours(start, end)

@@ -1,0 +1,195 @@
+"""Settings of design section 3: defaults, one line per problem, secrets kept secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import SettingsError
+from gateway.settings import Secret, Settings, WorkHours
+from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
+
+VALID = {
+    "ONEC_BASE_URL": "http://srv/uh",
+    "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+    "GATEWAY_SECRET": TEST_SECRET,
+}
+
+
+def problems(env: dict[str, str]) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    return caught.value.problems
+
+
+def test_defaults_are_those_of_the_design() -> None:
+    s = Settings.from_env(VALID)
+    assert s.onec_connector == "odata"
+    assert s.onec_profile == "bsp"
+    assert s.onec_http_root == "approvals"
+    assert s.onec_soap_wsdl == "http://srv/uh/ws/approvals?wsdl"
+    assert s.onec_poll_interval == 15
+    assert s.onec_timeout == 30
+    assert s.telegram_api_url == "https://api.telegram.org"
+    assert s.telegram_mode == "polling"
+    assert s.redis_url.reveal() == "redis://127.0.0.1:6379/0"
+    assert s.redis_prefix == "tg1c:"
+    assert s.gateway_language == "ru"
+    assert s.pdf_engine == "pdfkit"
+    assert s.pdf_templates_dir is None
+    assert s.remind_after_hours == 24
+    assert s.work_hours == WorkHours(9, 19)
+    assert (s.log_level, s.log_format) == ("INFO", "text")
+    assert s.onec_http_base == "http://srv/uh/hs/approvals/v1"
+
+
+def test_an_empty_environment_names_each_required_setting_on_its_own_line() -> None:
+    assert problems({}) == [
+        "ONEC_BASE_URL: required, not set",
+        "TELEGRAM_BOT_TOKEN: required, not set",
+        "GATEWAY_SECRET: required, not set",
+    ]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems(
+        {
+            **VALID,
+            "ONEC_CONNECTOR": "com",
+            "REDIS_URL": "localhost:6379",
+            "ONEC_POLL_INTERVAL": "often",
+            "GATEWAY_LANGUAGE": "de",
+            "WORK_HOURS": "19-09",
+        }
+    )
+    assert [p.split(":")[0] for p in found] == [
+        "ONEC_CONNECTOR",
+        "ONEC_POLL_INTERVAL",
+        "REDIS_URL",
+        "GATEWAY_LANGUAGE",
+        "WORK_HOURS",
+    ]
+    assert "'com' is not one of: odata, http, soap" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("ONEC_BASE_URL", "srv/uh", "must be an http:// or https:// URL"),
+        ("ONEC_BASE_URL", "http://admin:pw@srv/uh", "must not hold credentials"),
+        ("ONEC_PROFILE", "holding", "neither a built-in profile"),
+        ("ONEC_PROFILE", "/nowhere/profile.toml", "does not exist"),
+        ("ONEC_HTTP_ROOT", "a/b", "not a single URL path segment"),
+        ("ONEC_TIMEOUT", "0", "must be greater than 0"),
+        ("TELEGRAM_MODE", "push", "not one of"),
+        ("TELEGRAM_BOT_TOKEN", "12345", "does not look like a token"),
+        ("REDIS_URL", "http://127.0.0.1:6379", "not a Redis URL"),
+        ("REDIS_URL", "redis://127.0.0.1:port/0", "not a Redis URL"),
+        ("REDIS_URL", "redis://127.0.0.1:6379/zero", "not a Redis URL"),
+        ("REDIS_PREFIX", "tg 1c", "must not contain spaces"),
+        ("GATEWAY_SECRET", "short", "too short"),
+        ("GATEWAY_SECRET", "change-me-please-1234", "placeholder"),
+        ("PDF_ENGINE", "chrome", "not one of"),
+        ("PDF_TEMPLATES_DIR", "/nowhere", "is not a directory"),
+        ("REMIND_AFTER_HOURS", "-1", "must be at least 0"),
+        ("WORK_HOURS", "9to19", "is not hours START-END"),
+        ("LOG_LEVEL", "LOUD", "not one of"),
+        ("LOG_FORMAT", "xml", "not one of"),
+    ],
+)
+def test_a_bad_value_is_named_with_what_is_wrong(name: str, value: str, expected: str) -> None:
+    found = problems({**VALID, name: value})
+    assert len(found) == 1
+    assert found[0].startswith(f"{name}: ")
+    assert expected in found[0]
+
+
+def test_webhook_mode_requires_its_url_and_secret() -> None:
+    found = problems({**VALID, "TELEGRAM_MODE": "webhook"})
+    assert found == [
+        "TELEGRAM_WEBHOOK_URL: required when TELEGRAM_MODE=webhook",
+        "TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook",
+    ]
+
+
+def test_real_telegram_delivers_webhooks_only_over_https() -> None:
+    env = {
+        **VALID,
+        "TELEGRAM_MODE": "webhook",
+        "TELEGRAM_WEBHOOK_URL": "http://gw.example/telegram/webhook",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+    }
+    assert problems(env) == ["TELEGRAM_WEBHOOK_URL: Telegram delivers webhooks only to https://"]
+    # A self-hosted Bot API server or the sandbox may call plain http.
+    Settings.from_env({**env, "TELEGRAM_API_URL": "http://127.0.0.1:8081"})
+
+
+def test_a_redis_password_is_masked_in_the_problem_and_the_display() -> None:
+    found = problems({**VALID, "REDIS_URL": "redis://:hunter2@/0"})
+    assert "hunter2" not in found[0]
+    s = Settings.from_env({**VALID, "REDIS_URL": "redis://:hunter2@cache:6380/1"})
+    assert s.redis_url_display == "redis://:***@cache:6380/1"
+
+
+def test_secrets_can_come_from_files(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(SANDBOX_TOKEN + "\n", encoding="utf-8")
+    env = {**VALID, "TELEGRAM_BOT_TOKEN": "", "TELEGRAM_BOT_TOKEN_FILE": str(token_file)}
+    assert Settings.from_env(env).telegram_bot_token.reveal() == SANDBOX_TOKEN
+
+
+def test_a_missing_secret_file_and_a_secret_set_twice_are_refused(tmp_path: Path) -> None:
+    found = problems({**VALID, "ONEC_PASSWORD_FILE": str(tmp_path / "absent")})
+    assert found == [
+        f"ONEC_PASSWORD_FILE: cannot read {tmp_path / 'absent'}: No such file or directory"
+    ]
+    (tmp_path / "secret").write_text(TEST_SECRET, encoding="utf-8")
+    found = problems({**VALID, "GATEWAY_SECRET_FILE": str(tmp_path / "secret")})
+    assert found == ["GATEWAY_SECRET: set both GATEWAY_SECRET and GATEWAY_SECRET_FILE; keep one"]
+
+
+def test_only_secrets_can_come_from_files(tmp_path: Path) -> None:
+    (tmp_path / "url").write_text("http://srv/uh", encoding="utf-8")
+    env = {k: v for k, v in VALID.items() if k != "ONEC_BASE_URL"}
+    assert problems({**env, "ONEC_BASE_URL_FILE": str(tmp_path / "url")}) == [
+        "ONEC_BASE_URL: required, not set"
+    ]
+
+
+def test_secrets_never_show_in_repr_or_messages() -> None:
+    env = {
+        **VALID,
+        "ONEC_PASSWORD": "пароль-1С",
+        "REDIS_URL": "redis://:hunter2@cache:6379/0",
+        "TELEGRAM_WEBHOOK_SECRET": "hook-secret",
+    }
+    s = Settings.from_env(env)
+    shown = repr(s) + str(s) + f"{s.telegram_bot_token} {s.gateway_secret!r}"
+    for secret in (SANDBOX_TOKEN, TEST_SECRET, "пароль-1С", "hunter2", "hook-secret"):
+        assert secret not in shown
+    assert set(s.secret_values()) == {
+        SANDBOX_TOKEN,
+        TEST_SECRET,
+        "пароль-1С",
+        "hook-secret",
+        "hunter2",
+    }
+
+
+def test_a_bad_token_is_reported_without_echoing_it() -> None:
+    found = problems({**VALID, "TELEGRAM_BOT_TOKEN": "123:short-but-secret"})
+    assert "short-but-secret" not in found[0]
+
+
+def test_secret_compares_by_value_but_hides_it() -> None:
+    assert Secret("a") == Secret("a")
+    assert Secret("a") != Secret("b")
+    assert repr(Secret("a")) == "Secret('**********')"
+    assert not Secret("")
+
+
+def test_cyrillic_username_and_a_trailing_slash_on_the_base_url_are_fine() -> None:
+    s = Settings.from_env({**VALID, "ONEC_BASE_URL": "https://srv/uh/", "ONEC_USERNAME": "Шлюз"})
+    assert s.onec_base_url == "https://srv/uh"
+    assert s.onec_username == "Шлюз"

@@ -1,0 +1,115 @@
+"""Tasks survive the trip to contract v1 JSON and back; odd JSON is refused with the field named."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from gateway.domain import (
+    Decision,
+    Field,
+    Importance,
+    Person,
+    Result,
+    Stage,
+    Subject,
+    Table,
+    Task,
+    TaskState,
+)
+from gateway.task_json import task_from_dict, task_to_dict
+
+MSK = timezone(timedelta(hours=3))
+
+
+def make_task(**changes: Any) -> Task:
+    base = Task(
+        id="6f1c1b9e-0000-4000-8000-000000000001",
+        version="AAAAAQAAAAA=",
+        number="000000123",
+        created_at=datetime(2026, 11, 27, 10, 15, tzinfo=MSK),
+        due_at=datetime(2026, 11, 30, 18, 0, tzinfo=MSK),
+        importance=Importance.HIGH,
+        state=TaskState.PENDING,
+        title="Согласовать заявку на расходование ДС № 0000-000042",
+        performer=Person("p-1", "Иванова Мария Сергеевна"),
+        initiator=Person("p-2", "Петров Пётр Петрович"),
+        stage=Stage("Финансовый контролер", 2, 3),
+        subject=Subject(
+            type="Document_ЗаявкаНаРасходованиеДенежныхСредств",
+            id="d-1",
+            presentation="Заявка на расходование ДС 0000-000042 от 27.11.2026",
+            fields=(Field("Сумма", "1 250 000,00 RUB"), Field("Контрагент", 'ООО "Ромашка"')),
+            tables=(
+                Table(
+                    "Расшифровка платежа",
+                    ("№", "Статья", "Сумма"),
+                    (("1", "Аренда", "1 000 000,00"), ("2", "Связь", "250 000,00")),
+                ),
+            ),
+        ),
+        allowed_decisions=(Decision.APPROVE, Decision.RETURN_PREVIOUS, Decision.RETURN_INITIATOR),
+    )
+    return Task(**{**{f: getattr(base, f) for f in base.__slots__}, **changes})
+
+
+def test_a_task_round_trips_through_json_text() -> None:
+    task = make_task(
+        result=Result(Decision.APPROVE, "ок", "p-1", datetime(2026, 11, 28, 9, 0, tzinfo=MSK))
+    )
+    text = json.dumps(task_to_dict(task), ensure_ascii=False)
+    assert task_from_dict(json.loads(text)) == task
+
+
+def test_the_json_has_exactly_the_contract_fields() -> None:
+    data = task_to_dict(make_task(due_at=None))
+    assert list(data) == [
+        "id", "version", "number", "created_at", "due_at", "importance", "state", "title",
+        "performer", "initiator", "stage", "subject", "allowed_decisions", "result",
+    ]  # fmt: skip
+    assert data["created_at"] == "2026-11-27T10:15:00+03:00"
+    assert data["due_at"] is None
+    assert data["stage"] == {"name": "Финансовый контролер", "number": 2, "count": 3}
+    assert data["subject"]["tables"][0]["rows"][1] == ["2", "Связь", "250 000,00"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: d.pop("id"), "id: expected a string, got NoneType"),
+        (
+            lambda d: d.update(state="done"),
+            "state: 'done' is not one of pending, completed, cancelled",
+        ),
+        (lambda d: d.update(created_at="27.11.2026"), "created_at: not an RFC 3339 date-time"),
+        (
+            lambda d: d.update(created_at="2026-11-27T10:15:00"),
+            "created_at: date-time without a UTC offset",
+        ),
+        (lambda d: d["stage"].update(number="2"), "stage.number: expected an integer, got str"),
+        (
+            lambda d: d.update(allowed_decisions=["reject"]),
+            "allowed_decisions[]: 'reject' is not one of",
+        ),
+        (lambda d: d["subject"].update(tables={}), "subject.tables: expected a list, got dict"),
+        (lambda d: d.update(performer="Иванова"), "performer: expected an object, got str"),
+    ],
+)
+def test_malformed_task_json_names_the_field(damage: Any, message: str) -> None:
+    data = task_to_dict(make_task())
+    damage(data)
+    with pytest.raises(ValueError) as caught:
+        task_from_dict(data)
+    assert message in str(caught.value)
+
+
+def test_decisions_that_need_a_reason_are_the_returns() -> None:
+    assert [d for d in Decision if d.needs_reason] == [
+        Decision.RETURN_PREVIOUS,
+        Decision.RETURN_INITIATOR,
+    ]
+    assert make_task(allowed_decisions=(Decision.APPROVE,)).allows(Decision.APPROVE)
+    assert not make_task(allowed_decisions=(Decision.APPROVE,)).allows(Decision.RETURN_PREVIOUS)
