@@ -1,0 +1,1 @@
+"""Adapters: each wraps one outside system behind a core port and imports no other adapter."""

@@ -1,0 +1,151 @@
+"""The core's Store port on Redis: user links and message↔task mappings.
+
+Key layout (every key starts with the prefix; a message is always chat id + message id):
+  link:tg:<telegram user id>      hash   one UserLink
+  link:onec:<1C user id>          set    telegram user ids linked to that 1C user
+  msg:<chat id>:<message id>      string the task id the message shows
+  task:msgs:<task id>             set    "<chat id>:<message id>" of every message showing it
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import redis
+from redis.typing import EncodableT, FieldT
+
+from gateway.domain import MessageRef, UserLink
+from gateway.errors import UpstreamUnavailable
+
+SOCKET_TIMEOUT_SECONDS = 5.0
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for `url`; lazy, so nothing connects until the first command."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn redis-py's connection failures into the core's UpstreamUnavailable."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise UpstreamUnavailable("Redis", _reason(exc)) from exc
+    except redis.ResponseError as exc:
+        raise UpstreamUnavailable("Redis", f"error answer: {exc}") from exc
+
+
+def _reason(exc: Exception) -> str:
+    # redis-py's messages name host and port only; the URL (and any password) is never in them.
+    return str(exc).split("\n")[0] or type(exc).__name__
+
+
+class RedisStore:
+    """Store port on one Redis database; `prefix` namespaces every key."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def key(self, *parts: object) -> str:
+        """The full key for `parts`, joined by ':' after the prefix."""
+        return self._prefix + ":".join(str(p) for p in parts)
+
+    def ping(self) -> None:
+        """Raise UpstreamUnavailable unless Redis answers PING."""
+        with translated_errors():
+            self._redis.ping()
+
+    # --- user links ---------------------------------------------------------------------------
+
+    def save_link(self, link: UserLink) -> None:
+        """Store `link`, replacing any earlier link of the same Telegram user."""
+        previous = self.get_link(link.telegram_user_id)
+        fields: dict[FieldT, EncodableT] = {
+            "telegram_user_id": link.telegram_user_id,
+            "chat_id": link.chat_id,
+            "onec_user_id": link.onec_user_id,
+            "onec_user_name": link.onec_user_name,
+            "phone": link.phone,
+            "linked_at": link.linked_at.isoformat(),
+            "is_admin": int(link.is_admin),
+        }
+        tg_key = self.key("link", "tg", link.telegram_user_id)
+        with translated_errors():
+            pipe = self._redis.pipeline(transaction=True)
+            if previous and previous.onec_user_id != link.onec_user_id:
+                pipe.srem(self.key("link", "onec", previous.onec_user_id), link.telegram_user_id)
+            pipe.delete(tg_key)
+            pipe.hset(tg_key, mapping=fields)
+            pipe.sadd(self.key("link", "onec", link.onec_user_id), link.telegram_user_id)
+            pipe.execute()
+
+    def get_link(self, telegram_user_id: int) -> UserLink | None:
+        """The link of this Telegram user, or None if not linked."""
+        with translated_errors():
+            raw = self._redis.hgetall(self.key("link", "tg", telegram_user_id))
+        if not raw:
+            return None
+        fields = {str(k): str(v) for k, v in raw.items()}
+        return UserLink(
+            telegram_user_id=int(fields["telegram_user_id"]),
+            chat_id=int(fields["chat_id"]),
+            onec_user_id=fields["onec_user_id"],
+            onec_user_name=fields["onec_user_name"],
+            phone=fields["phone"],
+            linked_at=datetime.fromisoformat(fields["linked_at"]),
+            is_admin=fields.get("is_admin") == "1",
+        )
+
+    def links_for_onec_user(self, onec_user_id: str) -> list[UserLink]:
+        """Every Telegram user linked to this 1C user (usually one)."""
+        with translated_errors():
+            members = self._redis.smembers(self.key("link", "onec", onec_user_id))
+        links = [self.get_link(int(m)) for m in sorted(int(m) for m in members)]
+        return [link for link in links if link and link.onec_user_id == onec_user_id]
+
+    def delete_link(self, telegram_user_id: int) -> None:
+        """Unlink this Telegram user (no error if it was not linked)."""
+        link = self.get_link(telegram_user_id)
+        if link is None:
+            return
+        with translated_errors():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.delete(self.key("link", "tg", telegram_user_id))
+            pipe.srem(self.key("link", "onec", link.onec_user_id), telegram_user_id)
+            pipe.execute()
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def remember_message(self, ref: MessageRef, task_id: str) -> None:
+        """Record that the message `ref` shows task `task_id`."""
+        with translated_errors():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.set(self.key("msg", ref.chat_id, ref.message_id), task_id)
+            pipe.sadd(self.key("task", "msgs", task_id), ref.key)
+            pipe.execute()
+
+    def task_for_message(self, ref: MessageRef) -> str | None:
+        """The task shown by message `ref`, if the gateway sent it."""
+        with translated_errors():
+            value = self._redis.get(self.key("msg", ref.chat_id, ref.message_id))
+        return None if value is None else str(value)
+
+    def messages_for_task(self, task_id: str) -> list[MessageRef]:
+        """Every message the gateway sent for this task, in chat/message order."""
+        with translated_errors():
+            members = self._redis.smembers(self.key("task", "msgs", task_id))
+        refs = []
+        for member in members:
+            chat_id, _, message_id = str(member).rpartition(":")
+            refs.append(MessageRef(int(chat_id), int(message_id)))
+        return sorted(refs, key=lambda r: (r.chat_id, r.message_id))
