@@ -2,18 +2,108 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from gateway.entrypoints.web import create_app
+from gateway.settings import Settings
 
 TESTS = Path(__file__).parent
-TIER_BY_FOLDER = {"unit": "unit", "integration": "integration", "sandbox": "integration", "e2e": "e2e"}
+TIER_BY_FOLDER = {
+    "unit": "unit",
+    "integration": "integration",
+    "sandbox": "integration",
+    "e2e": "e2e",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test with its tier from the folder it lives in, so `-m unit` etc. select by tier."""
+    """Mark each test with the tier of its folder, so `-m unit` etc. select by tier."""
     for item in items:
         parts = Path(str(item.fspath)).relative_to(TESTS).parts
         tier = TIER_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
         if tier:
             item.add_marker(getattr(pytest.mark, tier))
+
+
+SANDBOX_TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+TEST_SECRET = "test-gateway-secret-0123456789"
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"tg1c-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.ConnectionError:
+        pass
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def env(redis_prefix: str) -> dict[str, str]:
+    """A complete, valid environment for the gateway (tests change single entries)."""
+    return {
+        "ONEC_BASE_URL": "http://127.0.0.1:9/uh",
+        "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+        "GATEWAY_SECRET": TEST_SECRET,
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_PREFIX": redis_prefix,
+    }
+
+
+@pytest.fixture
+def settings(env: dict[str, str]) -> Settings:
+    """Settings built from `env`."""
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Flask:
+    """The web app wired on `settings` (real Redis under this test's prefix)."""
+    flask_app = create_app(settings)
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs `python -m gateway ARGS` in a clean environment (only `env` and PATH) and captures it.
+
+    The working directory is an empty temporary folder, so no developer's `.env` leaks in.
+    """
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        full_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(TESTS.parent)}
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "gateway", *args],
+            env=full_env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run

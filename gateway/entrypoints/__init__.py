@@ -1,0 +1,1 @@
+"""Entry points: the web app factory, the command line and the worker; thin shells over the core."""

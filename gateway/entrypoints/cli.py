@@ -1,0 +1,75 @@
+"""`python -m gateway <command>`: the command line of design section 4."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from gateway import __version__
+from gateway.bootstrap import build, load_settings
+from gateway.entrypoints.logs import configure_logging
+from gateway.errors import SettingsError
+from gateway.health import check_readiness
+from gateway.settings import Settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_SETTINGS = 2
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Settings are valid by now; ping every dependency, one line each; 0 only if all answer."""
+    gateway = build(settings)
+    print("settings: ok")
+    readiness = check_readiness(gateway.dependencies())
+    for name in gateway.dependencies():
+        if name in readiness.failing:
+            print(f"{name}: FAILED: {readiness.failing[name]}")
+        else:
+            detail = f" ({settings.redis_url_display})" if name == "redis" else ""
+            print(f"{name}: ok{detail}")
+    return EXIT_OK if readiness.ready else EXIT_FAILED
+
+
+def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    """Flask's development server; use `gunicorn wsgi:app` in production."""
+    from gateway.entrypoints.web import create_app
+
+    create_app(settings).run(host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser with every command that works today."""
+    root = argparse.ArgumentParser(
+        prog="python -m gateway", description="tg1c: 1C approval tasks in Telegram."
+    )
+    root.add_argument("--version", action="version", version=f"tg1c {__version__}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="command")
+
+    check = commands.add_parser("check", help="validate settings and ping every dependency")
+    check.set_defaults(handler=cmd_check)
+
+    web = commands.add_parser("web", help="development web server")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8080)
+    web.set_defaults(handler=cmd_web)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, load and validate settings, run the command; exit 2 on bad settings."""
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print("Settings are invalid (see config/gateway.env.example):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    configure_logging(settings.log_level, settings.log_format, settings.secret_values())
+    handler: Command = args.handler
+    return handler(settings, args)

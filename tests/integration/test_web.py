@@ -1,0 +1,96 @@
+"""The web process: the app factory, /healthz, and gunicorn serving wsgi:app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from flask.testing import FlaskClient
+
+from gateway import __version__
+from gateway.entrypoints.web import create_app
+from gateway.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class RedisThatWouldFail:
+    """A store whose every use fails: /healthz must never touch it."""
+
+    def ping(self) -> None:
+        raise AssertionError("healthz did I/O")
+
+
+def test_healthz_answers_200_without_io(settings: Settings) -> None:
+    app = create_app(settings, store=RedisThatWouldFail())
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "version": __version__}
+
+
+def test_the_client_fixture_serves_healthz(client: FlaskClient) -> None:
+    assert client.get("/healthz").status_code == 200
+
+
+def test_an_unknown_route_is_404(client: FlaskClient) -> None:
+    assert client.get("/nothing-here").status_code == 404
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_gunicorn_serves_healthz_from_wsgi(env: dict[str, str], tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env={**env, "PATH": os.environ.get("PATH", "")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert response.json()["status"] == "ok"
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_wsgi_with_bad_settings_exits_2_with_the_problems(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "GATEWAY_SECRET: required, not set" in result.stderr
