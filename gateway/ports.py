@@ -68,6 +68,21 @@ class PdfRenderer(Pingable, Protocol):
         ...
 
 
+class DocumentCache(Protocol):
+    """Rendered PDFs and their Telegram file ids, by rendition key, so each is made once.
+
+    The key names subject, version, template and engine; a new document version is a new key.
+    """
+
+    def get_pdf(self, key: str) -> bytes | None: ...
+
+    def put_pdf(self, key: str, content: bytes) -> None: ...
+
+    def get_file_id(self, key: str) -> str | None: ...
+
+    def put_file_id(self, key: str, file_id: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     """An inline keyboard button: visible text and signed callback data (≤ 64 bytes)."""
