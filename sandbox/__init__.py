@@ -1,1 +1,1 @@
-"""Emulators of the gateway's two outside systems (a 1C infobase, the Telegram Bot API) for tests, benchmarks and the demo."""
+"""Emulators of 1C and the Telegram Bot API, for tests, benchmarks and the demo."""

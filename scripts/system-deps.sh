@@ -8,8 +8,9 @@ command -v wkhtmltopdf >/dev/null 2>&1 || need+=(wkhtmltopdf)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
-# WeasyPrint loads Pango through ctypes at import time.
-ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# WeasyPrint loads Pango through ctypes at import time. (No `grep -q`: with pipefail, its early
+# exit would fail ldconfig with SIGPIPE.)
+ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
