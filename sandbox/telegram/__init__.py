@@ -1,0 +1,1 @@
+"""A Telegram Bot API emulator: one bot, in-memory state, Telegram's answers and errors."""
