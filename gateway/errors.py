@@ -32,6 +32,25 @@ class RateLimited(UpstreamUnavailable):
         self.retry_after = retry_after
 
 
+class MalformedAnswer(UpstreamUnavailable):
+    """The upstream answered something unreadable (truncated or invalid JSON, a broken envelope).
+
+    Retryable: a proxy cutting an answer short is the usual cause; the message names the URL.
+    """
+
+
+class UpstreamApplicationError(UpstreamUnavailable):
+    """1C's application code raised (OData code -1, HTTP 500); often a lock conflict, so retryable.
+
+    Keeps 1C's own code and message, which is what a 1C administrator needs to see.
+    """
+
+    def __init__(self, upstream: str, code: str, message: str) -> None:
+        super().__init__(upstream, f"error in 1C application code ({code}): {message}")
+        self.code = code
+        self.message = message
+
+
 class RequestRejected(GatewayError):
     """The upstream answered and refused this request; repeating it will not help."""
 
@@ -56,6 +75,10 @@ class AlreadyCompleted(RequestRejected):
         self.task = task
 
 
+class VersionConflict(RequestRejected):
+    """The object changed since we read it (HTTP 412 on `If-Match`): re-read and decide again."""
+
+
 class NotPerformer(RequestRejected):
     """The deciding user is not the task's performer."""
 
@@ -70,6 +93,16 @@ class ConfigurationError(GatewayError):
 
 class AuthenticationFailed(ConfigurationError):
     """The upstream refused our credentials, or answered a login page instead of data."""
+
+
+class AccessDenied(ConfigurationError):
+    """The gateway's own 1C user lacks rights for an operation (OData code 20)."""
+
+    def __init__(self, upstream: str, code: str, message: str) -> None:
+        super().__init__(f"{upstream} denied access ({code}): {message}")
+        self.upstream = upstream
+        self.code = code
+        self.message = message
 
 
 class SettingsError(ConfigurationError):
