@@ -25,6 +25,11 @@ MISSING_TEXTS = {
     ("sendChatAction", "action"): "wrong parameter action in request",
     ("getFile", "file_id"): "invalid file_id",
 }
+MISSING_TEXTS_BY_FIELD = {
+    "chat_id": "chat_id is empty",
+    "message_id": "message identifier is not specified",
+    "text": "message text is empty",
+}
 
 # Parameters Telegram dropped from its documentation but still honours; PTB and older clients send
 # them, so refusing them would be less faithful than accepting them.
@@ -110,7 +115,9 @@ class ApiSpec:
             value: Any = files.get(field.name, raw.get(field.name))
             if value is None or value == "":
                 if field.required and (method, field.name) not in OPTIONAL_IN_PRACTICE:
-                    default = f'parameter "{field.name}" is required'
+                    default = MISSING_TEXTS_BY_FIELD.get(
+                        field.name, f'parameter "{field.name}" is required'
+                    )
                     raise bad_request(MISSING_TEXTS.get((method, field.name), default))
                 continue
             try:

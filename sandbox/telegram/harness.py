@@ -67,7 +67,11 @@ class SandboxServer:
         """Serve in a background thread; answers self."""
         self._delivery.start()
         self._thread = threading.Thread(
-            target=self._http.serve_forever, name="telegram-sandbox", daemon=True
+            target=self._http.serve_forever,
+            # A short poll interval lets stop() return quickly (tests start many servers).
+            kwargs={"poll_interval": 0.05},
+            name="telegram-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self
