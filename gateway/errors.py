@@ -51,6 +51,14 @@ class UpstreamApplicationError(UpstreamUnavailable):
         self.message = message
 
 
+class RenderFailed(UpstreamUnavailable):
+    """The PDF engine ran but failed or timed out on a document; the next attempt may succeed."""
+
+    def __init__(self, engine: str, reason: str) -> None:
+        super().__init__(f"PDF engine {engine}", reason)
+        self.engine = engine
+
+
 class RequestRejected(GatewayError):
     """The upstream answered and refused this request; repeating it will not help."""
 
