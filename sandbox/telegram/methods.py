@@ -206,6 +206,7 @@ def get_updates(state: SandboxState, p: dict[str, Any]) -> Any:
     deadline = time.monotonic() + max(p.get("timeout", 0), 0)
     state.poll_generation += 1
     generation = state.poll_generation
+    state.changed.notify_all()  # an older long poll learns it was superseded
     while True:
         if generation != state.poll_generation:
             raise ApiError(409, POLL_CONFLICT)
