@@ -1,0 +1,214 @@
+"""The document an approver reads: 1C's print form or our rendering, made once and reused.
+
+One rendition per (subject, subject version, template, engine): its bytes and the Telegram
+file id of its first upload live in the DocumentCache under one key, so every other approver of
+the same document gets the same file without a new rendering or upload.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol, TypeVar
+
+from gateway.domain import Task
+from gateway.errors import UpstreamUnavailable
+from gateway.ports import DocumentCache, PdfRenderer, TaskSource
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_DOCUMENT_LIMIT_BYTES: Final = 50 * 1024 * 1024
+"""Bots may send documents up to 50 MB (Bot API `sendDocument`)."""
+
+PRINT_FORM_TEMPLATE: Final = "1c-print-form"
+PRINT_FORM_ENGINE: Final = "1c"
+MAX_READABLE_KEY_BYTES: Final = 200
+MAX_FILENAME_STEM: Final = 80
+
+_KEY_PART_RE = re.compile(r"^[^\s:]+$")
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^\w.-]+")
+_NUMBER_FIELDS = ("номер", "number")
+
+_T = TypeVar("_T")
+
+
+class DocumentSource(enum.StrEnum):
+    """Where the approver's PDF came from; the card names it."""
+
+    PRINT_FORM = "1c_print_form"
+    RENDERED = "rendered"
+
+
+class TemplatedRenderer(PdfRenderer, Protocol):
+    """A PdfRenderer that also names the template (and its version) it would use for a task.
+
+    The template is part of the rendition key, so an edited template makes a new rendition.
+    """
+
+    def template_for(self, task: Task) -> str:
+        """A short, stable name of the template and its content version for `task`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The PDF to send: bytes for a first upload or the file id of an earlier one.
+
+    `too_large` documents carry neither: Telegram would refuse them, and `note` says why.
+    """
+
+    key: str
+    filename: str
+    source: DocumentSource
+    size: int = 0
+    content: bytes | None = None
+    file_id: str | None = None
+    too_large: bool = False
+    note: str = ""
+
+
+_NOTES: Final = {
+    "ru": "Документ не отправлен: {size} МБ больше предела Telegram в {limit} МБ.",
+    "en": "The document was not sent: {size} MB is over Telegram's {limit} MB limit.",
+}
+
+
+def subject_version(task: Task) -> str:
+    """A digest of everything the rendition shows, standing in for the subject's version.
+
+    `Task.version` is the task's own version: two approvers of one document hold two tasks
+    with different versions, so keying on it would render and upload once per approver. The
+    digest changes with every document version that changes what the PDF shows (fields,
+    tables, stage, due date, history), and only then.
+    """
+    subject = task.subject
+    parts: list[object] = [
+        subject.type,
+        subject.id,
+        subject.presentation,
+        task.title,
+        task.number,
+        task.created_at.isoformat(),
+        task.due_at.isoformat() if task.due_at else "",
+        task.initiator.name,
+        (task.stage.name, task.stage.number, task.stage.count),
+        [(f.name, f.value) for f in subject.fields],
+        [(t.name, t.columns, t.rows) for t in subject.tables],
+    ]
+    if task.result is not None:
+        result = task.result
+        parts.append((result.decision.value, result.comment, result.user_id, result.at))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def rendition_key(task: Task, template: str, engine: str) -> str:
+    """The cache key of the task's document: subject type, id, version, template and engine.
+
+    Readable while short and unambiguous; a SHA-256 digest when long or when a part holds a
+    separator, so two different renditions can never share a key.
+    """
+    parts = [task.subject.type, task.subject.id, subject_version(task), template, engine]
+    readable = ":".join(parts)
+    if len(readable.encode("utf-8")) <= MAX_READABLE_KEY_BYTES and all(
+        _KEY_PART_RE.match(p) for p in parts
+    ):
+        return readable
+    framed = "\0".join(f"{len(p)}:{p}" for p in parts)
+    return "sha256:" + hashlib.sha256(framed.encode("utf-8")).hexdigest()
+
+
+def document_filename(task: Task) -> str:
+    """A file name safe on every platform and readable in Russian: `Заявка_0000-000042.pdf`."""
+    kind = task.subject.presentation.split(" ", 1)[0] or task.subject.type.removeprefix("Document_")
+    number = next(
+        (f.value for f in task.subject.fields if f.name.strip().lower() in _NUMBER_FIELDS),
+        task.number,
+    )
+    stem = _UNSAFE_FILENAME_CHARS.sub("_", f"{kind}_{number}")
+    stem = re.sub("_{2,}", "_", stem).strip("._")
+    return f"{stem[:MAX_FILENAME_STEM] or 'document'}.pdf"
+
+
+def document_for(
+    task: Task,
+    *,
+    onec: TaskSource,
+    renderer: TemplatedRenderer,
+    cache: DocumentCache,
+    prefer_print_form: bool,
+    language: str = "ru",
+) -> Document:
+    """The task's PDF for one approver, from the cache when any approver had it before.
+
+    With `prefer_print_form` (the `http` and `soap` connectors) 1C's own print form wins when
+    1C has one; otherwise, or when 1C answers None, the renderer makes ours. A cache that is
+    down costs a rendering, never the delivery.
+    """
+    filename = document_filename(task)
+    rendered_key = rendition_key(task, renderer.template_for(task), renderer.engine)
+    if prefer_print_form:
+        form_key = rendition_key(task, PRINT_FORM_TEMPLATE, PRINT_FORM_ENGINE)
+        cached = _from_cache(form_key, filename, DocumentSource.PRINT_FORM, cache, language)
+        if cached is not None:
+            return cached
+        # A cached rendering of this very version means 1C had no print form for it before.
+        cached = _from_cache(rendered_key, filename, DocumentSource.RENDERED, cache, language)
+        if cached is not None:
+            return cached
+        content = onec.print_form(task)
+        if content is not None:
+            _store(cache, form_key, content)
+            return _fresh(form_key, filename, DocumentSource.PRINT_FORM, content, language)
+    else:
+        cached = _from_cache(rendered_key, filename, DocumentSource.RENDERED, cache, language)
+        if cached is not None:
+            return cached
+    content = renderer.render(task)
+    _store(cache, rendered_key, content)
+    return _fresh(rendered_key, filename, DocumentSource.RENDERED, content, language)
+
+
+def remember_upload(key: str, file_id: str, cache: DocumentCache) -> None:
+    """Remember the Telegram file id of a document's first upload, for every later approver."""
+    _tolerant(lambda: cache.put_file_id(key, file_id), None, "remember the file id of", key)
+
+
+def _from_cache(
+    key: str, filename: str, source: DocumentSource, cache: DocumentCache, language: str
+) -> Document | None:
+    file_id = _tolerant(lambda: cache.get_file_id(key), None, "read the file id of", key)
+    if file_id is not None:
+        return Document(key, filename, source, file_id=file_id)
+    content = _tolerant(lambda: cache.get_pdf(key), None, "read", key)
+    if content is not None:
+        return _fresh(key, filename, source, content, language)
+    return None
+
+
+def _store(cache: DocumentCache, key: str, content: bytes) -> None:
+    _tolerant(lambda: cache.put_pdf(key, content), None, "store", key)
+
+
+def _fresh(
+    key: str, filename: str, source: DocumentSource, content: bytes, language: str
+) -> Document:
+    size = len(content)
+    if size <= TELEGRAM_DOCUMENT_LIMIT_BYTES:
+        return Document(key, filename, source, size=size, content=content)
+    note = _NOTES.get(language, _NOTES["ru"]).format(
+        size=f"{size / 1024 / 1024:.1f}", limit=TELEGRAM_DOCUMENT_LIMIT_BYTES // 1024 // 1024
+    )
+    return Document(key, filename, source, size=size, too_large=True, note=note)
+
+
+def _tolerant(action: Callable[[], _T], fallback: _T, what: str, key: str) -> _T:
+    # The cache only saves work: with Redis down the approver still gets the document.
+    try:
+        return action()
+    except UpstreamUnavailable as exc:
+        log.warning("document cache: could not %s %s: %s", what, key, exc)
+        return fallback

@@ -1,0 +1,342 @@
+"""The document use case with hand-written fakes: one rendering and one upload per rendition."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from gateway.documents import (
+    TELEGRAM_DOCUMENT_LIMIT_BYTES,
+    Document,
+    DocumentSource,
+    document_filename,
+    document_for,
+    remember_upload,
+    rendition_key,
+)
+from gateway.domain import (
+    Decision,
+    Field,
+    Importance,
+    OneCUser,
+    Person,
+    Stage,
+    Subject,
+    Table,
+    Task,
+    TaskState,
+)
+from gateway.errors import UpstreamUnavailable
+
+MSK = timezone(timedelta(hours=3))
+PDF = b"%PDF-1.7 rendered\n%%EOF"
+PRINT_FORM = b"%PDF-1.4 1C print form\n%%EOF"
+
+
+def make_task(task_id: str = "task-1", version: str = "AAAAAQ==.AAAAAg==", **subject: Any) -> Task:
+    return Task(
+        id=task_id,
+        version=version,
+        number="000000123",
+        created_at=datetime(2026, 11, 27, 10, 15, tzinfo=MSK),
+        due_at=datetime(2026, 11, 30, 18, 0, tzinfo=MSK),
+        importance=Importance.NORMAL,
+        state=TaskState.PENDING,
+        title="Согласовать заявку 0000-000042",
+        performer=Person(f"performer-of-{task_id}", "Иванова Мария Сергеевна"),
+        initiator=Person("p-2", "Петров Пётр Петрович"),
+        stage=Stage("Финансовый контролер", 2, 3),
+        subject=Subject(
+            type="Document_ЗаявкаНаРасходованиеДенежныхСредств",
+            id="d-42",
+            presentation="Заявка на расходование денежных средств 0000-000042 от 27.11.2026",
+            fields=subject.get(
+                "fields", (Field("Номер", "0000-000042"), Field("Сумма", "1 250 000,00"))
+            ),
+            tables=(Table("Расшифровка", ("№", "Сумма"), (("1", "1 250 000,00"),)),),
+        ),
+        allowed_decisions=(Decision.APPROVE,),
+    )
+
+
+class CountingRenderer:
+    """Renders fixed bytes and counts how often it was asked."""
+
+    engine = "fake-engine"
+
+    def __init__(self, content: bytes = PDF) -> None:
+        self.content = content
+        self.renders = 0
+
+    def template_for(self, task: Task) -> str:
+        return "default.html#v1.ru"
+
+    def render(self, task: Task) -> bytes:
+        self.renders += 1
+        return self.content
+
+    def ping(self) -> None:
+        pass
+
+
+class FakeOneC:
+    """A TaskSource whose print form is fixed bytes or None; counts print form requests."""
+
+    def __init__(self, print_form: bytes | None = None) -> None:
+        self.form = print_form
+        self.print_form_requests = 0
+
+    def ping(self) -> None:
+        pass
+
+    def pending_tasks(self) -> list[Task]:
+        return []
+
+    def get_task(self, task_id: str) -> Task:
+        raise AssertionError("not used")
+
+    def find_users_by_phone(self, phone: str) -> list[OneCUser]:
+        return []
+
+    def print_form(self, task: Task) -> bytes | None:
+        self.print_form_requests += 1
+        return self.form
+
+
+class MemoryCache:
+    """A DocumentCache in a dict, the way Redis keeps it (bytes and file ids apart)."""
+
+    def __init__(self) -> None:
+        self.pdfs: dict[str, bytes] = {}
+        self.file_ids: dict[str, str] = {}
+
+    def get_pdf(self, key: str) -> bytes | None:
+        return self.pdfs.get(key)
+
+    def put_pdf(self, key: str, content: bytes) -> None:
+        self.pdfs[key] = content
+
+    def get_file_id(self, key: str) -> str | None:
+        return self.file_ids.get(key)
+
+    def put_file_id(self, key: str, file_id: str) -> None:
+        self.file_ids[key] = file_id
+
+
+class DownCache:
+    """A DocumentCache whose Redis is unreachable."""
+
+    def _down(self, *args: object) -> Any:
+        raise UpstreamUnavailable("Redis", "connection refused")
+
+    get_pdf = put_pdf = get_file_id = put_file_id = _down
+
+
+class FakeTelegram:
+    """Uploads bytes (counted) or reuses a file id, as sendDocument does."""
+
+    def __init__(self) -> None:
+        self.uploads = 0
+        self.sent_file_ids: list[str] = []
+
+    def send(self, document: Document) -> str:
+        if document.file_id is not None:
+            self.sent_file_ids.append(document.file_id)
+            return document.file_id
+        assert document.content is not None
+        self.uploads += 1
+        return f"file-{self.uploads}"
+
+
+def deliver(
+    task: Task,
+    renderer: CountingRenderer,
+    cache: Any,
+    telegram: FakeTelegram,
+    onec: FakeOneC | None = None,
+    prefer_print_form: bool = False,
+) -> Document:
+    """What the delivery use case does per approver: get the document, send, remember."""
+    document = document_for(
+        task,
+        onec=onec or FakeOneC(),
+        renderer=renderer,
+        cache=cache,
+        prefer_print_form=prefer_print_form,
+    )
+    file_id = telegram.send(document)
+    if document.file_id is None:
+        remember_upload(document.key, file_id, cache)
+    return document
+
+
+def test_many_approvers_of_one_document_cost_one_rendering_and_one_upload() -> None:
+    renderer, cache, telegram = CountingRenderer(), MemoryCache(), FakeTelegram()
+    approvers_tasks = [make_task(f"task-{n}", version=f"v{n}.doc-1") for n in range(10)]
+
+    documents = [deliver(task, renderer, cache, telegram) for task in approvers_tasks]
+
+    assert renderer.renders == 1
+    assert telegram.uploads == 1
+    assert telegram.sent_file_ids == ["file-1"] * 9
+    assert {d.key for d in documents} == {documents[0].key}
+
+
+def test_a_cached_rendering_is_sent_again_before_its_first_upload_is_remembered() -> None:
+    renderer, cache = CountingRenderer(), MemoryCache()
+    first = document_for(
+        make_task(), onec=FakeOneC(), renderer=renderer, cache=cache, prefer_print_form=False
+    )
+    second = document_for(
+        make_task(), onec=FakeOneC(), renderer=renderer, cache=cache, prefer_print_form=False
+    )
+    assert renderer.renders == 1
+    assert first.content == second.content == PDF
+    assert second.file_id is None
+
+
+def test_a_new_document_version_is_rendered_anew() -> None:
+    renderer, cache, telegram = CountingRenderer(), MemoryCache(), FakeTelegram()
+    old = deliver(make_task(), renderer, cache, telegram)
+    changed = (Field("Номер", "0000-000042"), Field("Сумма", "2 000 000,00"))
+    new = deliver(make_task(version="v1.doc-2", fields=changed), renderer, cache, telegram)
+
+    assert renderer.renders == 2
+    assert telegram.uploads == 2
+    assert old.key != new.key
+
+
+def test_the_key_names_template_and_engine_so_either_change_makes_a_new_rendition() -> None:
+    task = make_task()
+    keys = {
+        rendition_key(task, "default.html#v1.ru", "pdfkit"),
+        rendition_key(task, "default.html#v2.ru", "pdfkit"),
+        rendition_key(task, "default.html#v1.en", "pdfkit"),
+        rendition_key(task, "default.html#v1.ru", "weasyprint"),
+    }
+    assert len(keys) == 4
+
+
+def test_a_long_or_ambiguous_key_is_hashed() -> None:
+    task = make_task()
+    assert rendition_key(task, "x" * 300, "pdfkit").startswith("sha256:")
+    assert rendition_key(task, "a:b", "c") != rendition_key(task, "a", "b:c")
+    readable = rendition_key(task, "default.html#v1.ru", "pdfkit")
+    assert readable.startswith("Document_ЗаявкаНаРасходованиеДенежныхСредств:d-42:")
+    assert readable.endswith(":default.html#v1.ru:pdfkit")
+
+
+def test_1c_print_form_is_preferred_when_1c_has_one() -> None:
+    renderer, cache, onec = CountingRenderer(), MemoryCache(), FakeOneC(PRINT_FORM)
+    first = document_for(
+        make_task(), onec=onec, renderer=renderer, cache=cache, prefer_print_form=True
+    )
+    again = document_for(
+        make_task("task-2"), onec=onec, renderer=renderer, cache=cache, prefer_print_form=True
+    )
+    assert (first.source, first.content) == (DocumentSource.PRINT_FORM, PRINT_FORM)
+    assert again.source == DocumentSource.PRINT_FORM
+    assert onec.print_form_requests == 1
+    assert renderer.renders == 0
+
+
+def test_without_a_print_form_in_1c_the_document_is_rendered_and_1c_asked_once() -> None:
+    renderer, cache, onec = CountingRenderer(), MemoryCache(), FakeOneC(None)
+    documents = [
+        document_for(
+            make_task(f"task-{n}"),
+            onec=onec,
+            renderer=renderer,
+            cache=cache,
+            prefer_print_form=True,
+        )
+        for n in range(3)
+    ]
+    assert [d.source for d in documents] == [DocumentSource.RENDERED] * 3
+    assert documents[0].source == "rendered"
+    assert renderer.renders == 1
+    assert onec.print_form_requests == 1
+
+
+def test_odata_connector_never_asks_1c_for_a_print_form() -> None:
+    onec = FakeOneC(PRINT_FORM)
+    document = document_for(
+        make_task(),
+        onec=onec,
+        renderer=CountingRenderer(),
+        cache=MemoryCache(),
+        prefer_print_form=False,
+    )
+    assert document.source == DocumentSource.RENDERED
+    assert onec.print_form_requests == 0
+
+
+def test_a_document_over_telegrams_limit_is_not_sent_and_the_note_says_why() -> None:
+    huge = b"%PDF" + b"0" * TELEGRAM_DOCUMENT_LIMIT_BYTES
+    document = document_for(
+        make_task(),
+        onec=FakeOneC(),
+        renderer=CountingRenderer(huge),
+        cache=MemoryCache(),
+        prefer_print_form=False,
+    )
+    assert document.too_large
+    assert document.content is None and document.file_id is None
+    assert "50 МБ" in document.note
+    assert document.size == len(huge)
+
+
+def test_a_document_of_exactly_the_limit_is_sent() -> None:
+    exact = b"0" * TELEGRAM_DOCUMENT_LIMIT_BYTES
+    document = document_for(
+        make_task(),
+        onec=FakeOneC(),
+        renderer=CountingRenderer(exact),
+        cache=MemoryCache(),
+        prefer_print_form=False,
+    )
+    assert not document.too_large
+    assert document.content == exact
+
+
+def test_the_note_follows_the_language() -> None:
+    huge = b"0" * (TELEGRAM_DOCUMENT_LIMIT_BYTES + 1)
+    document = document_for(
+        make_task(),
+        onec=FakeOneC(),
+        renderer=CountingRenderer(huge),
+        cache=MemoryCache(),
+        prefer_print_form=False,
+        language="en",
+    )
+    assert "over Telegram's 50 MB limit" in document.note
+
+
+def test_a_cache_that_is_down_costs_a_rendering_not_the_delivery(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    renderer, telegram = CountingRenderer(), FakeTelegram()
+    first = deliver(make_task(), renderer, DownCache(), telegram)
+    second = deliver(make_task(), renderer, DownCache(), telegram)
+    assert first.content == second.content == PDF
+    assert renderer.renders == 2
+    assert "document cache: could not" in caplog.text
+
+
+def test_the_filename_is_the_document_kind_and_number() -> None:
+    assert document_filename(make_task()) == "Заявка_0000-000042.pdf"
+
+
+def test_the_filename_falls_back_to_the_task_number_and_drops_unsafe_characters() -> None:
+    task = make_task(fields=())
+    task = dataclasses.replace(
+        task, subject=dataclasses.replace(task.subject, presentation='Счёт/"проект" 7')
+    )
+    assert document_filename(task) == "Счёт_проект_000000123.pdf"
+
+
+def test_the_document_source_reads_as_the_card_expects() -> None:
+    assert [s.value for s in DocumentSource] == ["1c_print_form", "rendered"]
