@@ -1,0 +1,71 @@
+"""`python -m sandbox onec [--host --port --base --user --password ...]`: runs the emulator."""
+
+from __future__ import annotations
+
+import argparse
+
+from sandbox.onec.server import build_server, close_app, create_app
+from sandbox.onec.state import (
+    DEFAULT_BASE,
+    DEFAULT_HTTP_ROOT,
+    DEFAULT_PASSWORD,
+    DEFAULT_USER,
+    Config,
+)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox onec", description="1C:УХ-like infobase emulator"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8082)
+    parser.add_argument("--base", default=DEFAULT_BASE, help="publication root (default /uh)")
+    parser.add_argument("--user", default=DEFAULT_USER, help="Basic auth login (default Шлюз)")
+    parser.add_argument(
+        "--password", default=DEFAULT_PASSWORD, help="Basic auth password (default sandbox)"
+    )
+    parser.add_argument(
+        "--http-root", default=DEFAULT_HTTP_ROOT, help="HTTP service root (default approvals)"
+    )
+    parser.add_argument("--push-url", help="POST feed events to this gateway URL")
+    parser.add_argument("--push-secret", help="HMAC key for push signatures (GATEWAY_SECRET)")
+    parser.add_argument("--soap-address", help="address the WSDL names (e.g. an internal host)")
+    parser.add_argument("--bulk", type=int, default=0, help="extra one-stage approvals to seed")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    if args.push_url and not args.push_secret:
+        parser.error("--push-url needs --push-secret")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    """Serve until interrupted."""
+    args = parse(argv)
+    config = Config(
+        args.base,
+        args.user,
+        args.password,
+        args.http_root,
+        args.push_url,
+        args.push_secret,
+        args.soap_address,
+        args.bulk,
+    )
+    app = create_app(config)
+    server = build_server(app, args.host, args.port, quiet=not args.verbose)
+    host, port = server.server_address[:2]
+    root = f"http://{host!s}:{port}"
+    print(
+        f"1C emulator: {root}{config.base} (user {config.user}); control: {root}/_sandbox/",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        close_app(app)
+    return 0

@@ -1,0 +1,143 @@
+"""A Python client of the emulator's control API (`/_sandbox/`), on requests."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import requests
+
+
+class SandboxError(RuntimeError):
+    """The control API refused a call."""
+
+
+class OneCSandbox:
+    """Drives a running 1C emulator: its server root is `base_url` (not the publication root)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
+    def __enter__(self) -> OneCSandbox:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def users(self) -> list[dict[str, Any]]:
+        """The seeded users: id, name, login, phones, invalid, deletion_mark."""
+        users: list[dict[str, Any]] = self._call("GET", "/users")["users"]
+        return users
+
+    def user(self, name_or_login: str) -> dict[str, Any]:
+        """One user by full name, surname or login."""
+        for user in self.users():
+            if name_or_login in (user["name"], user["login"], user["name"].split()[0]):
+                return user
+        raise SandboxError(f"no user {name_or_login!r}")
+
+    def create_approval(
+        self,
+        route: list[str],
+        initiator: str,
+        fields: dict[str, Any] | None = None,
+        document_type: str = "ЗаявкаНаРасходованиеДенежныхСредств",
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Start an approval; answers `{"document_id", "task_id", "approval_id"}`."""
+        body = {
+            "document_type": document_type,
+            "fields": fields or {},
+            "route": route,
+            "initiator": initiator,
+            **options,
+        }
+        return self._call("POST", "/approvals", body)
+
+    def approvals(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        """Approvals (of one document, if given) with route, stage, state and tasks."""
+        path = f"/approvals/{document_id}" if document_id else "/approvals"
+        approvals: list[dict[str, Any]] = self._call("GET", path)["approvals"]
+        return approvals
+
+    def cancel_approval(self, document_id: str) -> dict[str, Any]:
+        """Cancel the document's running approval."""
+        return self._call("POST", f"/approvals/{document_id}/cancel")
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        """A task in the contract's shape."""
+        return self._call("GET", f"/tasks/{task_id}")
+
+    def complete_task(
+        self, task_id: str, decision: str = "approve", comment: str = "Выполнено в 1С"
+    ) -> dict[str, Any]:
+        """Complete a task "in 1C"; answers `{"task", "next_task_id"}`."""
+        return self._call(
+            "POST", f"/tasks/{task_id}/complete", {"decision": decision, "comment": comment}
+        )
+
+    def create_document(
+        self,
+        fields: dict[str, Any],
+        document_type: str = "ЗаявкаНаРасходованиеДенежныхСредств",
+        author: str | None = None,
+    ) -> dict[str, Any]:
+        """A document without an approval; answers `{"document_id", "version"}`."""
+        return self._call(
+            "POST",
+            "/documents",
+            {"document_type": document_type, "fields": fields, "author": author},
+        )
+
+    def edit_document(self, document_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """A new version of a document; answers `{"document_id", "version"}`."""
+        return self._call("PATCH", f"/documents/{document_id}", {"fields": fields})
+
+    def set_fault(
+        self, mode: str, seconds: float | None = None, duration: float | None = None
+    ) -> dict[str, Any]:
+        """Inject a fault (see the README for `seconds` and `duration`)."""
+        return self._call(
+            "POST", "/faults", {"mode": mode, "seconds": seconds, "duration": duration}
+        )
+
+    def clear_fault(self) -> dict[str, Any]:
+        """Back to normal."""
+        return self.set_fault("none")
+
+    def requests_log(self) -> list[dict[str, Any]]:
+        """The request log of the 1C routes, oldest first."""
+        entries: list[dict[str, Any]] = self._call("GET", "/requests")["requests"]
+        return entries
+
+    def clear_requests(self) -> None:
+        """Forget the request log."""
+        self._call("DELETE", "/requests")
+
+    def reset(self, bulk: int = 0) -> dict[str, Any]:
+        """Reseed (plus `bulk` extra one-stage approvals); clears faults and the log."""
+        return self._call("POST", "/reset", {"bulk": bulk} if bulk else {})
+
+    def bulk_seed(self, count: int, performer: str | None = None) -> dict[str, Any]:
+        """Add `count` one-stage approvals pending on `performer`."""
+        return self._call("POST", "/bulk", {"count": count, "performer": performer})
+
+    def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        answer = self.session.request(
+            method, f"{self.base_url}/_sandbox{path}", json=body, timeout=self.timeout
+        )
+        if answer.status_code >= 400:
+            raise SandboxError(f"{method} {path}: HTTP {answer.status_code}: {answer.text}")
+        data: dict[str, Any] = answer.json()
+        return data

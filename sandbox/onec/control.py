@@ -1,0 +1,328 @@
+"""The control API under `/_sandbox/` (no auth): act "in 1C", inject faults, read the log, reset."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from sandbox.onec import routing, seed
+from sandbox.onec.documents import presentation
+from sandbox.onec.faults import MODES
+from sandbox.onec.model import USERS, Approval, Infobase, Task, task_state
+from sandbox.onec.routing import REWORK_STAGE_NAME
+from sandbox.onec.state import current
+from sandbox.onec.task_view import rfc3339, task_json
+
+blueprint = Blueprint("control", __name__)
+
+
+class _NotFound(LookupError):
+    pass
+
+
+@blueprint.errorhandler(ValueError)
+def _invalid(error: ValueError) -> tuple[Response, int]:
+    return jsonify({"error": "invalid", "message": str(error)}), 400
+
+
+@blueprint.errorhandler(LookupError)
+def _missing(error: LookupError) -> tuple[Response, int]:
+    return jsonify({"error": "not_found", "message": str(error)}), 404
+
+
+@blueprint.get("/users")
+def users() -> Response:
+    """The seeded 1C users with logins and phones (`+` and digits)."""
+    ib = current().infobase
+    with ib.lock:
+        found = [
+            {
+                "id": str(user.ref),
+                "name": user.description,
+                "login": user.login,
+                "phones": [
+                    "+" + seed.phone_digits(r["НомерТелефона"])
+                    for r in user.tables.get("КонтактнаяИнформация", [])
+                ],
+                "invalid": bool(user.attrs.get("Недействителен")),
+                "deletion_mark": user.deletion_mark,
+            }
+            for user in ib.catalog(USERS).values()
+        ]
+    return jsonify({"users": found})
+
+
+@blueprint.post("/approvals")
+def start_approval() -> Response:
+    """Create a document and start its approval (design 8: type, fields, route, initiator)."""
+    body = _body()
+    ib = current().infobase
+    route = [_uuid(user, "route") for user in _list(body.get("route"), "route")]
+    initiator = _uuid(body.get("initiator"), "initiator")
+    with ib.lock:
+        if ib.user(initiator) is None:
+            raise ValueError(f"unknown initiator {initiator}")
+        document = routing.create_document(
+            ib, str(body.get("document_type", "")), _dict(body.get("fields", {})), initiator
+        )
+        approval, task = routing.start_approval(
+            ib,
+            document,
+            route,
+            initiator,
+            stage_names=body.get("stage_names"),
+            importance=str(body.get("importance", "Обычная")),
+            due_days=body.get("due_days", 3),
+        )
+    return jsonify(
+        {
+            "document_id": str(document.ref),
+            "task_id": str(task.ref),
+            "approval_id": str(approval.ref),
+        }
+    )
+
+
+@blueprint.get("/approvals")
+def approvals() -> Response:
+    """Every approval with its route, current stage, state and tasks (the demo's "1C side")."""
+    ib = current().infobase
+    with ib.lock:
+        by_approval: dict[uuid.UUID, list[Task]] = {}
+        for each in ib.tasks.values():
+            by_approval.setdefault(each.approval, []).append(each)
+        found = [approval_json(ib, a, by_approval.get(a.ref, [])) for a in ib.approvals.values()]
+    return jsonify({"approvals": found})
+
+
+@blueprint.get("/approvals/<document_id>")
+def approvals_of(document_id: str) -> Response:
+    """The approvals of one document."""
+    ib = current().infobase
+    ref = _uuid(document_id, "document_id")
+    with ib.lock:
+        found = [
+            approval_json(ib, a, [t for t in ib.tasks.values() if t.approval == a.ref])
+            for a in ib.approvals.values()
+            if a.subject.ref == ref
+        ]
+    if not found:
+        raise _NotFound(f"no approval of document {document_id}")
+    return jsonify({"approvals": found})
+
+
+@blueprint.post("/approvals/<document_id>/cancel")
+def cancel(document_id: str) -> Response:
+    """Cancel the document's running approval: open tasks get DeletionMark, the process stops."""
+    cancelled = routing.cancel_approval(current().infobase, _uuid(document_id, "document_id"))
+    return jsonify({"document_id": document_id, "cancelled_tasks": [str(t.ref) for t in cancelled]})
+
+
+@blueprint.get("/tasks/<task_id>")
+def task(task_id: str) -> Response:
+    """A task in the contract's shape."""
+    ib = current().infobase
+    found = ib.tasks.get(_uuid(task_id, "task_id"))
+    if found is None:
+        raise _NotFound(f"no task {task_id}")
+    return jsonify(task_json(ib, found))
+
+
+@blueprint.post("/tasks/<task_id>/complete")
+def complete(task_id: str) -> Response:
+    """Complete a task "in 1C" (default: approve), as its performer would in the 1C client."""
+    body = _body(optional=True)
+    ib = current().infobase
+    with ib.lock:
+        found = ib.tasks.get(_uuid(task_id, "task_id"))
+        if found is None:
+            raise _NotFound(f"no task {task_id}")
+        decision = str(body.get("decision", "approve"))
+        if decision not in routing.DECISION_CODES:
+            raise ValueError(f"decision must be one of {', '.join(routing.DECISION_CODES)}")
+        try:
+            following = routing.execute_task(
+                ib, found, decision, str(body.get("comment", "Выполнено в 1С"))
+            )
+        except routing.RouteError as exc:
+            return _conflict(str(exc))
+        return jsonify(
+            {
+                "task": task_json(ib, found),
+                "next_task_id": str(following.ref) if following else None,
+            }
+        )
+
+
+@blueprint.post("/documents")
+def create_document() -> Response:
+    """A document without an approval: `{"document_type", "fields", "author"}`."""
+    body = _body()
+    ib = current().infobase
+    author = _uuid(body["author"], "author") if body.get("author") else None
+    document = routing.create_document(
+        ib, str(body.get("document_type", "")), _dict(body.get("fields", {})), author
+    )
+    return jsonify({"document_id": str(document.ref), "version": document.data_version})
+
+
+@blueprint.patch("/documents/<document_id>")
+def edit_document(document_id: str) -> Response:
+    """A new version of a document: `{"fields": {...}}`; its open tasks are reported updated."""
+    body = _body()
+    ib = current().infobase
+    with ib.lock:
+        document = ib.find_document(_uuid(document_id, "document_id"))
+        if document is None:
+            raise _NotFound(f"no document {document_id}")
+        routing.edit_document(ib, document, _dict(body.get("fields", {})))
+        return jsonify({"document_id": document_id, "version": document.data_version})
+
+
+@blueprint.post("/faults")
+def set_fault() -> Response:
+    """`{"mode": none|down|slow|error500|html_login|truncated, "seconds", "duration"}`."""
+    body = _body()
+    mode = body.get("mode")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    fault = current().faults.set(
+        str(mode), _seconds(body.get("seconds")), _seconds(body.get("duration"))
+    )
+    return jsonify(fault.as_json())
+
+
+@blueprint.get("/faults")
+def get_fault() -> Response:
+    """The fault in force."""
+    return jsonify(current().faults.current().as_json())
+
+
+@blueprint.get("/requests")
+def request_log() -> Response:
+    """Requests to the 1C routes: method, path, query, status (null: dropped), user, fault."""
+    return jsonify({"requests": current().log.entries()})
+
+
+@blueprint.delete("/requests")
+def clear_request_log() -> Response:
+    """Forget the request log."""
+    current().log.clear()
+    return jsonify({"requests": []})
+
+
+@blueprint.post("/reset")
+def reset() -> Response:
+    """Reseed the infobase, clear faults, idempotency keys and the request log."""
+    sandbox = current()
+    seed.reseed(sandbox)
+    body = _body(optional=True)
+    if body.get("bulk"):
+        seed.bulk(sandbox.infobase, _count(body["bulk"]))
+    sandbox.faults.set("none")
+    sandbox.log.clear()
+    return jsonify({"tasks": len(sandbox.infobase.tasks), "epoch": sandbox.infobase.epoch})
+
+
+@blueprint.post("/bulk")
+def bulk() -> Response:
+    """Add `count` one-stage approvals pending on `performer` (default Морозов) for load tests."""
+    body = _body()
+    ib = current().infobase
+    performer = _uuid(body["performer"], "performer") if body.get("performer") else None
+    created = seed.bulk(ib, _count(body.get("count")), performer)
+    return jsonify({"created": created, "tasks": len(ib.tasks)})
+
+
+def approval_json(ib: Infobase, approval: Approval, tasks: list[Task]) -> dict[str, Any]:
+    """An approval with its route, stage, state and tasks (oldest first)."""
+    document = ib.find_document(approval.subject.ref)
+    stage = approval.current_stage
+    return {
+        "id": str(approval.ref),
+        "number": approval.number,
+        "state": approval.state,
+        "document": {
+            "id": str(approval.subject.ref),
+            "type": approval.subject.set_name,
+            "presentation": presentation(document) if document else "",
+            "version": document.data_version if document else "",
+        },
+        "initiator": {"id": str(approval.initiator), "name": ib.user_name(approval.initiator)},
+        "stage": {
+            "number": stage,
+            "count": len(approval.route),
+            "name": REWORK_STAGE_NAME if stage == 0 else approval.route[stage - 1].name,
+        },
+        "route": [
+            {
+                "number": s.number,
+                "name": s.name,
+                "performer": {"id": str(s.performer), "name": ib.user_name(s.performer)},
+            }
+            for s in approval.route
+        ],
+        "tasks": [
+            {
+                "id": str(t.ref),
+                "number": t.number,
+                "stage": t.stage_number,
+                "performer": {"id": str(t.performer), "name": ib.user_name(t.performer)},
+                "state": task_state(t, approval),
+                "decision": t.decision,
+                "comment": t.result_text,
+                "created_at": rfc3339(t.date),
+            }
+            for t in tasks
+        ],
+    }
+
+
+def _conflict(message: str) -> Response:
+    response = jsonify({"error": "conflict", "message": message})
+    response.status_code = 409
+    return response
+
+
+def _body(optional: bool = False) -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if body is None and optional:
+        return {}
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def _uuid(value: Any, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValueError(f"{name}: not a GUID: {value!r}") from None
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{name} must be a non-empty list")
+    return value
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("fields must be an object")
+    return value
+
+
+def _seconds(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("seconds must be a number")
+    return float(value)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100_000:
+        raise ValueError("count must be an integer from 1 to 100000")
+    return value

@@ -1,0 +1,173 @@
+"""The two document types under approval: titles, card fields, tables and how values read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sandbox.onec.model import EMPTY_DATE, Document, Infobase
+
+PAYMENT_REQUEST = "ЗаявкаНаРасходованиеДенежныхСредств"
+REPORT_INSTANCE = "ЭкземплярОтчета"
+
+
+@dataclass(frozen=True)
+class CardField:
+    """A document attribute shown on the card and the print form, with its label."""
+
+    prop: str  # OData property name (`X_Key` for a reference)
+    label: str
+    target: str = ""  # referenced catalog for `X_Key`
+    kind: str = "string"  # string | amount | ref
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """A column of a tabular section: OData property, label and value kind."""
+
+    prop: str
+    label: str
+    kind: str = "string"  # string | amount
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A tabular section of a document."""
+
+    name: str
+    label: str
+    columns: tuple[TableColumn, ...]
+
+
+@dataclass(frozen=True)
+class DocumentType:
+    """A document type: metadata name, title and what the card and print form show."""
+
+    name: str
+    title: str
+    fields: tuple[CardField, ...]
+    tables: tuple[TableSpec, ...]
+
+    @property
+    def set_name(self) -> str:
+        """The OData entity set name."""
+        return f"Document_{self.name}"
+
+
+DOCUMENT_TYPES: dict[str, DocumentType] = {
+    PAYMENT_REQUEST: DocumentType(
+        PAYMENT_REQUEST,
+        "Заявка на расходование денежных средств",
+        (
+            CardField("Организация_Key", "Организация", "Catalog_Организации", "ref"),
+            CardField("Контрагент_Key", "Контрагент", "Catalog_Контрагенты", "ref"),
+            CardField("СуммаДокумента", "Сумма", kind="amount"),
+            CardField("Валюта_Key", "Валюта", "Catalog_Валюты", "ref"),
+            CardField("НазначениеПлатежа", "Назначение платежа"),
+        ),
+        (
+            TableSpec(
+                "РасшифровкаПлатежа",
+                "Расшифровка платежа",
+                (
+                    TableColumn("СтатьяДвиженияДенежныхСредств", "Статья ДДС"),
+                    TableColumn("Назначение", "Назначение"),
+                    TableColumn("Сумма", "Сумма", "amount"),
+                ),
+            ),
+        ),
+    ),
+    REPORT_INSTANCE: DocumentType(
+        REPORT_INSTANCE,
+        "Экземпляр отчета",
+        (
+            CardField("ВидОтчета_Key", "Вид отчета", "Catalog_ВидыОтчетов", "ref"),
+            CardField("Период_Key", "Период", "Catalog_Периоды", "ref"),
+            CardField("Организация_Key", "Организация", "Catalog_Организации", "ref"),
+        ),
+        (
+            TableSpec(
+                "Показатели",
+                "Показатели",
+                (
+                    TableColumn("Показатель", "Показатель"),
+                    TableColumn("Значение", "Значение", "amount"),
+                ),
+            ),
+        ),
+    ),
+}
+
+
+def document_type(set_or_name: str) -> DocumentType | None:
+    """A document type by metadata name or OData set name."""
+    return DOCUMENT_TYPES.get(set_or_name.removeprefix("Document_"))
+
+
+def format_amount(value: Decimal | float | int) -> str:
+    """An amount as 1C presents it: `1 250 000,00` (plain spaces, so PDFs extract it verbatim)."""
+    return f"{Decimal(str(value)):,.2f}".replace(",", " ").replace(".", ",")
+
+
+def format_date(value: datetime, with_time: bool = True) -> str:
+    """A date as 1C presents it: `20.11.2026 10:15:00` ('' for the empty date)."""
+    if value == EMPTY_DATE:
+        return ""
+    return value.strftime("%d.%m.%Y %H:%M:%S" if with_time else "%d.%m.%Y")
+
+
+def presentation(document: Document) -> str:
+    """`<Title> <Number> от <Date>`, as 1C names a document."""
+    kind = document_type(document.set_name)
+    title = kind.title if kind else document.set_name
+    return f"{title} {document.number} от {format_date(document.date)}"
+
+
+def card_fields(ib: Infobase, document: Document) -> list[tuple[str, str]]:
+    """(label, text) pairs for the card and the print form, number and date first."""
+    kind = document_type(document.set_name)
+    pairs = [("Номер", document.number), ("Дата", format_date(document.date, with_time=False))]
+    if kind is None:
+        return pairs
+    for spec in kind.fields:
+        value = document.attrs.get(spec.prop)
+        pairs.append((spec.label, _text(ib, spec.kind, value, spec.target)))
+    return pairs
+
+
+def card_tables(document: Document) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(name, column labels, rows as text) for each tabular section, `№` first."""
+    kind = document_type(document.set_name)
+    if kind is None:
+        return []
+    tables = []
+    for spec in kind.tables:
+        columns = ["№", *(column.label for column in spec.columns)]
+        rows = [
+            [str(row["LineNumber"]), *(_cell(column, row) for column in spec.columns)]
+            for row in document.tables.get(spec.name, [])
+        ]
+        tables.append((spec.name, columns, rows))
+    return tables
+
+
+def _cell(column: TableColumn, row: dict[str, Any]) -> str:
+    value = row.get(column.prop, "")
+    return format_amount(value) if column.kind == "amount" and value != "" else str(value)
+
+
+def _text(ib: Infobase, kind: str, value: Any, target: str) -> str:
+    formatters: dict[str, Callable[[Any], str]] = {
+        "amount": lambda v: format_amount(v) if v is not None else "",
+        "ref": lambda v: _description(ib, target, v),
+    }
+    formatter = formatters.get(kind)
+    return formatter(value) if formatter else ("" if value is None else str(value))
+
+
+def _description(ib: Infobase, target: str, ref: Any) -> str:
+    item = ib.catalog(target).get(ref)
+    return item.description if item else ""

@@ -1,0 +1,175 @@
+"""Model objects as typed OData rows (GUIDs, datetimes, Decimals, Composite) and presentations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from sandbox.onec.documents import presentation as document_presentation
+from sandbox.onec.model import (
+    APPROVALS,
+    EMPTY_REF,
+    TASKS,
+    USERS,
+    Approval,
+    CatalogItem,
+    Composite,
+    Document,
+    Infobase,
+    Row,
+    Task,
+)
+
+_T = TypeVar("_T")
+_APPROVAL_STATES = {"active": "Активен", "completed": "Завершен", "stopped": "Остановлен"}
+
+
+def catalog_row(item: CatalogItem) -> Row:
+    """A catalog element's row."""
+    row: Row = {
+        "Ref_Key": item.ref,
+        "DataVersion": item.data_version,
+        "DeletionMark": item.deletion_mark,
+        "Code": item.code,
+        "Description": item.description,
+    }
+    row.update(item.attrs)
+    row.update(_tables(item.ref, item.tables))
+    return row
+
+
+def document_row(document: Document) -> Row:
+    """A document's row."""
+    row: Row = {
+        "Ref_Key": document.ref,
+        "DataVersion": document.data_version,
+        "DeletionMark": document.deletion_mark,
+        "Number": document.number,
+        "Date": document.date,
+        "Posted": document.posted,
+    }
+    row.update(document.attrs)
+    row.update(_tables(document.ref, document.tables))
+    return row
+
+
+def approval_row(approval: Approval) -> Row:
+    """A business process `Согласование` row, with its route as the `Маршрут` table."""
+    return {
+        "Ref_Key": approval.ref,
+        "DataVersion": approval.data_version,
+        "DeletionMark": approval.deletion_mark,
+        "Number": approval.number,
+        "Date": approval.date,
+        "Description": f"Согласование {approval.number}",
+        "Started": True,
+        "Completed": approval.state == "completed",
+        "Предмет": approval.subject,
+        "Автор_Key": approval.initiator,
+        "Состояние": _APPROVAL_STATES[approval.state],
+        "ТекущийЭтап": approval.current_stage,
+        "КоличествоЭтапов": len(approval.route),
+        "Маршрут": [
+            {
+                "Ref_Key": approval.ref,
+                "LineNumber": stage.number,
+                "НомерЭтапа": stage.number,
+                "НаименованиеЭтапа": stage.name,
+                "Исполнитель_Key": stage.performer,
+            }
+            for stage in approval.route
+        ],
+    }
+
+
+def task_row(task: Task) -> Row:
+    """A `Task_ЗадачаИсполнителя` row with exactly the fields of design 5.3 plus the route's."""
+    return {
+        "Ref_Key": task.ref,
+        "DataVersion": task.data_version,
+        "DeletionMark": task.deletion_mark,
+        "Number": task.number,
+        "Date": task.date,
+        "Description": task.description,
+        "Executed": task.executed,
+        "BusinessProcess": Composite(task.approval, APPROVALS),
+        "RoutePoint": task.route_point,
+        "Автор": Composite(task.author, USERS),
+        "АвторСтрокой": task.author_name,
+        "Важность": task.importance,
+        "Исполнитель": Composite(task.performer, USERS)
+        if task.performer != EMPTY_REF
+        else Composite(EMPTY_REF),
+        "РольИсполнителя_Key": EMPTY_REF,
+        "Предмет": task.subject,
+        "ПредметСтрокой": task.subject_name,
+        "СрокИсполнения": task.due,
+        "Описание": task.details,
+        "РезультатВыполнения": task.result_text,
+        "ДатаИсполнения": task.executed_at,
+        "РешениеСогласования": task.decision_code,
+        "НомерЭтапа": task.stage_number,
+        "НаименованиеЭтапа": task.stage_name,
+    }
+
+
+def rows(ib: Infobase, set_name: str) -> list[Row]:
+    """A snapshot of every row of an entity set, in insertion order."""
+    with ib.lock:
+        if set_name == TASKS:
+            return [
+                ib.cached_row(t.ref, t.data_version, _bind(task_row, t)) for t in ib.tasks.values()
+            ]
+        if set_name == APPROVALS:
+            return [
+                ib.cached_row(a.ref, a.data_version, _bind(approval_row, a))
+                for a in ib.approvals.values()
+            ]
+        if set_name.startswith("Document_"):
+            documents = ib.documents.get(set_name, {}).values()
+            return [ib.cached_row(d.ref, d.data_version, _bind(document_row, d)) for d in documents]
+        items = ib.catalog(set_name).values()
+        return [ib.cached_row(c.ref, c.data_version, _bind(catalog_row, c)) for c in items]
+
+
+def row(ib: Infobase, set_name: str, ref: uuid.UUID) -> Row | None:
+    """One row by key, or None."""
+    with ib.lock:
+        if set_name == TASKS:
+            task = ib.tasks.get(ref)
+            return task_row(task) if task else None
+        if set_name == APPROVALS:
+            approval = ib.approvals.get(ref)
+            return approval_row(approval) if approval else None
+        if set_name.startswith("Document_"):
+            document = ib.documents.get(set_name, {}).get(ref)
+            return document_row(document) if document else None
+        item = ib.catalog(set_name).get(ref)
+        return catalog_row(item) if item else None
+
+
+def presentation(ib: Infobase, set_name: str, ref: uuid.UUID) -> str:
+    """What 1C shows for a reference: a description, a document title, '' when empty."""
+    with ib.lock:
+        if ref == EMPTY_REF:
+            return ""
+        if set_name == TASKS:
+            task = ib.tasks.get(ref)
+            return task.description if task else ""
+        if set_name == APPROVALS:
+            approval = ib.approvals.get(ref)
+            return f"Согласование {approval.number}" if approval else ""
+        if set_name.startswith("Document_"):
+            document = ib.documents.get(set_name, {}).get(ref)
+            return document_presentation(document) if document else ""
+        item = ib.catalog(set_name).get(ref)
+        return item.description if item else ""
+
+
+def _bind(build: Callable[[_T], Row], entity: _T) -> Callable[[], Row]:
+    return lambda: build(entity)
+
+
+def _tables(owner: uuid.UUID, tables: dict[str, list[Row]]) -> Row:
+    return {name: [{"Ref_Key": owner, **line} for line in lines] for name, lines in tables.items()}

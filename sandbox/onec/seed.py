@@ -1,0 +1,300 @@
+"""The deterministic seed: a small holding, its people and a handful of approvals in progress."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sandbox.onec import routing
+from sandbox.onec.documents import PAYMENT_REQUEST, REPORT_INSTANCE
+from sandbox.onec.model import USERS, CatalogItem, Infobase, guid
+from sandbox.onec.state import Sandbox
+
+SEED_START = datetime(2026, 11, 20, 9, 0, 0)
+
+
+@dataclass(frozen=True)
+class SeedUser:
+    """A seeded 1C user: login, full name, phones (as 1C presents them), flags."""
+
+    key: str
+    login: str
+    name: str
+    phones: tuple[str, ...] = ()
+    invalid: bool = False
+    deleted: bool = False
+
+    @property
+    def ref(self) -> uuid.UUID:
+        """The user's fixed Ref_Key."""
+        return guid(USERS, self.key)
+
+
+SEED_USERS = (
+    SeedUser("admin", "Администратор", "Администратор"),
+    SeedUser("gateway", "Шлюз", "Шлюз Telegram (служебный)"),
+    SeedUser("ivanov", "ИвановИП", "Иванов Иван Петрович", ("+7 (912) 345-67-89",)),
+    SeedUser(
+        "petrova",
+        "ПетроваАС",
+        "Петрова Анна Сергеевна",
+        ("+7 (912) 111-22-33", "+7 (343) 210-00-01"),
+    ),
+    SeedUser("sidorov", "СидоровПН", "Сидоров Павел Николаевич", ("+7 (922) 555-44-33",)),
+    SeedUser("sidorova", "СидороваЕВ", "Сидорова Елена Викторовна", ("+7 (922) 555-44-33",)),
+    SeedUser("morozov", "МорозовДО", "Морозов Дмитрий Олегович", ("+7 (912) 700-80-90",)),
+    SeedUser("volkov", "ВолковСА", "Волков Сергей Александрович", ("+7 (912) 999-00-11",)),
+    SeedUser(
+        "kuznetsova",
+        "КузнецоваМА",
+        "Кузнецова Мария Андреевна",
+        ("+7 (900) 100-20-30",),
+        invalid=True,
+    ),
+    SeedUser(
+        "lebedev", "ЛебедевОИ", "Лебедев Олег Игоревич", ("+7 (912) 000-00-01",), deleted=True
+    ),
+)
+SEED_USERS_BY_KEY = {user.key: user for user in SEED_USERS}
+
+ORGANIZATIONS = (
+    ("АО «Уральский холдинг»", "6670000001", "667001001"),
+    ("ООО «Уральская сталь»", "6670000002", "667001001"),
+    ("ООО «Торговый дом Урал»", "6670000003", "667001001"),
+)
+COUNTERPARTIES = (("ООО «ТехноСервис»", "7700000001"), ("АО «Энергосбыт Плюс»", "5600000002"))
+CURRENCIES = (("643", "руб."), ("840", "USD"))
+REPORT_KINDS = ("Бюджет движения денежных средств", "Отчет о прибылях и убытках")
+PERIODS = ("Октябрь 2026", "3 квартал 2026")
+
+
+def phone_digits(text: str) -> str:
+    """A phone as digits only, Russian `8XXXXXXXXXX` read as `7XXXXXXXXXX`."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return "7" + digits[1:] if len(digits) == 11 and digits.startswith("8") else digits
+
+
+def seed(ib: Infobase) -> None:
+    """Fill an empty infobase with the seed; times are fixed so every start is the same."""
+    with ib.lock, _fixed_clock(ib):
+        _catalogs(ib)
+        u = {key: user.ref for key, user in SEED_USERS_BY_KEY.items()}
+        _approval(
+            ib,
+            PAYMENT_REQUEST,
+            "ООО «ТехноСервис»",
+            "1250000",
+            "Оплата ремонта прокатного стана",
+            [u["petrova"], u["morozov"], u["volkov"]],
+            u["ivanov"],
+        )
+        _approval(
+            ib,
+            PAYMENT_REQUEST,
+            "АО «Энергосбыт Плюс»",
+            "384500.5",
+            "Оплата электроэнергии за октябрь",
+            [u["sidorov"], u["morozov"]],
+            u["ivanov"],
+            approve=1,
+        )
+        _approval(
+            ib,
+            PAYMENT_REQUEST,
+            "ООО «ТехноСервис»",
+            "96000",
+            "Аванс за сервисное обслуживание",
+            [u["morozov"], u["volkov"]],
+            u["petrova"],
+            importance="Высокая",
+        )
+        _report(ib, [u["petrova"], u["volkov"]], u["ivanov"])
+        _approval(
+            ib,
+            PAYMENT_REQUEST,
+            "АО «Энергосбыт Плюс»",
+            "15000",
+            "Оплата связи",
+            [u["petrova"]],
+            u["ivanov"],
+            approve=1,
+        )
+        _approval(
+            ib,
+            PAYMENT_REQUEST,
+            "ООО «ТехноСервис»",
+            "42000",
+            "Закупка канцелярских товаров",
+            [u["sidorova"]],
+            u["ivanov"],
+            due_days=None,
+        )
+
+
+def reseed(sandbox: Sandbox) -> None:
+    """Empty the infobase and seed it again (plus the configured bulk approvals)."""
+    with sandbox.infobase.lock:
+        sandbox.infobase.clear()
+        sandbox.print_cache.clear()
+        seed(sandbox.infobase)
+        if sandbox.config.bulk:
+            bulk(sandbox.infobase, sandbox.config.bulk)
+
+
+def bulk(ib: Infobase, count: int, performer: uuid.UUID | None = None) -> int:
+    """Add `count` one-stage approvals pending on one approver (load tests: 10,000 tasks)."""
+    approver = performer or SEED_USERS_BY_KEY["morozov"].ref
+    initiator = SEED_USERS_BY_KEY["ivanov"].ref
+    with ib.lock:
+        for n in range(count):
+            amount = Decimal(1000 + n % 997 * 10)
+            document = routing.create_document(
+                ib,
+                PAYMENT_REQUEST,
+                {
+                    "СуммаДокумента": amount,
+                    "НазначениеПлатежа": f"Платеж по массовой заявке {n + 1}",
+                    "РасшифровкаПлатежа": [
+                        {
+                            "СтатьяДвиженияДенежныхСредств": "Прочие расходы",
+                            "Назначение": "Массовая заявка",
+                            "Сумма": amount,
+                        }
+                    ],
+                },
+                author=initiator,
+            )
+            routing.start_approval(ib, document, [approver], initiator)
+    return count
+
+
+def _catalogs(ib: Infobase) -> None:
+    for user in SEED_USERS:
+        rows = [
+            {
+                "LineNumber": n,
+                "Тип": "Телефон",
+                "Вид": "Мобильный телефон" if n == 1 else "Рабочий телефон",
+                "Представление": phone,
+                "НомерТелефона": "+" + phone_digits(phone),
+            }
+            for n, phone in enumerate(user.phones, start=1)
+        ]
+        ib.add_catalog_item(
+            CatalogItem(
+                USERS,
+                user.ref,
+                user.name,
+                code=f"{len(ib.catalog(USERS)) + 1:09d}",
+                attrs={
+                    "Недействителен": user.invalid,
+                    "ИдентификаторПользователяИБ": guid("ib-user", user.key),
+                },
+                tables={"КонтактнаяИнформация": rows},
+                deletion_mark=user.deleted,
+                login=user.login,
+            )
+        )
+    for n, (name, inn, kpp) in enumerate(ORGANIZATIONS, start=1):
+        ib.add_catalog_item(
+            CatalogItem(
+                "Catalog_Организации", guid("org", name), name, f"{n:09d}", {"ИНН": inn, "КПП": kpp}
+            )
+        )
+    for n, (name, inn) in enumerate(COUNTERPARTIES, start=1):
+        ib.add_catalog_item(
+            CatalogItem(
+                "Catalog_Контрагенты",
+                guid("Catalog_Контрагенты", name),
+                name,
+                f"{n:09d}",
+                {"ИНН": inn},
+            )
+        )
+    for code, name in CURRENCIES:
+        ib.add_catalog_item(CatalogItem("Catalog_Валюты", guid("currency", code), name, code))
+    for n, name in enumerate(REPORT_KINDS, start=1):
+        ib.add_catalog_item(
+            CatalogItem("Catalog_ВидыОтчетов", guid("report-kind", name), name, f"{n:09d}")
+        )
+    for n, name in enumerate(PERIODS, start=1):
+        ib.add_catalog_item(CatalogItem("Catalog_Периоды", guid("period", name), name, f"{n:09d}"))
+
+
+def _approval(
+    ib: Infobase,
+    kind: str,
+    counterparty: str,
+    amount: str,
+    purpose: str,
+    route: list[uuid.UUID],
+    initiator: uuid.UUID,
+    approve: int = 0,
+    importance: str = "Обычная",
+    due_days: int | None = 3,
+) -> None:
+    half = Decimal(amount) / 2
+    document = routing.create_document(
+        ib,
+        kind,
+        {
+            "Контрагент": counterparty,
+            "СуммаДокумента": amount,
+            "НазначениеПлатежа": purpose,
+            "РасшифровкаПлатежа": [
+                {
+                    "СтатьяДвиженияДенежныхСредств": "Оплата поставщикам",
+                    "Назначение": purpose,
+                    "Сумма": half,
+                },
+                {
+                    "СтатьяДвиженияДенежныхСредств": "Прочие расходы",
+                    "Назначение": "НДС",
+                    "Сумма": half,
+                },
+            ],
+        },
+        author=initiator,
+    )
+    _, task = routing.start_approval(
+        ib, document, route, initiator, importance=importance, due_days=due_days
+    )
+    for _ in range(approve):
+        following = routing.execute_task(ib, task, "approve", "Согласовано.")
+        if following is None:
+            break
+        task = following
+
+
+def _report(ib: Infobase, route: list[uuid.UUID], initiator: uuid.UUID) -> None:
+    document = routing.create_document(
+        ib,
+        REPORT_INSTANCE,
+        {
+            "ВидОтчета": REPORT_KINDS[0],
+            "Период": PERIODS[0],
+            "Показатели": [
+                {"Показатель": "Поступления от покупателей", "Значение": "48200000"},
+                {"Показатель": "Платежи поставщикам", "Значение": "31750000.25"},
+                {"Показатель": "Чистый денежный поток", "Значение": "16449999.75"},
+            ],
+        },
+        author=initiator,
+    )
+    routing.start_approval(ib, document, route, initiator)
+
+
+@contextmanager
+def _fixed_clock(ib: Infobase) -> Iterator[None]:
+    """Seeded objects get times one minute apart from SEED_START, whatever the real time."""
+    ticks = iter(range(10**9))
+    real = ib.clock
+    ib.clock = lambda: SEED_START + timedelta(minutes=next(ticks))
+    try:
+        yield
+    finally:
+        ib.clock = real

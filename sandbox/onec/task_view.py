@@ -1,0 +1,63 @@
+"""The contract-v1 `Task` shape built from the model (shared by the HTTP service, SOAP, control)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sandbox.onec.documents import card_fields, card_tables, presentation
+from sandbox.onec.model import EMPTY_DATE, SERVER_TZ, Infobase, Task, task_state
+from sandbox.onec.routing import allowed_decisions
+
+IMPORTANCE = {"Обычная": "normal", "Высокая": "high", "Низкая": "low"}
+
+
+def rfc3339(value: datetime) -> str:
+    """A server-local date as RFC 3339 with the server's offset (+03:00)."""
+    return value.replace(tzinfo=SERVER_TZ).isoformat()
+
+
+def task_json(ib: Infobase, task: Task) -> dict[str, Any]:
+    """The task as contract v1 describes it."""
+    with ib.lock:
+        approval = ib.approvals.get(task.approval)
+        document = ib.find_document(task.subject.ref)
+        state = task_state(task, approval)
+        count = len(approval.route) if approval else 1
+        subject: dict[str, Any] = {
+            "type": task.subject.set_name,
+            "id": str(task.subject.ref),
+            "presentation": presentation(document) if document else task.subject_name,
+            "fields": [],
+            "tables": [],
+        }
+        if document is not None:
+            subject["fields"] = [{"name": n, "value": v} for n, v in card_fields(ib, document)]
+            subject["tables"] = [
+                {"name": name, "columns": columns, "rows": rows}
+                for name, columns, rows in card_tables(document)
+            ]
+        result = None
+        if task.executed and task.decision is not None:
+            result = {
+                "decision": task.decision,
+                "comment": task.result_text,
+                "user_id": str(task.decided_by or task.performer),
+                "at": rfc3339(task.executed_at),
+            }
+        return {
+            "id": str(task.ref),
+            "version": f"{task.data_version}.{document.data_version if document else ''}",
+            "number": task.number,
+            "created_at": rfc3339(task.date),
+            "due_at": None if task.due == EMPTY_DATE else rfc3339(task.due),
+            "importance": IMPORTANCE.get(task.importance, "normal"),
+            "state": state,
+            "title": task.description,
+            "performer": {"id": str(task.performer), "name": ib.user_name(task.performer)},
+            "initiator": {"id": str(task.author), "name": ib.user_name(task.author)},
+            "stage": {"name": task.stage_name, "number": task.stage_number, "count": count},
+            "subject": subject,
+            "allowed_decisions": allowed_decisions(task) if state == "pending" else [],
+            "result": result,
+        }
