@@ -1,5 +1,6 @@
 """Redis: the gateway's only state, every key under REDIS_PREFIX."""
 
+from adapters.redis_store.documents import RedisDocumentCache, connect_binary
 from adapters.redis_store.store import RedisStore, connect
 
-__all__ = ["RedisStore", "connect"]
+__all__ = ["RedisDocumentCache", "RedisStore", "connect", "connect_binary"]
