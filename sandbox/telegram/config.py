@@ -17,10 +17,10 @@ class SandboxConfig:
     bot_first_name: str = "tg1c sandbox"
     bot_username: str = "tg1c_sandbox_bot"
     # Flood control: messages per second for the whole bot and for one chat (0 turns a limit off),
-    # and how many may go at once before the rate applies (Telegram tolerates short bursts).
+    # and how many may go to one chat at once before its rate applies (Telegram tolerates short
+    # bursts); the bot-wide limit allows one second's worth at once.
     global_per_second: float = 30.0
     chat_per_second: float = 1.0
-    global_burst: int = 30
     chat_burst: int = 3
     # A callback query answered later than this is "too old", as in Telegram (about 15 s there).
     callback_answer_timeout: float = 15.0

@@ -29,19 +29,21 @@ class TokenBucket:
 
 
 class FloodControl:
-    """The bot-wide and per-chat limits; a limit of 0 is off."""
+    """The bot-wide and per-chat limits; a limit of 0 is off.
+
+    The bot-wide bucket holds one second of messages; a chat's holds `chat_burst` (at least one
+    second's worth), so a few quick messages to one chat pass, as they do in Telegram.
+    """
 
     def __init__(
         self,
         global_per_second: float,
         chat_per_second: float,
-        global_burst: int,
         chat_burst: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
-        self._global_burst = global_burst
         self._chat_burst = chat_burst
         self.set_limits(global_per_second, chat_per_second)
 
@@ -52,11 +54,7 @@ class FloodControl:
             self.chat_per_second = max(0.0, float(chat_per_second))
             now = self._clock()
             self._global = (
-                TokenBucket(
-                    self.global_per_second,
-                    max(self._global_burst, self.global_per_second),
-                    now,
-                )
+                TokenBucket(self.global_per_second, max(1.0, self.global_per_second), now)
                 if self.global_per_second
                 else None
             )

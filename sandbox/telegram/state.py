@@ -84,7 +84,6 @@ class SandboxState:
         self.flood = FloodControl(
             config.global_per_second,
             config.chat_per_second,
-            config.global_burst,
             config.chat_burst,
         )
         self.closed = False
