@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import warnings
+
 import jinja2
-import weasyprint
 
 from sandbox.onec.documents import card_fields, card_tables, presentation
 from sandbox.onec.model import Document, Infobase
@@ -51,6 +52,10 @@ def render_html(ib: Infobase, document: Document) -> str:
 
 def render_pdf(ib: Infobase, document: Document) -> bytes:
     """The print form as PDF bytes."""
+    with warnings.catch_warnings():
+        # WeasyPrint warns at import that a future version will need HarfBuzz-Subset; not ours.
+        warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+        import weasyprint
     html = weasyprint.HTML(string=render_html(ib, document), url_fetcher=_refuse_fetch)
     pdf: bytes = html.write_pdf()
     return pdf
