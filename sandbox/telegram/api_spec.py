@@ -150,13 +150,31 @@ class ApiSpec:
 
     def convert(self, types: tuple[str, ...], value: Any, path: str) -> Any:
         """Convert `value` to the first of `types` it fits, or raise Invalid."""
+        errors: dict[str, Invalid] = {}
         for type_name in types:
             try:
                 return self._convert_one(type_name, value, path)
-            except Invalid:
+            except Invalid as exc:
                 if len(types) == 1:
                     raise
+                errors[type_name] = exc
+        closest = self._closest_type(types, value)
+        if closest is not None:
+            # Report why the object failed as the type it was meant to be (an inline keyboard
+            # with a bad button), not only that it matched none of the alternatives.
+            raise errors[closest]
         raise Invalid(f'field "{path}" must be of type {" or ".join(types)}')
+
+    def _closest_type(self, types: tuple[str, ...], value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return None
+        overlap = {
+            t: len({f.name for f in self.types.get(t, ())} & set(value))
+            for t in types
+            if t in self.types
+        }
+        best = max(overlap, key=lambda t: overlap[t], default=None)
+        return best if best is not None and overlap[best] > 0 else None
 
     def _convert_one(self, type_name: str, value: Any, path: str) -> Any:
         if type_name.startswith("Array of "):
