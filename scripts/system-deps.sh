@@ -11,6 +11,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # WeasyPrint loads Pango through ctypes at import time. (No `grep -q`: with pipefail, its early
 # exit would fail ldconfig with SIGPIPE.)
 ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# Without HarfBuzz-Subset WeasyPrint warns at import (a DeprecationWarning fails the tests).
+ldconfig -p 2>/dev/null | grep 'libharfbuzz-subset.so.0' >/dev/null || need+=(libharfbuzz-subset0)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
