@@ -100,4 +100,3 @@ class OData:
 def odata(onec: RunningSandbox, http: requests.Session) -> OData:
     """OData helper bound to the reseeded emulator."""
     return OData(onec, http)
-

@@ -1,4 +1,4 @@
-"""The HTTP service, contract v1: answers match openapi.yaml; paging, decisions, feed, users, PDF."""
+"""The HTTP service, contract v1: answers match openapi.yaml; paging, decisions, feed, users."""
 
 from __future__ import annotations
 
@@ -47,10 +47,29 @@ def _first_pending(hs: Service, surname: str) -> dict[str, Any]:
 
 def test_openapi_document_declares_every_route_of_design_5_4() -> None:
     paths = contract.spec()["paths"]
-    assert set(paths) == {"/tasks", "/tasks/{id}", "/tasks/{id}/print", "/tasks/{id}/decision", "/events", "/users"}
+    assert set(paths) == {
+        "/tasks",
+        "/tasks/{id}",
+        "/tasks/{id}/print",
+        "/tasks/{id}/decision",
+        "/events",
+        "/users",
+    }
     assert set(contract.schema("Task")["required"]) == {
-        "id", "version", "number", "created_at", "due_at", "importance", "state", "title", "performer",
-        "initiator", "stage", "subject", "allowed_decisions", "result",
+        "id",
+        "version",
+        "number",
+        "created_at",
+        "due_at",
+        "importance",
+        "state",
+        "title",
+        "performer",
+        "initiator",
+        "stage",
+        "subject",
+        "allowed_decisions",
+        "result",
     }
 
 
@@ -80,7 +99,9 @@ def test_tasks_carry_contract_shapes_rfc3339_offsets_and_stage(hs: Service) -> N
     assert no_due["due_at"] is None
 
 
-@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "x"}, {"limit": "5000"}, {"page_token": "@@@"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": "0"}, {"limit": "x"}, {"limit": "5000"}, {"page_token": "@@@"}]
+)
 def test_a_bad_query_parameter_answers_400_invalid(hs: Service, params: dict[str, str]) -> None:
     answer = hs.call("GET", "/tasks", "Error", params=params)
     assert answer.status_code == 400
@@ -106,18 +127,34 @@ def test_print_form_is_a_pdf_with_the_number_and_amount_as_text(hs: Service) -> 
 
 def test_approve_moves_the_route_and_answers_the_completed_task(hs: Service, users: Any) -> None:
     task = _first_pending(hs, "Петрова")
-    answer = hs.decide(task["id"], decision="approve", comment="", user_id=users["Петрова"]["id"], idempotency_key="k1")
+    answer = hs.decide(
+        task["id"],
+        decision="approve",
+        comment="",
+        user_id=users["Петрова"]["id"],
+        idempotency_key="k1",
+    )
     done = answer.json()
     assert answer.status_code == 200
     assert done["state"] == "completed" and done["allowed_decisions"] == []
-    assert done["result"]["decision"] == "approve" and done["result"]["user_id"] == users["Петрова"]["id"]
+    assert (
+        done["result"]["decision"] == "approve"
+        and done["result"]["user_id"] == users["Петрова"]["id"]
+    )
     following = _first_pending(hs, "Морозов")
     assert following["stage"]["number"] in (1, 2)
 
 
-def test_the_same_idempotency_key_replays_the_first_answer_and_changes_nothing(hs: Service, users: Any) -> None:
+def test_the_same_idempotency_key_replays_the_first_answer_and_changes_nothing(
+    hs: Service, users: Any
+) -> None:
     task = _first_pending(hs, "Петрова")
-    body = {"decision": "approve", "comment": "ok", "user_id": users["Петрова"]["id"], "idempotency_key": "press-1"}
+    body = {
+        "decision": "approve",
+        "comment": "ok",
+        "user_id": users["Петрова"]["id"],
+        "idempotency_key": "press-1",
+    }
     first = hs.decide(task["id"], **body)
     events = hs.call("GET", "/events", "EventPage", params={"limit": 1000}).json()["events"]
     again = hs.decide(task["id"], **{**body, "decision": "return_initiator"})
@@ -127,7 +164,12 @@ def test_the_same_idempotency_key_replays_the_first_answer_and_changes_nothing(h
 
 def test_an_error_answer_is_replayed_for_its_key_too(hs: Service, users: Any) -> None:
     task = _first_pending(hs, "Петрова")
-    wrong = {"decision": "approve", "comment": "", "user_id": users["Волков"]["id"], "idempotency_key": "press-2"}
+    wrong = {
+        "decision": "approve",
+        "comment": "",
+        "user_id": users["Волков"]["id"],
+        "idempotency_key": "press-2",
+    }
     assert hs.decide(task["id"], **wrong).status_code == 403
     right_user = {**wrong, "user_id": users["Петрова"]["id"]}
     assert hs.decide(task["id"], **right_user).status_code == 403
@@ -141,21 +183,38 @@ def test_decision_checks_404_before_422_before_403_before_409(hs: Service, users
     assert hs.decide(str(uuid.uuid4()), **bad).json()["error"] == "not_found"
     invalid = hs.decide(task["id"], **{**bad, "idempotency_key": "a2"})
     assert invalid.status_code == 422 and invalid.json()["error"] == "invalid"
-    unoffered = {"decision": "return_previous", "comment": "", "user_id": volkov, "idempotency_key": "b"}
+    unoffered = {
+        "decision": "return_previous",
+        "comment": "",
+        "user_id": volkov,
+        "idempotency_key": "b",
+    }
     assert hs.decide(task["id"], **unoffered).status_code == 422
     foreign = {"decision": "approve", "comment": "", "user_id": volkov, "idempotency_key": "c"}
     assert hs.decide(task["id"], **foreign).json()["error"] == "not_performer"
     hs.decide(task["id"], decision="approve", comment="", user_id=petrova, idempotency_key="d")
-    late = hs.decide(task["id"], decision="approve", comment="", user_id=volkov, idempotency_key="e")
+    late = hs.decide(
+        task["id"], decision="approve", comment="", user_id=volkov, idempotency_key="e"
+    )
     assert late.status_code == 403
-    again = hs.decide(task["id"], decision="approve", comment="", user_id=petrova, idempotency_key="f")
+    again = hs.decide(
+        task["id"], decision="approve", comment="", user_id=petrova, idempotency_key="f"
+    )
     assert again.status_code == 409 and again.json()["task"]["state"] == "completed"
 
 
-def test_a_decision_on_a_cancelled_task_is_409_with_state_cancelled(onec: Any, hs: Service, users: Any) -> None:
+def test_a_decision_on_a_cancelled_task_is_409_with_state_cancelled(
+    onec: Any, hs: Service, users: Any
+) -> None:
     task = _first_pending(hs, "Петрова")
     onec.client.cancel_approval(task["subject"]["id"])
-    answer = hs.decide(task["id"], decision="approve", comment="", user_id=users["Петрова"]["id"], idempotency_key="x")
+    answer = hs.decide(
+        task["id"],
+        decision="approve",
+        comment="",
+        user_id=users["Петрова"]["id"],
+        idempotency_key="x",
+    )
     assert answer.status_code == 409
     assert answer.json()["error"] == "already_completed"
     assert answer.json()["task"]["state"] == "cancelled"
@@ -167,15 +226,25 @@ def test_a_body_that_is_not_json_is_422_invalid(hs: Service) -> None:
     assert answer.status_code == 422 and answer.json()["error"] == "invalid"
 
 
-def test_event_feed_starts_at_the_beginning_and_continues_from_the_cursor(hs: Service, users: Any) -> None:
+def test_event_feed_starts_at_the_beginning_and_continues_from_the_cursor(
+    hs: Service, users: Any
+) -> None:
     first = hs.call("GET", "/events", "EventPage", params={"limit": 3}).json()
     assert [e["seq"] for e in first["events"]] == [1, 2, 3]
-    rest = hs.call("GET", "/events", "EventPage", params={"after": first["cursor"], "limit": 1000}).json()
+    rest = hs.call(
+        "GET", "/events", "EventPage", params={"after": first["cursor"], "limit": 1000}
+    ).json()
     assert rest["events"][0]["seq"] == 4
     idle = hs.call("GET", "/events", "EventPage", params={"after": rest["cursor"]}).json()
     assert idle == {"events": [], "cursor": rest["cursor"]}
     task = _first_pending(hs, "Петрова")
-    hs.decide(task["id"], decision="approve", comment="", user_id=users["Петрова"]["id"], idempotency_key="ev")
+    hs.decide(
+        task["id"],
+        decision="approve",
+        comment="",
+        user_id=users["Петрова"]["id"],
+        idempotency_key="ev",
+    )
     news = hs.call("GET", "/events", "EventPage", params={"after": rest["cursor"]}).json()["events"]
     assert [e["type"] for e in news] == ["completed", "created"]
     assert news[0]["task_id"] == task["id"] and news[0]["at"].endswith("+03:00")
@@ -187,19 +256,30 @@ def test_a_malformed_cursor_is_400_invalid(hs: Service) -> None:
 
 def test_users_by_phone_finds_two_users_sharing_a_number(hs: Service) -> None:
     found = hs.call("GET", "/users", "UserList", params={"phone": "+79225554433"}).json()["users"]
-    assert sorted(u["name"] for u in found) == ["Сидоров Павел Николаевич", "Сидорова Елена Викторовна"]
+    assert sorted(u["name"] for u in found) == [
+        "Сидоров Павел Николаевич",
+        "Сидорова Елена Викторовна",
+    ]
 
 
 def test_users_by_phone_reads_8_as_7_and_lists_all_phones(hs: Service) -> None:
     found = hs.call("GET", "/users", "UserList", params={"phone": "83432100001"}).json()["users"]
     assert found == [
-        {"id": found[0]["id"], "name": "Петрова Анна Сергеевна", "phones": ["+79121112233", "+73432100001"]}
+        {
+            "id": found[0]["id"],
+            "name": "Петрова Анна Сергеевна",
+            "phones": ["+79121112233", "+73432100001"],
+        }
     ]
 
 
 def test_users_by_phone_leaves_out_invalid_and_deletion_marked_users(hs: Service) -> None:
-    assert hs.call("GET", "/users", "UserList", params={"phone": "+79001002030"}).json() == {"users": []}
-    assert hs.call("GET", "/users", "UserList", params={"phone": "+79120000001"}).json() == {"users": []}
+    assert hs.call("GET", "/users", "UserList", params={"phone": "+79001002030"}).json() == {
+        "users": []
+    }
+    assert hs.call("GET", "/users", "UserList", params={"phone": "+79120000001"}).json() == {
+        "users": []
+    }
 
 
 def test_a_plus_sent_raw_instead_of_2b_is_refused(hs: Service) -> None:

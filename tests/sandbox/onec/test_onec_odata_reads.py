@@ -22,9 +22,22 @@ def test_metadata_is_csdl_xml_with_task_fields_and_bound_actions(odata: Any) -> 
     task_type = root.find(f".//{edm}EntityType[@Name='{TASKS}']")
     assert task_type is not None
     names = {p.get("Name") for p in task_type.findall(f"{edm}Property")}
-    for field in ("Ref_Key", "DataVersion", "DeletionMark", "Executed", "BusinessProcess",
-                  "BusinessProcess_Type", "RoutePoint", "Исполнитель", "Исполнитель_Type",
-                  "Предмет", "Предмет_Type", "РезультатВыполнения", "РешениеСогласования", "НомерЭтапа"):
+    for field in (
+        "Ref_Key",
+        "DataVersion",
+        "DeletionMark",
+        "Executed",
+        "BusinessProcess",
+        "BusinessProcess_Type",
+        "RoutePoint",
+        "Исполнитель",
+        "Исполнитель_Type",
+        "Предмет",
+        "Предмет_Type",
+        "РезультатВыполнения",
+        "РешениеСогласования",
+        "НомерЭтапа",
+    ):
         assert field in names
     functions = {
         (f.get("Name"), f.find(f"{edm}Parameter").get("Type"))
@@ -42,7 +55,9 @@ def test_collections_come_with_odata_metadata_and_value(odata: Any) -> None:
 
 def test_the_three_metadata_levels_differ_as_in_odata_v3(odata: Any) -> None:
     none = odata.get(USERS, **{"$format": "application/json;odata=nometadata", "$top": "1"}).json()
-    full = odata.get(USERS, **{"$format": "application/json;odata=fullmetadata", "$top": "1"}).json()
+    full = odata.get(
+        USERS, **{"$format": "application/json;odata=fullmetadata", "$top": "1"}
+    ).json()
     minimal = odata.session.get(
         odata.url(USERS), params={"$top": "1"}, headers={"Accept": "application/json"}, timeout=30
     ).json()
@@ -59,7 +74,9 @@ def test_data_without_json_requested_is_refused_since_only_json_is_emulated(odat
     assert odata.error(answer)[0] == "14"
 
 
-def test_plain_eq_on_a_composite_field_matches_nothing_but_cast_matches(odata: Any, users: Any) -> None:
+def test_plain_eq_on_a_composite_field_matches_nothing_but_cast_matches(
+    odata: Any, users: Any
+) -> None:
     petrova = users["Петрова"]["id"]
     plain = odata.rows(TASKS, **{"$filter": f"Исполнитель eq guid'{petrova}'"})
     cast = odata.rows(TASKS, **{"$filter": f"Исполнитель eq cast(guid'{petrova}', '{USERS}')"})
@@ -70,7 +87,9 @@ def test_plain_eq_on_a_composite_field_matches_nothing_but_cast_matches(odata: A
 
 def test_cast_to_another_type_does_not_match(odata: Any, users: Any) -> None:
     petrova = users["Петрова"]["id"]
-    rows = odata.rows(TASKS, **{"$filter": f"Исполнитель eq cast(guid'{petrova}', 'Catalog_Организации')"})
+    rows = odata.rows(
+        TASKS, **{"$filter": f"Исполнитель eq cast(guid'{petrova}', 'Catalog_Организации')"}
+    )
     assert rows == []
 
 
@@ -80,7 +99,9 @@ def test_filter_combines_and_or_not_with_parentheses(odata: Any, users: Any) -> 
     executed = odata.rows(TASKS, **{"$filter": "not (Executed eq false) or DeletionMark eq true"})
     assert len(pending) == 5
     assert len(pending) + len(executed) == len(everything)
-    stage_two = odata.rows(TASKS, **{"$filter": f"({PENDING}) and (НомерЭтапа ge 2 or Важность eq 'Высокая')"})
+    stage_two = odata.rows(
+        TASKS, **{"$filter": f"({PENDING}) and (НомерЭтапа ge 2 or Важность eq 'Высокая')"}
+    )
     assert {row["НомерЭтапа"] for row in stage_two} == {1, 2}
     assert len(stage_two) == 2
 
@@ -90,7 +111,9 @@ def test_filter_understands_datetime_guid_numbers_and_doubled_quotes(odata: Any)
     assert later and all(row["Date"] > "2026-11-20T09:10:00" for row in later)
     big = odata.rows(PAYMENT, **{"$filter": "СуммаДокумента ge 100000"})
     assert {row["СуммаДокумента"] for row in big} == {1250000, 384500.5}
-    quoted = odata.rows(USERS, **{"$filter": "Description eq 'O''Brien' or Description eq 'Администратор'"})
+    quoted = odata.rows(
+        USERS, **{"$filter": "Description eq 'O''Brien' or Description eq 'Администратор'"}
+    )
     assert [row["Description"] for row in quoted] == ["Администратор"]
     one = odata.rows(USERS, **{"$filter": f"Ref_Key eq guid'{quoted[0]['Ref_Key']}'"})
     assert len(one) == 1
@@ -102,7 +125,12 @@ def test_substringof_finds_text_case_insensitively(odata: Any) -> None:
 
 
 def test_unsupported_functions_and_bad_syntax_are_error_14(odata: Any) -> None:
-    for text in ("tolower(Description) eq 'x'", "length(Description) gt 1", "Description eq", "Nope eq 1"):
+    for text in (
+        "tolower(Description) eq 'x'",
+        "length(Description) gt 1",
+        "Description eq",
+        "Nope eq 1",
+    ):
         answer = odata.get(USERS, **{"$filter": text})
         assert answer.status_code == 400, text
         assert odata.error(answer)[0] == "14"
@@ -116,19 +144,35 @@ def test_comparing_a_guid_field_with_a_string_is_refused(odata: Any) -> None:
 def test_select_returns_only_chosen_fields_and_presentations(odata: Any) -> None:
     rows = odata.rows(
         TASKS,
-        **{"$filter": PENDING, "$select": "Ref_Key,Исполнитель,Предмет____Presentation,Исполнитель____Presentation"},
+        **{
+            "$filter": PENDING,
+            "$select": "Ref_Key,Исполнитель,Предмет____Presentation,Исполнитель____Presentation",
+        },
     )
     assert set(rows[0]) == {
-        "Ref_Key", "Исполнитель", "Исполнитель_Type", "Предмет____Presentation", "Исполнитель____Presentation"
+        "Ref_Key",
+        "Исполнитель",
+        "Исполнитель_Type",
+        "Предмет____Presentation",
+        "Исполнитель____Presentation",
     }
-    assert rows[0]["Предмет____Presentation"].startswith("Заявка на расходование денежных средств 0000-")
-    document = odata.rows(PAYMENT, **{"$top": "1", "$select": "Number,Организация____Presentation"})[0]
-    assert document == {"Number": "0000-000001", "Организация____Presentation": "АО «Уральский холдинг»"}
+    assert rows[0]["Предмет____Presentation"].startswith(
+        "Заявка на расходование денежных средств 0000-"
+    )
+    document = odata.rows(
+        PAYMENT, **{"$top": "1", "$select": "Number,Организация____Presentation"}
+    )[0]
+    assert document == {
+        "Number": "0000-000001",
+        "Организация____Presentation": "АО «Уральский холдинг»",
+    }
 
 
 def test_top_skip_orderby_and_inlinecount_page_a_collection(odata: Any) -> None:
     ordered = odata.rows(TASKS, **{"$orderby": "Number desc"})
-    body = odata.get(TASKS, **{"$orderby": "Number desc", "$top": "3", "$skip": "2", "$inlinecount": "allpages"}).json()
+    body = odata.get(
+        TASKS, **{"$orderby": "Number desc", "$top": "3", "$skip": "2", "$inlinecount": "allpages"}
+    ).json()
     assert body["odata.count"] == str(len(ordered))
     assert [row["Number"] for row in body["value"]] == [row["Number"] for row in ordered[2:5]]
     assert "odata.nextLink" not in body
@@ -168,7 +212,10 @@ def test_empty_references_and_dates_read_as_1c_writes_them(odata: Any) -> None:
 
 
 def test_invalid_and_deleted_users_are_visible_through_odata(odata: Any) -> None:
-    flags = {row["Description"]: (row["Недействителен"], row["DeletionMark"]) for row in odata.rows(USERS)}
+    flags = {
+        row["Description"]: (row["Недействителен"], row["DeletionMark"])
+        for row in odata.rows(USERS)
+    }
     assert flags["Кузнецова Мария Андреевна"] == (True, False)
     assert flags["Лебедев Олег Игоревич"] == (False, True)
 
@@ -180,7 +227,8 @@ def test_business_process_exposes_stage_number_count_and_route(odata: Any) -> No
     assert process["ТекущийЭтап"] == 2 and process["КоличествоЭтапов"] == 2
     assert process["Состояние"] == "Активен"
     assert [line["НаименованиеЭтапа"] for line in process["Маршрут"]] == [
-        "Согласование финансовой службой", "Утверждение"
+        "Согласование финансовой службой",
+        "Утверждение",
     ]
 
 
@@ -193,10 +241,18 @@ def test_bad_urls_and_unknown_keys_answer_codes_6_and_9(odata: Any) -> None:
 
 
 def test_unknown_query_options_and_bad_paging_are_error_14(odata: Any) -> None:
-    for params in ({"$top": "-1"}, {"$skip": "x"}, {"$inlinecount": "some"}, {"$search": "x"}, {"$orderby": "Nope"}):
+    for params in (
+        {"$top": "-1"},
+        {"$skip": "x"},
+        {"$inlinecount": "some"},
+        {"$search": "x"},
+        {"$orderby": "Nope"},
+    ):
         assert odata.error(odata.get(TASKS, **params))[0] == "14", params
 
 
 def test_count_segment_counts_the_filtered_collection(odata: Any) -> None:
-    answer = odata.session.get(odata.url(f"{TASKS}/$count"), params={"$filter": PENDING}, timeout=30)
+    answer = odata.session.get(
+        odata.url(f"{TASKS}/$count"), params={"$filter": PENDING}, timeout=30
+    )
     assert answer.text == "5"
