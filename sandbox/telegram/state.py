@@ -15,6 +15,7 @@ from sandbox.telegram.formatting import find_auto_entities
 
 # Update kinds delivered when allowed_updates is unset or empty, as documented for getUpdates.
 NOT_DELIVERED_BY_DEFAULT = {"chat_member", "message_reaction", "message_reaction_count"}
+CALL_LOG_SIZE = 20_000
 
 
 class ControlError(Exception):
@@ -364,6 +365,9 @@ class SandboxState:
         return next((f for f in self.files.values() if f.file_path == file_path), None)
 
     def log_call(self, entry: dict[str, Any]) -> None:
-        """Append one Bot API call to the call log."""
+        """Append one Bot API call to the call log (the newest CALL_LOG_SIZE are kept)."""
         with self.lock:
             self.calls.append(entry)
+            if len(self.calls) > CALL_LOG_SIZE:
+                # Benchmarks make many calls; trimming in batches keeps appends cheap.
+                del self.calls[: len(self.calls) - CALL_LOG_SIZE // 2]
