@@ -239,8 +239,9 @@ def edit_document(ib: Infobase, document: Document, fields: Mapping[str, Any]) -
     with ib.lock:
         apply_fields(ib, document, fields)
         ib.touch(document)
+        # Tasks keep their DataVersion and stored ПредметСтрокой, as in 1C; the feed still says
+        # "updated" because the contract's Task.version covers the subject's version.
         for task in ib.open_tasks_of(document.ref):
-            task.subject_name = presentation(document)
             ib.emit("updated", task)
 
 
