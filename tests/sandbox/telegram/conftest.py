@@ -40,11 +40,18 @@ class SyncBot:
         self._runner.close()
 
 
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    """An emulator on a free port, flood control off, fast timeouts."""
+@pytest.fixture(scope="module")
+def shared_sandbox() -> Iterator[SandboxServer]:
+    """One emulator per test module (starting PTB's HTTP clients per test is the slow part)."""
     with running(**FAST) as server:
         yield server
+
+
+@pytest.fixture
+def sandbox(shared_sandbox: SandboxServer) -> SandboxServer:
+    """An emulator with empty state: flood control off, fast timeouts."""
+    shared_sandbox.client.reset()
+    return shared_sandbox
 
 
 @pytest.fixture
@@ -61,14 +68,20 @@ def user(control: TelegramSandbox) -> dict[str, Any]:
     )
 
 
-@pytest.fixture
-def bot(sandbox: SandboxServer) -> Iterator[SyncBot]:
-    """PTB's Bot talking HTTP to the sandbox."""
-    sync_bot = SyncBot(sandbox)
+@pytest.fixture(scope="module")
+def shared_bot(shared_sandbox: SandboxServer) -> Iterator[SyncBot]:
+    """One PTB Bot per test module."""
+    sync_bot = SyncBot(shared_sandbox)
     try:
         yield sync_bot
     finally:
         sync_bot.close()
+
+
+@pytest.fixture
+def bot(shared_bot: SyncBot, sandbox: SandboxServer) -> SyncBot:
+    """PTB's Bot talking HTTP to the (freshly reset) sandbox."""
+    return shared_bot
 
 
 @pytest.fixture
