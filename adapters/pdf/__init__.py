@@ -1,0 +1,41 @@
+"""PDF rendition of the document under approval: Jinja2 templates on a hardened engine.
+
+`create_renderer(settings.pdf_engine, templates_dir=..., language=...)` gives the core's
+PdfRenderer; see README.md in this folder for templates, hardening and engine differences.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.pdf.renderer import HtmlPdfRenderer, HtmlToPdf
+from adapters.pdf.wkhtmltopdf import WkhtmltopdfEngine
+from gateway.errors import ConfigurationError
+from gateway.settings import PDF_ENGINES
+
+__all__ = ["HtmlPdfRenderer", "WkhtmltopdfEngine", "create_engine", "create_renderer"]
+
+
+def create_engine(name: str) -> HtmlToPdf:
+    """The engine called `name` (`pdfkit` or `weasyprint`); nothing runs until the first PDF."""
+    if name == "pdfkit":
+        return WkhtmltopdfEngine()
+    if name == "weasyprint":
+        try:
+            # Imported here: loading WeasyPrint loads Pango, which pdfkit users need not have.
+            from adapters.pdf.weasyprint_engine import WeasyPrintEngine
+        except (ImportError, OSError) as exc:
+            raise ConfigurationError(
+                f"WeasyPrint cannot start ({exc}): install Pango "
+                "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0) "
+                "or set PDF_ENGINE=pdfkit"
+            ) from exc
+        return WeasyPrintEngine()
+    raise ConfigurationError(f"PDF_ENGINE {name!r} is not one of: {', '.join(PDF_ENGINES)}")
+
+
+def create_renderer(
+    engine: str = "pdfkit", *, templates_dir: Path | None = None, language: str = "ru"
+) -> HtmlPdfRenderer:
+    """The PdfRenderer for PDF_ENGINE, PDF_TEMPLATES_DIR and GATEWAY_LANGUAGE."""
+    return HtmlPdfRenderer(create_engine(engine), templates_dir=templates_dir, language=language)

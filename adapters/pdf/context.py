@@ -1,0 +1,167 @@
+"""A task as the PDF template sees it: key facts, card fields, tables, history, labels.
+
+Every value is plain text; templates put it only in text nodes, where Jinja2 escapes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from gateway.domain import Decision, Field, Importance, Task
+
+LABELS: Final[dict[str, dict[str, str]]] = {
+    "ru": {
+        "number": "Номер",
+        "date": "Дата",
+        "organization": "Организация",
+        "amount": "Сумма",
+        "initiator": "Инициатор",
+        "stage": "Этап",
+        "stage_of": "{number} из {count}",
+        "due": "Срок",
+        "no_due": "не указан",
+        "task": "Задача",
+        "importance": "Важность",
+        "fields": "Реквизиты",
+        "history": "История согласования",
+        "decision": "Решение",
+        "comment": "Комментарий",
+        "who": "Кто",
+        "when": "Когда",
+        "rows": "строк",
+        "empty_table": "Нет строк",
+        "page": "Стр.",
+        "of": "из",
+        "generated": "Сформировано {when} шлюзом tg1c ({engine})",
+    },
+    "en": {
+        "number": "Number",
+        "date": "Date",
+        "organization": "Organization",
+        "amount": "Amount",
+        "initiator": "Initiator",
+        "stage": "Stage",
+        "stage_of": "{number} of {count}",
+        "due": "Due",
+        "no_due": "not set",
+        "task": "Task",
+        "importance": "Importance",
+        "fields": "Details",
+        "history": "Approval history",
+        "decision": "Decision",
+        "comment": "Comment",
+        "who": "Who",
+        "when": "When",
+        "rows": "rows",
+        "empty_table": "No rows",
+        "page": "Page",
+        "of": "of",
+        "generated": "Generated {when} by the tg1c gateway ({engine})",
+    },
+}
+DECISIONS: Final = {
+    "ru": {
+        Decision.APPROVE: "Согласовано",
+        Decision.RETURN_PREVIOUS: "Возвращено на предыдущий этап",
+        Decision.RETURN_INITIATOR: "Возвращено инициатору",
+    },
+    "en": {
+        Decision.APPROVE: "Approved",
+        Decision.RETURN_PREVIOUS: "Returned to the previous stage",
+        Decision.RETURN_INITIATOR: "Returned to the initiator",
+    },
+}
+IMPORTANCE: Final = {
+    "ru": {Importance.HIGH: "высокая", Importance.LOW: "низкая", Importance.NORMAL: "обычная"},
+    "en": {Importance.HIGH: "high", Importance.LOW: "low", Importance.NORMAL: "normal"},
+}
+DATE_FORMATS: Final = {"ru": ("%d.%m.%Y", "%d.%m.%Y %H:%M"), "en": ("%Y-%m-%d", "%Y-%m-%d %H:%M")}
+
+# The card fields 1C configurations name these facts by; the first match wins.
+NUMBER_FIELDS: Final = ("номер", "number")
+DATE_FIELDS: Final = ("дата", "date")
+ORGANIZATION_FIELDS: Final = ("организация", "organization")
+AMOUNT_FIELDS: Final = ("сумма", "суммадокумента", "сумма документа", "amount")
+CURRENCY_FIELDS: Final = ("валюта", "валютадокумента", "валюта документа", "currency")
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One line of the document's header block: a label and its value."""
+
+    label: str
+    value: str
+
+
+def document_context(
+    task: Task, *, language: str, generated_at: datetime, engine: str, engine_version: str
+) -> dict[str, Any]:
+    """The template's variables for `task`, with labels in `language` (`ru` or `en`).
+
+    `engine` (`pdfkit`, `weasyprint`) lets a template adjust to its engine; `engine_version`
+    is for the footer.
+    """
+    labels = LABELS[language]
+    date_format, datetime_format = DATE_FORMATS[language]
+    fields = task.subject.fields
+    number = _field(fields, NUMBER_FIELDS) or task.number
+    date = _field(fields, DATE_FIELDS) or task.created_at.strftime(date_format)
+    amount = " ".join(
+        v for v in (_field(fields, AMOUNT_FIELDS), _field(fields, CURRENCY_FIELDS)) if v
+    )
+    stage = labels["stage_of"].format(number=task.stage.number, count=task.stage.count)
+    facts = [
+        Fact(labels["number"], number),
+        Fact(labels["date"], date),
+        Fact(labels["organization"], _field(fields, ORGANIZATION_FIELDS)),
+        Fact(labels["amount"], amount),
+        Fact(labels["initiator"], task.initiator.name),
+        Fact(labels["stage"], f"{stage}: {task.stage.name}" if task.stage.name else stage),
+        Fact(
+            labels["due"],
+            task.due_at.strftime(datetime_format) if task.due_at else labels["no_due"],
+        ),
+        Fact(labels["task"], f"{task.number} · {task.title}"),
+    ]
+    if task.importance is not Importance.NORMAL:
+        facts.append(Fact(labels["importance"], IMPORTANCE[language][task.importance]))
+    history = []
+    if task.result is not None:
+        result = task.result
+        who = task.performer.name if result.user_id == task.performer.id else result.user_id
+        history.append(
+            {
+                "decision": DECISIONS[language][result.decision],
+                "comment": result.comment,
+                "who": who,
+                "when": result.at.strftime(datetime_format),
+            }
+        )
+    return {
+        "language": language,
+        "engine": engine,
+        "labels": labels,
+        "title": task.subject.presentation or task.title,
+        "subject_type": task.subject.type,
+        "facts": [f for f in facts if f.value],
+        "fields": [Fact(f.name, f.value) for f in fields],
+        "tables": [
+            {"name": t.name, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}
+            for t in task.subject.tables
+        ],
+        "history": history,
+        "generated": labels["generated"].format(
+            when=generated_at.strftime(datetime_format), engine=engine_version
+        ),
+    }
+
+
+def _field(fields: Sequence[Field], names: Sequence[str]) -> str:
+    for name in names:
+        for field in fields:
+            if field.name.strip().lower() == name:
+                return field.value
+    return ""

@@ -1,0 +1,222 @@
+"""Strips every URL-bearing construct from the HTML handed to a PDF engine (defence in depth).
+
+The engines themselves are locked down (see README.md: no JavaScript, no file access, no
+network); this pass makes sure an installation's template cannot even ask for a fetch. It works
+on the final HTML, after Jinja2 has escaped the 1C data, so it never changes the text an approver
+reads: only tags, attributes and CSS are touched, character references pass through as written.
+
+Kept: `data:` URLs of raster images and fonts, `#fragment` links. Dropped: scripts and their
+content, frames, objects, embeds, links, `<base>`, refreshing or pdfkit-option `<meta>`, comments,
+processing instructions, event handlers, every other URL attribute, CSS `url()` of anything but
+`data:` and `@import`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from typing import Final
+
+DROPPED_WITH_CONTENT: Final = frozenset({"script"})
+DROPPED: Final = frozenset(
+    {
+        "applet",
+        "audio",
+        "base",
+        "embed",
+        "frame",
+        "frameset",
+        "iframe",
+        "link",
+        "object",
+        "param",
+        "portal",
+        "source",
+        "track",
+        "video",
+    }
+)
+URL_ATTRIBUTES: Final = frozenset(
+    {
+        "action",
+        "archive",
+        "background",
+        "cite",
+        "classid",
+        "codebase",
+        "data",
+        "dynsrc",
+        "formaction",
+        "href",
+        "icon",
+        "imagesrcset",
+        "longdesc",
+        "lowsrc",
+        "manifest",
+        "ping",
+        "poster",
+        "profile",
+        "src",
+        "srcdoc",
+        "srcset",
+        "usemap",
+        "xlink:href",
+        "xml:base",
+    }
+)
+_URL_CONTROL_CHARS = re.compile(r"[\x00-\x20]+")
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\n\r\f]?|\\(.)", re.DOTALL)
+_CSS_URL = re.compile(
+    r"""url\(\s*(?P<q>["']?)(?P<target>.*?)(?P=q)\s*\)""", re.IGNORECASE | re.DOTALL
+)
+_CSS_IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
+_CSS_FUNCTIONS_WITHOUT_URL = re.compile(r"(image-set|image|cross-fade|src)\(", re.IGNORECASE)
+_SAFE_DATA_URL = re.compile(r"^data:(image/(png|jpeg|gif|webp)|font/|application/font)", re.I)
+
+
+def neutralise(document: str) -> str:
+    """The HTML with every construct that could make an engine fetch something removed."""
+    parser = _Neutraliser()
+    parser.feed(document)
+    parser.close()
+    return "".join(parser.out)
+
+
+def safe_css(css: str) -> str:
+    """CSS with `@import` removed and every `url()` not of an inline image or font emptied.
+
+    CSS escapes can spell `url(` where a pattern cannot see it (`\\75 rl(`): if the text with
+    every escape decoded still holds a fetch after cleaning, the whole style is dropped.
+    """
+    cleaned = _strip_fetches(css)
+    decoded = cleaned
+    for _ in range(8):
+        previous, decoded = decoded, _CSS_ESCAPE.sub(_unescape, decoded)
+        if decoded == previous:
+            break
+    else:
+        return ""
+    return cleaned if _strip_fetches(decoded) == decoded else ""
+
+
+def _strip_fetches(css: str) -> str:
+    css = _CSS_IMPORT.sub("", css)
+    css = _CSS_URL.sub(
+        lambda m: m.group(0) if _is_safe_data_url(m.group("target")) else "none", css
+    )
+    return _CSS_FUNCTIONS_WITHOUT_URL.sub("none(", css)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    if match.group(1):
+        code = int(match.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+    return match.group(2)
+
+
+def _is_safe_data_url(value: str) -> bool:
+    return bool(_SAFE_DATA_URL.match(_URL_CONTROL_CHARS.sub("", value)))
+
+
+class _Neutraliser(HTMLParser):
+    def __init__(self) -> None:
+        # Character references stay as written: the text is already escaped by Jinja2.
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self._skipping: str | None = None
+        # Style text is checked whole: a url( split across two chunks must not slip through.
+        self._style: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, closed=False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, closed=True)
+
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]], *, closed: bool) -> None:
+        if self._skipping:
+            return
+        if tag in DROPPED_WITH_CONTENT:
+            self._skipping = None if closed else tag
+            return
+        if tag in DROPPED or (tag == "meta" and not _harmless_meta(attrs)):
+            return
+        kept = [_attribute(name, value) for name, value in attrs]
+        text = "".join(a for a in kept if a)
+        self.out.append(f"<{tag}{text}{' /' if closed else ''}>")
+        if tag == "style" and not closed:
+            self._style = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skipping:
+            if tag == self._skipping:
+                self._skipping = None
+            return
+        if tag in DROPPED_WITH_CONTENT or tag in DROPPED:
+            return
+        self._flush_style()
+        self.out.append(f"</{tag}>")
+
+    def close(self) -> None:
+        super().close()
+        self._flush_style()
+
+    def _flush_style(self) -> None:
+        if self._style is not None:
+            self.out.append(safe_css("".join(self._style)))
+            self._style = None
+
+    def handle_data(self, data: str) -> None:
+        if self._skipping:
+            return
+        if self._style is not None:
+            self._style.append(data)
+        else:
+            self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if not self._skipping:
+            self.out.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        if not self._skipping:
+            self.out.append(f"&#{name};")
+
+    def handle_decl(self, decl: str) -> None:
+        if decl.lower().startswith("doctype"):
+            self.out.append(f"<!{decl}>")
+
+    # Comments, processing instructions (`<?xml-stylesheet href=…?>`) and CDATA are dropped.
+    def handle_comment(self, data: str) -> None:
+        pass
+
+    def handle_pi(self, data: str) -> None:
+        pass
+
+    def unknown_decl(self, data: str) -> None:
+        pass
+
+
+def _harmless_meta(attrs: list[tuple[str, str | None]]) -> bool:
+    names = {name for name, _ in attrs}
+    if "http-equiv" in names:
+        return False
+    # pdfkit reads `<meta name="pdfkit-...">` as command-line options for wkhtmltopdf.
+    meta_name = next((v or "" for n, v in attrs if n == "name"), "")
+    return not meta_name.lower().startswith("pdfkit")
+
+
+def _attribute(name: str, value: str | None) -> str:
+    if name.startswith("on") or name in ("srcset", "imagesrcset", "srcdoc"):
+        return ""
+    if value is None:
+        return f" {name}"
+    if name in URL_ATTRIBUTES:
+        target = _URL_CONTROL_CHARS.sub("", value)
+        fragment = name in ("href", "xlink:href") and target.startswith("#")
+        if not (fragment or _is_safe_data_url(target)):
+            return ""
+    if name == "style":
+        value = safe_css(value)
+    return f' {name}="{html.escape(value, quote=True)}"'
