@@ -71,7 +71,9 @@ _CSS_URL = re.compile(
     r"""url\(\s*(?P<q>["']?)(?P<target>.*?)(?P=q)\s*\)""", re.IGNORECASE | re.DOTALL
 )
 _CSS_IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
-_CSS_FUNCTIONS_WITHOUT_URL = re.compile(r"(image-set|image|cross-fade|src)\(", re.IGNORECASE)
+# Functions that take a URL as a plain string: the whole call goes, or at least its name.
+_CSS_STRING_URL_CALL = re.compile(r"(?:image-set|image|cross-fade|src)\([^()]*\)", re.IGNORECASE)
+_CSS_STRING_URL_FUNCTION = re.compile(r"(?:image-set|image|cross-fade|src)\(", re.IGNORECASE)
 _SAFE_DATA_URL = re.compile(r"^data:(image/(png|jpeg|gif|webp)|font/|application/font)", re.I)
 
 
@@ -105,7 +107,8 @@ def _strip_fetches(css: str) -> str:
     css = _CSS_URL.sub(
         lambda m: m.group(0) if _is_safe_data_url(m.group("target")) else "none", css
     )
-    return _CSS_FUNCTIONS_WITHOUT_URL.sub("none(", css)
+    css = _CSS_STRING_URL_CALL.sub("none", css)
+    return _CSS_STRING_URL_FUNCTION.sub("none(", css)
 
 
 def _unescape(match: re.Match[str]) -> str:

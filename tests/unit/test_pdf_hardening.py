@@ -1,0 +1,76 @@
+"""The HTML pass before the PDF engine: every URL-bearing construct goes, the text stays as is."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.pdf.hardening import neutralise, safe_css
+from adapters.pdf.templating import css_string
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '<img src="http://10.0.0.1/x">',
+        '<img src=" file:///etc/passwd">',
+        '<img src="data:image/svg+xml,<svg></svg>">',
+        '<img srcset="http://10.0.0.1/x 2x">',
+        '<iframe src="http://10.0.0.1/x"></iframe>',
+        '<object data="http://10.0.0.1/x"></object>',
+        '<embed src="http://10.0.0.1/x">',
+        '<link rel="stylesheet" href="http://10.0.0.1/x">',
+        '<base href="http://10.0.0.1/">',
+        '<meta http-equiv="refresh" content="0;url=http://10.0.0.1/x">',
+        '<meta name="pdfkit-enable-local-file-access" content="">',
+        '<video poster="http://10.0.0.1/x"></video>',
+        '<svg><image xlink:href="http://10.0.0.1/x"/></svg>',
+        '<svg><use href="http://10.0.0.1/x"/></svg>',
+        '<a href="http://10.0.0.1/x">link</a>',
+        '<div style="background: url(http://10.0.0.1/x)">',
+        "<div style=\"background: URL( '//10.0.0.1/x' )\">",
+        "<style>@import 'http://10.0.0.1/x.css';</style>",
+        "<style>p { background: url(http://10.0.0.1/x) }</style>",
+        "<style>p { background: \\75 rl(http://10.0.0.1/x) }</style>",
+        "<style>p { background: \\5c 75rl(http://10.0.0.1/x) }</style>",
+        "<style>p { background: image-set('http://10.0.0.1/x' 1x) }</style>",
+        "<script>fetch('http://10.0.0.1/x')</script>",
+        '<?xml-stylesheet href="http://10.0.0.1/x"?>',
+        "<!-- http://10.0.0.1/x -->",
+        '<form action="http://10.0.0.1/x"><button formaction="http://10.0.0.1/y">b</button></form>',
+    ],
+)
+def test_no_url_survives(hostile: str) -> None:
+    assert "10.0.0.1" not in neutralise(hostile)
+    assert "passwd" not in neutralise(hostile)
+
+
+def test_escaped_text_and_character_references_pass_unchanged() -> None:
+    text = (
+        "<p>&lt;img src=&#34;http://10.0.0.1/x&#34;&gt; url(http://10.0.0.1/y) "
+        "{{ 7*7 }} &amp; Пётр</p>"
+    )
+    assert neutralise(text) == text
+
+
+def test_inline_images_fonts_and_fragments_are_kept() -> None:
+    kept = (
+        '<img src="data:image/png;base64,iVBORw0KGgo=" alt="logo">'
+        '<a href="#top">up</a>'
+        "<style>@font-face { src: url(data:font/ttf;base64,AAAA) }</style>"
+    )
+    assert neutralise(kept) == kept
+
+
+def test_event_handlers_are_dropped_and_attributes_reescaped() -> None:
+    assert neutralise('<p onclick="x()" title="a&quot;b">t</p>') == '<p title="a&quot;b">t</p>'
+
+
+def test_a_style_with_only_harmless_css_is_unchanged() -> None:
+    css = 'th { background: #eee; } @page { @bottom-right { content: "Стр. " counter(page) } }'
+    assert safe_css(css) == css
+
+
+def test_css_strings_cannot_break_out() -> None:
+    quoted = css_string('Стр. "}</style><script>')
+    assert "</style>" not in quoted and '"}' not in quoted[1:-1]
+    assert quoted.startswith('"Стр.') and quoted.endswith('"')
