@@ -150,7 +150,7 @@ def card_tables(document: Document) -> list[tuple[str, list[str], list[list[str]
             [str(row["LineNumber"]), *(_cell(column, row) for column in spec.columns)]
             for row in document.tables.get(spec.name, [])
         ]
-        tables.append((spec.name, columns, rows))
+        tables.append((spec.label, columns, rows))
     return tables
 
 
