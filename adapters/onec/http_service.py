@@ -1,0 +1,185 @@
+"""Connector for the gateway's HTTP service in 1C (contract v1, `contract/openapi.yaml`).
+
+Reads pending tasks by paging `/tasks`, then follows the `/events` feed so a pass with nothing
+changed costs one request; writes decisions with the approver's idempotency key, so a retry of
+the same press is answered from 1C's memory of the first and applied once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final
+from urllib.parse import quote
+
+from adapters.onec.contract_errors import contract_error
+from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
+from gateway.domain import DecisionRequest, OneCUser, Task
+from gateway.errors import MalformedAnswer, NotFound
+from gateway.phones import normalize_phone
+from gateway.task_json import task_from_dict
+
+PAGE_SIZE: Final = 200
+EVENTS_PAGE_SIZE: Final = 1000
+PDF_MAGIC: Final = b"%PDF-"
+
+
+class HttpServiceConnector:
+    """The OneC port over contract v1 (`ONEC_CONNECTOR=http`)."""
+
+    name = "http"
+    prefers_print_form = True
+
+    def __init__(self, session: OneCSession, base_url: str, *, page_size: int = PAGE_SIZE) -> None:
+        self._session = session
+        self._base = base_url.rstrip("/")
+        self._page_size = page_size
+        self._pending: dict[str, Task] | None = None
+        self._cursor: str | None = None
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        """One cheap authenticated read of the task list."""
+        self._list_page(None, limit=1)
+
+    def pending_tasks(self) -> list[Task]:
+        """Every pending task; after the first pass only tasks named in the event feed are read."""
+        if self._pending is None:
+            # Drain the feed first: events that happen while we list are replayed next pass.
+            self._cursor = self._drain_events(None)[1]
+            self._pending = {task.id: task for task in self._list_all()}
+        else:
+            changed, self._cursor = self._drain_events(self._cursor)
+            for task_id in changed:
+                try:
+                    task = self.get_task(task_id)
+                except NotFound:
+                    self._pending.pop(task_id, None)
+                    continue
+                if task.is_pending:
+                    self._pending[task.id] = task
+                else:
+                    self._pending.pop(task.id, None)
+        return list(self._pending.values())
+
+    def get_task(self, task_id: str) -> Task:
+        """One task in any state."""
+        answer = self._get(f"/tasks/{quote(task_id, safe='')}")
+        return self._task(answer.json(), answer.url)
+
+    def find_users_by_phone(self, phone: str) -> list[OneCUser]:
+        """Valid 1C users with this phone."""
+        answer = self._get("/users", params={"phone": "+" + normalize_phone(phone)})
+        body = self._object(answer, "users")
+        users = []
+        for raw in body["users"]:
+            try:
+                users.append(
+                    OneCUser(
+                        id=str(raw["id"]),
+                        name=str(raw["name"]),
+                        phones=tuple(normalize_phone(str(p)) for p in raw.get("phones", [])),
+                    )
+                )
+            except (KeyError, TypeError) as exc:
+                raise MalformedAnswer(
+                    UPSTREAM, f"a user at {safe_url(answer.url)} lacks {exc}"
+                ) from exc
+        return users
+
+    def print_form(self, task: Task) -> bytes | None:
+        """1C's own print form of the task's subject, or None if 1C has none."""
+        url = f"{self._base}/tasks/{quote(task.id, safe='')}/print"
+        answer = self._session.request("GET", url)
+        if answer.status == 404:
+            return None
+        if answer.status != 200:
+            raise contract_error(answer)
+        if not answer.body.startswith(PDF_MAGIC):
+            if answer.is_html:
+                answer.json()  # raises the login-page error
+            raise MalformedAnswer(UPSTREAM, f"{safe_url(url)} did not answer a PDF")
+        return answer.body
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def submit_decision(self, request: DecisionRequest) -> Task:
+        """POST the decision with its idempotency key; the task's new state comes back."""
+        url = f"{self._base}/tasks/{quote(request.task_id, safe='')}/decision"
+        body = {
+            "decision": request.decision.value,
+            "comment": request.comment,
+            "user_id": request.user_id,
+            "idempotency_key": request.idempotency_key,
+        }
+        answer = self._session.request("POST", url, json_body=body)
+        if answer.status != 200:
+            raise contract_error(answer)
+        task = self._task(answer.json(), url)
+        if self._pending is not None:
+            if task.is_pending:
+                self._pending[task.id] = task
+            else:
+                self._pending.pop(task.id, None)
+        return task
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _get(self, path: str, params: dict[str, object] | None = None) -> Answer:
+        answer = self._session.request("GET", self._base + path, params=params)
+        if answer.status != 200:
+            raise contract_error(answer)
+        return answer
+
+    def _object(self, answer: Answer, *keys: str) -> dict[str, Any]:
+        body = answer.json()
+        if not isinstance(body, dict) or any(k not in body for k in keys):
+            raise MalformedAnswer(
+                UPSTREAM,
+                f"{safe_url(answer.url)} answered JSON without {', '.join(keys)} (contract v1)",
+            )
+        return body
+
+    def _task(self, raw: Any, url: str) -> Task:
+        try:
+            return task_from_dict(raw)
+        except ValueError as exc:
+            raise MalformedAnswer(
+                UPSTREAM, f"a task at {safe_url(url)} does not match contract v1: {exc}"
+            ) from exc
+
+    def _list_page(self, token: str | None, limit: int) -> tuple[list[Task], str | None]:
+        params: dict[str, object] = {"limit": limit}
+        if token:
+            params["page_token"] = token
+        answer = self._get("/tasks", params)
+        body = self._object(answer, "tasks")
+        tasks = [self._task(raw, answer.url) for raw in body["tasks"]]
+        next_token = body.get("next_page_token")
+        return tasks, str(next_token) if next_token else None
+
+    def _list_all(self) -> Iterator[Task]:
+        token: str | None = None
+        while True:
+            tasks, token = self._list_page(token, self._page_size)
+            yield from tasks
+            if not token:
+                return
+
+    def _drain_events(self, cursor: str | None) -> tuple[list[str], str | None]:
+        """Task ids named by events after `cursor` (each once, in order) and the new cursor."""
+        changed: dict[str, None] = {}
+        while True:
+            params: dict[str, object] = {"limit": EVENTS_PAGE_SIZE}
+            if cursor:
+                params["after"] = cursor
+            answer = self._get("/events", params)
+            body = self._object(answer, "events", "cursor")
+            events = body["events"]
+            for event in events:
+                if isinstance(event, dict) and "task_id" in event:
+                    changed[str(event["task_id"])] = None
+            new_cursor = body["cursor"]
+            cursor = str(new_cursor) if new_cursor is not None else cursor
+            if len(events) < EVENTS_PAGE_SIZE:
+                return list(changed), cursor

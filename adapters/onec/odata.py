@@ -1,0 +1,535 @@
+"""Connector for 1C's standard OData interface (`ONEC_CONNECTOR=odata`), driven by a profile.
+
+Nothing is installed in 1C. A sync pass lists pending tasks with only `Ref_Key` and `DataVersion`
+(paged with `$top`/`$skip` over a stable `$orderby`), then reads details only of tasks whose
+version changed, in batches; documents and business processes are re-read only when their own
+`DataVersion` changed. A decision re-reads the task first, writes with `If-Match`, and marks 1C's
+result text with a key derived from the approver's press, so a retried decision is recognised as
+already applied and never executed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Any, Final
+from urllib.parse import quote
+
+from adapters.onec import odata_values as v
+from adapters.onec.odata_errors import odata_error
+from adapters.onec.profile import Column, DocumentSpec, Profile
+from adapters.onec.session import UPSTREAM, OneCSession, safe_url
+from gateway.domain import (
+    Decision,
+    DecisionRequest,
+    Field,
+    Importance,
+    OneCUser,
+    Person,
+    Result,
+    Stage,
+    Subject,
+    Table,
+    Task,
+    TaskState,
+)
+from gateway.errors import (
+    AlreadyCompleted,
+    InvalidRequest,
+    MalformedAnswer,
+    NotPerformer,
+    UpstreamApplicationError,
+    VersionConflict,
+)
+from gateway.phones import normalize_phone
+
+log = logging.getLogger(__name__)
+
+BATCH: Final = 40  # GUIDs per `or` filter: keeps the URL well under web servers' 8 KB limit
+MISS_REFRESH_SECONDS: Final = 60.0
+ALREADY_EXECUTED: Final = "уже была выполнена"
+
+
+def marker(idempotency_key: str) -> str:
+    """The tag a decision leaves in 1C's result text, so a retry can tell it was applied."""
+    return f"[tg1c {hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]}]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Versioned:
+    version: str
+    value: Any
+
+
+class ODataConnector:
+    """The OneC port over standard OData."""
+
+    name = "odata"
+    prefers_print_form = False
+
+    def __init__(
+        self,
+        session: OneCSession,
+        base_url: str,
+        profile: Profile,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session = session
+        self._root = f"{base_url.rstrip('/')}/odata/standard.odata"
+        self.profile = profile
+        self._clock = clock
+        self._f = profile.task_fields
+        self._tasks: dict[str, _Versioned] = {}  # task id → (version, raw row)
+        self._related: dict[str, _Versioned] = {}  # document/process id → (version, row)
+        self._names: dict[tuple[str, str], str] = {}  # (entity set, GUID) → Description
+        self._directory: dict[str, list[OneCUser]] = {}
+        self._directory_at: float | None = None
+        self._lock = threading.Lock()
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def _get(self, resource: str, params: dict[str, object]) -> Any:
+        url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}"
+        answer = self._session.request("GET", url, params={"$format": "json", **params})
+        if answer.status != 200:
+            raise odata_error(answer)
+        body = answer.json()
+        if not isinstance(body, dict):
+            raise MalformedAnswer(UPSTREAM, f"{safe_url(url)} answered JSON that is not an object")
+        return body
+
+    def _rows(self, resource: str, params: dict[str, object]) -> list[dict[str, Any]]:
+        body = self._get(resource, params)
+        rows = body.get("value")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise MalformedAnswer(UPSTREAM, f"{resource}: answer without a `value` list of rows")
+        return rows
+
+    def _paged(
+        self, resource: str, params: dict[str, object], size: int
+    ) -> Iterator[dict[str, Any]]:
+        skip = 0
+        while True:
+            page = self._rows(resource, {**params, "$top": size, "$skip": skip})
+            yield from page
+            if len(page) < size:
+                return
+            skip += size
+
+    def _by_keys(self, resource: str, keys: list[str], select: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH):
+            chunk = keys[start : start + BATCH]
+            rows += self._rows(resource, {"$filter": v.any_of("Ref_Key", chunk), "$select": select})
+        return rows
+
+    # --- the port: reading ---------------------------------------------------------------------
+
+    def ping(self) -> None:
+        """One cheap authenticated read of the task set."""
+        self._rows(self.profile.task_set, {"$top": 1, "$select": self._f["id"]})
+
+    def pending_tasks(self) -> list[Task]:
+        """Every pending task; only what changed since the last pass is read in detail."""
+        f = self._f
+        listing = list(
+            self._paged(
+                self.profile.task_set,
+                {
+                    "$filter": self.profile.pending_filter,
+                    "$select": ",".join((f["id"], f["version"])),
+                    "$orderby": self.profile.order_by,
+                },
+                self.profile.page_size,
+            )
+        )
+        versions = {str(row[f["id"]]): str(row.get(f["version"], "")) for row in listing}
+        changed = [
+            tid for tid, ver in versions.items() if self._tasks.get(tid, _NONE).version != ver
+        ]
+        for row in self._by_keys(self.profile.task_set, changed, self._task_select()):
+            self._tasks[str(row[f["id"]])] = _Versioned(str(row.get(f["version"], "")), row)
+        for gone in set(self._tasks) - set(versions):
+            del self._tasks[gone]
+        rows = [self._tasks[tid].value for tid in versions if tid in self._tasks]
+        self._refresh_related(rows)
+        tasks = []
+        for row in rows:
+            task = self._map(row)
+            if task.is_pending:
+                tasks.append(task)
+        return tasks
+
+    def get_task(self, task_id: str) -> Task:
+        """One task in any state, read fresh from 1C."""
+        row = self._task_row(task_id)
+        self._refresh_related([row], fresh=True)
+        return self._map(row)
+
+    def find_users_by_phone(self, phone: str) -> list[OneCUser]:
+        """Valid users with this phone, from a directory of all users refreshed periodically.
+
+        `Catalog_Пользователи` has no phone index, so the directory is read whole; a miss
+        re-reads it at most once a minute, so a phone added in 1C works without a restart.
+        """
+        wanted = normalize_phone(phone)
+        with self._lock:
+            now = self._clock()
+            age = None if self._directory_at is None else now - self._directory_at
+            if (
+                age is None
+                or age > self.profile.users_refresh_seconds
+                or (wanted not in self._directory and age > MISS_REFRESH_SECONDS)
+            ):
+                self._directory = self._read_directory()
+                self._directory_at = now
+            return list(self._directory.get(wanted, []))
+
+    def print_form(self, task: Task) -> bytes | None:
+        """Standard OData has no print forms: the gateway renders its own."""
+        return None
+
+    # --- the port: writing ---------------------------------------------------------------------
+
+    def submit_decision(self, request: DecisionRequest) -> Task:
+        """Re-read, check, then apply the profile's operations once (see module docstring)."""
+        spec = self.profile.decisions.get(request.decision)
+        if spec is None:
+            raise InvalidRequest(
+                UPSTREAM,
+                "invalid",
+                f"profile {self.profile.name} does not define {request.decision}",
+            )
+        tag = marker(request.idempotency_key)
+        for attempt in (1, 2):
+            row = self._task_row(request.task_id)
+            self._refresh_related([row], fresh=True)
+            task = self._map(row)
+            if not task.is_pending:
+                if tag in str(row.get(self._f["result"], "")):
+                    return task  # our own earlier attempt went through
+                raise AlreadyCompleted(UPSTREAM, f"the task is {task.state.value} in 1C", task)
+            if task.performer.id != request.user_id:
+                raise NotPerformer(
+                    UPSTREAM, "not_performer", "the user is not the task's performer"
+                )
+            try:
+                self._apply(request, spec.label, tag, row)
+            except VersionConflict:
+                if attempt == 2:
+                    raise
+                continue  # someone changed the task between our read and write: read again
+            except UpstreamApplicationError as exc:
+                if ALREADY_EXECUTED not in exc.message:
+                    raise
+            return self.get_task(request.task_id)
+        raise AssertionError("unreachable")
+
+    def _apply(self, request: DecisionRequest, label: str, tag: str, row: dict[str, Any]) -> None:
+        key = v.guid_literal(request.task_id)
+        resource = f"{self.profile.task_set}({key})"
+        version = str(row.get(self._f["version"], ""))
+        spec = self.profile.decisions[request.decision]
+        values = self._template_values(request, label, tag)
+        for op in spec.operations:
+            if op.action:
+                url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}/{op.action}"
+                answer = self._session.request("POST", url, params={"$format": "json"})
+            else:
+                url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}"
+                body = {prop: template.format(**values) for prop, template in op.patch}
+                answer = self._session.request(
+                    "PATCH", url, params={"$format": "json"}, json_body=body,
+                    headers={"If-Match": version},
+                )  # fmt: skip
+                if answer.status == 200:
+                    patched = answer.json()
+                    if isinstance(patched, dict) and self._f["version"] in patched:
+                        version = str(patched[self._f["version"]])
+            if answer.status not in (200, 204):
+                raise odata_error(answer)
+
+    def _template_values(self, request: DecisionRequest, label: str, tag: str) -> dict[str, str]:
+        at = request.requested_at.astimezone(self.profile.server_timezone)
+        stamp = at.strftime("%d.%m.%Y %H:%M")
+        comment = request.comment.strip()
+        result_line = f"{label} через Telegram: {request.user_name}, {stamp}."
+        if comment:
+            result_line += f" Комментарий: {comment}"
+        return {
+            "comment": comment,
+            "user_name": request.user_name,
+            "user_id": request.user_id,
+            "decision_label": label,
+            "at": stamp,
+            "result_line": f"{result_line} {tag}",
+        }
+
+    # --- internals: rows -----------------------------------------------------------------------
+
+    def _task_select(self) -> str:
+        f = self._f
+        names = [f[k] for k in ("id", "version", "number", "created_at", "title", "due_at")]
+        names += [f[k] for k in ("importance", "executed", "deletion_mark", "initiator_name")]
+        names += [f["subject_presentation"], f["result"], f["executed_at"]]
+        for composite in ("performer", "initiator", "subject", "business_process"):
+            names += [f[composite], f"{f[composite]}_Type"]
+        names += [n for n in (self.profile.stage_name, self.profile.stage_number) if n]
+        if self.profile.decision_field:
+            names.append(self.profile.decision_field)
+        return ",".join(dict.fromkeys(names))
+
+    def _task_row(self, task_id: str) -> dict[str, Any]:
+        resource = f"{self.profile.task_set}({v.guid_literal(task_id)})"
+        row: dict[str, Any] = self._get(resource, {"$select": self._task_select()})
+        return row
+
+    def _refresh_related(self, rows: list[dict[str, Any]], *, fresh: bool = False) -> None:
+        """Re-read documents and business processes of `rows` whose DataVersion changed.
+
+        Processes already known are re-checked only with `fresh` (a single task's read) or when
+        the profile says a stopped process leaves its tasks untouched (`check_each_pass`).
+        """
+        wanted: dict[str, set[str]] = {}
+        recheck_processes = fresh or self.profile.process_check_each_pass
+        for row in rows:
+            document = v.composite(row, self._f["subject"])
+            if document and document[0] in self.profile.documents:
+                wanted.setdefault(document[0], set()).add(document[1])
+            process = v.composite(row, self._f["business_process"])
+            if process and (recheck_processes or process[1] not in self._related):
+                wanted.setdefault(process[0], set()).add(process[1])
+        for entity_set, keys in wanted.items():
+            ordered = sorted(keys)
+            versions = {
+                str(r["Ref_Key"]): str(r.get("DataVersion", ""))
+                for r in self._by_keys(entity_set, ordered, "Ref_Key,DataVersion")
+            }
+            stale = [
+                k
+                for k in ordered
+                if k in versions and self._related.get(k, _NONE).version != versions[k]
+            ]
+            if stale:
+                for row in self._by_keys(entity_set, stale, self._related_select(entity_set)):
+                    self._related[str(row["Ref_Key"])] = _Versioned(
+                        str(row.get("DataVersion", "")), row
+                    )
+            for missing in set(ordered) - set(versions):
+                self._related[missing] = _Versioned("", None)  # deleted from the infobase
+
+    def _related_select(self, entity_set: str) -> str:
+        if entity_set in self.profile.documents:
+            spec = self.profile.documents[entity_set]
+            names = ["Ref_Key", "DataVersion", "Number", "Date"]
+            names += [_property(c) for c in spec.fields]
+            names += [t.property for t in spec.tables]
+            return ",".join(dict.fromkeys(names))
+        names = ["Ref_Key", "DataVersion", "DeletionMark"]
+        names += [n for n in (self.profile.process_state_field, self.profile.stage_count) if n]
+        return ",".join(names)
+
+    def _read_directory(self) -> dict[str, list[OneCUser]]:
+        uf = self.profile.user_fields
+        select = ",".join(
+            (uf["id"], uf["name"], uf["deletion_mark"], uf["invalid"], uf["contacts"])
+        )
+        directory: dict[str, list[OneCUser]] = {}
+        for row in self._paged(
+            self.profile.users_set, {"$select": select, "$orderby": uf["id"]}, 500
+        ):
+            if row.get(uf["deletion_mark"]) or row.get(uf["invalid"]):
+                continue
+            phones: list[str] = []
+            for contact in row.get(uf["contacts"]) or []:
+                if not isinstance(contact, dict):
+                    continue
+                if contact.get(uf["contact_kind"]) != self.profile.phone_kind_value:
+                    continue
+                for name in self.profile.phone_fields:
+                    phone = normalize_phone(str(contact.get(name) or ""))
+                    if phone:
+                        phones.append(phone)
+                        break
+            user = OneCUser(
+                str(row[uf["id"]]), str(row.get(uf["name"], "")), tuple(dict.fromkeys(phones))
+            )
+            for phone in user.phones:
+                directory.setdefault(phone, []).append(user)
+        return directory
+
+    def _names_of(self, entity_set: str, keys: set[str]) -> None:
+        """Fill the Description cache for references (catalog descriptions rarely change)."""
+        missing = sorted(k for k in keys if (entity_set, k) not in self._names)
+        for row in self._by_keys(entity_set, missing, "Ref_Key,Description"):
+            self._names[(entity_set, str(row["Ref_Key"]))] = str(row.get("Description", ""))
+        for key in missing:
+            self._names.setdefault((entity_set, key), "")
+
+    # --- internals: mapping --------------------------------------------------------------------
+
+    def _map(self, row: dict[str, Any]) -> Task:
+        f, p = self._f, self.profile
+        zone = p.server_timezone
+        task_id = str(row.get(f["id"], ""))
+        created = v.date(row.get(f["created_at"]), zone)
+        if not task_id or created is None:
+            raise MalformedAnswer(
+                UPSTREAM, f"{p.task_set}: a task without {f['id']} or {f['created_at']}"
+            )
+        subject_ref = v.composite(row, f["subject"])
+        process_ref = v.composite(row, f["business_process"])
+        known = self._related.get(process_ref[1]) if process_ref else None
+        process = known.value if known else None
+        state = TaskState.PENDING
+        if row.get(f["executed"]):
+            state = TaskState.COMPLETED
+        elif row.get(f["deletion_mark"]) or self._process_cancelled(process_ref, process):
+            state = TaskState.CANCELLED
+        document = self._related.get(subject_ref[1]) if subject_ref else None
+        version = str(row.get(f["version"], ""))
+        if document is not None and document.value is not None:
+            # A new document version must look like a new task version (new card, new PDF).
+            version = f"{version}.{document.version}"
+        stage = self._stage(row, process)
+        return Task(
+            id=task_id,
+            version=version,
+            number=str(row.get(f["number"], "")).strip(),
+            created_at=created,
+            due_at=v.date(row.get(f["due_at"]), zone),
+            importance=p.importance.get(str(row.get(f["importance"], "")), Importance.NORMAL),
+            state=state,
+            title=str(row.get(f["title"], "")),
+            performer=self._person(row, "performer"),
+            initiator=self._person(row, "initiator", str(row.get(f["initiator_name"], ""))),
+            stage=stage,
+            subject=self._subject(row, subject_ref),
+            allowed_decisions=self._allowed(stage) if state is TaskState.PENDING else (),
+            result=self._result(row, state, zone),
+        )
+
+    def _allowed(self, stage: Stage) -> tuple[Decision, ...]:
+        """The profile's decisions, less those the stage rules out where the stage is known:
+        stage 1 has no previous stage, and stage 0 (the initiator's rework) can only resubmit."""
+        allowed = [d for d in Decision if d in self.profile.decisions]
+        if self.profile.stage_number:
+            if stage.number == 0:
+                allowed = [Decision.APPROVE]
+            elif stage.number == 1:
+                allowed = [d for d in allowed if d is not Decision.RETURN_PREVIOUS]
+        return tuple(allowed)
+
+    def _process_cancelled(
+        self, ref: tuple[str, str] | None, process: dict[str, Any] | None
+    ) -> bool:
+        if ref is None:
+            return False
+        if process is None:
+            return ref[1] in self._related  # looked up and not found: deleted
+        state = str(process.get(self.profile.process_state_field, ""))
+        return bool(process.get("DeletionMark")) or state in self.profile.process_stopped_values
+
+    def _person(self, row: dict[str, Any], field_name: str, fallback: str = "") -> Person:
+        found = v.composite(row, self._f[field_name])
+        if found is None:
+            return Person("", fallback)
+        entity_set, key = found
+        self._names_of(entity_set, {key})
+        return Person(key, self._names.get((entity_set, key)) or fallback)
+
+    def _stage(self, row: dict[str, Any], process: dict[str, Any] | None) -> Stage:
+        p = self.profile
+        name = str(row.get(p.stage_name, "")) if p.stage_name else ""
+        number = _int(row.get(p.stage_number)) if p.stage_number else 0
+        count = _int(process.get(p.stage_count)) if p.stage_count and process else 0
+        return Stage(name=name, number=number, count=count)
+
+    def _subject(self, row: dict[str, Any], ref: tuple[str, str] | None) -> Subject:
+        presentation = str(row.get(self._f["subject_presentation"], ""))
+        if ref is None:
+            return Subject(type="", id="", presentation=presentation)
+        entity_set, key = ref
+        document = self._related.get(key)
+        spec = self.profile.document(entity_set)
+        if document is None or document.value is None or not spec.title:
+            return Subject(type=entity_set, id=key, presentation=presentation)
+        return Subject(
+            type=entity_set,
+            id=key,
+            presentation=presentation,
+            fields=self._fields(spec, document.value),
+            tables=self._tables(spec, document.value),
+        )
+
+    def _fields(self, spec: DocumentSpec, doc: dict[str, Any]) -> tuple[Field, ...]:
+        zone = self.profile.server_timezone
+        fields = [
+            Field("Номер", str(doc.get("Number", "")).strip()),
+            Field("Дата", v.text(doc.get("Date"), "date", zone)),
+        ]
+        for column in spec.fields:
+            fields.append(Field(column.label, self._value(column, doc)))
+        return tuple(fields)
+
+    def _tables(self, spec: DocumentSpec, doc: dict[str, Any]) -> tuple[Table, ...]:
+        tables = []
+        for table in spec.tables:
+            lines = [line for line in doc.get(table.property) or [] if isinstance(line, dict)]
+            lines.sort(key=lambda line: _int(line.get("LineNumber")))
+            rows = tuple(
+                (str(_int(line.get("LineNumber"))), *(self._value(c, line) for c in table.columns))
+                for line in lines
+            )
+            columns = ("№", *(c.label for c in table.columns))
+            tables.append(Table(table.label, columns, rows))
+        return tuple(tables)
+
+    def _value(self, column: Column, values: dict[str, Any]) -> str:
+        raw = values.get(_property(column))
+        if column.reference:
+            key = v.ref(raw)
+            if key is None:
+                return ""
+            self._names_of(column.reference, {key})
+            return self._names.get((column.reference, key), "")
+        return v.text(raw, column.format, self.profile.server_timezone)
+
+    def _result(
+        self, row: dict[str, Any], state: TaskState, zone: timezone | None
+    ) -> Result | None:
+        if state is not TaskState.COMPLETED or not self.profile.decision_field:
+            return None
+        decision = self.profile.decision_codes.get(str(row.get(self.profile.decision_field, "")))
+        at = v.date(row.get(self._f["executed_at"]), zone)
+        if decision is None or at is None:
+            return None
+        performer = v.composite(row, self._f["performer"])
+        return Result(
+            decision=decision,
+            comment=str(row.get(self._f["result"], "")),
+            user_id=performer[1] if performer else "",
+            at=at,
+        )
+
+
+_NONE = _Versioned("\0", None)
+
+
+def _property(column: Column) -> str:
+    """The OData property of a column: single-type references are `<Имя>_Key`."""
+    return f"{column.property}_Key" if column.reference else column.property
+
+
+def _int(value: Any) -> int:
+    """1C sends `LineNumber` as a string; numbers may come as either."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0
