@@ -13,8 +13,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from adapters.onec import HttpServiceConnector, ODataConnector, OneCSession, load_profile
 from adapters.redis_store import RedisStore, connect
-from gateway.ports import Pingable, Store
+from gateway.ports import OneC, Pingable, Store
 from gateway.settings import Settings
 
 
@@ -24,11 +25,12 @@ class Gateway:
 
     settings: Settings
     store: Store
+    onec: OneC
     extra_checks: dict[str, Pingable] = field(default_factory=dict)
 
     def dependencies(self) -> dict[str, Pingable]:
         """What readiness and `check` probe, by name, in the order they are reported."""
-        return {"redis": self.store, **self.extra_checks}
+        return {"1c": self.onec, "redis": self.store, **self.extra_checks}
 
 
 def build(settings: Settings, **overrides: object) -> Gateway:
@@ -36,9 +38,22 @@ def build(settings: Settings, **overrides: object) -> Gateway:
     store = overrides.pop("store", None) or RedisStore(
         connect(settings.redis_url.reveal()), settings.redis_prefix
     )
+    onec = overrides.pop("onec", None) or build_onec(settings)
     if overrides:
         raise TypeError(f"build() got unknown overrides: {', '.join(sorted(overrides))}")
-    return Gateway(settings=settings, store=store)  # type: ignore[arg-type]
+    return Gateway(settings=settings, store=store, onec=onec)  # type: ignore[arg-type]
+
+
+def build_onec(settings: Settings) -> OneC:
+    """The 1C connector ONEC_CONNECTOR names, on one shared HTTP session."""
+    session = OneCSession(
+        username=settings.onec_username,
+        password=settings.onec_password.reveal(),
+        timeout=settings.onec_timeout,
+    )
+    if settings.onec_connector == "http":
+        return HttpServiceConnector(session, settings.onec_http_base)
+    return ODataConnector(session, settings.onec_base_url, load_profile(settings.onec_profile))
 
 
 def load_environment(

@@ -16,6 +16,8 @@ from flask.testing import FlaskClient
 
 from gateway.entrypoints.web import create_app
 from gateway.settings import Settings
+from sandbox.onec import harness as onec_harness
+from sandbox.onec.harness import RunningSandbox
 
 TESTS = Path(__file__).parent
 TIER_BY_FOLDER = {
@@ -59,7 +61,7 @@ def redis_prefix() -> Iterator[str]:
 def env(redis_prefix: str) -> dict[str, str]:
     """A complete, valid environment for the gateway (tests change single entries)."""
     return {
-        "ONEC_BASE_URL": "http://127.0.0.1:9/uh",
+        "ONEC_BASE_URL": "http://127.0.0.1:9/uh",  # nothing listens: tests that need 1C say so
         "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
         "GATEWAY_SECRET": TEST_SECRET,
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -107,3 +109,30 @@ def runner(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def onec_emulator() -> Iterator[RunningSandbox]:
+    """The 1C emulator, started once for the session (reset it per test with `onec`)."""
+    with onec_harness.running() as instance:
+        yield instance
+
+
+@pytest.fixture
+def onec(onec_emulator: RunningSandbox) -> RunningSandbox:
+    """The 1C emulator freshly reseeded: faults off, request log empty."""
+    onec_emulator.client.reset()
+    return onec_emulator
+
+
+@pytest.fixture
+def onec_env(env: dict[str, str], onec: RunningSandbox) -> dict[str, str]:
+    """`env` pointing at the 1C emulator with its (Cyrillic) credentials."""
+    return {
+        **env,
+        "ONEC_BASE_URL": onec.base_url,
+        "ONEC_USERNAME": onec.config.user,
+        "ONEC_PASSWORD": onec.config.password,
+        "ONEC_PROFILE": "sandbox",
+        "ONEC_TIMEOUT": "5",
+    }

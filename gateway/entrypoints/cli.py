@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from gateway import __version__
 from gateway.bootstrap import build, load_settings
 from gateway.entrypoints.logs import configure_logging
-from gateway.errors import SettingsError
+from gateway.errors import ConfigurationError, SettingsError
 from gateway.health import check_readiness
 from gateway.settings import Settings
 
@@ -25,11 +25,15 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     gateway = build(settings)
     print("settings: ok")
     readiness = check_readiness(gateway.dependencies())
+    details = {
+        "1c": f"{settings.onec_connector} at {settings.onec_base_url}",
+        "redis": settings.redis_url_display,
+    }
     for name in gateway.dependencies():
         if name in readiness.failing:
             print(f"{name}: FAILED: {readiness.failing[name]}")
         else:
-            detail = f" ({settings.redis_url_display})" if name == "redis" else ""
+            detail = f" ({details[name]})" if name in details else ""
             print(f"{name}: ok{detail}")
     return EXIT_OK if readiness.ready else EXIT_FAILED
 
@@ -72,4 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_SETTINGS
     configure_logging(settings.log_level, settings.log_format, settings.secret_values())
     handler: Command = args.handler
-    return handler(settings, args)
+    try:
+        return handler(settings, args)
+    except ConfigurationError as exc:
+        # A profile that does not parse, a missing engine: wrong set-up, like bad settings.
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS

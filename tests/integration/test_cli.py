@@ -24,36 +24,63 @@ def test_check_names_an_invalid_connector_and_a_malformed_redis_url(runner, env)
     assert "REDIS_URL: " in result.stderr
 
 
-def test_check_passes_when_redis_answers(runner, env) -> None:
-    result = runner("check", env=env)
-    assert result.returncode == 0, result.stderr
+def test_check_passes_when_1c_and_redis_answer(runner, onec_env) -> None:
+    result = runner("check", env=onec_env)
+    assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         "settings: ok",
-        f"redis: ok ({env['REDIS_URL']})",
+        f"1c: ok (odata at {onec_env['ONEC_BASE_URL']})",
+        f"redis: ok ({onec_env['REDIS_URL']})",
     ]
 
 
-def test_check_says_redis_is_unreachable_and_fails_without_leaking_secrets(runner, env) -> None:
-    env = {**env, "REDIS_URL": "redis://:hunter2@127.0.0.1:1/0", "ONEC_PASSWORD": "пароль"}
+def test_check_says_redis_is_unreachable_and_fails_without_leaking_secrets(
+    runner, onec_env
+) -> None:
+    env = {**onec_env, "REDIS_URL": "redis://:hunter2@127.0.0.1:1/0"}
     result = runner("check", env=env)
     assert result.returncode == 1
     assert "redis: FAILED: Redis is unavailable" in result.stdout
+    assert "1c: ok" in result.stdout
     shown = result.stdout + result.stderr
-    for secret in (SANDBOX_TOKEN, TEST_SECRET, "hunter2", "пароль"):
+    for secret in (SANDBOX_TOKEN, TEST_SECRET, "hunter2", onec_env["ONEC_PASSWORD"]):
         assert secret not in shown
 
 
-def test_a_dotenv_file_in_the_working_directory_is_read(runner, env, tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text(
-        "\n".join(f"{k}={v}" for k, v in env.items() if k != "REDIS_URL"), encoding="utf-8"
+def test_check_says_1c_refused_the_credentials(runner, onec_env) -> None:
+    result = runner("check", env={**onec_env, "ONEC_PASSWORD": "wrong-пароль"})
+    assert result.returncode == 1
+    assert "1c: FAILED: 1C refused the credentials (HTTP 401" in result.stdout
+    assert "wrong-пароль" not in result.stdout + result.stderr
+
+
+def test_check_says_1c_is_unreachable(runner, env) -> None:
+    result = runner("check", env=env)  # ONEC_BASE_URL points where nothing listens
+    assert result.returncode == 1
+    assert "1c: FAILED: 1C is unavailable: http://127.0.0.1:9/uh/odata/standard.odata/" in (
+        result.stdout
     )
-    result = runner("check", env={"REDIS_URL": env["REDIS_URL"]})
-    assert result.returncode == 0, result.stderr
 
 
-def test_the_environment_wins_over_dotenv(runner, env, tmp_path: Path) -> None:
+def test_a_broken_profile_file_is_a_configuration_error(runner, onec_env, tmp_path) -> None:
+    profile = tmp_path / "holding.toml"
+    profile.write_text('name = "holding"\n', encoding="utf-8")
+    result = runner("check", env={**onec_env, "ONEC_PROFILE": str(profile)})
+    assert result.returncode == 2
+    assert "[tasks]: missing table" in result.stderr
+
+
+def test_a_dotenv_file_in_the_working_directory_is_read(runner, onec_env, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "\n".join(f"{k}={v}" for k, v in onec_env.items() if k != "REDIS_URL"), encoding="utf-8"
+    )
+    result = runner("check", env={"REDIS_URL": onec_env["REDIS_URL"]})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_environment_wins_over_dotenv(runner, onec_env, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("ONEC_CONNECTOR=com\n", encoding="utf-8")
-    assert runner("check", env={**env, "ONEC_CONNECTOR": "http"}).returncode == 0
+    assert runner("check", env={**onec_env, "ONEC_CONNECTOR": "http"}).returncode == 0
 
 
 def test_unknown_commands_are_refused_with_usage(runner, env) -> None:

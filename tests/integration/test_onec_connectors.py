@@ -1,0 +1,320 @@
+"""The 1C connectors over HTTP against the 1C emulator: reads, users, decisions, faults, parity.
+
+Each test runs once per connector (`odata` with the `sandbox` profile, `http`), wired by
+`gateway.bootstrap.build_onec` from settings as in production.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from adapters.onec import HttpServiceConnector, ODataConnector, OneCSession, load_profile
+from gateway.bootstrap import build_onec
+from gateway.domain import Decision, DecisionRequest, Task, TaskState
+from gateway.errors import (
+    AlreadyCompleted,
+    AuthenticationFailed,
+    MalformedAnswer,
+    NotFound,
+    NotPerformer,
+    UpstreamApplicationError,
+    UpstreamUnavailable,
+)
+from gateway.ports import OneC
+from gateway.settings import Settings
+from gateway.task_json import task_to_dict
+from sandbox.onec.harness import RunningSandbox
+
+CONNECTORS = ["odata", "http"]
+
+
+def make(onec: RunningSandbox, kind: str, *, page_size: int = 2, timeout: float = 5) -> OneC:
+    """A connector with small pages, so every listing spans several."""
+    session = OneCSession(username=onec.config.user, password=onec.config.password, timeout=timeout)
+    if kind == "http":
+        return HttpServiceConnector(
+            session, f"{onec.base_url}/hs/approvals/v1", page_size=page_size
+        )
+    profile = dataclasses.replace(load_profile("sandbox"), page_size=page_size)
+    return ODataConnector(session, onec.base_url, profile)
+
+
+@pytest.fixture(params=CONNECTORS)
+def connector(request: pytest.FixtureRequest, onec: RunningSandbox) -> Iterator[OneC]:
+    instance = make(onec, request.param)
+    yield instance
+    instance._session.close()  # type: ignore[attr-defined]
+
+
+def user_id(onec: RunningSandbox, surname: str) -> str:
+    return str(onec.client.user(surname)["id"])
+
+
+def decide(
+    connector: OneC, task: Task, decision: Decision, comment: str = "", key: str = "press-1"
+) -> Task:
+    return connector.submit_decision(
+        DecisionRequest(
+            task_id=task.id,
+            decision=decision,
+            comment=comment,
+            user_id=task.performer.id,
+            user_name=task.performer.name,
+            idempotency_key=key,
+            requested_at=datetime(2026, 11, 27, 10, 15, tzinfo=UTC),
+        )
+    )
+
+
+def start_approval(onec: RunningSandbox, route: list[str], **fields: Any) -> str:
+    created = onec.client.create_approval(
+        route=[user_id(onec, s) for s in route],
+        initiator=user_id(onec, "Иванов"),
+        fields={
+            "СуммаДокумента": "1250000.00",
+            "НазначениеПлатежа": "Оплата по договору",
+            **fields,
+        },
+    )
+    return str(created["task_id"])
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def test_all_pending_tasks_are_listed_across_pages(connector: OneC, onec: RunningSandbox) -> None:
+    expected = {
+        t["id"] for a in onec.client.approvals() for t in a["tasks"] if t["state"] == "pending"
+    }
+    tasks = list(connector.pending_tasks())
+    assert len(expected) > 2  # more than one page of 2
+    assert {t.id for t in tasks} == expected
+    assert all(t.state is TaskState.PENDING for t in tasks)
+
+
+def test_a_task_carries_its_document_with_fields_and_tables(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    task_id = start_approval(onec, ["Морозов", "Волков"])
+    task = connector.get_task(task_id)
+    assert task.performer.name == "Морозов Дмитрий Олегович"
+    assert task.initiator.name == "Иванов Иван Петрович"
+    assert (task.stage.number, task.stage.count) == (1, 2)
+    assert task.subject.type == "Document_ЗаявкаНаРасходованиеДенежныхСредств"
+    fields = dict((f.name, f.value) for f in task.subject.fields)
+    assert fields["Сумма"] == "1 250 000,00"
+    assert fields["Назначение платежа"] == "Оплата по договору"
+    assert task.subject.tables and task.subject.tables[0].columns[0] == "№"
+    assert task.allowed_decisions == (Decision.APPROVE, Decision.RETURN_INITIATOR)
+
+
+def test_an_unknown_task_is_not_found(connector: OneC) -> None:
+    with pytest.raises(NotFound):
+        connector.get_task("6f1c1b9e-0000-4000-8000-000000000099")
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+def test_users_are_found_by_any_spelling_of_their_phone(connector: OneC) -> None:
+    for spelling in ("+7 (912) 345-67-89", "89123456789", "79123456789"):
+        assert [u.name for u in connector.find_users_by_phone(spelling)] == ["Иванов Иван Петрович"]
+
+
+def test_a_user_with_two_phones_is_found_by_either(connector: OneC) -> None:
+    assert [u.name for u in connector.find_users_by_phone("+7 (343) 210-00-01")] == [
+        "Петрова Анна Сергеевна"
+    ]
+    assert [u.name for u in connector.find_users_by_phone("+7 912 111-22-33")] == [
+        "Петрова Анна Сергеевна"
+    ]
+
+
+def test_two_users_sharing_a_phone_are_both_returned(connector: OneC) -> None:
+    names = sorted(u.name for u in connector.find_users_by_phone("+7 (922) 555-44-33"))
+    assert names == ["Сидоров Павел Николаевич", "Сидорова Елена Викторовна"]
+
+
+def test_invalid_and_deleted_users_and_unknown_phones_find_nobody(connector: OneC) -> None:
+    assert connector.find_users_by_phone("+7 (900) 100-20-30") == []  # Недействителен
+    assert connector.find_users_by_phone("+7 (912) 000-00-01") == []  # deletion mark
+    assert connector.find_users_by_phone("+7 (999) 000-00-00") == []
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+def test_approval_moves_the_route_to_the_next_stage(connector: OneC, onec: RunningSandbox) -> None:
+    task = connector.get_task(start_approval(onec, ["Морозов", "Волков"]))
+    done = decide(connector, task, Decision.APPROVE, "Согласовано, бюджет есть")
+    assert done.state is TaskState.COMPLETED
+    assert done.result is not None and done.result.decision is Decision.APPROVE
+    assert "Согласовано, бюджет есть" in done.result.comment
+    pending = [t for t in connector.pending_tasks() if t.subject.id == task.subject.id]
+    assert [(t.performer.name, t.stage.number) for t in pending] == [
+        ("Волков Сергей Александрович", 2)
+    ]
+
+
+def test_return_to_the_previous_stage_gives_the_previous_approver_a_task(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    first = connector.get_task(start_approval(onec, ["Морозов", "Волков"]))
+    decide(connector, first, Decision.APPROVE)
+    second = next(t for t in connector.pending_tasks() if t.subject.id == first.subject.id)
+    assert Decision.RETURN_PREVIOUS in second.allowed_decisions
+    decide(connector, second, Decision.RETURN_PREVIOUS, "Уточните сумму", key="press-2")
+    again = [t for t in connector.pending_tasks() if t.subject.id == first.subject.id]
+    assert [(t.performer.name, t.stage.number) for t in again] == [("Морозов Дмитрий Олегович", 1)]
+
+
+def test_return_to_the_initiator_gives_the_initiator_a_rework_task(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    task = connector.get_task(start_approval(onec, ["Морозов"]))
+    decide(connector, task, Decision.RETURN_INITIATOR, "Нет договора")
+    rework = [t for t in connector.pending_tasks() if t.subject.id == task.subject.id]
+    assert [(t.performer.name, t.stage.number, t.allowed_decisions) for t in rework] == [
+        ("Иванов Иван Петрович", 0, (Decision.APPROVE,))
+    ]
+
+
+def test_the_same_press_twice_is_applied_once(connector: OneC, onec: RunningSandbox) -> None:
+    task = connector.get_task(start_approval(onec, ["Морозов", "Волков"]))
+    first = decide(connector, task, Decision.APPROVE, key="press-same")
+    second = decide(connector, task, Decision.APPROVE, key="press-same")
+    assert first.state is second.state is TaskState.COMPLETED
+    approval = onec.client.approvals(task.subject.id)[0]
+    assert [t["stage"] for t in approval["tasks"]] == [1, 2]  # moved on exactly once
+
+
+def test_a_decision_on_a_task_done_in_1c_is_already_completed(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    task = connector.get_task(start_approval(onec, ["Морозов", "Волков"]))
+    onec.client.complete_task(task.id)
+    with pytest.raises(AlreadyCompleted) as caught:
+        decide(connector, task, Decision.APPROVE)
+    assert caught.value.task is not None and caught.value.task.state is TaskState.COMPLETED
+
+
+def test_a_decision_on_a_cancelled_approval_is_already_completed_as_cancelled(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    task = connector.get_task(start_approval(onec, ["Морозов"]))
+    onec.client.cancel_approval(task.subject.id)
+    assert connector.get_task(task.id).state is TaskState.CANCELLED
+    assert task.id not in {t.id for t in connector.pending_tasks()}
+    with pytest.raises(AlreadyCompleted) as caught:
+        decide(connector, task, Decision.APPROVE)
+    assert caught.value.task is not None and caught.value.task.state is TaskState.CANCELLED
+
+
+def test_only_the_performer_may_decide(connector: OneC, onec: RunningSandbox) -> None:
+    task = connector.get_task(start_approval(onec, ["Морозов"]))
+    foreign = dataclasses.replace(
+        task, performer=dataclasses.replace(task.performer, id=user_id(onec, "Волков"))
+    )
+    with pytest.raises(NotPerformer):
+        decide(connector, foreign, Decision.APPROVE)
+    assert connector.get_task(task.id).state is TaskState.PENDING
+
+
+# --- faults and credentials ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "error", "words"),
+    [
+        ("down", UpstreamUnavailable, "connection failed"),
+        ("error500", UpstreamUnavailable, "1C"),
+        ("html_login", AuthenticationFailed, "login page"),
+        ("truncated", MalformedAnswer, "unreadable JSON"),
+    ],
+)
+def test_each_injected_fault_becomes_its_error(
+    connector: OneC, onec: RunningSandbox, mode: str, error: type[Exception], words: str
+) -> None:
+    onec.client.set_fault(mode)
+    with pytest.raises(error) as caught:
+        list(connector.pending_tasks())
+    assert words in str(caught.value)
+
+
+def test_an_odata_exception_keeps_1c_code_and_message(onec: RunningSandbox) -> None:
+    onec.client.set_fault("error500")
+    with pytest.raises(UpstreamApplicationError) as caught:
+        make(onec, "odata").ping()
+    assert caught.value.code == "-1"
+    assert caught.value.retryable
+
+
+def test_a_slow_1c_times_out_as_unavailable(onec: RunningSandbox) -> None:
+    for kind in CONNECTORS:
+        connector = make(onec, kind, timeout=0.3)
+        onec.client.set_fault("slow", seconds=2)
+        with pytest.raises(UpstreamUnavailable, match=r"no answer within 0\.3 s"):
+            connector.ping()
+        onec.client.clear_fault()
+
+
+def test_wrong_credentials_are_an_authentication_error(onec: RunningSandbox) -> None:
+    for kind in CONNECTORS:
+        session = OneCSession(username=onec.config.user, password="не тот", timeout=5)
+        connector = (
+            HttpServiceConnector(session, f"{onec.base_url}/hs/approvals/v1")
+            if kind == "http"
+            else ODataConnector(session, onec.base_url, load_profile("sandbox"))
+        )
+        with pytest.raises(AuthenticationFailed, match="HTTP 401"):
+            connector.ping()
+
+
+def test_the_cyrillic_login_reaches_1c_as_utf8(onec: RunningSandbox, connector: OneC) -> None:
+    assert onec.config.user == "Шлюз"
+    connector.ping()
+    assert {entry.get("user") for entry in onec.client.requests_log()} == {"Шлюз"}
+
+
+# --- parity and cost ----------------------------------------------------------------------------
+
+
+def test_the_connectors_read_equal_tasks_from_the_same_data(onec: RunningSandbox) -> None:
+    start_approval(onec, ["Морозов", "Волков"])
+    by_kind = {}
+    for kind in CONNECTORS:
+        connector = make(onec, kind)
+        by_kind[kind] = {t.id: task_to_dict(t) for t in connector.pending_tasks()}
+    assert by_kind["odata"] == by_kind["http"]
+
+
+def test_settings_choose_the_connector(onec_env: dict[str, str]) -> None:
+    assert isinstance(build_onec(Settings.from_env(onec_env)), ODataConnector)
+    http = build_onec(Settings.from_env({**onec_env, "ONEC_CONNECTOR": "http"}))
+    assert isinstance(http, HttpServiceConnector)
+    http.ping()
+
+
+@pytest.mark.parametrize("kind", CONNECTORS)
+def test_a_second_pass_with_nothing_changed_reads_no_details_again(
+    onec: RunningSandbox, kind: str
+) -> None:
+    """10,000 pending tasks: the first pass reads them all, the second only checks versions."""
+    onec.client.reset(bulk=10_000)
+    connector = make(onec, kind, page_size=1000 if kind == "http" else 500)
+    first = list(connector.pending_tasks())
+    assert len(first) > 10_000
+    onec.client.clear_requests()
+    second = list(connector.pending_tasks())
+    assert [t.id for t in second] == [t.id for t in first]
+    log = onec.client.requests_log()
+    if kind == "http":
+        assert [entry["path"].rsplit("/", 1)[-1] for entry in log] == ["events"]
+    else:
+        details = [e for e in log if "DataVersion" not in str(e.get("query", ""))]
+        assert details == []  # only listings of Ref_Key and DataVersion
