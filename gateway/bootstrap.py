@@ -14,8 +14,9 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from adapters.onec import HttpServiceConnector, ODataConnector, OneCSession, load_profile
-from adapters.redis_store import RedisStore, connect
-from gateway.ports import OneC, Pingable, Store
+from adapters.pdf import create_renderer
+from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from gateway.ports import DocumentCache, OneC, PdfRenderer, Pingable, Store
 from gateway.settings import Settings
 
 
@@ -26,11 +27,18 @@ class Gateway:
     settings: Settings
     store: Store
     onec: OneC
+    renderer: PdfRenderer
+    documents: DocumentCache
     extra_checks: dict[str, Pingable] = field(default_factory=dict)
+
+    @property
+    def prefers_print_form(self) -> bool:
+        """The http and soap connectors can give 1C's own print form; OData cannot."""
+        return self.settings.onec_connector in ("http", "soap")
 
     def dependencies(self) -> dict[str, Pingable]:
         """What readiness and `check` probe, by name, in the order they are reported."""
-        return {"1c": self.onec, "redis": self.store, **self.extra_checks}
+        return {"1c": self.onec, "redis": self.store, "pdf": self.renderer, **self.extra_checks}
 
 
 def build(settings: Settings, **overrides: object) -> Gateway:
@@ -39,9 +47,23 @@ def build(settings: Settings, **overrides: object) -> Gateway:
         connect(settings.redis_url.reveal()), settings.redis_prefix
     )
     onec = overrides.pop("onec", None) or build_onec(settings)
+    renderer = overrides.pop("renderer", None) or create_renderer(
+        settings.pdf_engine,
+        templates_dir=settings.pdf_templates_dir,
+        language=settings.gateway_language,
+    )
+    documents = overrides.pop("documents", None) or RedisDocumentCache(
+        connect_binary(settings.redis_url.reveal()), settings.redis_prefix
+    )
     if overrides:
         raise TypeError(f"build() got unknown overrides: {', '.join(sorted(overrides))}")
-    return Gateway(settings=settings, store=store, onec=onec)  # type: ignore[arg-type]
+    return Gateway(
+        settings=settings,
+        store=store,  # type: ignore[arg-type]
+        onec=onec,  # type: ignore[arg-type]
+        renderer=renderer,  # type: ignore[arg-type]
+        documents=documents,  # type: ignore[arg-type]
+    )
 
 
 def build_onec(settings: Settings) -> OneC:

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol, TypeVar
+from typing import Final, TypeVar
 
 from gateway.domain import Task
 from gateway.errors import UpstreamUnavailable
@@ -41,17 +41,6 @@ class DocumentSource(enum.StrEnum):
 
     PRINT_FORM = "1c_print_form"
     RENDERED = "rendered"
-
-
-class TemplatedRenderer(PdfRenderer, Protocol):
-    """A PdfRenderer that also names the template (and its version) it would use for a task.
-
-    The template is part of the rendition key, so an edited template makes a new rendition.
-    """
-
-    def template_for(self, task: Task) -> str:
-        """A short, stable name of the template and its content version for `task`."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +126,7 @@ def document_for(
     task: Task,
     *,
     onec: TaskSource,
-    renderer: TemplatedRenderer,
+    renderer: PdfRenderer,
     cache: DocumentCache,
     prefer_print_form: bool,
     language: str = "ru",

@@ -67,6 +67,13 @@ class PdfRenderer(Pingable, Protocol):
         """The task's subject as PDF bytes."""
         ...
 
+    def template_for(self, task: Task) -> str:
+        """A short, stable name of the template and its content version for `task`.
+
+        Part of the rendition key, so an edited template makes a new rendition.
+        """
+        ...
+
 
 class DocumentCache(Protocol):
     """Rendered PDFs and their Telegram file ids, by rendition key, so each is made once.

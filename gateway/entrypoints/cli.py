@@ -28,6 +28,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     details = {
         "1c": f"{settings.onec_connector} at {settings.onec_base_url}",
         "redis": settings.redis_url_display,
+        "pdf": settings.pdf_engine,
     }
     for name in gateway.dependencies():
         if name in readiness.failing:

@@ -31,6 +31,7 @@ def test_check_passes_when_1c_and_redis_answer(runner, onec_env) -> None:
         "settings: ok",
         f"1c: ok (odata at {onec_env['ONEC_BASE_URL']})",
         f"redis: ok ({onec_env['REDIS_URL']})",
+        "pdf: ok (pdfkit)",
     ]
 
 
@@ -60,6 +61,13 @@ def test_check_says_1c_is_unreachable(runner, env) -> None:
     assert "1c: FAILED: 1C is unavailable: http://127.0.0.1:9/uh/odata/standard.odata/" in (
         result.stdout
     )
+
+
+def test_check_says_what_to_install_when_the_pdf_engine_is_missing(runner, onec_env) -> None:
+    env = {**onec_env, "PATH": "/nonexistent"}  # no wkhtmltopdf on this PATH
+    result = runner("check", env=env)
+    assert result.returncode == 1
+    assert "pdf: FAILED:" in result.stdout and "wkhtmltopdf" in result.stdout
 
 
 def test_a_broken_profile_file_is_a_configuration_error(runner, onec_env, tmp_path) -> None:
