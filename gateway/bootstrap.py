@@ -13,7 +13,13 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from adapters.onec import HttpServiceConnector, ODataConnector, OneCSession, load_profile
+from adapters.onec import (
+    HttpServiceConnector,
+    ODataConnector,
+    OneCSession,
+    SoapConnector,
+    load_profile,
+)
 from adapters.pdf import create_renderer
 from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
 from gateway.ports import DocumentCache, OneC, PdfRenderer, Pingable, Store
@@ -75,6 +81,11 @@ def build_onec(settings: Settings) -> OneC:
     )
     if settings.onec_connector == "http":
         return HttpServiceConnector(session, settings.onec_http_base)
+    if settings.onec_connector == "soap":
+        # The address comes from ONEC_BASE_URL: a published WSDL often names an internal host.
+        return SoapConnector(
+            session, settings.onec_soap_wsdl, f"{settings.onec_base_url}/ws/approvals"
+        )
     return ODataConnector(session, settings.onec_base_url, load_profile(settings.onec_profile))
 
 

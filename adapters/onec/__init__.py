@@ -4,5 +4,12 @@ from adapters.onec.http_service import HttpServiceConnector
 from adapters.onec.odata import ODataConnector
 from adapters.onec.profile import load_profile
 from adapters.onec.session import OneCSession
+from adapters.onec.soap import SoapConnector
 
-__all__ = ["HttpServiceConnector", "ODataConnector", "OneCSession", "load_profile"]
+__all__ = [
+    "HttpServiceConnector",
+    "ODataConnector",
+    "OneCSession",
+    "SoapConnector",
+    "load_profile",
+]

@@ -1,7 +1,7 @@
 """The 1C connectors over HTTP against the 1C emulator: reads, users, decisions, faults, parity.
 
-Each test runs once per connector (`odata` with the `sandbox` profile, `http`), wired by
-`gateway.bootstrap.build_onec` from settings as in production.
+Each test runs once per connector (`odata` with the `sandbox` profile, `http`, `soap`); the
+settings test wires them by `gateway.bootstrap.build_onec` as in production.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from adapters.onec import HttpServiceConnector, ODataConnector, OneCSession, load_profile
+from adapters.onec import (
+    HttpServiceConnector,
+    ODataConnector,
+    OneCSession,
+    SoapConnector,
+    load_profile,
+)
 from gateway.bootstrap import build_onec
 from gateway.domain import Decision, DecisionRequest, Task, TaskState
 from gateway.errors import (
@@ -30,12 +36,30 @@ from gateway.settings import Settings
 from gateway.task_json import task_to_dict
 from sandbox.onec.harness import RunningSandbox
 
-CONNECTORS = ["odata", "http"]
+CONNECTORS = ["odata", "http", "soap"]
 
 
-def make(onec: RunningSandbox, kind: str, *, page_size: int = 2, timeout: float = 5) -> OneC:
+def make(
+    onec: RunningSandbox,
+    kind: str,
+    *,
+    page_size: int = 2,
+    timeout: float = 5,
+    password: str | None = None,
+) -> OneC:
     """A connector with small pages, so every listing spans several."""
-    session = OneCSession(username=onec.config.user, password=onec.config.password, timeout=timeout)
+    session = OneCSession(
+        username=onec.config.user,
+        password=onec.config.password if password is None else password,
+        timeout=timeout,
+    )
+    if kind == "soap":
+        return SoapConnector(
+            session,
+            f"{onec.base_url}/ws/approvals?wsdl",
+            f"{onec.base_url}/ws/approvals",
+            page_size=page_size,
+        )
     if kind == "http":
         return HttpServiceConnector(
             session, f"{onec.base_url}/hs/approvals/v1", page_size=page_size
@@ -240,6 +264,9 @@ def test_only_the_performer_may_decide(connector: OneC, onec: RunningSandbox) ->
 def test_each_injected_fault_becomes_its_error(
     connector: OneC, onec: RunningSandbox, mode: str, error: type[Exception], words: str
 ) -> None:
+    if isinstance(connector, SoapConnector):
+        connector.ping()  # the WSDL is loaded: the fault hits the call (the WSDL has its own test)
+        words = words.replace("JSON", "XML")
     onec.client.set_fault(mode)
     with pytest.raises(error) as caught:
         list(connector.pending_tasks())
@@ -265,12 +292,7 @@ def test_a_slow_1c_times_out_as_unavailable(onec: RunningSandbox) -> None:
 
 def test_wrong_credentials_are_an_authentication_error(onec: RunningSandbox) -> None:
     for kind in CONNECTORS:
-        session = OneCSession(username=onec.config.user, password="не тот", timeout=5)
-        connector = (
-            HttpServiceConnector(session, f"{onec.base_url}/hs/approvals/v1")
-            if kind == "http"
-            else ODataConnector(session, onec.base_url, load_profile("sandbox"))
-        )
+        connector = make(onec, kind, password="не тот")
         with pytest.raises(AuthenticationFailed, match="HTTP 401"):
             connector.ping()
 
@@ -290,7 +312,7 @@ def test_the_connectors_read_equal_tasks_from_the_same_data(onec: RunningSandbox
     for kind in CONNECTORS:
         connector = make(onec, kind)
         by_kind[kind] = {t.id: task_to_dict(t) for t in connector.pending_tasks()}
-    assert by_kind["odata"] == by_kind["http"]
+    assert by_kind["odata"] == by_kind["http"] == by_kind["soap"]
 
 
 def test_settings_choose_the_connector(onec_env: dict[str, str]) -> None:
@@ -298,6 +320,9 @@ def test_settings_choose_the_connector(onec_env: dict[str, str]) -> None:
     http = build_onec(Settings.from_env({**onec_env, "ONEC_CONNECTOR": "http"}))
     assert isinstance(http, HttpServiceConnector)
     http.ping()
+    soap = build_onec(Settings.from_env({**onec_env, "ONEC_CONNECTOR": "soap"}))
+    assert isinstance(soap, SoapConnector)
+    soap.ping()
 
 
 @pytest.mark.parametrize("kind", CONNECTORS)
@@ -306,7 +331,7 @@ def test_a_second_pass_with_nothing_changed_reads_no_details_again(
 ) -> None:
     """10,000 pending tasks: the first pass reads them all, the second only checks versions."""
     onec.client.reset(bulk=10_000)
-    connector = make(onec, kind, page_size=1000 if kind == "http" else 500)
+    connector = make(onec, kind, page_size=500 if kind == "odata" else 1000)
     first = list(connector.pending_tasks())
     assert len(first) > 10_000
     onec.client.clear_requests()
@@ -315,6 +340,8 @@ def test_a_second_pass_with_nothing_changed_reads_no_details_again(
     log = onec.client.requests_log()
     if kind == "http":
         assert [entry["path"].rsplit("/", 1)[-1] for entry in log] == ["events"]
+    elif kind == "soap":  # one GetEvents call; the WSDL was loaded by the first pass
+        assert [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in log] == [("POST", "approvals")]
     else:
         details = [e for e in log if "DataVersion" not in str(e.get("query", ""))]
         assert details == []  # only listings of Ref_Key and DataVersion
