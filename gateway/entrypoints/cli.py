@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from gateway import __version__
 from gateway.bootstrap import build, load_settings
 from gateway.entrypoints.logs import configure_logging
+from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.health import check_readiness
 from gateway.settings import Settings
@@ -62,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=8080)
     web.set_defaults(handler=cmd_web)
+
+    register_onec_commands(commands)
     return root
 
 

@@ -1,0 +1,213 @@
+"""`onec tasks`, `onec discover` and `render-pdf`: 1C as the gateway sees it, for integrators."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Final
+
+from adapters.onec import OneCSession
+from adapters.onec.metadata import EntitySet, Property, read_metadata
+from gateway.bootstrap import Gateway, build
+from gateway.documents import Document, DocumentSource, document_for
+from gateway.domain import Task
+from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
+from gateway.settings import Settings
+from gateway.task_json import task_to_dict
+
+# The exit codes of gateway.entrypoints.cli (which imports this module, so they are not shared).
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+
+DISCOVER_PREFIXES: Final = ("Task_", "BusinessProcess_", "Document_")
+MAX_PRESENTATION: Final = 70
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `onec tasks`, `onec discover` and `render-pdf` to the CLI's subparsers."""
+    onec = commands.add_parser("onec", help="1C as the connector sees it")
+    onec_commands = onec.add_subparsers(dest="onec_command", required=True, metavar="subcommand")
+
+    tasks = onec_commands.add_parser("tasks", help="list pending approval tasks")
+    tasks.add_argument(
+        "--json", action="store_true", help="one JSON object per line (contract v1 Task)"
+    )
+    tasks.set_defaults(handler=cmd_onec_tasks)
+
+    discover = onec_commands.add_parser(
+        "discover", help="list task, business process and document sets from $metadata"
+    )
+    discover.set_defaults(handler=cmd_onec_discover)
+
+    render = commands.add_parser("render-pdf", help="write a task's PDF as an approver gets it")
+    render.add_argument("task_id", metavar="TASK_ID")
+    render.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    render.set_defaults(handler=cmd_render_pdf)
+
+
+def _one_line_errors(command: Command) -> Command:
+    """A GatewayError becomes one line on stderr and exit 1; bad set-up goes on to cli (exit 2)."""
+
+    @functools.wraps(command)
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            return command(settings, args)
+        except ConfigurationError:
+            raise
+        except GatewayError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+
+    return run
+
+
+# --- onec tasks ---------------------------------------------------------------------------------
+
+
+@_one_line_errors
+def cmd_onec_tasks(settings: Settings, args: argparse.Namespace) -> int:
+    """Pending tasks as JSON lines (design 5.4) or as a table."""
+    tasks = list(build(settings).onec.pending_tasks())
+    if args.json:
+        for task in tasks:
+            print(json.dumps(task_to_dict(task), ensure_ascii=False))
+    else:
+        print_table(tasks)
+    return EXIT_OK
+
+
+def print_table(tasks: Sequence[Task]) -> None:
+    """Number, stage N/M, performer, document and due date, one task a line."""
+    rows = [("number", "stage", "performer", "document", "due")]
+    for task in tasks:
+        presentation = task.subject.presentation
+        if len(presentation) > MAX_PRESENTATION:
+            presentation = presentation[: MAX_PRESENTATION - 1] + "…"
+        rows.append(
+            (
+                task.number,
+                f"{task.stage.number}/{task.stage.count}",
+                task.performer.name,
+                presentation,
+                task.due_at.strftime("%d.%m.%Y %H:%M") if task.due_at else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    print(f"{len(tasks)} pending task{'' if len(tasks) == 1 else 's'}")
+
+
+# --- onec discover ------------------------------------------------------------------------------
+
+
+@_one_line_errors
+def cmd_onec_discover(settings: Settings, args: argparse.Namespace) -> int:
+    """Sets a profile is written against, from OData `$metadata`, whatever ONEC_CONNECTOR says."""
+    # $metadata is read over OData even when the gateway uses the http or soap connector, so
+    # this needs the session (the same auth and timeouts), not the configured connector.
+    session = OneCSession(
+        username=settings.onec_username,
+        password=settings.onec_password.reveal(),
+        timeout=settings.onec_timeout,
+    )
+    try:
+        sets = read_metadata(session, settings.onec_base_url)
+    finally:
+        session.close()
+    shown = [s for prefix in DISCOVER_PREFIXES for s in sets if s.name.startswith(prefix)]
+    for entity_set in shown:
+        print_entity_set(entity_set)
+    print(
+        f"{len(shown)} of {len(sets)} entity sets shown; composite fields come as X and X_Type, "
+        "references as X_Key (GUID)"
+    )
+    return EXIT_OK
+
+
+def print_entity_set(entity_set: EntitySet) -> None:
+    """The set's name, then a line per property, table and its columns, and its actions."""
+    print(entity_set.name)
+    width = max((len(p.name) for p in entity_set.properties), default=0)
+    for prop in entity_set.properties:
+        print(f"  {prop.name.ljust(width)}  {describe(prop)}")
+    for table in entity_set.tables:
+        print(f"  table {table.name}:")
+        columns = [c for c in table.columns if c.name != "Ref_Key"]
+        column_width = max((len(c.name) for c in columns), default=0)
+        for column in columns:
+            print(f"    {column.name.ljust(column_width)}  {describe(column)}")
+    if entity_set.actions:
+        print(f"  actions: {', '.join(entity_set.actions)}")
+    print()
+
+
+def describe(prop: Property) -> str:
+    """The property's type, marking the key, composite fields and single-type references."""
+    if prop.composite:
+        return f"composite ({prop.name} + {prop.name}_Type)"
+    if prop.name == "Ref_Key":
+        return f"{prop.type} key"
+    if prop.is_reference:
+        return f"{prop.type} reference"
+    return prop.type
+
+
+# --- render-pdf ---------------------------------------------------------------------------------
+
+
+@_one_line_errors
+def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
+    """Read the task, make its PDF as document_for does for an approver, write it to FILE."""
+    gateway = build(settings)
+    try:
+        task = gateway.onec.get_task(args.task_id)
+    except NotFound:
+        print(f"error: 1C has no task {args.task_id}", file=sys.stderr)
+        return EXIT_FAILED
+    document = document_for(
+        task,
+        onec=gateway.onec,
+        renderer=gateway.renderer,
+        cache=gateway.documents,
+        prefer_print_form=gateway.prefers_print_form,
+        language=settings.gateway_language,
+    )
+    content = _content(gateway, task, document)
+    output: Path = args.output
+    try:
+        output.write_bytes(content)
+    except OSError as exc:
+        print(f"error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if document.source is DocumentSource.PRINT_FORM:
+        origin = "1C print form"
+    else:
+        origin = f"rendered by {gateway.renderer.engine} ({gateway.renderer.template_for(task)})"
+    print(f"{output}: {origin}, {len(content)} bytes")
+    return EXIT_OK
+
+
+def _content(gateway: Gateway, task: Task, document: Document) -> bytes:
+    """The PDF bytes, also for a document known only by its Telegram file id or too large."""
+    if document.content is not None:
+        return document.content
+    try:
+        cached = gateway.documents.get_pdf(document.key)
+    except UpstreamUnavailable:
+        cached = None  # the cache only saves work
+    if cached is not None:
+        return cached
+    if document.source is DocumentSource.PRINT_FORM:
+        form = gateway.onec.print_form(task)
+        if form is not None:
+            return form
+    return gateway.renderer.render(task)

@@ -1,0 +1,133 @@
+"""`onec tasks`, `onec discover` and `render-pdf`, run as a user would against the 1C emulator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from gateway.task_json import task_from_dict
+from sandbox.onec.harness import RunningSandbox
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+
+FIRST_TASK = "344808cb-9406-5646-8ba0-2465e52e6ffc"  # payment request 0000-000001, on Петрова
+UNKNOWN_TASK = "6f1c1b9e-0000-4000-8000-000000000099"
+
+
+def pending_ids(onec: RunningSandbox) -> set[str]:
+    return {t["id"] for a in onec.client.approvals() for t in a["tasks"] if t["state"] == "pending"}
+
+
+# --- onec tasks ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("connector", ["odata", "http", "soap"])
+def test_onec_tasks_json_prints_one_contract_task_per_line(
+    runner: Runner, onec_env: dict[str, str], onec: RunningSandbox, connector: str
+) -> None:
+    result = runner("onec", "tasks", "--json", env={**onec_env, "ONEC_CONNECTOR": connector})
+    assert result.returncode == 0, result.stderr
+    tasks = [task_from_dict(json.loads(line)) for line in result.stdout.splitlines()]
+    assert {t.id for t in tasks} == pending_ids(onec)
+    assert "Петрова Анна Сергеевна" in result.stdout  # Cyrillic as is, not \u escapes
+
+
+@pytest.mark.parametrize("connector", ["odata", "http", "soap"])
+def test_onec_tasks_prints_a_table_with_stage_performer_document_and_due_date(
+    runner: Runner, onec_env: dict[str, str], connector: str
+) -> None:
+    result = runner("onec", "tasks", env={**onec_env, "ONEC_CONNECTOR": connector})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["number", "stage", "performer", "document", "due"]
+    first = next(line for line in lines if line.startswith("000000001 "))
+    for words in ("1/3", "Петрова Анна Сергеевна", "0000-000001", "23.11.2026 18:00"):
+        assert words in first
+    assert lines[-1] == "5 pending tasks"
+
+
+def test_onec_tasks_says_in_one_line_that_1c_is_unreachable(
+    runner: Runner, env: dict[str, str]
+) -> None:
+    result = runner("onec", "tasks", env=env)  # ONEC_BASE_URL points where nothing listens
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: 1C is unavailable")
+    assert "Traceback" not in result.stderr  # logged retries may come before it
+
+
+def test_onec_tasks_with_wrong_credentials_is_a_configuration_error(
+    runner: Runner, onec_env: dict[str, str]
+) -> None:
+    result = runner("onec", "tasks", env={**onec_env, "ONEC_PASSWORD": "не тот"})
+    assert result.returncode == 2
+    assert "HTTP 401" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- onec discover ------------------------------------------------------------------------------
+
+
+def test_onec_discover_lists_task_process_and_document_sets_with_their_fields(
+    runner: Runner, onec_env: dict[str, str]
+) -> None:
+    result = runner("onec", "discover", env={**onec_env, "ONEC_CONNECTOR": "http"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    sets = [line for line in out.splitlines() if line and not line.startswith(" ")]
+    assert sets[:3] == [
+        "Task_ЗадачаИсполнителя",
+        "BusinessProcess_Согласование",
+        "Document_ЗаявкаНаРасходованиеДенежныхСредств",
+    ]
+    assert "Catalog_Пользователи" not in out
+    assert "Исполнитель          composite (Исполнитель + Исполнитель_Type)" in out
+    assert "Исполнитель_Type " not in out  # shown with its value, not as a field of its own
+    assert "НомерЭтапа           Edm.Int32" in out
+    assert "  table РасшифровкаПлатежа:" in out
+    assert "  actions: ExecuteTask" in out
+
+
+def test_onec_discover_names_the_login_page_when_1c_answers_one(
+    runner: Runner, onec_env: dict[str, str], onec: RunningSandbox
+) -> None:
+    onec.client.set_fault("html_login")
+    result = runner("onec", "discover", env=onec_env)
+    assert result.returncode == 2
+    assert "HTML page instead of $metadata" in result.stderr
+
+
+# --- render-pdf ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("connector", "origin"),
+    [("odata", "rendered by pdfkit"), ("http", "1C print form"), ("soap", "1C print form")],
+)
+def test_render_pdf_writes_the_document_and_says_where_it_came_from(
+    runner: Runner, onec_env: dict[str, str], tmp_path: Path, connector: str, origin: str
+) -> None:
+    output = tmp_path / "task.pdf"
+    env = {**onec_env, "ONEC_CONNECTOR": connector}
+    result = runner("render-pdf", FIRST_TASK, "-o", str(output), env=env)
+    assert result.returncode == 0, result.stderr
+    size = output.stat().st_size
+    assert result.stdout.startswith(f"{output}: {origin}")
+    assert result.stdout.rstrip().endswith(f", {size} bytes")
+    text = "".join(page.extract_text() for page in PdfReader(output).pages)
+    assert "0000-000001" in text
+
+
+def test_render_pdf_of_an_unknown_task_says_so_and_exits_1(
+    runner: Runner, onec_env: dict[str, str], tmp_path: Path
+) -> None:
+    output = tmp_path / "task.pdf"
+    result = runner("render-pdf", UNKNOWN_TASK, "-o", str(output), env=onec_env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: 1C has no task {UNKNOWN_TASK}"
+    assert not output.exists()
