@@ -1,0 +1,743 @@
+"""The 1C extension (`adapters/onec/extension/`), checked by structure: no 1C platform runs here.
+
+What these tests can say: the exported files are well-formed and consistent with each other, the
+HTTP service and the web service match the contract files path by path and operation by operation,
+the BSL modules are balanced block by block, and the push signature the BSL code computes (same
+canonical string, same HMAC steps) is the one design 5.4 specifies. What they cannot say: that the
+platform loads the files, that the code compiles, or that УХ's procedures are called correctly
+(see docs/onec-extension.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from lxml import etree
+
+from sandbox.onec.push import sign as sandbox_sign
+
+ROOT = Path(__file__).resolve().parents[2]
+EXT = ROOT / "adapters" / "onec" / "extension"
+CONTRACT = ROOT / "adapters" / "onec" / "contract"
+MD = "http://v8.1c.ru/8.3/MDClasses"
+XR = "http://v8.1c.ru/8.3/xcf/readable"
+V8 = "http://v8.1c.ru/8.1/data/core"
+XDTO = "http://v8.1c.ru/8.1/xdto"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+XSD = "http://www.w3.org/2001/XMLSchema"
+TNS = "http://tg1c.ru/approvals/v1"
+NS = {"md": MD, "xr": XR, "v8": V8, "wsdl": WSDL, "xs": XSD, "x": XDTO}
+
+# Configuration.xml child tag -> folder of the export ("Выгрузить конфигурацию в файлы").
+FOLDERS = {
+    "Language": "Languages",
+    "Role": "Roles",
+    "CommonModule": "CommonModules",
+    "XDTOPackage": "XDTOPackages",
+    "WebService": "WebServices",
+    "HTTPService": "HTTPServices",
+    "EventSubscription": "EventSubscriptions",
+    "ScheduledJob": "ScheduledJobs",
+    "Constant": "Constants",
+    "InformationRegister": "InformationRegisters",
+    "BusinessProcess": "BusinessProcesses",
+    "Task": "Tasks",
+}
+# Objects whose code lives in Ext/Module.bsl next to their XML.
+WITH_MODULE = ("CommonModule", "HTTPService", "WebService")
+# Names the BSL code uses for metadata collections -> Configuration.xml tag.
+BSL_COLLECTIONS = {
+    "Константы": "Constant",
+    "Константа": "Constant",
+    "РегистрыСведений": "InformationRegister",
+    "РегистрСведений": "InformationRegister",
+    "РегламентныеЗадания": "ScheduledJob",
+}
+
+
+def parse(path: Path) -> etree._ElementTree:
+    return etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def configuration() -> etree._Element:
+    return parse(EXT / "Configuration.xml").getroot()
+
+
+def children() -> list[tuple[str, str]]:
+    """(tag, name) of every object Configuration.xml lists."""
+    objects = configuration().find("md:Configuration/md:ChildObjects", NS)
+    return [(etree.QName(child).localname, child.text or "") for child in objects]
+
+
+def object_file(tag: str, name: str) -> Path:
+    return EXT / FOLDERS[tag] / f"{name}.xml"
+
+
+def object_root(tag: str, name: str) -> etree._Element:
+    root = parse(object_file(tag, name)).getroot()
+    element = root.find(f"md:{tag}", NS)
+    assert element is not None, f"{object_file(tag, name)} holds no <{tag}>"
+    return element
+
+
+def module_path(tag: str, name: str) -> Path:
+    return EXT / FOLDERS[tag] / name / "Ext" / "Module.bsl"
+
+
+def module_text(tag: str, name: str) -> str:
+    return module_path(tag, name).read_text(encoding="utf-8-sig")
+
+
+def all_modules() -> list[Path]:
+    return sorted(EXT.rglob("*.bsl"))
+
+
+def names_of(tag: str) -> set[str]:
+    return {name for child_tag, name in children() if child_tag == tag}
+
+
+# ---------------------------------------------------------------- BSL reading helpers
+
+
+def strip_bsl(text: str) -> str:
+    """The code with comments removed and string literals emptied (query texts included).
+
+    Preprocessor lines (`#Область`) are kept; a string literal spans lines (1C's `|` continuation).
+    """
+    out: list[str] = []
+    i, in_string = 0, False
+    while i < len(text):
+        ch = text[i]
+        if in_string:
+            if ch == '"':
+                if text.startswith('""', i):
+                    i += 2
+                    continue
+                in_string = False
+                out.append('"')
+            elif ch == "\n":
+                out.append("\n")
+            i += 1
+        elif ch == '"':
+            in_string = True
+            out.append('"')
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        else:
+            out.append(ch)
+            i += 1
+    assert not in_string, "an unterminated string literal"
+    return "".join(out)
+
+
+WORD = re.compile(r"#?[\wА-Яа-яЁё]+")
+OPENERS = {
+    "процедура": "конецпроцедуры",
+    "функция": "конецфункции",
+    "если": "конецесли",
+    "цикл": "конеццикла",
+    "попытка": "конецпопытки",
+    "#область": "#конецобласти",
+}
+CLOSERS = {closer: opener for opener, closer in OPENERS.items()}
+MIDDLE = {"иначеесли": "если", "иначе": "если", "исключение": "попытка"}
+
+
+def block_problems(text: str) -> list[str]:
+    """Unbalanced or crossed blocks of a BSL module, with line numbers (empty when fine).
+
+    `Для ... Цикл` and `Пока ... Цикл` both open with `Цикл`; `Иначе` inside `Попытка` is not
+    valid BSL, `Исключение` outside `Попытка` neither; a `Для`/`Пока` needs its `Цикл`.
+    """
+    problems: list[str] = []
+    stack: list[tuple[str, int]] = []
+    loop_heads = 0
+    for number, line in enumerate(strip_bsl(text).splitlines(), 1):
+        for word in (w.lower() for w in WORD.findall(line)):
+            if word in ("для", "пока"):
+                loop_heads += 1
+            elif word == "цикл":
+                loop_heads -= 1
+            if word in OPENERS:
+                stack.append((word, number))
+            elif word in CLOSERS:
+                if not stack or stack[-1][0] != CLOSERS[word]:
+                    opened = f"{stack[-1][0]} of line {stack[-1][1]}" if stack else "nothing"
+                    problems.append(f"line {number}: {word} closes {opened}")
+                else:
+                    stack.pop()
+            elif word in MIDDLE and (not stack or stack[-1][0] != MIDDLE[word]):
+                problems.append(f"line {number}: {word} outside {MIDDLE[word]}")
+    problems += [f"line {line}: {word} is never closed" for word, line in stack]
+    if loop_heads:
+        problems.append(f"{loop_heads} Для/Пока without their Цикл")
+    return problems
+
+
+METHOD = re.compile(
+    r"^\s*(Процедура|Функция)\s+([\wА-Яа-яЁё]+)\s*\(([^)]*)\)\s*(Экспорт)?", re.MULTILINE
+)
+
+
+def methods(text: str) -> dict[str, tuple[list[str], bool]]:
+    """Method name -> (parameter names, exported) of a BSL module."""
+    found: dict[str, tuple[list[str], bool]] = {}
+    for match in METHOD.finditer(strip_bsl(text)):
+        params = [
+            p.split("=")[0].replace("Знач ", "").strip()
+            for p in match.group(3).split(",")
+            if p.strip()
+        ]
+        assert match.group(2) not in found, f"{match.group(2)} is defined twice"
+        found[match.group(2)] = (params, bool(match.group(4)))
+    return found
+
+
+def method_body(text: str, name: str) -> str:
+    """The code of one method (comments kept), from its header to its end keyword."""
+    match = re.search(
+        rf"^(Процедура|Функция)\s+{name}\s*\(.*?^(КонецПроцедуры|КонецФункции)",
+        text,
+        re.MULTILINE | re.DOTALL,
+    )
+    assert match, f"no method {name}"
+    return match.group(0)
+
+
+# ---------------------------------------------------------------- files and references
+
+
+def test_every_xml_file_of_the_extension_is_well_formed() -> None:
+    files = [*EXT.rglob("*.xml"), *EXT.rglob("*.bin")]
+    assert len(files) > 20
+    for path in files:
+        parse(path)
+
+
+def test_the_extension_declares_itself_as_a_customization_extension_with_a_prefix() -> None:
+    props = configuration().find("md:Configuration/md:Properties", NS)
+    assert props.findtext("md:ConfigurationExtensionPurpose", namespaces=NS) == "Customization"
+    assert props.findtext("md:NamePrefix", namespaces=NS) == "тг_"
+    mode = props.findtext("md:ConfigurationExtensionCompatibilityMode", namespaces=NS)
+    assert re.fullmatch(r"Version8_3_\d+", mode or "")
+    assert configuration().get("version") == "2.16"
+
+
+def test_every_object_listed_in_configuration_xml_has_its_file_and_vice_versa() -> None:
+    listed = children()
+    assert len(listed) == len(set(listed)), "an object is listed twice"
+    for tag, name in listed:
+        assert tag in FOLDERS, f"unexpected object kind {tag}"
+        element = object_root(tag, name)
+        assert element.findtext("md:Properties/md:Name", namespaces=NS) == name
+    on_disk = {
+        (tag, path.stem) for tag, folder in FOLDERS.items() for path in (EXT / folder).glob("*.xml")
+    }
+    assert on_disk == set(listed)
+    assert {p.name for p in EXT.iterdir() if p.is_dir()} == set(FOLDERS.values())
+
+
+def test_own_objects_carry_the_prefix_and_adopted_ones_are_marked_adopted() -> None:
+    for tag, name in children():
+        belonging = object_root(tag, name).findtext(
+            "md:Properties/md:ObjectBelonging", namespaces=NS
+        )
+        if belonging == "Adopted":
+            assert tag in ("Language", "BusinessProcess", "Task")
+        elif (tag, name) != ("WebService", "Approvals"):
+            # The web service keeps the WSDL's service name: the platform derives it (and the
+            # soapAction) from the object name.
+            assert name.startswith("тг_"), f"{tag}.{name} lacks the prefix"
+
+
+def test_every_module_object_has_its_module_and_no_module_is_orphaned() -> None:
+    expected = {module_path(tag, name) for tag, name in children() if tag in WITH_MODULE}
+    for path in expected:
+        assert path.is_file(), f"missing {path.relative_to(EXT)}"
+    assert set(all_modules()) == expected
+
+
+def test_uuids_are_well_formed_and_unique() -> None:
+    seen: dict[str, Path] = {}
+    for path in EXT.rglob("*.xml"):
+        root = parse(path).getroot()
+        values = [e.get("uuid") for e in root.iter() if e.get("uuid")]
+        values += [
+            e.text for e in root.iter(f"{{{XR}}}TypeId", f"{{{XR}}}ValueId", f"{{{XR}}}ObjectId")
+        ]
+        values += [e.text for e in root.iter(f"{{{MD}}}ExtendedConfigurationObject")]
+        for value in values:
+            assert value is not None
+            assert str(uuid.UUID(value)) == value, f"{value} in {path.name} is not a GUID"
+            assert value not in seen, f"{value} in {path.name} and {seen[value].name}"
+            seen[value] = path
+    assert len(seen) > 100
+
+
+def test_generated_types_name_their_own_object() -> None:
+    for tag, name in children():
+        for generated in object_root(tag, name).iterfind("md:InternalInfo/xr:GeneratedType", NS):
+            assert generated.get("name").endswith("." + name)
+
+
+def test_event_subscriptions_call_exported_handlers_on_adopted_sources() -> None:
+    adopted = {
+        f"{tag}Object.{name}" for tag, name in children() if tag in ("Task", "BusinessProcess")
+    }
+    names = names_of("EventSubscription")
+    assert names
+    for name in names:
+        props = object_root("EventSubscription", name).find("md:Properties", NS)
+        for source in props.iterfind("md:Source/v8:Type", NS):
+            assert source.text.removeprefix("cfg:") in adopted
+        assert props.findtext("md:Event", namespaces=NS) in ("BeforeWrite", "OnWrite")
+        kind, module, method = props.findtext("md:Handler", namespaces=NS).split(".")
+        assert kind == "CommonModule"
+        params, exported = methods(module_text("CommonModule", module))[method]
+        assert exported and params == ["Источник", "Отказ"]
+
+
+def test_scheduled_jobs_call_exported_procedures_without_parameters() -> None:
+    names = names_of("ScheduledJob")
+    assert names
+    for name in names:
+        method_name = object_root("ScheduledJob", name).findtext(
+            "md:Properties/md:MethodName", namespaces=NS
+        )
+        kind, module, method = method_name.split(".")
+        assert kind == "CommonModule"
+        params, exported = methods(module_text("CommonModule", module))[method]
+        assert exported and params == []
+
+
+def test_the_role_grants_only_rights_on_objects_that_exist() -> None:
+    (role,) = names_of("Role")
+    rights = parse(EXT / "Roles" / role / "Ext" / "Rights.xml").getroot()
+    granted = [o.findtext("{http://v8.1c.ru/8.2/roles}name") for o in rights]
+    granted = [g for g in granted if g]
+    assert granted
+    existing = set()
+    for name in names_of("HTTPService"):
+        for template in object_root("HTTPService", name).iterfind(
+            "md:ChildObjects/md:URLTemplate", NS
+        ):
+            template_name = template.findtext("md:Properties/md:Name", namespaces=NS)
+            for method in template.iterfind("md:ChildObjects/md:Method", NS):
+                method_name = method.findtext("md:Properties/md:Name", namespaces=NS)
+                existing.add(f"HTTPService.{name}.URLTemplate.{template_name}.Method.{method_name}")
+    for name in names_of("WebService"):
+        for operation in object_root("WebService", name).iterfind(
+            "md:ChildObjects/md:Operation", NS
+        ):
+            op_name = operation.findtext("md:Properties/md:Name", namespaces=NS)
+            existing.add(f"WebService.{name}.Operation.{op_name}")
+    assert set(granted) == existing, "the gateway's role must be able to call every method"
+
+
+def test_calls_between_the_extensions_modules_reach_exported_methods() -> None:
+    exported = {
+        name: {
+            m
+            for m, (_, is_exported) in methods(module_text("CommonModule", name)).items()
+            if is_exported
+        }
+        for name in names_of("CommonModule")
+    }
+    calls = 0
+    for path in all_modules():
+        for module, method in re.findall(
+            r"(?<![.\w])(тг_\w+)\.(\w+)\s*\(", strip_bsl(path.read_text("utf-8"))
+        ):
+            assert module in exported, f"{path.relative_to(EXT)} calls unknown module {module}"
+            assert method in exported[module], f"{module}.{method} is not exported"
+            calls += 1
+    assert calls > 30
+
+
+def test_metadata_the_code_names_exists_in_the_extension() -> None:
+    pattern = re.compile(r"\b(" + "|".join(BSL_COLLECTIONS) + r")\.(тг_[\wА-Яа-яЁё]+)")
+    found = 0
+    for path in all_modules():
+        text = path.read_text("utf-8")  # query texts and lock names are inside strings: keep them
+        for collection, name in pattern.findall(text):
+            assert name in names_of(BSL_COLLECTIONS[collection]), (
+                f"{collection}.{name} in {path.name}"
+            )
+            found += 1
+    assert found > 10
+
+
+def test_handlers_named_in_the_http_service_are_functions_of_its_module() -> None:
+    for name in names_of("HTTPService"):
+        defined = methods(module_text("HTTPService", name))
+        for method in object_root("HTTPService", name).iter(f"{{{MD}}}Method"):
+            handler = method.findtext("md:Properties/md:Handler", namespaces=NS)
+            assert defined[handler][0] == ["Запрос"]
+
+
+# ---------------------------------------------------------------- HTTP service vs OpenAPI
+
+
+def openapi() -> dict:
+    return yaml.safe_load((CONTRACT / "openapi.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_http_service_publishes_at_the_contracts_root() -> None:
+    (name,) = names_of("HTTPService")
+    root_url = object_root("HTTPService", name).findtext("md:Properties/md:RootURL", namespaces=NS)
+    server = openapi()["servers"][0]
+    assert server["url"] == "{base}/hs/{root}/v1"
+    assert root_url == server["variables"]["root"]["default"] == "approvals"
+
+
+def test_the_http_service_has_the_contracts_paths_and_methods() -> None:
+    (name,) = names_of("HTTPService")
+    service: dict[str, set[str]] = {}
+    for template in object_root("HTTPService", name).iterfind("md:ChildObjects/md:URLTemplate", NS):
+        path = template.findtext("md:Properties/md:Template", namespaces=NS)
+        verbs = {
+            m.findtext("md:Properties/md:HTTPMethod", namespaces=NS)
+            for m in template.iterfind("md:ChildObjects/md:Method", NS)
+        }
+        assert path not in service, f"template {path} twice"
+        service[path] = verbs
+    contract = {
+        "/v1" + path: {verb.upper() for verb in item if verb != "parameters"}
+        for path, item in openapi()["paths"].items()
+    }
+    for path, verbs in contract.items():
+        assert service.get(path) == verbs, f"{path}: contract {verbs}, service {service.get(path)}"
+    assert service.keys() == contract.keys()
+
+
+def test_the_http_service_reads_the_contracts_parameters_by_their_names() -> None:
+    """Each handler reads exactly the query and path parameters the OpenAPI document declares."""
+    (name,) = names_of("HTTPService")
+    text = module_text("HTTPService", name)
+    spec = openapi()
+    for template in object_root("HTTPService", name).iterfind("md:ChildObjects/md:URLTemplate", NS):
+        path = template.findtext("md:Properties/md:Template", namespaces=NS).removeprefix("/v1")
+        item = spec["paths"][path]
+        for method in template.iterfind("md:ChildObjects/md:Method", NS):
+            verb = method.findtext("md:Properties/md:HTTPMethod", namespaces=NS).lower()
+            params = [*item.get("parameters", []), *item[verb].get("parameters", [])]
+            expected = {
+                (
+                    "ПараметрыURL" if "$ref" in p else "ПараметрыЗапроса",
+                    "id" if "$ref" in p else p["name"],
+                )
+                for p in params
+            }
+            body = method_body(text, method.findtext("md:Properties/md:Handler", namespaces=NS))
+            used = set(re.findall(r"(ПараметрыURL|ПараметрыЗапроса)\.Получить\(\"(\w+)\"\)", body))
+            assert used == expected, path
+
+
+def test_decisions_are_checked_in_the_contracts_order() -> None:
+    """Known key replays first, then 404, 422, 403, 409 (design 5.4), in the BSL as written."""
+    text = module_text("CommonModule", "тг_ШлюзСервер")
+    decide = method_body(text, "ПринятьРешение")
+    assert decide.index("СохраненныйОтвет(Ключ)") < decide.index("ВыполнитьРешение(")
+    checks = method_body(text, "ВыполнитьРешение")
+    order = [checks.index(f"Ошибка({code}") for code in (404, 422, 403, 409)]
+    assert order == sorted(order)
+    assert checks.index("Ошибка(409") < checks.index("тг_АдаптерУХ.ВыполнитьРешение(")
+
+
+# ---------------------------------------------------------------- web service vs WSDL
+
+
+def wsdl() -> etree._Element:
+    return parse(CONTRACT / "approvals.wsdl").getroot()
+
+
+def qname(element: etree._Element, value: str) -> str:
+    """`{namespace}local` of a prefixed type name, resolved on the element that carries it."""
+    prefix, _, local = value.rpartition(":")
+    return f"{{{element.nsmap[prefix or None]}}}{local}"
+
+
+def test_the_web_service_has_the_wsdls_name_namespace_and_descriptor() -> None:
+    (name,) = names_of("WebService")
+    props = object_root("WebService", name).find("md:Properties", NS)
+    assert name == wsdl().find("wsdl:service", NS).get("name") == "Approvals"
+    assert props.findtext("md:Namespace", namespaces=NS) == wsdl().get("targetNamespace") == TNS
+    (package,) = [i.text for i in props.iterfind("md:XDTOPackages/xr:Item", NS)]
+    assert package == "XDTOPackage." + next(iter(names_of("XDTOPackage")))
+    action = wsdl().find(".//wsdl:binding/wsdl:operation/{*}operation", NS).get("soapAction")
+    assert action.startswith(f"{TNS}#{name}:")
+
+
+def test_the_web_service_has_the_wsdls_operations_with_their_parameters() -> None:
+    (name,) = names_of("WebService")
+    root = wsdl()
+    schema = root.find("wsdl:types/xs:schema", NS)
+    port_ops = [op.get("name") for op in root.iterfind("wsdl:portType/wsdl:operation", NS)]
+    module = methods(module_text("WebService", name))
+
+    service_ops = []
+    for operation in object_root("WebService", name).iterfind("md:ChildObjects/md:Operation", NS):
+        props = operation.find("md:Properties", NS)
+        op_name = props.findtext("md:Name", namespaces=NS)
+        service_ops.append(op_name)
+        params = [
+            (
+                p.findtext("md:Properties/md:Name", namespaces=NS),
+                qname(
+                    p.find("md:Properties/md:XDTOValueType", NS),
+                    p.findtext("md:Properties/md:XDTOValueType", namespaces=NS),
+                ),
+                p.findtext("md:Properties/md:Nillable", namespaces=NS) == "true",
+            )
+            for p in operation.iterfind("md:ChildObjects/md:Parameter", NS)
+        ]
+        request = schema.find(f"xs:element[@name='{op_name}']", NS)
+        expected = [
+            (e.get("name"), qname(e, e.get("type")), e.get("nillable") == "true")
+            for e in request.iterfind("xs:complexType/xs:sequence/xs:element", NS)
+        ]
+        assert params == expected, op_name
+        returned = props.find("md:XDTOReturningValueType", NS)
+        response = schema.find(
+            f"xs:element[@name='{op_name}Response']/xs:complexType/xs:sequence/xs:element", NS
+        )
+        assert response.get("name") == "return"
+        assert qname(returned, returned.text) == qname(response, response.get("type")), op_name
+        procedure = props.findtext("md:ProcedureName", namespaces=NS)
+        assert module[procedure][0] == [p[0] for p in params], op_name
+    assert service_ops == port_ops
+
+
+def test_the_xdto_package_mirrors_the_wsdls_types() -> None:
+    (name,) = names_of("XDTOPackage")
+    props = object_root("XDTOPackage", name).find("md:Properties", NS)
+    assert props.findtext("md:Namespace", namespaces=NS) == TNS
+    package = parse(EXT / "XDTOPackages" / name / "Ext" / "Package.bin").getroot()
+    assert package.get("targetNamespace") == TNS
+    ours = {
+        t.get("name"): [
+            (
+                p.get("name"),
+                qname(p, p.get("type")),
+                int(p.get("lowerBound", "1")),
+                int(p.get("upperBound", "1")),
+                p.get("nillable") == "true",
+            )
+            for p in t.iterfind("x:property", NS)
+        ]
+        for t in package.iterfind("x:objectType", NS)
+    }
+    schema = wsdl().find("wsdl:types/xs:schema", NS)
+    theirs = {
+        t.get("name"): [
+            (
+                e.get("name"),
+                qname(e, e.get("type")),
+                int(e.get("minOccurs", "1")),
+                -1 if e.get("maxOccurs") == "unbounded" else int(e.get("maxOccurs", "1")),
+                e.get("nillable") == "true",
+            )
+            for e in t.iterfind("xs:sequence/xs:element", NS)
+        ]
+        for t in schema.iterfind("xs:complexType", NS)
+    }
+    assert ours == theirs
+
+
+# ---------------------------------------------------------------- push signature
+
+
+def hmac_module() -> str:
+    return module_text("CommonModule", "тг_ПодписьHMAC")
+
+
+def bsl_constant(text: str, name: str) -> int:
+    (value,) = re.findall(rf"^\s*{name}\s*=\s*(\d+);", text, re.MULTILINE)
+    return int(value)
+
+
+def canonical_string_as_the_bsl_builds_it(timestamp: str, body: str) -> str:
+    """Evaluates the one `Возврат` of КаноническаяСтрокаПодписи: parameters, literals and `+`."""
+    function = method_body(hmac_module(), "КаноническаяСтрокаПодписи")
+    params = re.match(r"Функция\s+\w+\s*\(([^)]*)\)", function).group(1)
+    names = [p.strip() for p in params.split(",")]
+    (expression,) = re.findall(r"^\s*Возврат\s+(.+?);", function, re.MULTILINE)
+    values = dict(zip(names, (timestamp, body), strict=True))
+    parts = []
+    for term in (t.strip() for t in expression.split("+")):
+        if term.startswith('"') and term.endswith('"'):
+            parts.append(term[1:-1].replace('""', '"'))
+        else:
+            parts.append(values[term])
+    return "".join(parts)
+
+
+def bsl_hmac_sha256(key: bytes, data: bytes) -> bytes:
+    """HMACSHA256 of the BSL module, step by step, with the module's own constants."""
+    text = method_body(hmac_module(), "HMACSHA256")
+    block = bsl_constant(text, "РазмерБлока")
+    inner_pad = bsl_constant(text, "ВнутреннееДополнение")
+    outer_pad = bsl_constant(text, "ВнешнееДополнение")
+    if len(key) > block:  # Если Ключ.Размер() > РазмерБлока Тогда Ключ = SHA256(Ключ)
+        key = hashlib.sha256(key).digest()
+    key_block = bytearray(block)  # Новый БуферДвоичныхДанных(РазмерБлока): zeros
+    key_block[: len(key)] = key
+    inner = bytes(b ^ inner_pad for b in key_block)  # ПобитовоеИсключительноеИли(Байт, 54)
+    outer = bytes(b ^ outer_pad for b in key_block)
+    inner_hash = hashlib.sha256(
+        inner + data
+    ).digest()  # СоединитьДвоичныеДанные + ХешированиеДанных
+    return hashlib.sha256(outer + inner_hash).digest()
+
+
+def bsl_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """ЗначениеЗаголовкаПодписи: UTF-8 of the canonical prefix, then the body's own bytes."""
+    prefix = canonical_string_as_the_bsl_builds_it(timestamp, "").encode("utf-8")
+    digest = bsl_hmac_sha256(secret.encode("utf-8"), prefix + body)
+    return "sha256=" + digest.hex()
+
+
+SECRETS = [
+    "test-gateway-secret-0123456789",
+    "секрет-шлюза",  # Cyrillic: UTF-8 bytes, not code points
+    "k" * 64,  # exactly one block: used as is
+    "k" * 65,  # longer than a block: hashed first
+    "x" * 300,
+    "",
+]
+BODIES = [
+    b'{"events":[{"seq":1,"type":"created","task_id":"0d6c0c1e-0000-4000-8000-000000000001",'
+    b'"at":"2026-11-27T10:15:00+03:00"}]}',
+    '{"events":[],"note":"Согласование"}'.encode(),
+    b"",
+]
+
+
+def test_the_canonical_string_is_timestamp_dot_body() -> None:
+    assert canonical_string_as_the_bsl_builds_it("1764231300", "{}") == "1764231300.{}"
+    assert canonical_string_as_the_bsl_builds_it("1", "a.b") == "1.a.b"
+
+
+def test_the_bsl_hmac_uses_sha256_blocks_and_the_standard_pads() -> None:
+    text = method_body(hmac_module(), "HMACSHA256")
+    assert bsl_constant(text, "РазмерБлока") == 64
+    assert bsl_constant(text, "ВнутреннееДополнение") == 0x36
+    assert bsl_constant(text, "ВнешнееДополнение") == 0x5C
+    assert "ХешФункция.SHA256" in hmac_module()
+    assert "ПобитовоеИсключительноеИли" in text
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+@pytest.mark.parametrize("body", BODIES)
+def test_the_bsl_signature_equals_hmac_sha256_of_timestamp_dot_body(
+    secret: str, body: bytes
+) -> None:
+    timestamp = "1764231300"
+    expected = hmac.new(
+        secret.encode(), f"{timestamp}.{body.decode()}".encode(), hashlib.sha256
+    ).hexdigest()
+    assert bsl_signature(secret, timestamp, body) == "sha256=" + expected
+    assert bsl_signature(secret, timestamp, body) == sandbox_sign(secret, timestamp, body)
+
+
+def test_the_signature_header_is_lowercase_hex_after_sha256_equals() -> None:
+    function = method_body(hmac_module(), "ЗначениеЗаголовкаПодписи")
+    assert re.search(
+        r'Возврат "sha256=" \+ НРег\(ПолучитьHexСтрокуИзДвоичныхДанных\(HMACSHA256\(', function
+    )
+    utf8 = method_body(hmac_module(), "БайтыUTF8")
+    assert "ПолучитьДвоичныеДанныеИзСтроки(Строка, КодировкаТекста.UTF8, Ложь)" in utf8  # no BOM
+
+
+def test_the_timestamp_is_unix_seconds_without_digit_grouping() -> None:
+    function = method_body(hmac_module(), "МеткаВремениUnix")
+    assert "ТекущаяУниверсальнаяДата() - Дата(1970, 1, 1, 0, 0, 0)" in function
+    assert "ЧГ=0" in function
+
+
+def test_push_sends_the_signed_bytes_with_the_designs_headers() -> None:
+    text = module_text("CommonModule", "тг_ОтправкаСобытий")
+    headers = method_body(text, "ЗаголовкиPush")
+    assert '"X-Gateway-Timestamp", МеткаВремени' in headers
+    assert (
+        '"X-Gateway-Signature", тг_ПодписьHMAC.ЗначениеЗаголовкаПодписи(Секрет, МеткаВремени, Тело)'
+        in headers
+    )
+    send = method_body(text, "Отправить")
+    # The body signed is the body sent: the same ДвоичныеДанные, never re-encoded.
+    assert "ЗаголовкиPush(Секрет, Тело)" in send
+    assert "УстановитьТелоИзДвоичныхДанных(Тело)" in send
+    assert "HTTPСоединение" in send
+
+
+# ---------------------------------------------------------------- BSL structure and lint
+
+
+@pytest.mark.parametrize("path", all_modules(), ids=lambda p: str(p.relative_to(EXT)))
+def test_bsl_blocks_are_balanced(path: Path) -> None:
+    assert block_problems(path.read_text(encoding="utf-8-sig")) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("Процедура А()\n\tЕсли Б Тогда\nКонецПроцедуры", "конецпроцедуры closes если"),
+        ("Функция А()\n\tДля Каждого Б Из В Цикл\n\tКонецЦикла;\n", "функция is never closed"),
+        ('Процедура А()\n\tТекст = "КонецЕсли"; // КонецЕсли\nКонецПроцедуры', None),
+        (
+            "Процедура А()\n\tПопытка\n\tИначе\n\tКонецПопытки;\nКонецПроцедуры",
+            "иначе outside если",
+        ),
+        ("#Область А\nПроцедура Б()\nКонецПроцедуры\n", "#область is never closed"),
+    ],
+)
+def test_the_block_checker_finds_what_it_should(code: str, problem: str | None) -> None:
+    found = block_problems(code)
+    if problem is None:
+        assert found == []
+    else:
+        assert any(problem in p for p in found), found
+
+
+def test_unverified_uh_calls_are_marked_for_the_target_infobase() -> None:
+    adapter = module_text("CommonModule", "тг_АдаптерУХ")
+    assert adapter.count("ПРОВЕРИТЬ НА ЦЕЛЕВОЙ БАЗЕ") >= 5
+    # Only the adapter calls into УХ by name; the rest of the extension uses БСП and the platform.
+    for path in all_modules():
+        if path != module_path("CommonModule", "тг_АдаптерУХ"):
+            assert "ВыполнитьМетодКонфигурации" not in path.read_text("utf-8"), path.name
+
+
+def bslfmt() -> Iterator[str]:
+    """The `bslfmt` command if installed (PyPI `bslfmt`), else nothing."""
+    found = shutil.which("bslfmt") or shutil.which("bslfmt", path=str(Path(sys.executable).parent))
+    if found:
+        yield found
+
+
+@pytest.mark.parametrize(
+    "command",
+    list(bslfmt())
+    or [pytest.param(None, marks=pytest.mark.skip(reason="bslfmt is not installed"))],
+)
+def test_bsl_modules_pass_bslfmt_check(command: str) -> None:
+    """bslfmt (a BSL formatter from PyPI) refuses unbalanced code and reports unformatted files."""
+    result = subprocess.run(
+        [command, "--check", *map(str, all_modules())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
