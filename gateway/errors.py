@@ -91,6 +91,10 @@ class NotPerformer(RequestRejected):
     """The deciding user is not the task's performer."""
 
 
+class RecipientBlocked(RequestRejected):
+    """The Telegram user blocked the bot (or deleted the chat): nothing can reach them."""
+
+
 class InvalidRequest(RequestRejected):
     """The upstream found the request malformed (bad decision, missing comment, bad query)."""
 

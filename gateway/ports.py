@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from gateway.domain import DecisionRequest, MessageRef, OneCUser, Task, UserLink
+from gateway.domain import Decision, DecisionRequest, MessageRef, OneCUser, Task, UserLink
 
 
 class Pingable(Protocol):
@@ -118,19 +119,58 @@ class Sent:
     file_id: str | None = None
 
 
-class Messenger(Pingable, Protocol):
-    """Telegram as the core sees it: chats identified by id, HTML texts, inline keyboards."""
+@dataclass(frozen=True, slots=True)
+class ContactRequest:
+    """A reply keyboard with one button that shares the user's own phone number."""
 
-    def send_text(self, chat_id: int, html: str, keyboard: Keyboard = ()) -> Sent: ...
+    button_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForceReply:
+    """Ask the user's app to open a reply to this message (for a return reason)."""
+
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveKeyboard:
+    """Remove a reply keyboard shown earlier (after the phone was shared)."""
+
+
+Markup = Keyboard | ContactRequest | ForceReply | RemoveKeyboard
+
+
+class Messenger(Pingable, Protocol):
+    """Telegram as the core sees it: chats identified by id, HTML texts, keyboards.
+
+    Raises RecipientBlocked when the user blocked the bot, RateLimited on flood control,
+    UpstreamUnavailable when Telegram cannot be reached.
+    """
+
+    def send_text(
+        self, chat_id: int, html: str, markup: Markup | None = None, reply_to: int | None = None
+    ) -> Sent: ...
 
     def send_document(
-        self, chat_id: int, document: Attachment, caption_html: str, keyboard: Keyboard = ()
+        self, chat_id: int, document: Attachment, caption_html: str, markup: Markup | None = None
     ) -> Sent: ...
 
     def edit(
         self, ref: MessageRef, html: str, *, is_caption: bool, keyboard: Keyboard = ()
     ) -> None:
-        """Replace a message's text (or caption) and keyboard; an empty keyboard removes it."""
+        """Replace a message's text (or caption) and keyboard; an empty keyboard removes it.
+
+        An edit that changes nothing is not an error; NotFound if the message is gone.
+        """
+        ...
+
+    def answer_callback(self, callback_id: str, text: str = "", alert: bool = False) -> None:
+        """Answer a button press (stops the spinner); `alert` shows a dialog instead of a toast."""
+        ...
+
+    def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
+        """The bot's command menu: (command, description) pairs."""
         ...
 
 
@@ -145,6 +185,10 @@ class LinkStore(Protocol):
 
     def delete_link(self, telegram_user_id: int) -> None: ...
 
+    def all_links(self) -> list[UserLink]:
+        """Every linked user (for the periodic check that phones still match in 1C)."""
+        ...
+
 
 class MessageStore(Protocol):
     """Which Telegram messages show which task."""
@@ -156,5 +200,142 @@ class MessageStore(Protocol):
     def messages_for_task(self, task_id: str) -> list[MessageRef]: ...
 
 
-class Store(Pingable, LinkStore, MessageStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A task card sent to one chat: which message, which task version it shows, and when."""
+
+    task_id: str
+    chat_id: int
+    message_id: int
+    version: str
+    is_caption: bool
+    delivered_at: datetime
+    text: str = ""  # the card's HTML as sent, so outcome edits keep it without asking 1C
+    reminded_at: datetime | None = None
+
+    @property
+    def ref(self) -> MessageRef:
+        """The card's message."""
+        return MessageRef(self.chat_id, self.message_id)
+
+
+class DeliveryStore(Protocol):
+    """Cards sent per (task, chat): the sync loop's memory of what approvers were shown."""
+
+    def claim_delivery(self, task_id: str, chat_id: int, version: str) -> bool:
+        """True for exactly one caller per (task, chat, version): that caller sends the card."""
+        ...
+
+    def save_delivery(self, delivery: Delivery) -> None: ...
+
+    def get_delivery(self, task_id: str, chat_id: int) -> Delivery | None: ...
+
+    def deliveries_for_task(self, task_id: str) -> list[Delivery]: ...
+
+    def close_delivery(self, task_id: str, chat_id: int) -> None:
+        """Forget the card (the task is done or moved on); its buttons are checked against 1C."""
+        ...
+
+    def tracked_tasks(self) -> set[str]:
+        """Ids of tasks with at least one open card."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A return waiting for its reason: the ForceReply message asking for it and the press."""
+
+    chat_id: int
+    prompt_message_id: int
+    task_id: str
+    decision: Decision
+    version: str
+    card_message_id: int
+    created_at: datetime
+
+
+class PromptStore(Protocol):
+    """Reasons being typed, one per chat (a new press replaces the previous prompt)."""
+
+    def save_prompt(self, prompt: Prompt) -> None: ...
+
+    def get_prompt(self, chat_id: int) -> Prompt | None: ...
+
+    def delete_prompt(self, chat_id: int) -> None: ...
+
+
+class InviteStore(Protocol):
+    """One-time admin invitation codes."""
+
+    def save_invite(self, code: str, ttl_seconds: int) -> None: ...
+
+    def take_invite(self, code: str) -> bool:
+        """True once for a valid code; the code is spent."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A decision on its way to 1C, stored before the approver is told anything."""
+
+    request: DecisionRequest
+    subject: str
+    is_caption: bool
+    attempts: int = 0
+    next_at: float = 0.0
+    last_error: str = ""
+
+    @property
+    def id(self) -> str:
+        """The idempotency key: one entry per approver's press."""
+        return self.request.idempotency_key
+
+
+class OutboxStore(Protocol):
+    """The durable decision outbox: entries survive restarts until 1C has them."""
+
+    def enqueue(self, entry: OutboxEntry) -> bool:
+        """Store the entry; False if one with the same id is already there (a repeated press)."""
+        ...
+
+    def due(self, now: float, limit: int) -> list[OutboxEntry]:
+        """Entries whose next attempt is due, oldest first."""
+        ...
+
+    def claim(self, entry_id: str, lease_seconds: float) -> bool:
+        """True if this worker may attempt the entry now (no other holds a live lease)."""
+        ...
+
+    def reschedule(self, entry_id: str, attempts: int, next_at: float, error: str) -> None: ...
+
+    def complete(self, entry_id: str) -> None: ...
+
+    def dead_letter(self, entry_id: str, error: str) -> None: ...
+
+    def outbox_depth(self) -> int: ...
+
+    def dead_letter_count(self) -> int: ...
+
+
+class StatusStore(Protocol):
+    """Shared facts about the gateway's health (last sync, 1C outage), read by /status."""
+
+    def set_status(self, **fields: str) -> None:
+        """Set these fields (an empty string clears one)."""
+        ...
+
+    def get_status(self) -> dict[str, str]: ...
+
+
+class Store(
+    Pingable,
+    StatusStore,
+    LinkStore,
+    MessageStore,
+    DeliveryStore,
+    PromptStore,
+    InviteStore,
+    OutboxStore,
+    Protocol,
+):
     """The gateway's only state: Redis, every key under REDIS_PREFIX."""

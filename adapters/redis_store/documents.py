@@ -12,7 +12,7 @@ from typing import Final
 
 import redis
 
-from adapters.redis_store.store import SOCKET_TIMEOUT_SECONDS, translated_errors
+from adapters.redis_store.connection import SOCKET_TIMEOUT_SECONDS, translated_errors
 
 DEFAULT_TTL_SECONDS: Final = 7 * 24 * 3600
 DEFAULT_MAX_PDF_BYTES: Final = 20 * 1024 * 1024

@@ -9,47 +9,18 @@ Key layout (every key starts with the prefix; a message is always chat id + mess
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import redis
 from redis.typing import EncodableT, FieldT
 
+from adapters.redis_store.connection import translated_errors
+from adapters.redis_store.flow import FlowState
+from adapters.redis_store.outbox import Outbox
 from gateway.domain import MessageRef, UserLink
-from gateway.errors import UpstreamUnavailable
-
-SOCKET_TIMEOUT_SECONDS = 5.0
 
 
-def connect(url: str) -> redis.Redis:
-    """A client for `url`; lazy, so nothing connects until the first command."""
-    return redis.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-        socket_timeout=SOCKET_TIMEOUT_SECONDS,
-        health_check_interval=30,
-    )
-
-
-@contextmanager
-def translated_errors() -> Iterator[None]:
-    """Turn redis-py's connection failures into the core's UpstreamUnavailable."""
-    try:
-        yield
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise UpstreamUnavailable("Redis", _reason(exc)) from exc
-    except redis.ResponseError as exc:
-        raise UpstreamUnavailable("Redis", f"error answer: {exc}") from exc
-
-
-def _reason(exc: Exception) -> str:
-    # redis-py's messages name host and port only; the URL (and any password) is never in them.
-    return str(exc).split("\n")[0] or type(exc).__name__
-
-
-class RedisStore:
+class RedisStore(FlowState, Outbox):
     """Store port on one Redis database; `prefix` namespaces every key."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
@@ -112,6 +83,14 @@ class RedisStore:
             members = self._redis.smembers(self.key("link", "onec", onec_user_id))
         links = [self.get_link(int(m)) for m in sorted(int(m) for m in members)]
         return [link for link in links if link and link.onec_user_id == onec_user_id]
+
+    def all_links(self) -> list[UserLink]:
+        """Every linked Telegram user."""
+        with translated_errors():
+            keys = list(self._redis.scan_iter(match=self.key("link", "tg", "*"), count=500))
+        prefix = self.key("link", "tg", "")
+        links = (self.get_link(int(str(k).removeprefix(prefix))) for k in keys)
+        return sorted((link for link in links if link), key=lambda x: x.telegram_user_id)
 
     def delete_link(self, telegram_user_id: int) -> None:
         """Unlink this Telegram user (no error if it was not linked)."""

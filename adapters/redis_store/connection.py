@@ -1,0 +1,39 @@
+"""Connecting to Redis, and the one place its failures become the core's errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+
+from gateway.errors import UpstreamUnavailable
+
+SOCKET_TIMEOUT_SECONDS = 5.0
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for `url`; lazy, so nothing connects until the first command."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn redis-py's connection failures into the core's UpstreamUnavailable."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise UpstreamUnavailable("Redis", _reason(exc)) from exc
+    except redis.ResponseError as exc:
+        raise UpstreamUnavailable("Redis", f"error answer: {exc}") from exc
+
+
+def _reason(exc: Exception) -> str:
+    # redis-py's messages name host and port only; the URL (and any password) is never in them.
+    return str(exc).split("\n")[0] or type(exc).__name__
