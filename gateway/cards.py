@@ -1,0 +1,124 @@
+"""The task card: an HTML caption within Telegram's limit, the decision keyboard, outcome lines."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final
+
+from gateway import callbacks
+from gateway.domain import Decision, Task
+from gateway.ports import Button
+from gateway.texts import Texts, escape
+
+CAPTION_LIMIT: Final = 1024  # visible characters after parsing, counted in UTF-16 units
+MESSAGE_LIMIT: Final = 4096
+CARD_FIELDS: Final = 6  # key fields on the card; the PDF has them all
+_SKIP_FIELDS: Final = {"номер", "дата", "number", "date"}  # already in the presentation
+_TAG_RE = re.compile(r"<[^>]+>")
+ELLIPSIS: Final = "…"
+
+
+def visible_text(html_text: str) -> str:
+    """What Telegram shows of `html_text`: tags removed, entities decoded."""
+    return html.unescape(_TAG_RE.sub("", html_text))
+
+
+def visible_length(html_text: str) -> int:
+    """Length Telegram counts: text without tags, entities as one character, in UTF-16 units."""
+    text = html.unescape(_TAG_RE.sub("", html_text))
+    return len(text.encode("utf-16-le")) // 2
+
+
+def format_moment(moment: datetime) -> str:
+    """A date-time as approvers read it: 27.11.2026 10:15."""
+    return moment.strftime("%d.%m.%Y %H:%M")
+
+
+def card_lines(task: Task, texts: Texts) -> list[str]:
+    """The card's lines, most important first (cut from the end to fit)."""
+    lines = [f"<b>{escape(task.title or texts.t('card.title'))}</b>"]
+    if task.subject.presentation and task.subject.presentation != task.title:
+        lines.append(escape(task.subject.presentation))
+    shown = 0
+    for field in task.subject.fields:
+        if field.name.strip().lower() in _SKIP_FIELDS or not field.value or shown >= CARD_FIELDS:
+            continue
+        lines.append(f"{escape(field.name)}: <b>{escape(field.value)}</b>")
+        shown += 1
+    if task.initiator.name:
+        lines.append(f"{texts.t('card.initiator')}: {escape(task.initiator.name)}")
+    stage = task.stage.name
+    if task.stage.count:
+        of = texts.t("card.stage_of", number=task.stage.number, count=task.stage.count)
+        stage = f"{stage} ({of})" if stage else of
+    if stage:
+        lines.append(f"{texts.t('card.stage')}: {escape(stage)}")
+    due = format_moment(task.due_at) if task.due_at else texts.t("card.no_due")
+    lines.append(f"{texts.t('card.due')}: {due}")
+    importance = texts.importance(task.importance)
+    if importance:
+        lines.append(f"<b>{importance}</b>")
+    return lines
+
+
+def fit(lines: Sequence[str], tail: Sequence[str] = (), limit: int = CAPTION_LIMIT) -> str:
+    """Join `lines` and `tail` within `limit` visible characters.
+
+    The tail (outcome, notes) always stays; card lines are dropped from the end, and the last
+    one kept is shortened with an ellipsis, so the caption degrades instead of failing.
+    """
+    kept = list(lines)
+    while kept:
+        text = "\n".join([*kept, *tail])
+        if visible_length(text) <= limit:
+            return text
+        if len(kept) == 1:
+            break
+        kept.pop()
+    room = limit - visible_length("\n".join(tail)) - (1 if tail else 0)
+    head = _shorten(kept[0] if kept else "", room)
+    return "\n".join([head, *tail]) if head else "\n".join(tail)[:limit]
+
+
+def _shorten(line: str, room: int) -> str:
+    """The line's text cut to `room` visible characters, tags dropped (they may not survive)."""
+    if room <= 0:
+        return ""
+    text = html.unescape(_TAG_RE.sub("", line))
+    while len(text.encode("utf-16-le")) // 2 > room - 1 and text:
+        text = text[:-1]
+    return escape(text + ELLIPSIS)
+
+
+def keyboard(task: Task, texts: Texts, secret: str, chat_id: int) -> list[list[Button]]:
+    """One row per allowed decision, each with callback data signed for this chat."""
+    return [
+        [
+            Button(
+                texts.button(decision),
+                callbacks.sign(secret, chat_id, decision, task.id, task.version),
+            )
+        ]
+        for decision in Decision
+        if task.allows(decision)
+    ]
+
+
+def outcome_lines(
+    texts: Texts, decision: Decision, who: str, when: datetime, comment: str
+) -> list[str]:
+    """Who decided what and when, and the comment: the lines added to a decided card."""
+    lines = [
+        texts.t(
+            "outcome.line",
+            outcome=texts.outcome(decision),
+            who=escape(who),
+            when=format_moment(when),
+        )
+    ]
+    if comment.strip():
+        lines.append(texts.t("outcome.comment", comment=escape(comment.strip())))
+    return lines

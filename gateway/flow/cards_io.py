@@ -1,0 +1,130 @@
+"""Sending, editing and closing task cards in chats, keeping the delivery records in step."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from gateway import cards
+from gateway.documents import DocumentSource, document_for, remember_upload
+from gateway.domain import Task, TaskState, UserLink
+from gateway.errors import GatewayError, NotFound, RecipientBlocked
+from gateway.flow.context import FlowContext
+from gateway.ports import Attachment, Delivery
+from gateway.texts import escape
+
+log = logging.getLogger(__name__)
+
+
+def deliver(ctx: FlowContext, task: Task, link: UserLink) -> bool:
+    """Send the task's card to the linked approver once per task version; True if sent now."""
+    if not ctx.store.claim_delivery(task.id, link.chat_id, task.version):
+        return False
+    try:
+        _send_card(ctx, task, link)
+    except RecipientBlocked:
+        ctx.store.close_delivery(task.id, link.chat_id)
+        log.warning("user %s blocked the bot; card of task %s not delivered", link.chat_id, task.id)
+        ctx.alert_admins(
+            ctx.texts.t("admin.blocked", name=escape(link.onec_user_name), task=escape(task.title))
+        )
+        return False
+    except GatewayError:
+        ctx.store.close_delivery(task.id, link.chat_id)  # release the claim: next pass retries
+        raise
+    return True
+
+
+def _send_card(ctx: FlowContext, task: Task, link: UserLink) -> None:
+    texts = ctx.texts
+    lines = cards.card_lines(task, texts)
+    keyboard = cards.keyboard(task, texts, ctx.secret, link.chat_id)
+    note = ""
+    document = None
+    try:
+        document = document_for(
+            task,
+            onec=ctx.onec,
+            renderer=ctx.renderer,
+            cache=ctx.documents,
+            prefer_print_form=ctx.prefers_print_form,
+            language=texts.language,
+        )
+    except GatewayError as exc:
+        log.error("no PDF for task %s: %s", task.id, exc)
+        note = texts.t("card.pdf.none", reason=texts.t("card.pdf.failed"))
+    if document is not None and document.too_large:
+        note = texts.t("card.pdf.none", reason=escape(document.note))
+    if document is not None and not document.too_large:
+        source = (
+            "card.pdf.print_form"
+            if document.source is DocumentSource.PRINT_FORM
+            else ("card.pdf.rendered")
+        )
+        text = cards.fit(lines, [f"<i>{texts.t(source)}</i>"])
+        sent = ctx.messenger.send_document(
+            link.chat_id,
+            Attachment(document.filename, content=document.content, file_id=document.file_id),
+            text,
+            keyboard,
+        )
+        if document.file_id is None and sent.file_id:
+            remember_upload(document.key, sent.file_id, ctx.documents)
+        is_caption = True
+    else:
+        text = cards.fit(lines, [f"<i>{note}</i>"], cards.MESSAGE_LIMIT)
+        sent = ctx.messenger.send_text(link.chat_id, text, keyboard)
+        is_caption = False
+    ctx.store.save_delivery(
+        Delivery(
+            task_id=task.id,
+            chat_id=link.chat_id,
+            message_id=sent.ref.message_id,
+            version=task.version,
+            is_caption=is_caption,
+            delivered_at=ctx.now(),
+            text=text,
+        )
+    )
+    ctx.store.remember_message(sent.ref, task.id)
+
+
+def close(ctx: FlowContext, delivery: Delivery, tail: list[str]) -> None:
+    """Remove the card's buttons and add `tail` (the outcome); the card stops being tracked."""
+    edit(ctx, delivery, tail)
+    ctx.store.close_delivery(delivery.task_id, delivery.chat_id)
+
+
+def edit(ctx: FlowContext, delivery: Delivery, tail: list[str], keyboard: bool = False) -> None:
+    """Rewrite the card with `tail` under it and no buttons; a vanished message is no error."""
+    limit = cards.CAPTION_LIMIT if delivery.is_caption else cards.MESSAGE_LIMIT
+    body = [line for line in delivery.text.split("\n") if line]
+    try:
+        ctx.messenger.edit(
+            delivery.ref, cards.fit(body, tail, limit), is_caption=delivery.is_caption
+        )
+    except NotFound:
+        log.info("card %s was deleted in Telegram; nothing to edit", delivery.ref.key)
+
+
+def outcome_tail(ctx: FlowContext, task: Task) -> list[str]:
+    """The lines a finished task's card gets: who decided what, or that 1C did it."""
+    if task.state is TaskState.CANCELLED:
+        return [ctx.texts.t("outcome.cancelled")]
+    lines = [ctx.texts.t("outcome.done_in_1c")]
+    if task.result is not None:
+        lines = cards.outcome_lines(
+            ctx.texts, task.result.decision, task.performer.name, task.result.at, ""
+        )
+    return lines
+
+
+def refresh(ctx: FlowContext, task: Task, delivery: Delivery, link: UserLink) -> None:
+    """The task changed (new stage data, new document version): retire the card, send anew."""
+    close(ctx, delivery, [ctx.texts.t("outcome.superseded")])
+    deliver(ctx, task, link)
+
+
+def with_reminded(delivery: Delivery, ctx: FlowContext) -> Delivery:
+    """The delivery marked as reminded now."""
+    return dataclasses.replace(delivery, reminded_at=ctx.now())

@@ -1,0 +1,318 @@
+"""Button presses and return reasons, and the outbox that carries decisions to 1C.
+
+A decision is stored in the outbox before the approver is told anything; the outbox worker
+writes it to 1C with retries and exponential backoff with jitter, then edits the card with
+the outcome. 1C applies it once: the idempotency key is derived from the press.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from dataclasses import replace
+from typing import Final
+
+from gateway import callbacks, cards
+from gateway.domain import Decision, DecisionRequest, MessageRef, Task, TaskState, UserLink
+from gateway.errors import (
+    AlreadyCompleted,
+    ConfigurationError,
+    GatewayError,
+    NotFound,
+    NotPerformer,
+    RequestRejected,
+    UpstreamUnavailable,
+)
+from gateway.flow import cards_io
+from gateway.flow.context import FlowContext
+from gateway.flow.links import current_link
+from gateway.incoming import IncomingMessage, IncomingPress
+from gateway.ports import Delivery, ForceReply, OutboxEntry, Prompt
+from gateway.texts import escape
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS: Final = 12  # with backoff capped at 10 minutes: about an hour of 1C downtime
+BACKOFF_BASE_SECONDS: Final = 2.0
+BACKOFF_CAP_SECONDS: Final = 600.0
+LEASE_SECONDS: Final = 120.0
+
+
+def press_key(task_id: str, version: str, decision: Decision, telegram_user_id: int) -> str:
+    """The idempotency key of a press: the same press, however often repeated, is one decision."""
+    raw = f"{task_id}|{version}|{decision.value}|{telegram_user_id}"
+    return "tg-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+def on_press(ctx: FlowContext, press: IncomingPress) -> None:
+    """A decision button: verify it, then decide, ask for a reason, or explain why not."""
+    texts = ctx.texts
+
+    def answer(key: str, alert: bool = True) -> None:
+        ctx.messenger.answer_callback(press.callback_id, texts.t(key), alert)
+
+    try:
+        wanted = callbacks.verify(ctx.secret, press.chat_id, press.data)
+    except callbacks.InvalidCallback:
+        log.warning("forged or foreign callback data from user %s", press.user_id)
+        answer("alert.forged")
+        return
+    link = current_link(ctx, press.user_id)
+    if link is None:
+        answer("alert.not_linked")
+        return
+    delivery = ctx.store.get_delivery(wanted.task_id, press.chat_id)
+    try:
+        task = ctx.onec.get_task(wanted.task_id)
+    except NotFound:
+        answer("alert.cancelled")
+        if delivery:
+            cards_io.close(ctx, delivery, [texts.t("outcome.cancelled")])
+        return
+    except UpstreamUnavailable:
+        _press_while_1c_is_down(ctx, press, wanted, link, delivery)
+        return
+    if task.performer.id != link.onec_user_id:
+        answer("alert.foreign")
+        return
+    if not task.is_pending:
+        answer("alert.cancelled" if task.state is TaskState.CANCELLED else "alert.done")
+        if delivery:
+            cards_io.close(ctx, delivery, cards_io.outcome_tail(ctx, task))
+        return
+    if callbacks.version_tag(task.version) != wanted.version_tag:
+        answer("alert.stale")
+        if delivery:
+            cards_io.refresh(ctx, task, delivery, link)
+        return
+    if not task.allows(wanted.decision):
+        answer("alert.not_allowed")
+        return
+    card = MessageRef(press.chat_id, press.message_id)
+    if wanted.decision.needs_reason:
+        ask_reason(
+            ctx, link, task.id, task.version, wanted.decision, card, task.subject.presentation
+        )
+        answer("alert.reason", alert=False)
+        return
+    accepted = submit(ctx, link, task.id, task.version, wanted.decision, "", card)
+    answer("alert.accepted" if accepted else "alert.in_progress", alert=False)
+
+
+def _press_while_1c_is_down(
+    ctx: FlowContext,
+    press: IncomingPress,
+    wanted: callbacks.Press,
+    link: UserLink,
+    delivery: Delivery | None,
+) -> None:
+    """1C is unreachable: accept a press on the card we sent this approver; 1C checks later."""
+    texts = ctx.texts
+    card = MessageRef(press.chat_id, press.message_id)
+    if (
+        delivery is None
+        or delivery.message_id != press.message_id
+        or callbacks.version_tag(delivery.version) != wanted.version_tag
+    ):
+        ctx.messenger.answer_callback(press.callback_id, texts.t("alert.unavailable"), True)
+        return
+    subject = cards.visible_text(delivery.text.split("\n", 1)[0])
+    if wanted.decision.needs_reason:
+        ask_reason(ctx, link, delivery.task_id, delivery.version, wanted.decision, card, subject)
+        ctx.messenger.answer_callback(press.callback_id, texts.t("alert.reason"), False)
+        return
+    accepted = submit(ctx, link, delivery.task_id, delivery.version, wanted.decision, "", card)
+    key = "alert.accepted" if accepted else "alert.in_progress"
+    ctx.messenger.answer_callback(press.callback_id, texts.t(key), False)
+
+
+def ask_reason(
+    ctx: FlowContext,
+    link: UserLink,
+    task_id: str,
+    version: str,
+    decision: Decision,
+    card: MessageRef,
+    subject: str,
+) -> None:
+    """Ask for the return's reason with ForceReply; the reply becomes the comment."""
+    texts = ctx.texts
+    sent = ctx.messenger.send_text(
+        link.chat_id,
+        texts.t("reason.ask", decision=texts.button(decision), subject=escape(subject)),
+        ForceReply(texts.t("reason.placeholder")),
+    )
+    ctx.store.save_prompt(
+        Prompt(
+            chat_id=link.chat_id,
+            prompt_message_id=sent.ref.message_id,
+            task_id=task_id,
+            decision=decision,
+            version=version,
+            card_message_id=card.message_id,
+            created_at=ctx.now(),
+        )
+    )
+
+
+def on_reason(ctx: FlowContext, message: IncomingMessage, prompt: Prompt, link: UserLink) -> None:
+    """The approver's reply to a reason prompt: the return goes to the outbox."""
+    comment = message.text.strip()
+    if not comment:
+        ctx.messenger.send_text(message.chat_id, ctx.texts.t("reason.empty"))
+        return
+    ctx.store.delete_prompt(message.chat_id)
+    card = MessageRef(message.chat_id, prompt.card_message_id)
+    submit(ctx, link, prompt.task_id, prompt.version, prompt.decision, comment, card)
+
+
+def submit(
+    ctx: FlowContext,
+    link: UserLink,
+    task_id: str,
+    version: str,
+    decision: Decision,
+    comment: str,
+    card: MessageRef,
+) -> bool:
+    """Store the decision durably, show "passing to 1C" on the card, wake the outbox.
+
+    False if the same press is already on its way (nothing is stored twice).
+    """
+    delivery = ctx.store.get_delivery(task_id, card.chat_id)
+    subject = cards.visible_text(delivery.text.split("\n", 1)[0]) if delivery else ""
+    request = DecisionRequest(
+        task_id=task_id,
+        decision=decision,
+        comment=comment,
+        user_id=link.onec_user_id,
+        user_name=link.onec_user_name,
+        idempotency_key=press_key(task_id, version, decision, link.telegram_user_id),
+        requested_at=ctx.now(),
+        telegram_user_id=link.telegram_user_id,
+        message=card,
+    )
+    entry = OutboxEntry(request, subject, delivery.is_caption if delivery else True)
+    if not ctx.store.enqueue(entry):
+        return False
+    if delivery is not None:
+        label = escape(ctx.texts.button(decision))
+        cards_io.edit(ctx, delivery, [ctx.texts.t("outcome.pending", decision=label)])
+    ctx.wake_outbox()
+    return True
+
+
+def drain_outbox(ctx: FlowContext, limit: int = 50) -> int:
+    """Attempt every due outbox entry this worker can claim; returns how many were attempted."""
+    attempted = 0
+    for entry in ctx.store.due(ctx.now().timestamp(), limit):
+        if ctx.store.claim(entry.id, LEASE_SECONDS):
+            apply(ctx, entry)
+            attempted += 1
+    return attempted
+
+
+def apply(ctx: FlowContext, entry: OutboxEntry) -> None:
+    """One attempt to write a claimed entry to 1C, and what the approver sees after it."""
+    request = entry.request
+    try:
+        task = ctx.onec.submit_decision(request)
+    except (UpstreamUnavailable, ConfigurationError) as exc:
+        # 1C down, or its set-up broken (an admin will fix it): keep the decision, retry later.
+        _retry_or_give_up(ctx, entry, str(exc))
+        return
+    except AlreadyCompleted as exc:
+        ctx.store.complete(entry.id)
+        _finish(ctx, entry, exc.task, ctx.texts.t("decision.already"))
+        return
+    except NotPerformer:
+        ctx.store.complete(entry.id)
+        _finish(ctx, entry, None, ctx.texts.t("decision.not_performer"))
+        return
+    except RequestRejected as exc:
+        ctx.store.complete(entry.id)
+        _finish(ctx, entry, None, ctx.texts.t("decision.rejected", reason=escape(exc.message)))
+        return
+    ctx.store.complete(entry.id)
+    log.info("decision %s on task %s applied in 1C", request.decision, request.task_id)
+    _finish(ctx, entry, task, None)
+
+
+def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: str | None) -> None:
+    """Edit the approver's card with what became of the decision, and stop tracking it."""
+    request = entry.request
+    if request.message is None:
+        return
+    delivery = ctx.store.get_delivery(request.task_id, request.message.chat_id)
+    if problem is None:
+        tail = cards.outcome_lines(
+            ctx.texts, request.decision, request.user_name, request.requested_at, request.comment
+        )
+    elif task is not None and not task.is_pending:
+        tail = [*cards_io.outcome_tail(ctx, task), problem]
+    else:
+        tail = [problem]
+    try:
+        if delivery is not None:
+            if problem is not None and task is not None and task.is_pending:
+                cards_io.refresh(ctx, task, delivery, _link_of(ctx, request))
+                ctx.messenger.send_text(request.message.chat_id, problem)
+            else:
+                cards_io.close(ctx, delivery, tail)
+        else:
+            ctx.messenger.send_text(request.message.chat_id, "\n".join(tail))
+    except GatewayError as exc:
+        # 1C has the decision (or refused it); only telling the approver failed.
+        log.warning("could not update the card of task %s: %s", request.task_id, exc)
+
+
+def _link_of(ctx: FlowContext, request: DecisionRequest) -> UserLink:
+    link = ctx.store.get_link(request.telegram_user_id or 0)
+    if link is None:
+        raise NotFound("Redis", "no_link", "the approver is no longer linked")
+    return link
+
+
+def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, error: str) -> None:
+    attempts = entry.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        ctx.store.dead_letter(entry.id, error)
+        log.error("decision %s dead-lettered after %d attempts: %s", entry.id, attempts, error)
+        _tell_dead(ctx, replace(entry, attempts=attempts), error)
+        return
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+    delay *= random.uniform(0.5, 1.0)  # jitter: many workers do not retry in lockstep
+    ctx.store.reschedule(entry.id, attempts, ctx.now().timestamp() + delay, error)
+    log.info(
+        "decision %s: 1C unavailable (%s); attempt %d in %.0f s", entry.id, error, attempts, delay
+    )
+
+
+def _tell_dead(ctx: FlowContext, entry: OutboxEntry, error: str) -> None:
+    texts = ctx.texts
+    request = entry.request
+    label = escape(texts.button(request.decision))
+    subject = escape(entry.subject or request.task_id)
+    ctx.alert_admins(
+        texts.t(
+            "admin.dead_letter",
+            decision=label,
+            subject=subject,
+            who=escape(request.user_name),
+            error=escape(error),
+        )
+    )
+    if request.message is None:
+        return
+    delivery = ctx.store.get_delivery(request.task_id, request.message.chat_id)
+    try:
+        if delivery is not None:
+            failed = texts.t("outcome.failed", decision=label, reason=escape(error))
+            cards_io.close(ctx, delivery, [failed])
+        ctx.messenger.send_text(
+            request.message.chat_id,
+            texts.t("decision.dead", decision=label, subject=subject, attempts=entry.attempts),
+        )
+    except GatewayError as exc:
+        log.warning("could not tell the approver about a dead decision: %s", exc)

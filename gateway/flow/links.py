@@ -1,0 +1,112 @@
+"""Linking a Telegram user to the 1C user with the same phone, and keeping the link honest."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Final
+
+from gateway.domain import UserLink
+from gateway.errors import UpstreamUnavailable
+from gateway.flow.context import FlowContext
+from gateway.incoming import IncomingMessage
+from gateway.phones import normalize_phone
+from gateway.ports import ContactRequest, RemoveKeyboard
+from gateway.texts import escape
+
+log = logging.getLogger(__name__)
+
+MIN_PHONE_DIGITS: Final = 10
+
+
+def ask_for_contact(ctx: FlowContext, chat_id: int, key: str = "welcome", **values: object) -> None:
+    """Explain and show the reply keyboard button that shares the user's own number."""
+    ctx.messenger.send_text(
+        chat_id, ctx.texts.t(key, **values), ContactRequest(ctx.texts.t("btn.share_phone"))
+    )
+
+
+def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
+    """A shared contact: link its phone's 1C user if the contact is the sender's own."""
+    contact = message.contact
+    assert contact is not None
+    if contact.user_id != message.user_id:
+        log.warning("user %s shared someone else's contact", message.user_id)
+        ask_for_contact(ctx, message.chat_id, "contact.foreign")
+        return None
+    phone = normalize_phone(contact.phone)
+    if len(phone) < MIN_PHONE_DIGITS:
+        ask_for_contact(ctx, message.chat_id, "contact.unknown", phone=escape(phone))
+        return None
+    users = list(ctx.onec.find_users_by_phone(phone))
+    if not users:
+        ask_for_contact(ctx, message.chat_id, "contact.unknown", phone=phone)
+        return None
+    if len(users) > 1:
+        ask_for_contact(ctx, message.chat_id, "contact.ambiguous", phone=phone, count=len(users))
+        return None
+    user = users[0]
+    previous = ctx.store.get_link(message.user_id)
+    link = UserLink(
+        telegram_user_id=message.user_id,
+        chat_id=message.chat_id,
+        onec_user_id=user.id,
+        onec_user_name=user.name,
+        phone=phone,
+        linked_at=ctx.now(),
+        is_admin=bool(previous and previous.is_admin and previous.onec_user_id == user.id),
+    )
+    ctx.store.save_link(link)
+    log.info("Telegram user %s linked to 1C user %s", message.user_id, user.id)
+    return link
+
+
+def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
+    """The user's link if their phone still points at the same valid 1C user.
+
+    When 1C no longer has that phone on that user (changed, or the user made invalid), the
+    link is dropped and the user asked to share the number again. With 1C unreachable the link
+    stands: an outage must not disconnect anyone.
+    """
+    link = ctx.store.get_link(telegram_user_id)
+    if link is None:
+        return None
+    try:
+        users = ctx.onec.find_users_by_phone(link.phone)
+    except UpstreamUnavailable:
+        return link
+    match = next((u for u in users if u.id == link.onec_user_id), None)
+    if match is None or len(users) > 1:
+        unlink(ctx, link)
+        return None
+    if match.name != link.onec_user_name:
+        link = replace(link, onec_user_name=match.name)
+        ctx.store.save_link(link)
+    return link
+
+
+def unlink(ctx: FlowContext, link: UserLink) -> None:
+    """Drop the link and ask the user to share their number again."""
+    ctx.store.delete_link(link.telegram_user_id)
+    log.info("Telegram user %s unlinked: phone no longer matches in 1C", link.telegram_user_id)
+    ask_for_contact(
+        ctx, link.chat_id, "link.lost", phone=link.phone, name=escape(link.onec_user_name)
+    )
+
+
+def check_all_links(ctx: FlowContext) -> int:
+    """Verify every link against 1C (periodically); returns how many were dropped."""
+    dropped = 0
+    for link in ctx.store.all_links():
+        if current_link(ctx, link.telegram_user_id) is None:
+            dropped += 1
+    return dropped
+
+
+def confirm(ctx: FlowContext, link: UserLink, pending: int) -> None:
+    """«Подключение установлено: …» with the count of pending tasks; the contact button goes."""
+    ctx.messenger.send_text(
+        link.chat_id,
+        ctx.texts.t("contact.linked", name=escape(link.onec_user_name), count=pending),
+        RemoveKeyboard(),
+    )

@@ -1,0 +1,77 @@
+"""Runs sync passes and keeps the shared status: last sync, 1C outages, admin alerts.
+
+1C unreachable for ONEC_DOWN_ALERT_AFTER → one alert to admins; reachable again → one more.
+Sync failing for other reasons SYNC_FAILURE_ALERT_AFTER times in a row → one alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Final
+
+from gateway import cards
+from gateway.errors import GatewayError, UpstreamUnavailable
+from gateway.flow.context import FlowContext
+from gateway.flow.sync import SyncReport, sync_pass
+from gateway.texts import escape
+
+log = logging.getLogger(__name__)
+
+ONEC_DOWN_ALERT_AFTER: Final = timedelta(minutes=5)
+SYNC_FAILURE_ALERT_AFTER: Final = 5
+
+
+def monitored_sync(ctx: FlowContext) -> SyncReport | None:
+    """One sync pass with its outcome recorded in the status; None when it failed."""
+    status = ctx.store.get_status()
+    now = ctx.now()
+    try:
+        report = sync_pass(ctx)
+    except UpstreamUnavailable as exc:
+        if exc.upstream != "1C":
+            raise
+        _onec_down(ctx, status, now, str(exc))
+        return None
+    except GatewayError as exc:
+        failures = int(status.get("sync_failures") or 0) + 1
+        ctx.store.set_status(sync_failures=str(failures), last_sync_error=str(exc))
+        log.error("sync failed (%d in a row): %s", failures, exc)
+        if failures == SYNC_FAILURE_ALERT_AFTER:
+            ctx.alert_admins(ctx.texts.t("admin.sync_failing", count=failures, error=escape(exc)))
+        return None
+    if status.get("onec_down_since"):
+        since = datetime.fromisoformat(status["onec_down_since"])
+        log.info("1C reachable again (down since %s)", since.isoformat())
+        if status.get("onec_down_alerted"):
+            ctx.alert_admins(ctx.texts.t("admin.onec_back", since=cards.format_moment(since)))
+    ctx.store.set_status(
+        last_sync_at=now.isoformat(),
+        last_sync_pending=str(report.pending),
+        last_sync_error="",
+        sync_failures="",
+        onec_down_since="",
+        onec_down_alerted="",
+    )
+    if report.delivered or report.closed or report.refreshed:
+        log.info(
+            "sync: %d pending, %d delivered, %d refreshed, %d closed, %d reminded",
+            report.pending,
+            report.delivered,
+            report.refreshed,
+            report.closed,
+            report.reminded,
+        )
+    return report
+
+
+def _onec_down(ctx: FlowContext, status: dict[str, str], now: datetime, error: str) -> None:
+    since_text = status.get("onec_down_since")
+    since = datetime.fromisoformat(since_text) if since_text else now
+    ctx.store.set_status(onec_down_since=since.isoformat(), last_sync_error=error)
+    log.warning("1C unreachable since %s: %s", since.isoformat(), error)
+    if not status.get("onec_down_alerted") and now - since >= ONEC_DOWN_ALERT_AFTER:
+        ctx.alert_admins(
+            ctx.texts.t("admin.onec_down", since=cards.format_moment(since), error=escape(error))
+        )
+        ctx.store.set_status(onec_down_alerted="1")

@@ -1,0 +1,265 @@
+"""Every text an approver or admin reads, in Russian (default) and English.
+
+Texts are HTML for Telegram's `parse_mode=HTML`: values from 1C go through `escape` before they
+are placed, so a name like `ООО <Ромашка> & Ко` shows as written.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Final
+
+from gateway.domain import Decision, Importance
+
+LANGUAGES: Final = ("ru", "en")
+
+_RU: Final[dict[str, str]] = {
+    "btn.approve": "Согласовать",
+    "btn.return_previous": "Вернуть на предыдущий этап",
+    "btn.return_initiator": "Вернуть инициатору",
+    "btn.share_phone": "Поделиться номером телефона",
+    "welcome": (
+        "Здравствуйте! Этот бот присылает задачи согласования из 1С и принимает решения.\n\n"
+        "Чтобы подключиться, нажмите кнопку <b>«Поделиться номером телефона»</b> внизу: "
+        "номер сверяется с карточкой пользователя 1С."
+    ),
+    "contact.foreign": (
+        "Это не ваш контакт. Поделитесь, пожалуйста, своим номером кнопкой "
+        "<b>«Поделиться номером телефона»</b>."
+    ),
+    "contact.unknown": (
+        "Номер <code>+{phone}</code> не найден среди пользователей 1С.\n"
+        "Попросите администратора 1С указать этот телефон в вашей карточке пользователя "
+        "и поделитесь номером ещё раз."
+    ),
+    "contact.ambiguous": (
+        "Номер <code>+{phone}</code> указан у нескольких пользователей 1С ({count}), "
+        "поэтому подключение невозможно. Попросите администратора 1С оставить номер "
+        "только в вашей карточке."
+    ),
+    "contact.linked": "Подключение установлено: <b>{name}</b>\nЗадач на согласовании: {count}.",
+    "link.lost": (
+        "Подключение к 1С сброшено: номер <code>+{phone}</code> больше не указан у "
+        "действующего пользователя 1С «{name}». Поделитесь номером ещё раз, когда администратор "
+        "1С обновит карточку."
+    ),
+    "help": (
+        "Бот присылает задачи согласования из 1С: документ в PDF и кнопки "
+        "«Согласовать», «Вернуть на предыдущий этап», «Вернуть инициатору».\n\n"
+        "/tasks — мои задачи на согласовании\n/help — эта справка\n"
+        "/cancel — отменить ввод причины возврата"
+    ),
+    "help.admin": "/status — состояние шлюза (для администраторов)",
+    "tasks.none": "Задач на согласовании нет.",
+    "tasks.header": "Задачи на согласовании: {count}",
+    "tasks.item": "• {title} — этап {stage}, срок {due}",
+    "tasks.resent": "Отправляю карточки задач ниже.",
+    "card.title": "Согласование",
+    "card.initiator": "Инициатор",
+    "card.stage": "Этап",
+    "card.stage_of": "{number} из {count}",
+    "card.due": "Срок",
+    "card.importance.high": "Важность: высокая",
+    "card.importance.low": "Важность: низкая",
+    "card.pdf.print_form": "PDF: печатная форма 1С",
+    "card.pdf.rendered": "PDF сформирован шлюзом по данным 1С",
+    "card.pdf.none": "PDF не приложен: {reason}",
+    "card.pdf.failed": "документ не удалось сформировать, подробности в карточке 1С",
+    "card.no_due": "не указан",
+    "outcome.approve": "✅ Согласовано",
+    "outcome.return_previous": "↩️ Возвращено на предыдущий этап",
+    "outcome.return_initiator": "↩️ Возвращено инициатору",
+    "outcome.line": "{outcome}: {who}, {when}",
+    "outcome.comment": "Комментарий: {comment}",
+    "outcome.pending": "⏳ Решение «{decision}» принято и передаётся в 1С…",
+    "outcome.failed": "⚠️ Решение «{decision}» не удалось передать в 1С: {reason}",
+    "outcome.done_in_1c": "☑️ Задача выполнена в 1С",
+    "outcome.cancelled": "🚫 Согласование отменено",
+    "outcome.reassigned": "➡️ Задача передана другому исполнителю",
+    "outcome.superseded": "🔄 Карточка обновлена — актуальная версия ниже",
+    "cancelled.caption": "Согласование отменено: {subject}",
+    "reason.ask": (
+        "Укажите причину: «{decision}» для «{subject}». "
+        "Ответьте на это сообщение; /cancel — отменить."
+    ),
+    "reason.placeholder": "Причина возврата",
+    "reason.empty": "Причина не может быть пустой. Напишите её ответом на сообщение или /cancel.",
+    "reason.cancelled": "Ввод причины отменён, решение не принято.",
+    "reason.nothing": "Нечего отменять.",
+    "alert.forged": "Кнопка недействительна.",
+    "alert.not_linked": "Сначала подключитесь: поделитесь номером телефона.",
+    "alert.foreign": "Эта задача адресована другому исполнителю.",
+    "alert.done": "Задача уже выполнена в 1С — карточка обновлена.",
+    "alert.cancelled": "Согласование отменено в 1С — карточка обновлена.",
+    "alert.stale": "Карточка устарела — обновил её, проверьте и нажмите снова.",
+    "alert.not_allowed": "Это решение сейчас недоступно для задачи.",
+    "alert.accepted": "Принято, передаю в 1С.",
+    "alert.reason": "Напишите причину ответом на сообщение.",
+    "alert.unavailable": "1С сейчас недоступна. Попробуйте позже.",
+    "alert.in_progress": "Решение уже передаётся в 1С.",
+    "decision.not_performer": "1С не приняла решение: вы не исполнитель задачи.",
+    "decision.already": "1С не приняла решение: задача уже выполнена или отменена.",
+    "decision.rejected": "1С отклонила решение: {reason}",
+    "decision.dead": (
+        "Решение «{decision}» по «{subject}» не удалось передать в 1С после {attempts} "
+        "попыток. Администратор уведомлён; примите решение в 1С."
+    ),
+    "reminder": "⏰ Напоминание: задача ждёт вашего решения с {since}.",
+    "admin.granted": "Вы назначены администратором шлюза.",
+    "admin.invalid": "Ссылка для назначения администратора недействительна или устарела.",
+    "admin.only": "Команда доступна только администраторам.",
+    "unknown_command": "Неизвестная команда. /help — список команд.",
+    "error.unavailable": "1С или Telegram сейчас недоступны, попробуйте чуть позже.",
+    "status": (
+        "<b>Состояние шлюза</b>\nПоследняя синхронизация: {last_sync}\n"
+        "1С недоступна с: {onec}\nПоследняя ошибка: {error}\n"
+        "Решений в очереди: {outbox}\nНе переданы (dead letter): {dead}\n"
+        "Отслеживаемых задач: {tracked}\nПодключённых пользователей: {linked}"
+    ),
+    "admin.blocked": "Пользователь «{name}» заблокировал бота: задача «{task}» не доставлена.",
+    "admin.dead_letter": (
+        "⚠️ Решение «{decision}» по «{subject}» ({who}) не передано в 1С: {error}"
+    ),
+    "admin.onec_down": "⚠️ 1С недоступна с {since}: {error}",
+    "admin.onec_back": "✅ 1С снова доступна (была недоступна с {since}).",
+    "admin.sync_failing": "⚠️ Синхронизация с 1С не удаётся {count} раз подряд: {error}",
+}
+
+_EN: Final[dict[str, str]] = {
+    "btn.approve": "Approve",
+    "btn.return_previous": "Return to previous stage",
+    "btn.return_initiator": "Return to initiator",
+    "btn.share_phone": "Share phone number",
+    "welcome": (
+        "Hello! This bot brings you approval tasks from 1C and takes your decisions.\n\n"
+        "To connect, press <b>“Share phone number”</b> below: the number is matched to your "
+        "1C user card."
+    ),
+    "contact.foreign": "This is not your contact. Please share your own number with the button.",
+    "contact.unknown": (
+        "The number <code>+{phone}</code> is not on any 1C user.\nAsk the 1C administrator to "
+        "add it to your user card, then share your number again."
+    ),
+    "contact.ambiguous": (
+        "The number <code>+{phone}</code> is on several 1C users ({count}), so it cannot be "
+        "linked. Ask the 1C administrator to keep it on your card only."
+    ),
+    "contact.linked": "Connected: <b>{name}</b>\nTasks awaiting your approval: {count}.",
+    "link.lost": (
+        "Disconnected from 1C: the number <code>+{phone}</code> is no longer on the active 1C "
+        "user “{name}”. Share your number again once the 1C administrator updates the card."
+    ),
+    "help": (
+        "The bot brings approval tasks from 1C: the document as PDF and the buttons Approve, "
+        "Return to previous stage, Return to initiator.\n\n/tasks — my pending tasks\n"
+        "/help — this help\n/cancel — cancel typing a return reason"
+    ),
+    "help.admin": "/status — gateway status (admins)",
+    "tasks.none": "No tasks awaiting your approval.",
+    "tasks.header": "Tasks awaiting your approval: {count}",
+    "tasks.item": "• {title} — stage {stage}, due {due}",
+    "tasks.resent": "Sending the task cards below.",
+    "card.title": "Approval",
+    "card.initiator": "Initiator",
+    "card.stage": "Stage",
+    "card.stage_of": "{number} of {count}",
+    "card.due": "Due",
+    "card.importance.high": "Importance: high",
+    "card.importance.low": "Importance: low",
+    "card.pdf.print_form": "PDF: 1C's print form",
+    "card.pdf.rendered": "PDF made by the gateway from 1C's data",
+    "card.pdf.none": "No PDF attached: {reason}",
+    "card.pdf.failed": "the document could not be rendered; see the task in 1C",
+    "card.no_due": "not set",
+    "outcome.approve": "✅ Approved",
+    "outcome.return_previous": "↩️ Returned to the previous stage",
+    "outcome.return_initiator": "↩️ Returned to the initiator",
+    "outcome.line": "{outcome}: {who}, {when}",
+    "outcome.comment": "Comment: {comment}",
+    "outcome.pending": "⏳ Decision “{decision}” accepted and being passed to 1C…",
+    "outcome.failed": "⚠️ Decision “{decision}” could not be passed to 1C: {reason}",
+    "outcome.done_in_1c": "☑️ Completed in 1C",
+    "outcome.cancelled": "🚫 Approval cancelled",
+    "outcome.reassigned": "➡️ Task reassigned to another performer",
+    "outcome.superseded": "🔄 Card updated — the current version is below",
+    "cancelled.caption": "Approval cancelled: {subject}",
+    "reason.ask": (
+        "Give the reason: “{decision}” for “{subject}”. Reply to this message; /cancel to abort."
+    ),
+    "reason.placeholder": "Reason",
+    "reason.empty": "The reason cannot be empty. Reply with it, or /cancel.",
+    "reason.cancelled": "Reason entry cancelled; no decision was made.",
+    "reason.nothing": "Nothing to cancel.",
+    "alert.forged": "This button is not valid.",
+    "alert.not_linked": "Connect first: share your phone number.",
+    "alert.foreign": "This task belongs to another performer.",
+    "alert.done": "The task is already completed in 1C — card updated.",
+    "alert.cancelled": "The approval was cancelled in 1C — card updated.",
+    "alert.stale": "The card was out of date — updated it; check and press again.",
+    "alert.not_allowed": "This decision is not available for the task now.",
+    "alert.accepted": "Accepted, passing it to 1C.",
+    "alert.reason": "Reply to the message with the reason.",
+    "alert.unavailable": "1C is unavailable now. Try again later.",
+    "alert.in_progress": "The decision is already being passed to 1C.",
+    "decision.not_performer": "1C refused the decision: you are not the task's performer.",
+    "decision.already": "1C refused the decision: the task is already completed or cancelled.",
+    "decision.rejected": "1C rejected the decision: {reason}",
+    "decision.dead": (
+        "The decision “{decision}” on “{subject}” could not be passed to 1C after {attempts} "
+        "attempts. The administrator was notified; please decide in 1C."
+    ),
+    "reminder": "⏰ Reminder: this task has been waiting for your decision since {since}.",
+    "admin.granted": "You are now a gateway administrator.",
+    "admin.invalid": "This admin link is invalid or expired.",
+    "admin.only": "This command is for administrators only.",
+    "unknown_command": "Unknown command. /help lists the commands.",
+    "error.unavailable": "1C or Telegram is unavailable right now; please try again shortly.",
+    "status": (
+        "<b>Gateway status</b>\nLast sync: {last_sync}\n1C unreachable since: {onec}\n"
+        "Last error: {error}\nDecisions queued: {outbox}\nDead letters: {dead}\n"
+        "Tasks tracked: {tracked}\nLinked users: {linked}"
+    ),
+    "admin.blocked": "User “{name}” blocked the bot: task “{task}” was not delivered.",
+    "admin.dead_letter": "⚠️ Decision “{decision}” on “{subject}” ({who}) did not reach 1C: {error}",
+    "admin.onec_down": "⚠️ 1C unreachable since {since}: {error}",
+    "admin.onec_back": "✅ 1C is reachable again (was down since {since}).",
+    "admin.sync_failing": "⚠️ Sync with 1C failed {count} times in a row: {error}",
+}
+
+_CATALOGS: Final = {"ru": _RU, "en": _EN}
+
+
+def escape(value: object) -> str:
+    """A value from 1C, safe inside Telegram HTML."""
+    return html.escape(str(value), quote=False)
+
+
+class Texts:
+    """Bot texts in one language; `t(key, **values)` formats a text (values already escaped)."""
+
+    def __init__(self, language: str = "ru") -> None:
+        self.language = language if language in _CATALOGS else "ru"
+        self._catalog = _CATALOGS[self.language]
+
+    def t(self, key: str, **values: object) -> str:
+        """The text `key` with `values` placed in it."""
+        return self._catalog[key].format(**values)
+
+    def button(self, decision: Decision) -> str:
+        """The label of a decision's button."""
+        return self._catalog[f"btn.{decision.value}"]
+
+    def outcome(self, decision: Decision) -> str:
+        """The outcome line's head for a decision."""
+        return self._catalog[f"outcome.{decision.value}"]
+
+    def importance(self, importance: Importance) -> str | None:
+        """A line for unusual importance, None for normal."""
+        if importance is Importance.NORMAL:
+            return None
+        return self._catalog[f"card.importance.{importance.value}"]
+
+
+def catalog_keys(language: str) -> set[str]:
+    """Every key of a language's catalog (tests check the languages match)."""
+    return set(_CATALOGS[language])
