@@ -22,8 +22,11 @@ from adapters.onec import (
 )
 from adapters.pdf import create_renderer
 from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from adapters.telegram import TelegramBot
+from gateway.flow.context import FlowContext
 from gateway.ports import DocumentCache, OneC, PdfRenderer, Pingable, Store
 from gateway.settings import Settings
+from gateway.texts import Texts
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Gateway:
     onec: OneC
     renderer: PdfRenderer
     documents: DocumentCache
+    telegram: TelegramBot
     extra_checks: dict[str, Pingable] = field(default_factory=dict)
 
     @property
@@ -44,31 +48,59 @@ class Gateway:
 
     def dependencies(self) -> dict[str, Pingable]:
         """What readiness and `check` probe, by name, in the order they are reported."""
-        return {"1c": self.onec, "redis": self.store, "pdf": self.renderer, **self.extra_checks}
+        return {
+            "1c": self.onec,
+            "redis": self.store,
+            "telegram": self.telegram,
+            "pdf": self.renderer,
+            **self.extra_checks,
+        }
+
+    def flow(self) -> FlowContext:
+        """The approval flow's context on these adapters."""
+        s = self.settings
+        return FlowContext(
+            onec=self.onec,
+            messenger=self.telegram,
+            store=self.store,
+            renderer=self.renderer,
+            documents=self.documents,
+            texts=Texts(s.gateway_language),
+            secret=s.gateway_secret.reveal(),
+            prefers_print_form=self.prefers_print_form,
+            remind_after_hours=s.remind_after_hours,
+            work_hours=s.work_hours,
+        )
+
+    def close(self) -> None:
+        """Release what the adapters hold open (the Telegram loop thread)."""
+        self.telegram.close()
 
 
-def build(settings: Settings, **overrides: object) -> Gateway:
-    """Wire the gateway for `settings`; pass `store=...` etc. to replace an adapter."""
-    store = overrides.pop("store", None) or RedisStore(
-        connect(settings.redis_url.reveal()), settings.redis_prefix
-    )
-    onec = overrides.pop("onec", None) or build_onec(settings)
-    renderer = overrides.pop("renderer", None) or create_renderer(
-        settings.pdf_engine,
-        templates_dir=settings.pdf_templates_dir,
-        language=settings.gateway_language,
-    )
-    documents = overrides.pop("documents", None) or RedisDocumentCache(
-        connect_binary(settings.redis_url.reveal()), settings.redis_prefix
-    )
-    if overrides:
-        raise TypeError(f"build() got unknown overrides: {', '.join(sorted(overrides))}")
+def build(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    onec: OneC | None = None,
+    renderer: PdfRenderer | None = None,
+    documents: DocumentCache | None = None,
+    telegram: TelegramBot | None = None,
+) -> Gateway:
+    """Wire the gateway for `settings`; a keyword replaces that adapter (tests, benchmarks)."""
     return Gateway(
         settings=settings,
-        store=store,  # type: ignore[arg-type]
-        onec=onec,  # type: ignore[arg-type]
-        renderer=renderer,  # type: ignore[arg-type]
-        documents=documents,  # type: ignore[arg-type]
+        store=store or RedisStore(connect(settings.redis_url.reveal()), settings.redis_prefix),
+        onec=onec or build_onec(settings),
+        renderer=renderer
+        or create_renderer(
+            settings.pdf_engine,
+            templates_dir=settings.pdf_templates_dir,
+            language=settings.gateway_language,
+        ),
+        documents=documents
+        or RedisDocumentCache(connect_binary(settings.redis_url.reveal()), settings.redis_prefix),
+        telegram=telegram
+        or TelegramBot(settings.telegram_bot_token.reveal(), settings.telegram_api_url),
     )
 
 

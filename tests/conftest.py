@@ -18,6 +18,8 @@ from gateway.entrypoints.web import create_app
 from gateway.settings import Settings
 from sandbox.onec import harness as onec_harness
 from sandbox.onec.harness import RunningSandbox
+from sandbox.telegram import harness as telegram_harness
+from sandbox.telegram.harness import SandboxServer
 
 TESTS = Path(__file__).parent
 TIER_BY_FOLDER = {
@@ -125,11 +127,26 @@ def onec(onec_emulator: RunningSandbox) -> RunningSandbox:
     return onec_emulator
 
 
+@pytest.fixture(scope="session")
+def telegram_emulator() -> Iterator[SandboxServer]:
+    """The Bot API emulator, started once for the session (reset it per test with `telegram`)."""
+    with telegram_harness.running(SANDBOX_TOKEN) as instance:
+        yield instance
+
+
 @pytest.fixture
-def onec_env(env: dict[str, str], onec: RunningSandbox) -> dict[str, str]:
-    """`env` pointing at the 1C emulator with its (Cyrillic) credentials."""
+def telegram(telegram_emulator: SandboxServer) -> SandboxServer:
+    """The Bot API emulator with no users, chats or webhook."""
+    telegram_emulator.client.reset()
+    return telegram_emulator
+
+
+@pytest.fixture
+def onec_env(env: dict[str, str], onec: RunningSandbox, telegram: SandboxServer) -> dict[str, str]:
+    """`env` pointing at both emulators, with the 1C emulator's (Cyrillic) credentials."""
     return {
         **env,
+        "TELEGRAM_API_URL": telegram.url,
         "ONEC_BASE_URL": onec.base_url,
         "ONEC_USERNAME": onec.config.user,
         "ONEC_PASSWORD": onec.config.password,

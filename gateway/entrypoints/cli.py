@@ -25,10 +25,14 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     """Settings are valid by now; ping every dependency, one line each; 0 only if all answer."""
     gateway = build(settings)
     print("settings: ok")
-    readiness = check_readiness(gateway.dependencies())
+    try:
+        readiness = check_readiness(gateway.dependencies())
+    finally:
+        gateway.close()
     details = {
         "1c": f"{settings.onec_connector} at {settings.onec_base_url}",
         "redis": settings.redis_url_display,
+        "telegram": settings.telegram_api_url,
         "pdf": settings.pdf_engine,
     }
     for name in gateway.dependencies():
@@ -48,6 +52,34 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """The worker, until SIGTERM or SIGINT."""
+    from gateway.entrypoints.worker import Worker
+
+    gateway = build(settings)
+    try:
+        Worker(gateway).run()
+    finally:
+        gateway.close()
+    return EXIT_OK
+
+
+def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a one-time deep link that makes the linked user who opens it an admin."""
+    from gateway.flow.commands import INVITE_PREFIX, INVITE_TTL_SECONDS, create_invite
+
+    gateway = build(settings)
+    try:
+        username = gateway.telegram.username()
+        code = create_invite(gateway.store)
+    finally:
+        gateway.close()
+    hours = INVITE_TTL_SECONDS // 3600
+    print(f"https://t.me/{username}?start={INVITE_PREFIX}{code}")
+    print(f"Valid once, for {hours} hours. The user must be connected to the bot first.")
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every command that works today."""
     root = argparse.ArgumentParser(
@@ -55,6 +87,12 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action="version", version=f"tg1c {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
+
+    run = commands.add_parser("run", help="the worker: Telegram updates, 1C sync, decisions")
+    run.set_defaults(handler=cmd_run)
+
+    invite = commands.add_parser("admin-invite", help="print a one-time admin deep link (24 h)")
+    invite.set_defaults(handler=cmd_admin_invite)
 
     check = commands.add_parser("check", help="validate settings and ping every dependency")
     check.set_defaults(handler=cmd_check)

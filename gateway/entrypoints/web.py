@@ -19,12 +19,10 @@ def healthz() -> Any:
     return jsonify(status="ok", version=__version__)
 
 
-def create_app(
-    settings: Settings | None = None, *, gateway: Gateway | None = None, **overrides: object
-) -> Flask:
+def create_app(settings: Settings | None = None, *, gateway: Gateway | None = None) -> Flask:
     """Build the web app; settings come from the environment and `.env` when not given."""
     if gateway is None:
-        gateway = build(settings or load_settings(), **overrides)
+        gateway = build(settings or load_settings())
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # answers are read by people
     app.extensions["gateway"] = gateway

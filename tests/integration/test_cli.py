@@ -31,6 +31,7 @@ def test_check_passes_when_1c_and_redis_answer(runner, onec_env) -> None:
         "settings: ok",
         f"1c: ok (odata at {onec_env['ONEC_BASE_URL']})",
         f"redis: ok ({onec_env['REDIS_URL']})",
+        f"telegram: ok ({onec_env['TELEGRAM_API_URL']})",
         "pdf: ok (pdfkit)",
     ]
 

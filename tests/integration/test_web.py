@@ -13,6 +13,7 @@ import requests
 from flask.testing import FlaskClient
 
 from gateway import __version__
+from gateway.bootstrap import build
 from gateway.entrypoints.web import create_app
 from gateway.settings import Settings
 
@@ -27,7 +28,7 @@ class RedisThatWouldFail:
 
 
 def test_healthz_answers_200_without_io(settings: Settings) -> None:
-    app = create_app(settings, store=RedisThatWouldFail())
+    app = create_app(gateway=build(settings, store=RedisThatWouldFail()))  # type: ignore[arg-type]
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "version": __version__}

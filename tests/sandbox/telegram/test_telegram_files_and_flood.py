@@ -178,7 +178,7 @@ def test_a_flood_refusal_does_not_spend_a_token():
 
 def test_an_oversized_upload_through_ptb_fails(user):
     """PTB has no special exception for 413; it surfaces as a NetworkError."""
-    from conftest import SyncBot
+    from tests.sandbox.telegram.conftest import SyncBot
 
     with running(max_upload_bytes=100) as small:
         small.client.create_user(user["id"])
