@@ -226,6 +226,11 @@ class SoapConnector:
             return zeep.Client(  # type: ignore[no-untyped-call]
                 self._wsdl_url, transport=_SessionTransport(self._session)
             )
+        except UpstreamUnavailable as exc:
+            if type(exc) is not UpstreamUnavailable:
+                raise
+            # The session names the URL and the failure; say it was the WSDL that failed.
+            raise UpstreamUnavailable(UPSTREAM, f"could not load the WSDL: {exc.reason}") from exc
         except GatewayError:
             raise
         except (zeep.exceptions.XMLSyntaxError, etree.XMLSyntaxError) as exc:

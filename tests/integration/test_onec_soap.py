@@ -153,8 +153,8 @@ def test_the_decision_carries_the_idempotency_key_across_connectors(
 @pytest.mark.parametrize(
     ("mode", "error", "words"),
     [
-        ("down", UpstreamUnavailable, "connection failed"),
-        ("error500", UpstreamUnavailable, "WSDL"),
+        ("down", UpstreamUnavailable, "could not load the WSDL: http"),
+        ("error500", UpstreamUnavailable, "could not load the WSDL"),
         ("html_login", AuthenticationFailed, "instead of the WSDL"),
         ("truncated", MalformedAnswer, "unreadable WSDL"),
     ],
