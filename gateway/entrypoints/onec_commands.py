@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -51,6 +52,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     render.set_defaults(handler=cmd_render_pdf)
 
 
+@contextlib.contextmanager
+def _built(settings: Settings) -> Iterator[Gateway]:
+    """The wired gateway, closed afterwards as every entry point does."""
+    gateway = build(settings)
+    try:
+        yield gateway
+    finally:
+        gateway.close()
+
+
 def _one_line_errors(command: Command) -> Command:
     """A GatewayError becomes one line on stderr and exit 1; bad set-up goes on to cli (exit 2)."""
 
@@ -73,7 +84,8 @@ def _one_line_errors(command: Command) -> Command:
 @_one_line_errors
 def cmd_onec_tasks(settings: Settings, args: argparse.Namespace) -> int:
     """Pending tasks as JSON lines (design 5.4) or as a table."""
-    tasks = list(build(settings).onec.pending_tasks())
+    with _built(settings) as gateway:
+        tasks = list(gateway.onec.pending_tasks())
     if args.json:
         for task in tasks:
             print(json.dumps(task_to_dict(task), ensure_ascii=False))
@@ -167,31 +179,32 @@ def describe(prop: Property) -> str:
 @_one_line_errors
 def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
     """Read the task, make its PDF as document_for does for an approver, write it to FILE."""
-    gateway = build(settings)
-    try:
-        task = gateway.onec.get_task(args.task_id)
-    except NotFound:
-        print(f"error: 1C has no task {args.task_id}", file=sys.stderr)
-        return EXIT_FAILED
-    document = document_for(
-        task,
-        onec=gateway.onec,
-        renderer=gateway.renderer,
-        cache=gateway.documents,
-        prefer_print_form=gateway.prefers_print_form,
-        language=settings.gateway_language,
-    )
-    content = _content(gateway, task, document)
+    with _built(settings) as gateway:
+        try:
+            task = gateway.onec.get_task(args.task_id)
+        except NotFound:
+            print(f"error: 1C has no task {args.task_id}", file=sys.stderr)
+            return EXIT_FAILED
+        document = document_for(
+            task,
+            onec=gateway.onec,
+            renderer=gateway.renderer,
+            cache=gateway.documents,
+            prefer_print_form=gateway.prefers_print_form,
+            language=settings.gateway_language,
+        )
+        content = _content(gateway, task, document)
+        origin = (
+            "1C print form"
+            if document.source is DocumentSource.PRINT_FORM
+            else f"rendered by {gateway.renderer.engine} ({gateway.renderer.template_for(task)})"
+        )
     output: Path = args.output
     try:
         output.write_bytes(content)
     except OSError as exc:
         print(f"error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
-    if document.source is DocumentSource.PRINT_FORM:
-        origin = "1C print form"
-    else:
-        origin = f"rendered by {gateway.renderer.engine} ({gateway.renderer.template_for(task)})"
     print(f"{output}: {origin}, {len(content)} bytes")
     return EXIT_OK
 
