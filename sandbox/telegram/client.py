@@ -106,11 +106,18 @@ class TelegramSandbox:
             contact["user_id"] = contact_user_id
         return self._call("POST", f"/users/{user_id}/send", {"contact": contact})
 
-    def press(self, user_id: int, button: str, message_id: int | None = None) -> dict[str, Any]:
-        """Press a button by its text: inline on `message_id`, else on the reply keyboard."""
+    def press(
+        self, user_id: int, button: str, message_id: int | None = None, data: str | None = None
+    ) -> dict[str, Any]:
+        """Press a button by its text: inline on `message_id`, else on the reply keyboard.
+
+        `data` sends other callback data than the button's, as a modified client could.
+        """
         body: dict[str, Any] = {"button": button}
         if message_id is not None:
             body["message_id"] = message_id
+        if data is not None:
+            body["data"] = data
         return self._call("POST", f"/users/{user_id}/press", body)
 
     def block(self, user_id: int) -> dict[str, Any]:

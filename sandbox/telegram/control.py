@@ -46,7 +46,10 @@ def control_api(state: SandboxState) -> Blueprint:
         message_id = body.get("message_id")
         if message_id is not None and not isinstance(message_id, int):
             raise ControlError(400, "message_id must be an integer")
-        return jsonify(state.user_presses(user_id, message_id, button))
+        data = body.get("data")
+        if data is not None and not isinstance(data, str):
+            raise ControlError(400, "data must be a string")
+        return jsonify(state.user_presses(user_id, message_id, button, data))
 
     @api.post("/users/<int:user_id>/block")
     def block(user_id: int) -> Response:

@@ -248,11 +248,14 @@ class SandboxState:
             contact["user_id"] = int(contact_user)
         return contact
 
-    def user_presses(self, user_id: int, message_id: int | None, button: str) -> dict[str, Any]:
+    def user_presses(
+        self, user_id: int, message_id: int | None, button: str, data: str | None = None
+    ) -> dict[str, Any]:
         """The user presses a button by its visible text; answers the Update it makes.
 
         With a message id it is an inline button of that message (a callback query); without, a
         button of the reply keyboard the bot showed (its text, or the user's own contact).
+        `data` replaces the button's callback data, as a modified client can send any data.
         """
         with self.lock:
             user = self.user(user_id)
@@ -267,9 +270,10 @@ class SandboxState:
                 raise ControlError(404, f"message {message_id} has no inline button {button!r}")
             if "callback_data" not in found:
                 raise ControlError(400, f"button {button!r} sends nothing to the bot")
+            sent_data = found["callback_data"] if data is None else data
             query_id = str(4_000_000_000_000_000_000 + next(self.callback_numbers))
             self.callback_queries[query_id] = CallbackQuery(
-                query_id, user_id, user_id, message_id, found["callback_data"], time.monotonic()
+                query_id, user_id, user_id, message_id, sent_data, time.monotonic()
             )
             return self.push_update(
                 "callback_query",
@@ -278,7 +282,7 @@ class SandboxState:
                     "from": copy.deepcopy(user),
                     "message": copy.deepcopy(message),
                     "chat_instance": self.chat_instance(user_id),
-                    "data": found["callback_data"],
+                    "data": sent_data,
                 },
             )
 
