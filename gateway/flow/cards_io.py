@@ -87,6 +87,7 @@ def _send_card(ctx: FlowContext, task: Task, link: UserLink) -> None:
         )
     )
     ctx.store.remember_message(sent.ref, task.id)
+    ctx.metrics.task_relayed()
 
 
 def close(ctx: FlowContext, delivery: Delivery, tail: list[str]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gateway.errors import GatewayError
-from gateway.ports import DocumentCache, Messenger, OneC, PdfRenderer, Store
+from gateway.ports import DocumentCache, Messenger, Metrics, NoMetrics, OneC, PdfRenderer, Store
 from gateway.settings import WorkHours
 from gateway.texts import Texts
 
@@ -36,6 +36,7 @@ class FlowContext:
     work_hours: WorkHours = field(default_factory=lambda: WorkHours(9, 19))
     now: Callable[[], datetime] = local_now
     wake_outbox: Callable[[], None] = lambda: None
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     def alert_admins(self, html: str) -> None:
         """Send `html` to every admin; an admin who cannot be reached is skipped."""

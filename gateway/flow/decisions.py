@@ -220,21 +220,26 @@ def apply(ctx: FlowContext, entry: OutboxEntry) -> None:
         task = ctx.onec.submit_decision(request)
     except (UpstreamUnavailable, ConfigurationError) as exc:
         # 1C down, or its set-up broken (an admin will fix it): keep the decision, retry later.
-        _retry_or_give_up(ctx, entry, str(exc))
+        outcome = _retry_or_give_up(ctx, entry, str(exc))
+        ctx.metrics.decision(request.decision.value, outcome)
         return
     except AlreadyCompleted as exc:
         ctx.store.complete(entry.id)
+        ctx.metrics.decision(request.decision.value, "already_completed")
         _finish(ctx, entry, exc.task, ctx.texts.t("decision.already"))
         return
     except NotPerformer:
         ctx.store.complete(entry.id)
+        ctx.metrics.decision(request.decision.value, "not_performer")
         _finish(ctx, entry, None, ctx.texts.t("decision.not_performer"))
         return
     except RequestRejected as exc:
         ctx.store.complete(entry.id)
+        ctx.metrics.decision(request.decision.value, "rejected")
         _finish(ctx, entry, None, ctx.texts.t("decision.rejected", reason=escape(exc.message)))
         return
     ctx.store.complete(entry.id)
+    ctx.metrics.decision(request.decision.value, "applied")
     log.info("decision %s on task %s applied in 1C", request.decision, request.task_id)
     _finish(ctx, entry, task, None)
 
@@ -274,19 +279,21 @@ def _link_of(ctx: FlowContext, request: DecisionRequest) -> UserLink:
     return link
 
 
-def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, error: str) -> None:
+def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, error: str) -> str:
+    """Reschedule the entry, or dead-letter it after MAX_ATTEMPTS; returns which (for metrics)."""
     attempts = entry.attempts + 1
     if attempts >= MAX_ATTEMPTS:
         ctx.store.dead_letter(entry.id, error)
         log.error("decision %s dead-lettered after %d attempts: %s", entry.id, attempts, error)
         _tell_dead(ctx, replace(entry, attempts=attempts), error)
-        return
+        return "dead_letter"
     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
     delay *= random.uniform(0.5, 1.0)  # jitter: many workers do not retry in lockstep
     ctx.store.reschedule(entry.id, attempts, ctx.now().timestamp() + delay, error)
     log.info(
         "decision %s: 1C unavailable (%s); attempt %d in %.0f s", entry.id, error, attempts, delay
     )
+    return "retry"
 
 
 def _tell_dead(ctx: FlowContext, entry: OutboxEntry, error: str) -> None:
