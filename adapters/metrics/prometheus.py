@@ -113,7 +113,7 @@ class PrometheusMetrics:
         return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-@dataclass
+@dataclass(eq=False)  # registries keep collectors in a dict: identity hashing
 class StoreGauges(Collector):
     """Gauges read from the shared store at scrape time (every process sees the same Redis).
 

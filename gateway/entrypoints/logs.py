@@ -11,8 +11,16 @@ from datetime import UTC, datetime
 from typing import Final, TextIO
 
 MASK: Final = "***"
-# httpx and urllib3 log request URLs at INFO/DEBUG, and Bot API URLs contain the token.
-QUIET_LOGGERS: Final = ("httpx", "httpcore", "urllib3", "telegram.request", "zeep.transports")
+# httpx and urllib3 log request URLs at INFO/DEBUG, and Bot API URLs contain the token;
+# telegram.Bot logs its base URLs (token included) at DEBUG when it is created.
+QUIET_LOGGERS: Final = (
+    "httpx",
+    "httpcore",
+    "urllib3",
+    "telegram.request",
+    "telegram.Bot",
+    "zeep.transports",
+)
 _BOT_TOKEN_RE = re.compile(r"(?<![0-9])\d{3,}:[A-Za-z0-9_-]{30,}")
 
 

@@ -1,0 +1,94 @@
+"""The Prometheus adapter and the timing decorators, on fakes (no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from adapters.metrics import InstrumentedOneC, InstrumentedRenderer, PrometheusMetrics
+from adapters.metrics.prometheus import StoreGauges
+from gateway.errors import UpstreamUnavailable
+from tests.unit.test_documents import CountingRenderer, make_task
+
+
+def scrape(metrics: PrometheusMetrics, gauges: StoreGauges | None = None) -> dict[str, float]:
+    body, content_type = metrics.exposition(gauges)
+    assert content_type.startswith("text/plain")
+    found = {}
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}"] = sample.value
+    return found
+
+
+class DownOneC:
+    def get_task(self, task_id: str):
+        raise UpstreamUnavailable("1C", "connection refused")
+
+    def pending_tasks(self):
+        return iter([make_task("a"), make_task("b")])
+
+
+def test_counters_carry_the_names_and_labels_of_the_issue(monkeypatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    metrics = PrometheusMetrics()
+    metrics.task_relayed()
+    metrics.task_relayed()
+    metrics.decision("approve", "applied")
+    metrics.telegram_request("sendMessage", 0.2)
+    found = scrape(metrics)
+    assert found["gateway_tasks_relayed_total{}"] == 2
+    assert found["gateway_decisions_total{decision=approve,outcome=applied}"] == 1
+    assert found["gateway_telegram_request_seconds_count{method=sendMessage}"] == 1
+    assert found["gateway_telegram_request_seconds_sum{method=sendMessage}"] == pytest.approx(0.2)
+
+
+def test_store_gauges_are_read_at_scrape_time_and_left_out_when_unreadable(monkeypatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    depth = [3]
+
+    def broken() -> float:
+        raise UpstreamUnavailable("Redis", "connection refused")
+
+    gauges = StoreGauges(outbox_depth=lambda: depth[0], last_sync_timestamp=lambda: 1.8e9)
+    assert scrape(PrometheusMetrics(), gauges)["gateway_outbox_depth{}"] == 3
+    depth[0] = 0
+    found = scrape(PrometheusMetrics(), gauges)
+    assert found["gateway_outbox_depth{}"] == 0
+    assert found["gateway_last_sync_timestamp_seconds{}"] == 1.8e9
+    found = scrape(
+        PrometheusMetrics(), StoreGauges(outbox_depth=broken, last_sync_timestamp=broken)
+    )
+    assert "gateway_outbox_depth{}" not in found
+
+
+def test_a_failed_1c_call_is_timed_too_and_the_error_passes_through(monkeypatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    metrics = PrometheusMetrics()
+    onec = InstrumentedOneC(DownOneC(), metrics)  # type: ignore[arg-type]
+    with pytest.raises(UpstreamUnavailable):
+        onec.get_task("x")
+    assert [t.id for t in onec.pending_tasks()] == ["a", "b"]
+    found = scrape(metrics)
+    assert found["gateway_onec_request_seconds_count{operation=get_task}"] == 1
+    assert found["gateway_onec_request_seconds_count{operation=pending_tasks}"] == 1
+
+
+def test_renderings_are_timed_by_engine_and_the_renderer_keeps_its_identity(monkeypatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    metrics = PrometheusMetrics()
+    inner = CountingRenderer()
+    renderer = InstrumentedRenderer(inner, metrics)  # type: ignore[arg-type]
+    task = make_task()
+    assert renderer.render(task) == inner.content
+    assert renderer.engine == "fake-engine"
+    assert renderer.template_for(task) == inner.template_for(task)
+    assert scrape(metrics)["gateway_pdf_render_seconds_count{engine=fake-engine}"] == 1
+
+
+def test_two_instances_in_one_process_do_not_collide(monkeypatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    first, second = PrometheusMetrics(), PrometheusMetrics()
+    first.task_relayed()
+    assert scrape(second)["gateway_tasks_relayed_total{}"] == 0
