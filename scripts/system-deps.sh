@@ -7,12 +7,18 @@ need=()
 command -v wkhtmltopdf >/dev/null 2>&1 || need+=(wkhtmltopdf)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# deploy/ checks (tests/integration/test_deploy.py): units, the nginx example and its test cert.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v nginx >/dev/null 2>&1 || need+=(nginx)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 # WeasyPrint loads Pango through ctypes at import time. (No `grep -q`: with pipefail, its early
 # exit would fail ldconfig with SIGPIPE.)
 ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 # Without HarfBuzz-Subset WeasyPrint warns at import (a DeprecationWarning fails the tests).
 ldconfig -p 2>/dev/null | grep 'libharfbuzz-subset.so.0' >/dev/null || need+=(libharfbuzz-subset0)
+# The demo page's browser test drives Debian's Chromium (Playwright never downloads a browser).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -10,8 +10,9 @@ are not kept in any process: they are computed at scrape time.
 
 from __future__ import annotations
 
+import glob
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -43,6 +44,10 @@ class PrometheusMetrics:
     """Counters and histograms of design issue 9, recorded into one registry."""
 
     def __init__(self) -> None:
+        path = multiprocess_dir()
+        if path:
+            # prometheus_client writes there from the first metric on, and does not create it.
+            os.makedirs(path, exist_ok=True)
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self._relayed = Counter(
@@ -105,7 +110,7 @@ class PrometheusMetrics:
         registry = CollectorRegistry(auto_describe=False)
         path = multiprocess_dir()
         if path:
-            multiprocess.MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
+            registry.register(_SharedFiles(path))
         else:
             registry.register(_Delegate(self.registry))
         if gauges is not None:
@@ -138,6 +143,25 @@ class StoreGauges(Collector):
                 "Unix time of the last successful 1C sync pass.",
                 value=last,
             )
+
+
+class _SharedFiles(Collector):
+    """Sums the value files in `path` and in its immediate subdirectories.
+
+    prometheus_client names each file after the writing process's pid. Processes in another
+    PID namespace (the worker's container) may reuse a web process's pid, so they write to a
+    subdirectory of their own (`<dir>/worker`), and the scrape merges both levels.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def collect(self) -> Iterator[Metric]:
+        files = glob.glob(os.path.join(self._path, "*.db"))
+        files += glob.glob(os.path.join(self._path, "*", "*.db"))
+        merge = multiprocess.MultiProcessCollector.merge
+        merged: Iterable[Metric] = merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+        yield from merged
 
 
 class _Delegate(Collector):
