@@ -1,0 +1,74 @@
+"""Operators' endpoints: `/readyz`, `/status` and `/metrics` (design section 2, issue 9).
+
+None of them shows a secret or an approver's personal data: readiness reasons pass through
+the same masking as the logs, `/status` has counts only, metrics carry no user labels.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from adapters.metrics.prometheus import StoreGauges
+from gateway import __version__
+from gateway.bootstrap import Gateway
+from gateway.entrypoints.logs import SecretMaskingFilter
+from gateway.errors import GatewayError
+from gateway.health import check_readiness
+from gateway.status import collect_status, last_sync_timestamp
+
+SYNC_ROLE: Final = "sync"  # the leader lock the worker takes for the 1C sync loop
+
+ops = Blueprint("ops", __name__)
+
+
+def _gateway() -> Gateway:
+    gateway: Gateway = current_app.extensions["gateway"]
+    return gateway
+
+
+@ops.get("/readyz")
+def readyz() -> Any:
+    """Ping 1C, Redis, Telegram (getMe, cached) and the PDF engine (cached); 200 or 503."""
+    gateway = _gateway()
+    readiness = check_readiness(gateway.dependencies())
+    masking = SecretMaskingFilter(gateway.settings.secret_values())
+    failing = {name: masking.mask(reason) for name, reason in readiness.failing.items()}
+    return jsonify(ok=readiness.ok, failing=failing), 200 if readiness.ready else 503
+
+
+@ops.get("/status")
+def status() -> Any:
+    """The gateway's state for operators; 503 with the reason when Redis cannot be read."""
+    gateway = _gateway()
+    settings = gateway.settings
+    try:
+        report = collect_status(
+            gateway.store,
+            version=__version__,
+            connector=settings.onec_connector,
+            telegram_mode=settings.telegram_mode,
+            poll_interval=settings.onec_poll_interval,
+            leader=gateway.store.leader(SYNC_ROLE),
+            now=datetime.now().astimezone(),
+        )
+    except GatewayError as exc:
+        masking = SecretMaskingFilter(settings.secret_values())
+        return jsonify(error="redis_unavailable", message=masking.mask(str(exc))), 503
+    return jsonify(report.as_dict())
+
+
+@ops.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format; the Redis gauges are read now, the rest summed over processes."""
+    gateway = _gateway()
+    store = gateway.store
+    body, content_type = gateway.metrics.exposition(
+        StoreGauges(
+            outbox_depth=store.outbox_depth,
+            last_sync_timestamp=lambda: last_sync_timestamp(store),
+        )
+    )
+    return Response(body, content_type=content_type)
