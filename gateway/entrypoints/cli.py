@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from gateway import __version__
 from gateway.bootstrap import build, load_settings
+from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
@@ -103,12 +104,16 @@ def parser() -> argparse.ArgumentParser:
     web.set_defaults(handler=cmd_web)
 
     register_onec_commands(commands)
+    register_demo_command(commands)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, load and validate settings, run the command; exit 2 on bad settings."""
     args = parser().parse_args(argv)
+    if getattr(args, "standalone", None) is not None:
+        # `demo` brings its own settings for the processes it starts; it reads none itself.
+        return int(args.standalone(args))
     try:
         settings = load_settings()
     except SettingsError as exc:

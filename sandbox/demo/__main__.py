@@ -1,0 +1,55 @@
+"""`python -m sandbox.demo --telegram-url URL --onec-url URL [--port P]`: serves the page."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from typing import Any
+
+from werkzeug.serving import make_server
+
+from sandbox.demo.app import create_app
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.demo", description="the demo page over both emulators"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--telegram-url", default="http://127.0.0.1:8081")
+    parser.add_argument("--onec-url", default="http://127.0.0.1:8082", help="server root")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGINT or SIGTERM."""
+    args = parse(sys.argv[1:] if argv is None else argv)
+    # The page polls every second: a request log line each time would drown the gateway's log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = create_app(args.telegram_url, args.onec_url)
+    try:
+        server = make_server(args.host, args.port, app, threaded=True)
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"demo page serving on port {server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""`python -m gateway demo` in a real browser: the approver's Telegram and the 1C side on one page.
+
+The demo runs as a person starts it (every process real, the worker being `python -m gateway run`);
+Chromium from Debian drives the page headless through Playwright. Screenshots go to
+tests/artifacts/ (gitignored), whatever the outcome, so a failure can be looked at.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_SECONDS = 90.0
+STOP_SECONDS = 30.0
+UI_TIMEOUT_MS = 25_000  # a sync pass every 2 s, a PDF render, a poll of the page every 1 s
+URL_LINE = re.compile(r"^\s+(http://127\.0\.0\.1:\d+/)\s*$")
+
+
+class RunningDemo:
+    """`python -m gateway demo` as a child process, its output collected for failure reports."""
+
+    def __init__(self, tmp: Path, *options: str) -> None:
+        self.prefix = f"tg1c-demo-test:{uuid.uuid4().hex[:8]}:"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "demo", "--redis-prefix", self.prefix, *options],
+            cwd=tmp,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._urls: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip())
+            found = URL_LINE.match(line)
+            if found:
+                self._urls.put(found.group(1))
+
+    def url(self) -> str:
+        """The one URL the demo prints, once everything is up."""
+        try:
+            return self._urls.get(timeout=START_SECONDS)
+        except queue.Empty:
+            self.stop()
+            raise AssertionError("the demo printed no URL:\n" + self.output()) from None
+
+    def output(self) -> str:
+        return "\n".join(self.lines[-80:])
+
+    def stop(self) -> int:
+        """Ctrl-C, as a person stops it; answers the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError("the demo did not stop on SIGINT:\n" + self.output()) from None
+        finally:
+            self._reader.join(5)
+            assert self.process.stdout is not None
+            self.process.stdout.close()
+        self._forget_keys()
+        return code
+
+    def _forget_keys(self) -> None:
+        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        try:
+            keys = list(client.scan_iter(match=self.prefix + "*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A running demo on free ports; answers the page's URL."""
+    running = RunningDemo(
+        tmp_path_factory.mktemp("demo"),
+        *("--port", "0", "--telegram-port", "0", "--onec-port", "0", "--web-port", "0"),
+    )
+    url = running.url()
+    yield url
+    code = running.stop()
+    assert code == 0, running.output()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it: system-deps.sh)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, demo: str) -> Iterator[Page]:
+    """The demo page, Морозов's chat open and connected by sharing his phone number."""
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    context = browser.new_context(base_url=demo, viewport={"width": 1440, "height": 900})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto(demo)
+    expect(opened.get_by_test_id("chat-title")).to_contain_text("Морозов")
+    opened.get_by_test_id("start").click()
+    opened.get_by_test_id("reply-button").filter(has_text="Поделиться номером телефона").click()
+    expect(opened.get_by_test_id("messages")).to_contain_text(
+        "Подключение установлено: Морозов Дмитрий Олегович"
+    )
+    yield opened
+    context.close()
+    assert errors == [], errors
+
+
+@pytest.fixture
+def shot(page: Page, request: pytest.FixtureRequest) -> Iterator[None]:
+    """A screenshot of the page after each test, passed or failed."""
+    yield
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{request.node.name}.png"
+    # The note of the last action would cover the page's title; it fades by itself after 5 s.
+    page.evaluate("document.getElementById('toast').hidden = true")
+    page.screenshot(path=str(path))
+    print(f"screenshot: {path}")
+
+
+def start_approval(page: Page, purpose: str, route: tuple[str, ...] = ("Морозов",)) -> Locator:
+    """Start an approval from the 1C side; answers its card there (a locator)."""
+    page.get_by_test_id("purpose").fill(purpose)
+    for stage in (1, 2, 3):
+        select = page.get_by_test_id(f"stage{stage}")
+        if stage <= len(route):
+            select.select_option(
+                label=next(o for o in route_labels(select) if route[stage - 1] in o)
+            )
+        else:
+            select.select_option(value="")
+    page.get_by_test_id("start-approval").click()
+    approval = page.get_by_test_id("approval").filter(has_text=purpose)
+    expect(approval).to_have_count(1)
+    return approval
+
+
+def route_labels(select: Locator) -> list[str]:
+    return [str(t) for t in select.locator("option").all_inner_texts()]
+
+
+def task_card(page: Page, purpose: str) -> Locator:
+    """The bot's card of the task whose document has `purpose`, once it arrived with buttons."""
+    card = (
+        page.get_by_test_id("message")
+        .filter(has_text=purpose)
+        .filter(has=page.get_by_test_id("inline-button"))
+    )
+    expect(card).to_have_count(1)
+    return card
+
+
+def purpose_of(test: str) -> str:
+    return f"{test} {uuid.uuid4().hex[:6]}"
+
+
+def test_sharing_the_contact_connects_the_approver_and_delivers_his_tasks(
+    page: Page, shot: None
+) -> None:
+    expect(page.get_by_test_id("messages")).to_contain_text("Задач на согласовании")
+    expect(page.get_by_test_id("pdf-link").first).to_be_visible()
+
+
+def test_an_approved_task_arrives_with_its_pdf_and_1c_shows_the_decision(
+    page: Page, shot: None
+) -> None:
+    purpose = purpose_of("Закупка серверов")
+    approval = start_approval(page, purpose)
+    card = task_card(page, purpose)
+    pdf = page.request.get(card.get_by_test_id("pdf-link").get_attribute("href"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+
+    card.get_by_test_id("inline-button").filter(has_text="Согласовать").click()
+
+    expect(approval.get_by_test_id("task-decision")).to_have_text("Согласовано")
+    expect(approval.get_by_test_id("approval-state")).to_have_text("завершено")
+    edited = page.get_by_test_id("message").filter(has_text=purpose).filter(has_text="Согласовано")
+    expect(edited.get_by_test_id("inline-button")).to_have_count(0)
+
+
+def test_a_return_asks_for_the_reason_and_1c_gets_it_as_the_comment(page: Page, shot: None) -> None:
+    purpose = purpose_of("Аренда склада")
+    approval = start_approval(page, purpose)
+    task_card(page, purpose).get_by_test_id("inline-button").filter(
+        has_text="Вернуть инициатору"
+    ).click()
+
+    expect(page.get_by_test_id("force-reply")).to_be_visible()
+    page.get_by_test_id("compose-text").fill("Приложите счёт поставщика")
+    page.get_by_test_id("compose-send").click()
+
+    returned = approval.get_by_test_id("task").filter(has_text="Возвращено инициатору")
+    expect(returned.get_by_test_id("task-comment")).to_contain_text("Приложите счёт поставщика")
+    expect(page.get_by_test_id("force-reply")).to_be_hidden()
+
+
+def test_an_approval_cancelled_in_1c_reaches_the_chat(page: Page, shot: None) -> None:
+    purpose = purpose_of("Командировка")
+    approval = start_approval(page, purpose)
+    task_card(page, purpose)
+
+    approval.get_by_test_id("cancel-approval").click()
+
+    expect(approval.get_by_test_id("approval-state")).to_have_text("отменено")
+    expect(page.get_by_test_id("message").filter(has_text="Согласование отменено")).to_have_count(1)
+
+
+def test_a_decision_made_while_1c_is_off_reaches_1c_once_it_is_on_again(
+    page: Page, shot: None
+) -> None:
+    purpose = purpose_of("Ремонт кровли")
+    approval = start_approval(page, purpose)
+    card = task_card(page, purpose)
+
+    page.get_by_test_id("fault-toggle").click()
+    expect(page.get_by_test_id("onec-status")).to_have_text("1С выключена: соединения обрываются")
+    card.get_by_test_id("inline-button").filter(has_text="Согласовать").click()
+    expect(page.get_by_test_id("toast")).to_be_visible()  # the bot's answer: it will be passed on
+    page.get_by_test_id("fault-toggle").click()
+    expect(page.get_by_test_id("onec-status")).to_have_text("1С работает")
+
+    expect(approval.get_by_test_id("task-decision")).to_have_text("Согласовано")
+
+
+def test_ctrl_c_stops_every_process_of_the_demo(tmp_path: Path) -> None:
+    ports = free_ports(4)
+    options = ("--port", "--telegram-port", "--onec-port", "--web-port")
+    running = RunningDemo(
+        tmp_path, *[a for pair in zip(options, map(str, ports), strict=True) for a in pair]
+    )
+    running.url()
+    assert all(listening(port) for port in ports), running.output()
+
+    assert running.stop() == 0, running.output()
+
+    deadline = time.monotonic() + 5  # the kernel closes the listening sockets as processes exit
+    while any(listening(port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(listening(port) for port in ports), running.output()
+
+
+def test_a_port_in_use_is_refused_naming_the_option_to_change(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        running = RunningDemo(tmp_path, "--onec-port", port)
+        assert running.process.wait(STOP_SECONDS) == 2
+        running.stop()
+    assert f"port {port} (the 1C emulator) is in use" in running.output()
+    assert "--onec-port N" in running.output()
