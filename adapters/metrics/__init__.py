@@ -2,7 +2,7 @@
 
 `PrometheusMetrics` records; `InstrumentedOneC`, `InstrumentedMessenger` and
 `InstrumentedRenderer` wrap the 1C, Telegram and PDF ports at the composition root and time
-every call. See README.md here for multiprocess mode (several gunicorn workers plus the worker).
+every call. See deploy/README.md for multiprocess mode (several gunicorn workers plus the worker).
 """
 
 from adapters.metrics.instrumented import (
