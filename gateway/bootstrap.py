@@ -13,6 +13,12 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from adapters.metrics import (
+    InstrumentedMessenger,
+    InstrumentedOneC,
+    InstrumentedRenderer,
+    PrometheusMetrics,
+)
 from adapters.onec import (
     HttpServiceConnector,
     ODataConnector,
@@ -21,12 +27,19 @@ from adapters.onec import (
     load_profile,
 )
 from adapters.pdf import create_renderer
-from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from adapters.redis_store import (
+    RedisDocumentCache,
+    RedisRateLimiter,
+    RedisStore,
+    connect,
+    connect_binary,
+)
 from adapters.telegram import TelegramBot
 from gateway.flow.context import FlowContext
-from gateway.ports import DocumentCache, OneC, PdfRenderer, Pingable, Store
+from gateway.ports import DocumentCache, OneC, PdfRenderer, Pingable, RateLimiter, Store
 from gateway.settings import Settings
 from gateway.texts import Texts
+from gateway.throttle import ThrottledMessenger
 
 
 @dataclass
@@ -39,7 +52,9 @@ class Gateway:
     renderer: PdfRenderer
     documents: DocumentCache
     telegram: TelegramBot
+    messenger: ThrottledMessenger
     extra_checks: dict[str, Pingable] = field(default_factory=dict)
+    metrics: PrometheusMetrics = field(default_factory=PrometheusMetrics)
 
     @property
     def prefers_print_form(self) -> bool:
@@ -61,7 +76,7 @@ class Gateway:
         s = self.settings
         return FlowContext(
             onec=self.onec,
-            messenger=self.telegram,
+            messenger=self.messenger,
             store=self.store,
             renderer=self.renderer,
             documents=self.documents,
@@ -70,6 +85,7 @@ class Gateway:
             prefers_print_form=self.prefers_print_form,
             remind_after_hours=s.remind_after_hours,
             work_hours=s.work_hours,
+            metrics=self.metrics,
         )
 
     def close(self) -> None:
@@ -85,22 +101,35 @@ def build(
     renderer: PdfRenderer | None = None,
     documents: DocumentCache | None = None,
     telegram: TelegramBot | None = None,
+    limiter: RateLimiter | None = None,
+    metrics: PrometheusMetrics | None = None,
 ) -> Gateway:
     """Wire the gateway for `settings`; a keyword replaces that adapter (tests, benchmarks)."""
+    telegram = telegram or TelegramBot(
+        settings.telegram_bot_token.reveal(), settings.telegram_api_url
+    )
+    limiter = limiter or RedisRateLimiter(
+        connect(settings.redis_url.reveal()), settings.redis_prefix
+    )
+    metrics = metrics or PrometheusMetrics()
     return Gateway(
         settings=settings,
         store=store or RedisStore(connect(settings.redis_url.reveal()), settings.redis_prefix),
-        onec=onec or build_onec(settings),
-        renderer=renderer
-        or create_renderer(
-            settings.pdf_engine,
-            templates_dir=settings.pdf_templates_dir,
-            language=settings.gateway_language,
+        onec=InstrumentedOneC(onec or build_onec(settings), metrics),
+        renderer=InstrumentedRenderer(
+            renderer
+            or create_renderer(
+                settings.pdf_engine,
+                templates_dir=settings.pdf_templates_dir,
+                language=settings.gateway_language,
+            ),
+            metrics,
         ),
         documents=documents
         or RedisDocumentCache(connect_binary(settings.redis_url.reveal()), settings.redis_prefix),
-        telegram=telegram
-        or TelegramBot(settings.telegram_bot_token.reveal(), settings.telegram_api_url),
+        telegram=telegram,
+        messenger=ThrottledMessenger(InstrumentedMessenger(telegram, metrics), limiter),
+        metrics=metrics,
     )
 
 

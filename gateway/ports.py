@@ -212,6 +212,7 @@ class Delivery:
     delivered_at: datetime
     text: str = ""  # the card's HTML as sent, so outcome edits keep it without asking 1C
     reminded_at: datetime | None = None
+    deciding: str = ""  # a decision from this card is in the outbox: the outbox closes the card
 
     @property
     def ref(self) -> MessageRef:
@@ -327,8 +328,73 @@ class StatusStore(Protocol):
     def get_status(self) -> dict[str, str]: ...
 
 
+class Coordination(Protocol):
+    """What several worker and web processes agree on through Redis."""
+
+    def acquire_leadership(self, role: str, owner: str, ttl_seconds: float) -> bool:
+        """Take or renew the `role` lock for `owner`; False while another owner holds it."""
+        ...
+
+    def release_leadership(self, role: str, owner: str) -> None:
+        """Give the lock up, if `owner` still holds it."""
+        ...
+
+    def leader(self, role: str) -> str | None:
+        """Who holds the `role` lock now."""
+        ...
+
+    def first_use(self, token: str, ttl_seconds: int) -> bool:
+        """True the first time `token` is seen within `ttl_seconds` (replays are refused)."""
+        ...
+
+    def request_sync(self, task_ids: Sequence[str]) -> None:
+        """Ask the sync leader for an immediate pass over these tasks (a push from 1C)."""
+        ...
+
+    def wait_sync_request(self, timeout_seconds: float) -> list[str] | None:
+        """Task ids asked for within the timeout (several requests merged), None if none came."""
+        ...
+
+
+class UpdateQueue(Protocol):
+    """Telegram updates stored durably until a worker has handled them."""
+
+    def push_update(self, update_id: int, payload: str) -> bool:
+        """Queue an update (JSON); False if that update id was queued before (a redelivery)."""
+        ...
+
+    def take_updates(
+        self, consumer: str, block_seconds: float, count: int
+    ) -> list[tuple[str, str]]:
+        """Up to `count` (entry id, payload) for this consumer: ones a dead consumer left
+        unacknowledged first, then new ones, waiting up to `block_seconds`."""
+        ...
+
+    def ack_update(self, entry_id: str) -> None:
+        """The update was handled: drop it."""
+        ...
+
+    def polling_offset(self) -> int | None: ...
+
+    def set_polling_offset(self, offset: int) -> None: ...
+
+
+class RateLimiter(Protocol):
+    """Telegram's flood limits, shared by every process that sends."""
+
+    def acquire(self, chat_id: int) -> float:
+        """Seconds to wait before sending to `chat_id`; 0 means send now (a slot was taken)."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Everyone stops sending for `seconds` (Telegram answered 429 with retry_after)."""
+        ...
+
+
 class Store(
     Pingable,
+    Coordination,
+    UpdateQueue,
     StatusStore,
     LinkStore,
     MessageStore,

@@ -56,6 +56,7 @@ class FlowState:
             "text": delivery.text,
             "delivered_at": delivery.delivered_at.isoformat(),
             "reminded_at": delivery.reminded_at.isoformat() if delivery.reminded_at else "",
+            "deciding": delivery.deciding,
         }
         with translated_errors():
             pipe = self._redis.pipeline(transaction=True)
@@ -81,6 +82,7 @@ class FlowState:
             delivered_at=datetime.fromisoformat(f["delivered_at"]),
             text=f.get("text", ""),
             reminded_at=datetime.fromisoformat(f["reminded_at"]) if f.get("reminded_at") else None,
+            deciding=f.get("deciding", ""),
         )
 
     def deliveries_for_task(self, task_id: str) -> list[Delivery]:

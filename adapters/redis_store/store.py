@@ -15,12 +15,13 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from adapters.redis_store.connection import translated_errors
+from adapters.redis_store.coordination import Coordination
 from adapters.redis_store.flow import FlowState
 from adapters.redis_store.outbox import Outbox
 from gateway.domain import MessageRef, UserLink
 
 
-class RedisStore(FlowState, Outbox):
+class RedisStore(FlowState, Outbox, Coordination):
     """Store port on one Redis database; `prefix` namespaces every key."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:

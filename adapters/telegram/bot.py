@@ -9,6 +9,7 @@ shared across event loops, and the core never sees asyncio (docs/concurrency.md)
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -223,11 +224,11 @@ class TelegramBot:
 
     # --- updates -------------------------------------------------------------------------------
 
-    def get_updates(self, offset: int | None, timeout: int) -> list[tuple[int, Incoming | None]]:
-        """Long-poll updates after `offset`; each with its core event (None: not for us).
+    def fetch_updates(self, offset: int | None, timeout: int) -> list[tuple[int, str]]:
+        """Long-poll updates after `offset`, each as (update id, its JSON).
 
         Passing the next offset confirms everything before it, so callers pass it only after
-        they have handled the batch (an update is confirmed once processed).
+        they have stored the batch durably.
         """
         updates: tuple[Update, ...] = self._call(
             lambda bot: bot.get_updates(
@@ -238,12 +239,17 @@ class TelegramBot:
             ),
             timeout=timeout + READ_TIMEOUT_SECONDS,
         )
-        return [(u.update_id, incoming(u)) for u in updates]
+        return [(u.update_id, u.to_json()) for u in updates]
 
-    def parse_update(self, data: dict[str, Any]) -> tuple[int, Incoming | None]:
-        """A webhook body (one Update as JSON) as (update id, core event)."""
-        update = Update.de_json(data, self._get_bot())
-        return update.update_id, incoming(update)
+    def parse_update(self, payload: str) -> Incoming | None:
+        """An update's JSON (from a webhook or a poll) as the core event it carries, if any."""
+        try:
+            data = json.loads(payload)
+            update = Update.de_json(data, self._get_bot())
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("unreadable update skipped: %s", exc)
+            return None
+        return incoming(update)
 
     def delete_webhook(self) -> None:
         """deleteWebhook (polling needs none set)."""

@@ -81,6 +81,33 @@ def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    """Point Telegram at TELEGRAM_WEBHOOK_URL with TELEGRAM_WEBHOOK_SECRET."""
+    if not settings.telegram_webhook_url or not settings.telegram_webhook_secret:
+        print("Set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET first.", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    gateway = build(settings)
+    try:
+        gateway.telegram.set_webhook(
+            settings.telegram_webhook_url, settings.telegram_webhook_secret.reveal()
+        )
+    finally:
+        gateway.close()
+    print(f"webhook set: {settings.telegram_webhook_url}")
+    return EXIT_OK
+
+
+def cmd_delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove the webhook (polling mode needs none)."""
+    gateway = build(settings)
+    try:
+        gateway.telegram.delete_webhook()
+    finally:
+        gateway.close()
+    print("webhook deleted")
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every command that works today."""
     root = argparse.ArgumentParser(
@@ -91,6 +118,11 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="the worker: Telegram updates, 1C sync, decisions")
     run.set_defaults(handler=cmd_run)
+
+    hook = commands.add_parser("set-webhook", help="point Telegram at TELEGRAM_WEBHOOK_URL")
+    hook.set_defaults(handler=cmd_set_webhook)
+    unhook = commands.add_parser("delete-webhook", help="remove the webhook (for polling)")
+    unhook.set_defaults(handler=cmd_delete_webhook)
 
     invite = commands.add_parser("admin-invite", help="print a one-time admin deep link (24 h)")
     invite.set_defaults(handler=cmd_admin_invite)

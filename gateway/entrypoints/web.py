@@ -8,6 +8,8 @@ from flask import Blueprint, Flask, jsonify
 
 from gateway import __version__
 from gateway.bootstrap import Gateway, build, load_settings
+from gateway.entrypoints.inbound import inbound
+from gateway.entrypoints.ops import ops
 from gateway.settings import Settings
 
 health = Blueprint("health", __name__)
@@ -27,4 +29,6 @@ def create_app(settings: Settings | None = None, *, gateway: Gateway | None = No
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # answers are read by people
     app.extensions["gateway"] = gateway
     app.register_blueprint(health)
+    app.register_blueprint(ops)
+    app.register_blueprint(inbound)
     return app

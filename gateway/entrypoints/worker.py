@@ -1,17 +1,25 @@
 """The worker (`python -m gateway run`): Telegram updates, the 1C sync loop, the decision outbox.
 
-Three threads share one FlowContext: updates are long-polled and each is confirmed (the next
-offset sent) only after it was handled; the sync loop runs every ONEC_POLL_INTERVAL seconds or
-at once when woken; the outbox loop writes due decisions to 1C, woken at once by a new one.
-SIGTERM and SIGINT stop all three after the work in hand.
+Any number of workers may run against one Redis:
+- Updates are queued durably in Redis (by the web process in webhook mode; by whichever
+  worker holds the `poller` lock in polling mode, which confirms Telegram's offset only after
+  the batch is stored) and consumed by every worker; an update is acknowledged after it was
+  handled, and one a killed worker held is taken over by another after a minute.
+- One worker at a time, holding the `sync` lock (a token with a TTL, renewed while held),
+  runs the sync passes: every ONEC_POLL_INTERVAL seconds, and at once for tasks 1C pushed.
+- Every worker writes due decisions from the outbox; a lease keeps two from taking the same one.
+SIGTERM and SIGINT stop the loops after the work in hand and release the locks.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Final
 
@@ -22,13 +30,22 @@ from gateway.flow.decisions import drain_outbox
 from gateway.flow.dispatch import handle
 from gateway.flow.links import check_all_links
 from gateway.flow.monitor import monitored_sync
+from gateway.flow.sync import sync_tasks
 
 log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS: Final = 25
+UPDATE_BATCH: Final = 20
 OUTBOX_IDLE_SECONDS: Final = 1.0
 LINK_CHECK_SECONDS: Final = 600.0
 ERROR_PAUSE_SECONDS: Final = 5.0
+LOCK_TTL_SECONDS: Final = 30.0
+FULL_PASS: Final = "*"
+
+
+def worker_id() -> str:
+    """host:pid:random, so the status can tell which process leads."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Worker:
@@ -37,45 +54,63 @@ class Worker:
     def __init__(self, gateway: Gateway, *, long_poll_seconds: int = LONG_POLL_SECONDS) -> None:
         self.gateway = gateway
         self.ctx = gateway.flow()
+        self.store = gateway.store
+        self.id = worker_id()
         self.long_poll_seconds = long_poll_seconds
         self._stopping = threading.Event()
-        self._sync_now = threading.Event()
         self._outbox_now = threading.Event()
         self.ctx.wake_outbox = self._outbox_now.set
         self._threads: list[threading.Thread] = []
-        self._offset: int | None = None
+        self._held: set[str] = set()
+
+    @property
+    def polling(self) -> bool:
+        """True in polling mode; in webhook mode the web process queues the updates."""
+        return self.gateway.settings.telegram_mode == "polling"
 
     def wake_sync(self) -> None:
-        """Run a sync pass now (a push from 1C)."""
-        self._sync_now.set()
+        """Ask the sync leader (whichever worker it is) for a full pass now."""
+        self.store.request_sync([])
 
     def start(self) -> None:
         """Prepare the bot and start the loops."""
         bot = self.gateway.telegram
-        bot.delete_webhook()
+        if self.polling:
+            bot.delete_webhook()
         bot.set_commands(commands.bot_commands(self.ctx.texts))
-        for name, loop in (
-            ("updates", self._updates_loop),
+        loops: list[tuple[str, Callable[[], None]]] = [
+            ("updates", self._consume_loop),
             ("sync", self._sync_loop),
             ("outbox", self._outbox_loop),
-        ):
+            ("leases", self._lease_loop),
+        ]
+        if self.polling:
+            loops.append(("poller", self._poll_loop))
+        for name, loop in loops:
             thread = threading.Thread(target=self._guarded(name, loop), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         log.info(
-            "worker started: %s connector, polling Telegram, sync every %g s",
+            "worker %s started: %s connector, %s mode, sync every %g s",
+            self.id,
             self.gateway.settings.onec_connector,
+            self.gateway.settings.telegram_mode,
             self.gateway.settings.onec_poll_interval,
         )
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish the work in hand and stop the loops."""
+        """Finish the work in hand, stop the loops, release the locks."""
         self._stopping.set()
-        self._sync_now.set()
         self._outbox_now.set()
         for thread in self._threads:
             thread.join(timeout)
-        log.info("worker stopped")
+        for role in list(self._held):
+            try:
+                self.store.release_leadership(role, self.id)
+            except GatewayError as exc:
+                log.warning("could not release the %s lock: %s", role, exc)
+        self._held.clear()
+        log.info("worker %s stopped", self.id)
 
     def run(self) -> None:
         """Start, then wait for SIGTERM or SIGINT."""
@@ -93,42 +128,109 @@ class Worker:
                     loop()
                     return
                 except Exception:
-                    # A bug must not silently kill a loop: log it, pause, go on.
+                    # A bug or an outage must not silently kill a loop: log, pause, go on.
                     log.exception("the %s loop failed; restarting it", name)
                     self._stopping.wait(ERROR_PAUSE_SECONDS)
 
         return run
 
-    def _updates_loop(self) -> None:
+    # --- leadership ---------------------------------------------------------------------------
+
+    def _lead(self, role: str) -> bool:
+        """Take or keep the role's lock; False if another worker has it."""
+        if self.store.acquire_leadership(role, self.id, LOCK_TTL_SECONDS):
+            if role not in self._held:
+                log.info("worker %s now leads %s", self.id, role)
+            self._held.add(role)
+            return True
+        self._held.discard(role)
+        return False
+
+    def _lease_loop(self) -> None:
+        """Renew held locks well before they expire, also while a long pass runs."""
+        while not self._stopping.wait(LOCK_TTL_SECONDS / 3):
+            for role in list(self._held):
+                try:
+                    self._lead(role)
+                except GatewayError as exc:
+                    log.warning("renewing the %s lock failed: %s", role, exc)
+                    self._held.discard(role)
+
+    # --- updates ------------------------------------------------------------------------------
+
+    def _poll_loop(self) -> None:
         bot = self.gateway.telegram
         while not self._stopping.is_set():
             try:
-                batch = bot.get_updates(self._offset, self.long_poll_seconds)
+                if not self._lead("poller"):
+                    self._stopping.wait(LOCK_TTL_SECONDS / 3)
+                    continue
+                batch = bot.fetch_updates(self.store.polling_offset(), self.long_poll_seconds)
+                for update_id, payload in batch:
+                    self.store.push_update(update_id, payload)
+                if batch:
+                    # Stored durably: only now may Telegram forget them.
+                    self.store.set_polling_offset(batch[-1][0] + 1)
             except RateLimited as exc:
                 self._stopping.wait(exc.retry_after)
-                continue
             except GatewayError as exc:
-                log.warning("getUpdates failed: %s", exc)
+                log.warning("polling Telegram failed: %s", exc)
+                self._stopping.wait(ERROR_PAUSE_SECONDS)
+
+    def _consume_loop(self) -> None:
+        bot = self.gateway.telegram
+        while not self._stopping.is_set():
+            try:
+                entries = self.store.take_updates(self.id, 1.0, UPDATE_BATCH)
+            except GatewayError as exc:
+                log.warning("reading queued updates failed: %s", exc)
                 self._stopping.wait(ERROR_PAUSE_SECONDS)
                 continue
-            for update_id, event in batch:
-                if event is not None:
-                    handle(self.ctx, event)
-                self._offset = update_id + 1
+            for entry_id, payload in entries:
+                event = bot.parse_update(payload)
+                try:
+                    if event is not None:
+                        handle(self.ctx, event)
+                except Exception:
+                    # Acknowledged anyway: an update that crashes its handler would otherwise
+                    # be retried forever by every worker.
+                    log.exception("handling a queued update failed; it is dropped")
+                self.store.ack_update(entry_id)
+
+    # --- sync ---------------------------------------------------------------------------------
 
     def _sync_loop(self) -> None:
         interval = self.gateway.settings.onec_poll_interval
+        next_full = 0.0
         last_link_check = time.monotonic()
         while not self._stopping.is_set():
-            self._sync_now.clear()
             try:
-                monitored_sync(self.ctx)
-                if time.monotonic() - last_link_check > LINK_CHECK_SECONDS:
-                    check_all_links(self.ctx)
-                    last_link_check = time.monotonic()
+                if not self._lead("sync"):
+                    self._stopping.wait(min(interval, LOCK_TTL_SECONDS / 3))
+                    next_full = 0.0  # a new leader starts with a full pass
+                    continue
+                now = time.monotonic()
+                if now >= next_full:
+                    monitored_sync(self.ctx)
+                    next_full = time.monotonic() + interval
+                    if time.monotonic() - last_link_check > LINK_CHECK_SECONDS:
+                        check_all_links(self.ctx)
+                        last_link_check = time.monotonic()
+                    continue
+                wait = max(0.05, min(next_full - now, LOCK_TTL_SECONDS / 3))
+                requested = self.store.wait_sync_request(wait)
+                if requested is None:
+                    continue
+                ids = [i for i in requested if i != FULL_PASS]
+                if FULL_PASS in requested or not ids:
+                    next_full = 0.0
+                else:
+                    sync_tasks(self.ctx, ids)
             except GatewayError as exc:
-                log.warning("sync pass failed: %s", exc)
-            self._sync_now.wait(interval)
+                log.warning("sync failed: %s", exc)
+                self._stopping.wait(min(interval, ERROR_PAUSE_SECONDS))
+
+    # --- outbox -------------------------------------------------------------------------------
 
     def _outbox_loop(self) -> None:
         while not self._stopping.is_set():

@@ -176,7 +176,7 @@ def submit(
     comment: str,
     card: MessageRef,
 ) -> bool:
-    """Store the decision durably, show "passing to 1C" on the card, wake the outbox.
+    """Store the decision durably and wake the outbox (which shows "passing to 1C").
 
     False if the same press is already on its way (nothing is stored twice).
     """
@@ -197,8 +197,8 @@ def submit(
     if not ctx.store.enqueue(entry):
         return False
     if delivery is not None:
-        label = escape(ctx.texts.button(decision))
-        cards_io.edit(ctx, delivery, [ctx.texts.t("outcome.pending", decision=label)])
+        # From now on the outbox, not the sync pass, says how this card ends.
+        ctx.store.save_delivery(replace(delivery, deciding=decision.value))
     ctx.wake_outbox()
     return True
 
@@ -216,6 +216,8 @@ def drain_outbox(ctx: FlowContext, limit: int = 50) -> int:
 def apply(ctx: FlowContext, entry: OutboxEntry) -> None:
     """One attempt to write a claimed entry to 1C, and what the approver sees after it."""
     request = entry.request
+    if entry.attempts == 0:
+        _show_pending(ctx, entry)
     try:
         task = ctx.onec.submit_decision(request)
     except (UpstreamUnavailable, ConfigurationError) as exc:
@@ -242,6 +244,22 @@ def apply(ctx: FlowContext, entry: OutboxEntry) -> None:
     ctx.metrics.decision(request.decision.value, "applied")
     log.info("decision %s on task %s applied in 1C", request.decision, request.task_id)
     _finish(ctx, entry, task, None)
+
+
+def _show_pending(ctx: FlowContext, entry: OutboxEntry) -> None:
+    """ "Passing to 1C" on the card, edited here, in the thread that later writes the outcome,
+    so the two edits cannot arrive in the wrong order."""
+    request = entry.request
+    if request.message is None:
+        return
+    delivery = ctx.store.get_delivery(request.task_id, request.message.chat_id)
+    if delivery is None:
+        return
+    label = escape(ctx.texts.button(request.decision))
+    try:
+        cards_io.edit(ctx, delivery, [ctx.texts.t("outcome.pending", decision=label)])
+    except GatewayError as exc:
+        log.warning("could not mark the card of task %s as pending: %s", request.task_id, exc)
 
 
 def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: str | None) -> None:

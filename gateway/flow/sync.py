@@ -74,6 +74,8 @@ def _sync_task(
     cards_held = {d.chat_id: d for d in ctx.store.deliveries_for_task(task.id)} if tracked else {}
     for link in approvers:
         held = cards_held.pop(link.chat_id, None)
+        if held is not None and held.deciding:
+            continue  # the approver decided; the outbox brings the card up to date
         if held is None:
             report.delivered += cards_io.deliver(ctx, task, link)
         elif held.version != task.version:
@@ -86,15 +88,56 @@ def _sync_task(
         report.closed += 1
 
 
-def finish(ctx: FlowContext, task_id: str) -> None:
-    """A tracked task left 1C's pending list: say how it ended on every card of it."""
-    try:
-        task: Task | None = ctx.onec.get_task(task_id)
-    except NotFound:
-        task = None  # deleted in 1C: for the approver that is a cancellation
+def sync_tasks(ctx: FlowContext, task_ids: list[str]) -> SyncReport:
+    """Sync only the named tasks (1C pushed their events): one read each, no full listing."""
+    report = SyncReport()
+    links: dict[str, list[UserLink]] = defaultdict(list)
+    for link in ctx.store.all_links():
+        links[link.onec_user_id].append(link)
+    tracked = ctx.store.tracked_tasks()
+    for task_id in task_ids:
+        try:
+            task = ctx.onec.get_task(task_id)
+        except NotFound:
+            if task_id in tracked:
+                finish(ctx, task_id, None)
+                report.closed += 1
+            continue
+        except UpstreamUnavailable:
+            raise
+        except GatewayError as exc:
+            report.errors.append(f"task {task_id}: {exc}")
+            continue
+        if task.is_pending:
+            report.pending += 1
+            _sync_task(ctx, task, links.get(task.performer.id, []), task_id in tracked, report)
+        elif task_id in tracked:
+            finish(ctx, task_id, task)
+            report.closed += 1
+    return report
+
+
+_UNREAD = object()
+
+
+def finish(ctx: FlowContext, task_id: str, known: object = _UNREAD) -> None:
+    """A tracked task left 1C's pending list: say how it ended on every card of it.
+
+    `known` is the task as just read (None: gone from 1C); unread, it is read here.
+    """
+    task: Task | None
+    if isinstance(known, Task) or known is None:
+        task = known
+    else:
+        try:
+            task = ctx.onec.get_task(task_id)
+        except NotFound:
+            task = None  # deleted in 1C: for the approver that is a cancellation
     if task is not None and task.is_pending:
         return  # the listing raced a change; the next pass sees it
     for delivery in ctx.store.deliveries_for_task(task_id):
+        if delivery.deciding:
+            continue  # our own decision finished it; the outbox edits this card
         if task is None or task.state is TaskState.CANCELLED:
             cards_io.close(ctx, delivery, [ctx.texts.t("outcome.cancelled")])
             _announce_cancelled(ctx, task, delivery)

@@ -1,0 +1,78 @@
+"""Inbound routes: Telegram's webhook and 1C's push. Both store what arrived and answer at once;
+the workers do the work."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from gateway import push
+from gateway.bootstrap import Gateway
+from gateway.errors import GatewayError
+
+log = logging.getLogger(__name__)
+
+inbound = Blueprint("inbound", __name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def _gateway() -> Gateway:
+    gateway: Gateway = current_app.extensions["gateway"]
+    return gateway
+
+
+@inbound.post("/telegram/webhook")
+def telegram_webhook() -> Any:
+    """Store the update durably (once per update id) and answer 200; 403 without our secret."""
+    gateway = _gateway()
+    expected = gateway.settings.telegram_webhook_secret.reveal()
+    given = request.headers.get(SECRET_HEADER, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        log.warning("webhook call without the right secret refused")
+        return jsonify(error="forbidden"), 403
+    body = request.get_data(as_text=True)
+    try:
+        update_id = json.loads(body)["update_id"]
+        if not isinstance(update_id, int):
+            raise TypeError("update_id is not an integer")
+    except (ValueError, KeyError, TypeError):
+        return jsonify(error="invalid", message="not a Telegram Update"), 400
+    try:
+        fresh = gateway.store.push_update(update_id, body)
+    except GatewayError as exc:
+        # Not stored: a non-2xx makes Telegram deliver it again later.
+        log.error("webhook update %s not stored: %s", update_id, exc)
+        return jsonify(error="unavailable"), 503
+    return jsonify(ok=True, duplicate=not fresh), 200
+
+
+@inbound.post("/onec/events")
+def onec_events() -> Any:
+    """A signed push from 1C: refuse bad, old and replayed ones; ask for a sync of the tasks."""
+    gateway = _gateway()
+    try:
+        received = push.verify(
+            gateway.settings.gateway_secret.reveal(),
+            request.headers.get("X-Gateway-Timestamp"),
+            request.headers.get("X-Gateway-Signature"),
+            request.get_data(),
+            time.time(),
+        )
+    except push.PushRejected as exc:
+        log.warning("push from 1C refused: %s", exc)
+        return jsonify(error="unauthorized", message=str(exc)), 401
+    try:
+        if not gateway.store.first_use(f"push:{received.signature}", 2 * push.WINDOW_SECONDS):
+            log.warning("replayed push from 1C refused")
+            return jsonify(error="unauthorized", message="replayed push"), 401
+        gateway.store.request_sync(received.task_ids)
+    except GatewayError as exc:
+        log.error("push from 1C not stored: %s", exc)
+        return jsonify(error="unavailable"), 503
+    return jsonify(accepted=received.events), 200
