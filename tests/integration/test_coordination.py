@@ -1,0 +1,117 @@
+"""Coordination on a real Redis: leader locks, replay guards, sync requests, the update queue,
+and the shared flood limits."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from adapters.redis_store import RedisRateLimiter, RedisStore, connect, coordination
+
+URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def store(redis_prefix: str) -> RedisStore:
+    return RedisStore(connect(URL), redis_prefix)
+
+
+def test_one_owner_holds_a_lock_until_it_releases_it(store: RedisStore) -> None:
+    assert store.acquire_leadership("sync", "worker-a", 5)
+    assert store.acquire_leadership("sync", "worker-a", 5)  # renewal
+    assert not store.acquire_leadership("sync", "worker-b", 5)
+    assert store.leader("sync") == "worker-a"
+    store.release_leadership("sync", "worker-b")  # not b's to release
+    assert store.leader("sync") == "worker-a"
+    store.release_leadership("sync", "worker-a")
+    assert store.acquire_leadership("sync", "worker-b", 5)
+
+
+def test_a_lock_whose_owner_died_expires(store: RedisStore) -> None:
+    assert store.acquire_leadership("sync", "worker-a", 0.2)
+    time.sleep(0.3)
+    assert store.acquire_leadership("sync", "worker-b", 5)
+
+
+def test_a_token_is_accepted_once(store: RedisStore) -> None:
+    assert store.first_use("push:abc", 60)
+    assert not store.first_use("push:abc", 60)
+
+
+def test_sync_requests_are_merged_and_none_means_a_full_pass(store: RedisStore) -> None:
+    assert store.wait_sync_request(0.05) is None
+    store.request_sync(["t-1", "t-2"])
+    store.request_sync(["t-2", "t-3"])
+    assert store.wait_sync_request(1) == ["t-1", "t-2", "t-3"]
+    store.request_sync([])
+    assert store.wait_sync_request(1) == ["*"]
+
+
+def test_an_update_is_queued_once_and_gone_after_its_ack(store: RedisStore) -> None:
+    assert store.push_update(101, '{"update_id": 101}')
+    assert not store.push_update(101, '{"update_id": 101}')  # Telegram redelivered it
+    taken = store.take_updates("worker-a", 0.1, 10)
+    assert [payload for _, payload in taken] == ['{"update_id": 101}']
+    store.ack_update(taken[0][0])
+    assert store.take_updates("worker-a", 0.1, 10) == []
+    assert store.queued_updates() == 0
+
+
+def test_an_update_a_dead_worker_held_is_taken_over(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(coordination, "STALE_UPDATE_MS", 100)
+    store.push_update(7, '{"update_id": 7}')
+    assert len(store.take_updates("worker-a", 0.1, 10)) == 1  # then worker-a dies
+    assert store.take_updates("worker-b", 0.05, 10) == []  # not yet stale
+    time.sleep(0.15)
+    taken = store.take_updates("worker-b", 0.05, 10)
+    assert [payload for _, payload in taken] == ['{"update_id": 7}']
+
+
+def test_the_polling_offset_is_shared(store: RedisStore) -> None:
+    assert store.polling_offset() is None
+    store.set_polling_offset(42)
+    assert store.polling_offset() == 42
+
+
+def test_the_rate_limiter_allows_a_burst_then_spaces_sends(redis_prefix: str) -> None:
+    limiter = RedisRateLimiter(
+        connect(URL), redis_prefix, per_second=10, burst=3, per_chat_per_second=0, chat_burst=0
+    )
+    assert [limiter.acquire(1) for _ in range(3)] == [0, 0, 0]
+    wait = limiter.acquire(2)
+    assert 0 < wait <= 0.1
+
+
+def test_the_per_chat_limit_holds_one_chat_back_not_the_others(redis_prefix: str) -> None:
+    limiter = RedisRateLimiter(
+        connect(URL), redis_prefix, per_second=100, burst=100, per_chat_per_second=1, chat_burst=1
+    )
+    assert limiter.acquire(1) == 0
+    assert limiter.acquire(1) > 0.5
+    assert limiter.acquire(2) == 0
+
+
+def test_a_pause_holds_every_sender_back(redis_prefix: str) -> None:
+    limiter = RedisRateLimiter(connect(URL), redis_prefix)
+    limiter.pause(2)
+    assert 1.5 < limiter.acquire(1) <= 2
+    assert 1.5 < limiter.acquire(99) <= 2
+
+
+def test_every_coordination_key_carries_the_prefix(store: RedisStore, redis_prefix: str) -> None:
+    store.acquire_leadership("sync", "a", 5)
+    store.push_update(1, "{}")
+    store.request_sync(["t"])
+    raw = redis.Redis.from_url(URL, decode_responses=True)
+    keys = set(raw.scan_iter(match="*"))
+    mine = {k for k in keys if k.startswith(redis_prefix)}
+    raw.close()
+    assert {k.removeprefix(redis_prefix) for k in mine} >= {
+        "leader:sync",
+        "updates",
+        "sync:requests",
+    }

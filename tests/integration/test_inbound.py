@@ -1,0 +1,111 @@
+"""POST /telegram/webhook and POST /onec/events on the real app and Redis."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from flask.testing import FlaskClient
+
+from gateway import push
+from gateway.bootstrap import build
+from gateway.entrypoints.web import create_app
+from gateway.settings import Settings
+from tests.conftest import TEST_SECRET
+
+HOOK_SECRET = "hook-secret_123"
+
+
+@pytest.fixture
+def gateway(env: dict[str, str]):
+    instance = build(Settings.from_env({**env, "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET}))
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def web(gateway) -> FlaskClient:
+    return create_app(gateway=gateway).test_client()
+
+
+def update(update_id: int) -> str:
+    message = {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "/help"}
+    return json.dumps({"update_id": update_id, "message": message})
+
+
+def post_update(web: FlaskClient, body: str, secret: str | None = HOOK_SECRET):
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    return web.post(
+        "/telegram/webhook", data=body, headers=headers, content_type="application/json"
+    )
+
+
+def test_a_webhook_update_is_stored_and_answered_at_once(web: FlaskClient, gateway) -> None:
+    answer = post_update(web, update(900))
+    assert answer.status_code == 200
+    assert answer.get_json() == {"ok": True, "duplicate": False}
+    assert [p for _, p in gateway.store.take_updates("w", 0.1, 10)] == [update(900)]
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret"])
+def test_a_webhook_call_without_the_secret_is_refused(web: FlaskClient, gateway, secret) -> None:
+    assert post_update(web, update(901), secret).status_code == 403
+    assert gateway.store.take_updates("w", 0.05, 10) == []
+
+
+def test_a_redelivered_update_is_dropped(web: FlaskClient, gateway) -> None:
+    post_update(web, update(902))
+    again = post_update(web, update(902))
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
+    assert len(gateway.store.take_updates("w", 0.1, 10)) == 1
+
+
+def test_a_body_that_is_not_an_update_is_400(web: FlaskClient) -> None:
+    assert post_update(web, '{"message": {}}').status_code == 400
+    assert post_update(web, "{not json").status_code == 400
+
+
+def signed(body: bytes, at: int | None = None, secret: str = TEST_SECRET) -> dict[str, str]:
+    at = int(time.time()) if at is None else at
+    return {"X-Gateway-Timestamp": str(at), "X-Gateway-Signature": push.sign(secret, at, body)}
+
+
+EVENTS = json.dumps(
+    {
+        "events": [
+            {"seq": 3, "type": "cancelled", "task_id": "t-9", "at": "2026-11-27T10:00:00+03:00"}
+        ]
+    }
+).encode()
+
+
+def test_a_signed_push_asks_for_a_sync_of_its_tasks(web: FlaskClient, gateway) -> None:
+    answer = web.post("/onec/events", data=EVENTS, headers=signed(EVENTS))
+    assert answer.status_code == 200
+    assert answer.get_json() == {"accepted": 1}
+    assert gateway.store.wait_sync_request(1) == ["t-9"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        signed(EVENTS, secret="another-secret-0123456789"),
+        signed(EVENTS, at=int(time.time()) - 400),
+        signed(EVENTS, at=int(time.time()) + 400),
+    ],
+    ids=["unsigned", "bad signature", "too old", "from the future"],
+)
+def test_a_bad_or_old_push_is_401_and_changes_nothing(web: FlaskClient, gateway, headers) -> None:
+    answer = web.post("/onec/events", data=EVENTS, headers=headers)
+    assert answer.status_code == 401
+    assert gateway.store.wait_sync_request(0.05) is None
+
+
+def test_a_replayed_push_is_refused(web: FlaskClient, gateway) -> None:
+    headers = signed(EVENTS)
+    assert web.post("/onec/events", data=EVENTS, headers=headers).status_code == 200
+    assert web.post("/onec/events", data=EVENTS, headers=headers).status_code == 401
+    assert gateway.store.wait_sync_request(0.5) == ["t-9"]
+    assert gateway.store.wait_sync_request(0.05) is None

@@ -1,0 +1,128 @@
+"""Push signatures from 1C, and the throttled messenger's obedience to the rate limiter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pytest
+
+from gateway import push
+from gateway.domain import MessageRef
+from gateway.errors import RateLimited
+from gateway.ports import Attachment, Keyboard, Markup, Sent
+from gateway.throttle import ThrottledMessenger
+
+SECRET = "push-secret-0123456789"
+BODY = json.dumps({"events": [{"seq": 1, "type": "created", "task_id": "t-1"}]}).encode()
+
+
+def test_a_signed_push_within_the_window_names_its_tasks() -> None:
+    signature = push.sign(SECRET, 1_800_000_000, BODY)
+    received = push.verify(SECRET, "1800000000", signature, BODY, now=1_800_000_100)
+    assert received.task_ids == ["t-1"]
+    assert received.events == 1
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature", "now", "reason"),
+    [
+        (None, "sha256=00", 0, "missing"),
+        ("1800000000", None, 1_800_000_000, "missing"),
+        ("soon", "sha256=00", 0, "not unix seconds"),
+        ("1800000000", "sha256=" + "0" * 64, 1_800_000_000, "bad signature"),
+        ("1800000000", "valid", 1_800_000_301, "outside the 5-minute window"),
+        ("1800000000", "valid", 1_799_999_699, "outside the 5-minute window"),
+    ],
+)
+def test_a_bad_old_or_future_push_is_rejected(
+    timestamp: str | None, signature: str | None, now: float, reason: str
+) -> None:
+    if signature == "valid":
+        signature = push.sign(SECRET, 1_800_000_000, BODY)
+    with pytest.raises(push.PushRejected, match=reason):
+        push.verify(SECRET, timestamp, signature, BODY, now)
+
+
+def test_a_signature_over_another_body_is_rejected() -> None:
+    signature = push.sign(SECRET, 1_800_000_000, BODY)
+    with pytest.raises(push.PushRejected, match="bad signature"):
+        push.verify(SECRET, "1800000000", signature, BODY + b" ", 1_800_000_000)
+
+
+def test_a_signed_body_that_is_not_an_event_list_is_rejected() -> None:
+    body = b'{"events": "none"}'
+    with pytest.raises(push.PushRejected, match="events"):
+        push.verify(SECRET, "1800000000", push.sign(SECRET, 1_800_000_000, body), body, 1.8e9)
+
+
+class ScriptedLimiter:
+    """Answers waits from a script, then 0; records pauses."""
+
+    def __init__(self, waits: list[float]) -> None:
+        self.waits = list(waits)
+        self.pauses: list[float] = []
+
+    def acquire(self, chat_id: int) -> float:
+        return self.waits.pop(0) if self.waits else 0.0
+
+    def pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+
+
+class FloodedMessenger:
+    """Answers 429 for the first `floods` sends."""
+
+    def __init__(self, floods: int) -> None:
+        self.floods = floods
+        self.sent: list[str] = []
+
+    def ping(self) -> None: ...
+
+    def send_text(
+        self, chat_id: int, html: str, markup: Markup | None = None, reply_to: int | None = None
+    ) -> Sent:
+        if self.floods:
+            self.floods -= 1
+            raise RateLimited("Telegram", 3)
+        self.sent.append(html)
+        return Sent(MessageRef(chat_id, len(self.sent)))
+
+    def send_document(
+        self, chat_id: int, document: Attachment, caption_html: str, markup: Markup | None = None
+    ) -> Sent:
+        return self.send_text(chat_id, caption_html)
+
+    def edit(
+        self, ref: MessageRef, html: str, *, is_caption: bool, keyboard: Keyboard = ()
+    ) -> None:
+        self.send_text(ref.chat_id, html)
+
+    def answer_callback(self, callback_id: str, text: str = "", alert: bool = False) -> None: ...
+
+    def set_commands(self, commands: Sequence[tuple[str, str]]) -> None: ...
+
+
+def test_a_send_waits_as_long_as_the_limiter_says() -> None:
+    slept: list[float] = []
+    messenger = ThrottledMessenger(FloodedMessenger(0), ScriptedLimiter([0.5, 0.25]), slept.append)
+    messenger.send_text(1, "привет")
+    assert slept == [0.5, 0.25]
+
+
+def test_a_429_pauses_every_sender_and_the_message_still_goes() -> None:
+    slept: list[float] = []
+    inner = FloodedMessenger(1)
+    limiter = ScriptedLimiter([])
+    messenger = ThrottledMessenger(inner, limiter, slept.append)
+    messenger.edit(MessageRef(1, 1), "текст", is_caption=False)
+    assert limiter.pauses == [3.0]
+    assert slept == [3.0]
+    assert inner.sent == ["текст"]
+    assert messenger.rate_limited == 1
+
+
+def test_endless_429s_give_up_with_the_error() -> None:
+    messenger = ThrottledMessenger(FloodedMessenger(100), ScriptedLimiter([]), lambda _: None)
+    with pytest.raises(RateLimited):
+        messenger.send_text(1, "x")
