@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -145,7 +147,7 @@ class Demo:
         self.start("web", ["-m", "gateway", "web", "--port", str(ports["web-port"])], env)
         self.wait_until("the Telegram emulator", lambda: http_ok(f"{telegram}/_sandbox/users"))
         self.wait_until("the gateway's web process", lambda: http_ok(f"{web}/healthz"))
-        push = accepts_push(f"{web}/onec/events")
+        push = accepts_push(f"{web}/onec/events", secret)
         onec_args = ["-m", "sandbox", "onec", "--port", str(ports["onec-port"])]
         if push:
             onec_args += ["--push-url", f"{web}/onec/events", "--push-secret", secret]
@@ -382,10 +384,20 @@ def http_ok(url: str, needle: str = "") -> bool:
         return False
 
 
-def accepts_push(url: str) -> bool:
-    """Whether the gateway's web process has `POST /onec/events` (an unsigned probe: 401 if so)."""
+def accepts_push(url: str, secret: str) -> bool:
+    """Whether the gateway's web process has `POST /onec/events`: a signed, empty batch."""
+    body = b'{"events": []}'
+    timestamp = str(int(time.time()))
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     request = urllib.request.Request(
-        url, data=b'{"events": []}', method="POST", headers={"Content-Type": "application/json"}
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Gateway-Timestamp": timestamp,
+            "X-Gateway-Signature": f"sha256={digest.hexdigest()}",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=2):
