@@ -19,8 +19,6 @@ ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpa
 ldconfig -p 2>/dev/null | grep 'libharfbuzz-subset.so.0' >/dev/null || need+=(libharfbuzz-subset0)
 # The demo page's browser test drives Debian's Chromium (Playwright never downloads a browser).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-# The demo page's browser test drives Debian's Chromium (Playwright never downloads a browser).
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
