@@ -47,6 +47,17 @@ class OneCSandbox:
                 return user
         raise SandboxError(f"no user {name_or_login!r}")
 
+    def create_user(
+        self, name: str, phones: list[str], login: str | None = None, invalid: bool = False
+    ) -> str:
+        """A new 1C user; answers its id."""
+        body = {"name": name, "phones": phones, "login": login, "invalid": invalid}
+        return str(self._call("POST", "/users", body)["id"])
+
+    def edit_user(self, user_id: str, **changes: Any) -> dict[str, Any]:
+        """Change a user card (`phones`, `invalid`, `name`), as a 1C administrator would."""
+        return self._call("PATCH", f"/users/{user_id}", changes)
+
     def create_approval(
         self,
         route: list[str],

@@ -54,6 +54,50 @@ def users() -> Response:
     return jsonify({"users": found})
 
 
+@blueprint.post("/users")
+def create_user() -> tuple[Response, int]:
+    """A new 1C user: `{"name", "phones": [...], "login"?, "invalid"?}` → `{"id"}`."""
+    body = _dict(request.get_json(silent=True) or {})
+    name = str(body.get("name") or "").strip()
+    if not name:
+        raise ValueError("name is required")
+    phones = [str(p) for p in _list(body.get("phones", []), "phones")]
+    login = str(body.get("login") or name.split()[0])
+    user = seed.SeedUser(
+        key=f"created:{login}:{name}",
+        login=login,
+        name=name,
+        phones=tuple(phones),
+        invalid=bool(body.get("invalid", False)),
+    )
+    ib = current().infobase
+    with ib.lock:
+        if user.ref in ib.catalog(USERS):
+            raise ValueError(f"user {name!r} with login {login!r} exists")
+        seed.add_user(ib, user)
+    return jsonify({"id": str(user.ref)}), 201
+
+
+@blueprint.patch("/users/<user_id>")
+def edit_user(user_id: str) -> Response:
+    """Change a user card as a 1C administrator would: `{"phones"?, "invalid"?, "name"?}`."""
+    body = _dict(request.get_json(silent=True) or {})
+    ib = current().infobase
+    with ib.lock:
+        item = ib.catalog(USERS).get(_uuid(user_id, "user_id"))
+        if item is None:
+            raise LookupError(f"no user {user_id}")
+        if "phones" in body:
+            phones = [str(p) for p in _list(body["phones"], "phones")]
+            item.tables["КонтактнаяИнформация"] = seed.phone_rows(phones)
+        if "invalid" in body:
+            item.attrs["Недействителен"] = bool(body["invalid"])
+        if "name" in body:
+            item.description = str(body["name"])
+        ib.touch(item)
+    return jsonify({"id": str(item.ref)})
+
+
 @blueprint.post("/approvals")
 def start_approval() -> Response:
     """Create a document and start its approval (design 8: type, fields, route, initiator)."""

@@ -172,33 +172,42 @@ def bulk(ib: Infobase, count: int, performer: uuid.UUID | None = None) -> int:
     return count
 
 
+def phone_rows(phones: tuple[str, ...] | list[str]) -> list[dict[str, object]]:
+    """`КонтактнаяИнформация` rows for phones as 1C keeps them."""
+    return [
+        {
+            "LineNumber": n,
+            "Тип": "Телефон",
+            "Вид": "Мобильный телефон" if n == 1 else "Рабочий телефон",
+            "Представление": phone,
+            "НомерТелефона": "+" + phone_digits(phone),
+        }
+        for n, phone in enumerate(phones, start=1)
+    ]
+
+
+def add_user(ib: Infobase, user: SeedUser) -> CatalogItem:
+    """A user card in `Catalog_Пользователи` (seed, or created through the control API)."""
+    item = CatalogItem(
+        USERS,
+        user.ref,
+        user.name,
+        code=f"{len(ib.catalog(USERS)) + 1:09d}",
+        attrs={
+            "Недействителен": user.invalid,
+            "ИдентификаторПользователяИБ": guid("ib-user", user.key),
+        },
+        tables={"КонтактнаяИнформация": phone_rows(user.phones)},
+        deletion_mark=user.deleted,
+        login=user.login,
+    )
+    ib.add_catalog_item(item)
+    return item
+
+
 def _catalogs(ib: Infobase) -> None:
     for user in SEED_USERS:
-        rows = [
-            {
-                "LineNumber": n,
-                "Тип": "Телефон",
-                "Вид": "Мобильный телефон" if n == 1 else "Рабочий телефон",
-                "Представление": phone,
-                "НомерТелефона": "+" + phone_digits(phone),
-            }
-            for n, phone in enumerate(user.phones, start=1)
-        ]
-        ib.add_catalog_item(
-            CatalogItem(
-                USERS,
-                user.ref,
-                user.name,
-                code=f"{len(ib.catalog(USERS)) + 1:09d}",
-                attrs={
-                    "Недействителен": user.invalid,
-                    "ИдентификаторПользователяИБ": guid("ib-user", user.key),
-                },
-                tables={"КонтактнаяИнформация": rows},
-                deletion_mark=user.deleted,
-                login=user.login,
-            )
-        )
+        add_user(ib, user)
     for n, (name, inn, kpp) in enumerate(ORGANIZATIONS, start=1):
         ib.add_catalog_item(
             CatalogItem(
