@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
 import requests.auth
@@ -36,12 +36,13 @@ USER_AGENT: Final = "tg1c-gateway"
 
 
 def safe_url(url: str) -> str:
-    """`url` without its query string and credentials, fit for messages and logs."""
+    """`url` without its query string and credentials, its Cyrillic path readable again, fit
+    for messages a 1C administrator reads."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return urlunsplit((parts.scheme, host, unquote(parts.path), "", ""))
 
 
 def query_string(params: Mapping[str, object]) -> str:

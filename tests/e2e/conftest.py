@@ -109,8 +109,15 @@ def connector(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def gateway_settings(onec_env: dict[str, str], connector: str) -> Settings:
-    return Settings.from_env({**onec_env, "ONEC_CONNECTOR": connector, "ONEC_POLL_INTERVAL": "0.3"})
+def gateway_settings(
+    request: pytest.FixtureRequest, onec_env: dict[str, str], connector: str
+) -> Settings:
+    """Settings for the worker; `@pytest.mark.settings(NAME=value)` changes some."""
+    marker = request.node.get_closest_marker("settings")
+    extra = dict(marker.kwargs) if marker else {}
+    return Settings.from_env(
+        {**onec_env, "ONEC_CONNECTOR": connector, "ONEC_POLL_INTERVAL": "0.3", **extra}
+    )
 
 
 @pytest.fixture

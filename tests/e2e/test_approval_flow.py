@@ -6,9 +6,12 @@ and Redis; the approver acts only through the Telegram emulator's control API.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from gateway.entrypoints.worker import Worker
+from gateway.flow.sync import sync_pass
 from sandbox.onec.harness import RunningSandbox
 from tests.e2e.conftest import Approver, wait_for
 
@@ -82,6 +85,21 @@ def test_an_invalid_1c_user_cannot_connect(make_approver) -> None:
     approver: Approver = make_approver("Кузнецова")  # Недействителен in 1C
     approver.telegram.client.share_contact(approver.user_id)
     approver.wait_message("не найден")
+
+
+# The OData connector re-reads its phone directory every 10 minutes; http asks 1C each time.
+@pytest.mark.parametrize("connector", ["http"])
+def test_a_phone_changed_in_1c_unlinks_and_asks_again(
+    make_approver, onec: RunningSandbox, connector: str
+) -> None:
+    approver: Approver = make_approver("Волков")
+    approver.connect()
+    onec.client.edit_user(approver.onec_user["id"], phones=["+7 (912) 999-77-66"])
+    approver.say("/tasks")
+    message = approver.wait_message("Подключение к 1С сброшено")
+    assert "+79129990011" in approver.text_of(message)
+    keyboard = approver.telegram.client.keyboard(approver.user_id)["reply_keyboard"]
+    assert keyboard["keyboard"][0][0]["request_contact"] is True
 
 
 # --- 3, 4, 5: cards and decisions ----------------------------------------------------------------
@@ -158,6 +176,36 @@ def test_cancel_aborts_a_return(make_approver, onec: RunningSandbox) -> None:
     approver.say("Передумал")  # no longer taken as a reason
     approver.wait_message("/tasks")
     assert task_state(onec, created["task_id"]) == "pending"
+
+
+@pytest.mark.settings(REMIND_AFTER_HOURS="0.0005", WORK_HOURS="00-24")
+def test_a_task_left_pending_is_brought_up_again(make_approver, onec: RunningSandbox) -> None:
+    start_approval(onec, ["Морозов"], "Напоминание о задаче")
+    approver: Approver = make_approver("Морозов")
+    approver.connect()
+    card = approver.card("Напоминание о задаче")
+    reminder = approver.wait_message("Напоминание: задача ждёт вашего решения")
+    assert reminder["reply_to_message"]["message_id"] in {
+        m["message_id"] for m in approver.bot_messages() if approver.buttons(m)
+    }
+    assert approver.buttons(approver.message(card["message_id"]))  # the card stays open
+
+
+@pytest.mark.settings(REMIND_AFTER_HOURS="0.0005", WORK_HOURS="00-01")
+def test_no_reminder_outside_working_hours(
+    make_approver, onec: RunningSandbox, worker: Worker
+) -> None:
+    worker.ctx.now = lambda: datetime(2026, 11, 27, 15, 0).astimezone()  # 15:00, outside 00-01
+    start_approval(onec, ["Морозов"], "Без напоминания ночью")
+    approver: Approver = make_approver("Морозов")
+    approver.connect()
+    approver.card("Без напоминания ночью")
+    worker.stop()
+    worker.ctx.now = lambda: datetime(2026, 11, 27, 18, 0).astimezone()  # hours later, still out
+    assert sync_pass(worker.ctx).reminded == 0
+    worker.ctx.now = lambda: datetime(2026, 11, 28, 0, 30).astimezone()  # inside 00-01
+    assert sync_pass(worker.ctx).reminded >= 1  # each of his open cards, once
+    approver.wait_message("Напоминание: задача ждёт вашего решения")
 
 
 # --- 6, 7: who may press, and presses on finished tasks -----------------------------------------

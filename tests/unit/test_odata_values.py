@@ -133,3 +133,10 @@ def test_truncated_json_is_a_malformed_answer_naming_the_url() -> None:
         answer(200, '{"value": [{"Description": "Иванова'.encode()).json()
     assert "unreadable JSON from http://srv/uh/odata/standard.odata/Task" in str(caught.value)
     assert caught.value.retryable
+
+
+def test_urls_in_messages_are_readable_and_carry_no_query() -> None:
+    from adapters.onec.session import safe_url
+
+    url = "http://srv:8080/uh/odata/standard.odata/Task_%D0%97%D0%B0%D0%B4%D0%B0%D1%87%D0%B0?x=1"
+    assert safe_url(url) == "http://srv:8080/uh/odata/standard.odata/Task_Задача"
