@@ -40,7 +40,7 @@ def format_moment(moment: datetime) -> str:
 def card_lines(task: Task, texts: Texts) -> list[str]:
     """The card's lines, most important first (cut from the end to fit)."""
     lines = [f"<b>{escape(task.title or texts.t('card.title'))}</b>"]
-    if task.subject.presentation and task.subject.presentation != task.title:
+    if task.subject.presentation and task.subject.presentation not in task.title:
         lines.append(escape(task.subject.presentation))
     shown = 0
     for field in task.subject.fields:

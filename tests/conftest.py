@@ -27,6 +27,7 @@ TIER_BY_FOLDER = {
     "integration": "integration",
     "sandbox": "integration",
     "e2e": "e2e",
+    "faults": "slow",
 }
 
 

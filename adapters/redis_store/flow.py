@@ -22,7 +22,7 @@ from adapters.redis_store.connection import translated_errors
 from gateway.domain import Decision
 from gateway.ports import Delivery, Prompt
 
-CLAIM_SECONDS: Final = 600  # a worker that died mid-send frees the card after this
+CLAIM_SECONDS: Final = 60  # a worker that died mid-send frees the card after this
 PROMPT_SECONDS: Final = 24 * 3600
 
 

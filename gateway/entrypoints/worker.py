@@ -62,6 +62,7 @@ class Worker:
         self.ctx.wake_outbox = self._outbox_now.set
         self._threads: list[threading.Thread] = []
         self._held: set[str] = set()
+        self._bot_ready = False
 
     @property
     def polling(self) -> bool:
@@ -72,12 +73,23 @@ class Worker:
         """Ask the sync leader (whichever worker it is) for a full pass now."""
         self.store.request_sync([])
 
-    def start(self) -> None:
-        """Prepare the bot and start the loops."""
+    def _prepare_bot(self) -> bool:
+        """Drop a stale webhook (polling mode) and set the command menu; False if Telegram
+        could not be reached (the poll loop tries again, the worker does not die)."""
         bot = self.gateway.telegram
-        if self.polling:
-            bot.delete_webhook()
-        bot.set_commands(commands.bot_commands(self.ctx.texts))
+        try:
+            if self.polling:
+                bot.delete_webhook()
+            bot.set_commands(commands.bot_commands(self.ctx.texts))
+        except GatewayError as exc:
+            log.warning("Telegram not ready yet (%s); will retry", exc)
+            return False
+        self._bot_ready = True
+        return True
+
+    def start(self) -> None:
+        """Prepare the bot (if Telegram answers) and start the loops."""
+        self._prepare_bot()
         loops: list[tuple[str, Callable[[], None]]] = [
             ("updates", self._consume_loop),
             ("sync", self._sync_loop),
@@ -162,6 +174,9 @@ class Worker:
         bot = self.gateway.telegram
         while not self._stopping.is_set():
             try:
+                if not self._bot_ready and not self._prepare_bot():
+                    self._stopping.wait(ERROR_PAUSE_SECONDS)
+                    continue
                 if not self._lead("poller"):
                     self._stopping.wait(LOCK_TTL_SECONDS / 3)
                     continue

@@ -17,6 +17,7 @@ from gateway import callbacks, cards
 from gateway.domain import Decision, DecisionRequest, MessageRef, Task, TaskState, UserLink
 from gateway.errors import (
     AlreadyCompleted,
+    AuthenticationFailed,
     ConfigurationError,
     GatewayError,
     NotFound,
@@ -70,7 +71,8 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
         if delivery:
             cards_io.close(ctx, delivery, [texts.t("outcome.cancelled")])
         return
-    except UpstreamUnavailable:
+    except (UpstreamUnavailable, AuthenticationFailed):
+        # 1C down, or its publication answering a login page: keep the decision for later.
         _press_while_1c_is_down(ctx, press, wanted, link, delivery)
         return
     if task.performer.id != link.onec_user_id:

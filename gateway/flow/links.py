@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Final
 
 from gateway.domain import UserLink
-from gateway.errors import UpstreamUnavailable
+from gateway.errors import AuthenticationFailed, UpstreamUnavailable
 from gateway.flow.context import FlowContext
 from gateway.incoming import IncomingMessage
 from gateway.phones import normalize_phone
@@ -73,7 +73,7 @@ def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
         return None
     try:
         users = ctx.onec.find_users_by_phone(link.phone)
-    except UpstreamUnavailable:
+    except (UpstreamUnavailable, AuthenticationFailed):
         return link
     match = next((u for u in users if u.id == link.onec_user_id), None)
     if match is None or len(users) > 1:
