@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test unit integration lint typecheck system-deps redis demo clean
+.PHONY: test unit integration e2e faults lint typecheck system-deps redis demo bench bench-quick clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,11 +36,27 @@ unit: $(STAMP)
 integration: $(STAMP) system-deps redis
 	$(PY) -m pytest -m integration
 
+e2e: $(STAMP) system-deps redis
+	$(PY) -m pytest -m e2e
+
+# The fault suite (tests/faults, marker `slow`): 1C outages, Redis restarts, killed workers,
+# flood limits; figures in tests/artifacts/faults.json, quoted in docs/reliability.md.
+faults: $(STAMP) system-deps redis
+	$(PY) -m pytest -m slow
+
 # Both emulators, the gateway (worker and web) and the demo page; prints the page's URL; Ctrl-C
 # stops it all. Redis: the one at REDIS_URL, else a local redis-server for the duration.
 demo: $(STAMP)
 	PYTHON=$(PY) ./scripts/demo-deps.sh
 	$(PY) -m gateway demo
+
+# Benchmarks against both emulators and real Redis (docs/performance.md): `bench` runs the
+# issue's sizes and writes the table into docs/performance.md; `bench-quick` stays under 2 min.
+bench: $(STAMP) system-deps redis
+	$(PY) -m bench --update-docs
+
+bench-quick: $(STAMP) system-deps redis
+	$(PY) -m bench --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

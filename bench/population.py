@@ -1,0 +1,153 @@
+"""Approvers and pending tasks for a scenario: 1C users with phones, Telegram users with the
+same phones, their links, and approvals started on shared documents.
+
+Links are written with the store's `save_link` (what onboarding stores after the contact is
+shared), not through the onboarding dialogue: 200 dialogues would cost minutes and measure
+onboarding rather than the relay. Onboarding has its own end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from gateway.domain import UserLink
+from gateway.ports import Store
+from sandbox.onec import routing
+from sandbox.onec.documents import PAYMENT_REQUEST
+from sandbox.onec.harness import RunningSandbox
+from sandbox.onec.seed import SEED_USERS_BY_KEY
+from sandbox.telegram.harness import SandboxServer
+
+FIRST_CHAT_ID = 700_000
+PHONE_OFFSET = 5_000_000  # numbers "+7 (905) …": clear of the seeded users' phones
+
+
+@dataclass(frozen=True)
+class Approver:
+    """One approver: the Telegram chat and the 1C user it is linked to."""
+
+    chat_id: int
+    onec_id: str
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A pending task: its id, its document, its approver, and a tag unique to its document."""
+
+    task_id: str
+    document_id: str
+    chat_id: int
+    tag: str
+    started_at: float  # time.time() just before 1C created the task
+
+
+def phone_of(n: int) -> str:
+    """A unique mobile number, written the way 1C presents phones."""
+    s = f"{PHONE_OFFSET + n:09d}"
+    return f"+7 (9{s[0:2]}) {s[2:5]}-{s[5:7]}-{s[7:9]}"
+
+
+def make_approvers(
+    onec: RunningSandbox, telegram: SandboxServer, store: Store | None, count: int
+) -> list[Approver]:
+    """`count` 1C users and Telegram users sharing phones; linked when a store is given."""
+    approvers = []
+    for n in range(count):
+        name = f"Согласующий{n:04d} Бенчмарков"
+        phone = phone_of(n)
+        onec_id = onec.client.create_user(name, [phone], login=f"bench{n:04d}")
+        chat_id = FIRST_CHAT_ID + n
+        telegram.client.create_user(
+            chat_id, first_name="Согласующий", last_name=f"{n:04d}", phone=phone
+        )
+        approver = Approver(chat_id, onec_id, name, phone)
+        if store is not None:
+            link(store, approver)
+        approvers.append(approver)
+    return approvers
+
+
+def link(store: Store, approver: Approver) -> None:
+    """What onboarding stores once the approver shared the contact."""
+    store.save_link(
+        UserLink(
+            telegram_user_id=approver.chat_id,
+            chat_id=approver.chat_id,
+            onec_user_id=approver.onec_id,
+            onec_user_name=approver.name,
+            phone="".join(ch for ch in approver.phone if ch.isdigit()),
+            linked_at=datetime.now().astimezone(),
+        )
+    )
+
+
+def start_document(
+    onec: RunningSandbox, approvers: list[Approver], tag: str, *, render_print_form: bool = False
+) -> list[Approval]:
+    """One payment request with a one-stage approval started for each approver at once.
+
+    The control API starts one approval per new document; several approvers deciding on one
+    document at the same time (parallel approval) is made here on the infobase directly.
+    `render_print_form` fills the emulator's print-form cache first, as a 1C server that
+    already printed the document would have it.
+    """
+    ib = onec.infobase
+    initiator = SEED_USERS_BY_KEY["ivanov"].ref
+    amount = Decimal(1000 + len(tag) * 37)
+    with ib.lock:
+        document = routing.create_document(
+            ib,
+            PAYMENT_REQUEST,
+            {
+                "СуммаДокумента": amount,
+                "НазначениеПлатежа": f"Оплата {tag}",
+                "РасшифровкаПлатежа": [
+                    {
+                        "СтатьяДвиженияДенежныхСредств": "Прочие расходы",
+                        "Назначение": f"Бенчмарк {tag}",
+                        "Сумма": amount,
+                    }
+                ],
+            },
+            author=initiator,
+        )
+        if render_print_form:
+            from sandbox.onec.print_form import render_pdf
+
+            key = (str(document.ref), document.data_version)
+            onec.sandbox.print_cache[key] = render_pdf(ib, document)
+        started = []
+        started_at = time.time()
+        for approver in approvers:
+            _, task = routing.start_approval(ib, document, [uuid.UUID(approver.onec_id)], initiator)
+            started.append(
+                Approval(str(task.ref), str(document.ref), approver.chat_id, tag, started_at)
+            )
+    return started
+
+
+def spread_tasks(
+    onec: RunningSandbox, approvers: list[Approver], tasks: int, documents: int
+) -> list[Approval]:
+    """`tasks` pending tasks over `documents` documents, `tasks // documents` approvers each.
+
+    Approvers are taken round-robin, so consecutive tasks go to different chats, as a real mix
+    of documents and approvers would: the per-chat limit then never holds the whole relay up.
+    """
+    per_document = max(1, tasks // documents)
+    made: list[Approval] = []
+    cursor = 0
+    for d in range(documents):
+        count = min(per_document, tasks - len(made))
+        if count <= 0:
+            break
+        chosen = [approvers[(cursor + i) % len(approvers)] for i in range(count)]
+        cursor += count
+        made += start_document(onec, chosen, f"док-{d:04d}")
+    return made

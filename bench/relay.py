@@ -1,0 +1,133 @@
+"""(a) Relay throughput: N tasks for M linked approvers over D documents, delivered by one sync
+pass, with Telegram's flood limits on (the emulator's and the gateway's) and with both off.
+
+Limits on runs the worker as deployed (`python -m gateway run`, its own process and GIL), so the
+same run gives (e)'s peak memory during the relay. Limits off runs the worker in-process with
+the gateway's limiter off and a counting renderer: the gateway's own ceiling, and (d)'s
+renderings and uploads per delivery. In-process, the emulators share the worker's interpreter,
+so that ceiling is a lower bound.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from adapters.pdf import create_renderer
+from adapters.redis_store import RedisRateLimiter, RedisStore, connect
+from bench import harness
+from bench.population import Approval, make_approvers, spread_tasks
+from bench.sizes import Sizes
+from bench.stats import wait_until
+from bench.subprocess_worker import WorkerProcess
+from sandbox.onec.harness import RunningSandbox
+from sandbox.telegram.harness import SandboxServer
+
+CEILING_PER_SECOND = 30.0  # Telegram's documented bot-wide limit, and the emulator's
+SENDS = ("sendDocument", "sendMessage")
+FLOOD_WARNING = "Telegram flood control"
+CONNECTOR = "odata"  # the default connector: the gateway renders every PDF itself
+
+
+def _sends(telegram: SandboxServer, chats: set[int]) -> list[dict[str, Any]]:
+    calls = [c for c in telegram.client.calls() if c["method"] in SENDS]
+    return [c for c in calls if int(c["params"].get("chat_id", 0)) in chats]
+
+
+def _populate(
+    telegram: SandboxServer, onec: RunningSandbox, prefix: str, sizes: Sizes
+) -> list[Approval]:
+    store = RedisStore(connect(harness.REDIS_URL), prefix)
+    approvers = make_approvers(onec, telegram, store, sizes.relay_approvers)
+    return spread_tasks(onec, approvers, sizes.relay_tasks, sizes.relay_documents)
+
+
+def _figures(
+    telegram: SandboxServer, onec: RunningSandbox, approvals: list[Approval], started: float
+) -> dict[str, Any]:
+    chats = {a.chat_id for a in approvals}
+    calls = _sends(telegram, chats)
+    ok = sorted((c for c in calls if c["status"] == 200), key=lambda c: c["time"])
+    refused = [c for c in calls if c["status"] == 429]
+    uploads = sum(
+        1 for c in ok if c["method"] == "sendDocument" and isinstance(c["params"]["document"], dict)
+    )
+    reused = sum(
+        1 for c in ok if c["method"] == "sendDocument" and isinstance(c["params"]["document"], str)
+    )
+    figures: dict[str, Any] = {
+        "tasks": len(approvals),
+        "documents": len({a.document_id for a in approvals}),
+        "approvers": len(chats),
+        "delivered": len(ok),
+        "answers_429_emulator": len(refused),
+        "uploads": uploads,
+        "file_id_reuses": reused,
+        "print_forms_fetched": sum(
+            1 for r in onec.client.requests_log() if r["path"].endswith("/print")
+        ),
+        "ceiling_per_second": CEILING_PER_SECOND,
+    }
+    if len(ok) >= 2:
+        first, last = ok[0]["time"], ok[-1]["time"] + ok[-1]["duration"]
+        figures["messages_per_second"] = round((len(ok) - 1) / (ok[-1]["time"] - first), 2)
+        figures["drain_seconds"] = round(last - first, 2)
+        figures["first_message_after_start_seconds"] = round(first - started, 2)
+        figures["share_of_ceiling"] = round(figures["messages_per_second"] / CEILING_PER_SECOND, 3)
+    return figures
+
+
+def relay_limits_on(sizes: Sizes) -> dict[str, Any]:
+    """The worker subprocess relays with the emulator's flood limits and the gateway's limiter."""
+    with harness.redis_prefix() as prefix, harness.emulators(flood=True) as (telegram, onec):
+        approvals = _populate(telegram, onec, prefix, sizes)
+        env = harness.environment(
+            telegram, onec, prefix, ONEC_CONNECTOR=CONNECTOR, ONEC_POLL_INTERVAL="120"
+        )
+        with WorkerProcess(env) as worker:
+            chats = {a.chat_id for a in approvals}
+            wait_until(
+                lambda: (
+                    not worker.alive
+                    or sum(1 for c in _sends(telegram, chats) if c["status"] == 200)
+                    >= len(approvals)
+                ),
+                sizes.drain_timeout,
+                interval=0.5,
+            )
+            worker.stop()
+            figures = _figures(telegram, onec, approvals, worker.started_at)
+            figures["answers_429_gateway"] = worker.log_text().count(FLOOD_WARNING)
+            figures["worker_peak_rss_mb"] = worker.peak_mb
+        figures["mode"] = "limits on: worker subprocess"
+        figures["connector"] = CONNECTOR
+        return figures
+
+
+def relay_limits_off(sizes: Sizes) -> dict[str, Any]:
+    """The in-process worker relays with no flood limit anywhere: the gateway's own ceiling."""
+    with harness.redis_prefix() as prefix, harness.emulators(flood=False) as (telegram, onec):
+        approvals = _populate(telegram, onec, prefix, sizes)
+        config = harness.settings(telegram, onec, prefix, ONEC_CONNECTOR=CONNECTOR)
+        renderer = harness.CountingRenderer(create_renderer(config.pdf_engine))
+        limiter = RedisRateLimiter(
+            connect(harness.REDIS_URL), prefix, per_second=0, per_chat_per_second=0
+        )
+        gateway = harness.build_gateway(config, renderer=renderer, limiter=limiter)
+        started = time.time()
+        with harness.running_worker(gateway):
+            chats = {a.chat_id for a in approvals}
+            wait_until(
+                lambda: (
+                    sum(1 for c in _sends(telegram, chats) if c["status"] == 200) >= len(approvals)
+                ),
+                sizes.drain_timeout,
+                interval=0.5,
+            )
+        figures = _figures(telegram, onec, approvals, started)
+        figures["answers_429_gateway"] = gateway.messenger.rate_limited
+        figures["renderings"] = renderer.renders
+        figures["render_seconds_total"] = round(sum(renderer.durations), 2)
+        figures["mode"] = "limits off: worker in-process"
+        figures["connector"] = CONNECTOR
+        return figures
