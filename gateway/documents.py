@@ -32,6 +32,7 @@ MAX_FILENAME_STEM: Final = 80
 _KEY_PART_RE = re.compile(r"^[^\s:]+$")
 _UNSAFE_FILENAME_CHARS = re.compile(r"[^\w.-]+")
 _NUMBER_FIELDS = ("номер", "number")
+_DATE_FIELDS = ("дата", "date")
 
 _T = TypeVar("_T")
 
@@ -72,7 +73,9 @@ def subject_version(task: Task) -> str:
     `Task.version` is the task's own version: two approvers of one document hold two tasks
     with different versions, so keying on it would render and upload once per approver. The
     digest changes with every document version that changes what the PDF shows (fields,
-    tables, stage, due date, history), and only then.
+    tables, stage, due date, importance, history), and only then. The task's own number and
+    creation time count only where the PDF shows them in place of the document's own number
+    and date: parallel approvers hold tasks that differ in nothing else.
     """
     subject = task.subject
     parts: list[object] = [
@@ -80,9 +83,10 @@ def subject_version(task: Task) -> str:
         subject.id,
         subject.presentation,
         task.title,
-        task.number,
-        task.created_at.isoformat(),
+        _named(task, _NUMBER_FIELDS) or task.number,
+        _named(task, _DATE_FIELDS) or task.created_at.date().isoformat(),
         task.due_at.isoformat() if task.due_at else "",
+        task.importance.value,
         task.initiator.name,
         (task.stage.name, task.stage.number, task.stage.count),
         [(f.name, f.value) for f in subject.fields],
@@ -92,6 +96,11 @@ def subject_version(task: Task) -> str:
         result = task.result
         parts.append((result.decision.value, result.comment, result.user_id, result.at))
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def _named(task: Task, names: tuple[str, ...]) -> str:
+    """The value of the subject's first field called one of `names` (as the PDF finds it)."""
+    return next((f.value for f in task.subject.fields if f.name.strip().lower() in names), "")
 
 
 def rendition_key(task: Task, template: str, engine: str) -> str:

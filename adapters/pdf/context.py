@@ -101,6 +101,9 @@ def document_context(
 ) -> dict[str, Any]:
     """The template's variables for `task`, with labels in `language` (`ru` or `en`).
 
+    Only what every approver of the document at this stage shares goes in: the task's own
+    number and creation time stay on the card, so one rendering serves them all (design 7).
+
     `engine` (`pdfkit`, `weasyprint`) lets a template adjust to its engine; `engine_version`
     is for the footer.
     """
@@ -124,7 +127,6 @@ def document_context(
             labels["due"],
             task.due_at.strftime(datetime_format) if task.due_at else labels["no_due"],
         ),
-        Fact(labels["task"], f"{task.number} · {task.title}"),
     ]
     if task.importance is not Importance.NORMAL:
         facts.append(Fact(labels["importance"], IMPORTANCE[language][task.importance]))

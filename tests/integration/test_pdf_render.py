@@ -315,6 +315,12 @@ def test_labels_are_english_when_asked() -> None:
     assert "Инициатор" not in text
 
 
+def test_the_pdf_leaves_the_tasks_own_number_to_the_card(rendered: Rendered) -> None:
+    """Every approver of the document gets the same PDF, so it names no one task."""
+    text = squeezed("".join(pages(rendered.seeded)))
+    assert "000000123" not in text
+
+
 # --- hardening -------------------------------------------------------------------------------
 
 
@@ -323,7 +329,9 @@ def test_injected_markup_appears_literally_in_every_field(
 ) -> None:
     text = squeezed("".join(pages(rendered.hostile)))
     attacks = " ".join(corpus(listener.port))
-    labels = ("Presentation", "Title", "N", "Value", "Name", "Table", "Cell", "Column", "Stage")
+    # The task's own number and title are on the card, not in the PDF (one rendering per
+    # document, design 7); the presentation stands for the title.
+    labels = ("Presentation", "Value", "Name", "Table", "Cell", "Column", "Stage")
     for label in (*labels, "Initiator", "Performer", "Comment"):
         assert squeezed(f"{label} {attacks}") in text, label
     assert "XSS" not in text.replace("document.write('XSS')", "")

@@ -185,6 +185,52 @@ def test_many_approvers_of_one_document_cost_one_rendering_and_one_upload() -> N
     assert {d.key for d in documents} == {documents[0].key}
 
 
+def parallel_task(n: int, **subject: Any) -> Task:
+    """The task of the n-th of several approvers of one document at one stage: own id, version,
+    number and creation time (seconds apart, the same day), everything else shared."""
+    task = make_task(f"parallel-{n}", version=f"v{n}", **subject)
+    return dataclasses.replace(
+        task,
+        number=f"{124 + n:09d}",
+        created_at=task.created_at + timedelta(seconds=n),
+    )
+
+
+def test_parallel_approvers_tasks_of_one_document_share_one_rendering_and_upload() -> None:
+    renderer, cache, telegram = CountingRenderer(), MemoryCache(), FakeTelegram()
+
+    documents = [deliver(parallel_task(n), renderer, cache, telegram) for n in range(5)]
+
+    assert renderer.renders == 1
+    assert telegram.uploads == 1
+    assert len({d.key for d in documents}) == 1
+
+
+def test_parallel_approvers_share_1cs_print_form_too() -> None:
+    renderer, cache, telegram = CountingRenderer(), MemoryCache(), FakeTelegram()
+    onec = FakeOneC(PRINT_FORM)
+
+    for n in range(5):
+        deliver(parallel_task(n), renderer, cache, telegram, onec, prefer_print_form=True)
+
+    assert onec.print_form_requests == 1
+    assert telegram.uploads == 1
+
+
+def test_without_a_number_field_the_pdf_shows_the_tasks_number_so_each_task_has_its_own() -> None:
+    without_number = {"fields": (Field("Сумма", "1 250 000,00"),)}
+    first, second = parallel_task(1, **without_number), parallel_task(2, **without_number)
+
+    assert rendition_key(first, "t", "e") != rendition_key(second, "t", "e")
+
+
+def test_a_change_of_importance_is_a_new_rendition() -> None:
+    task = make_task()
+    urgent = dataclasses.replace(task, importance=Importance.HIGH)
+
+    assert rendition_key(task, "t", "e") != rendition_key(urgent, "t", "e")
+
+
 def test_a_cached_rendering_is_sent_again_before_its_first_upload_is_remembered() -> None:
     renderer, cache = CountingRenderer(), MemoryCache()
     first = document_for(
