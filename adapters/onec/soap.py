@@ -11,6 +11,7 @@ construction, and kept.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ from gateway.task_json import task_from_dict
 NAMESPACE: Final = "http://tg1c.ru/approvals/v1"
 BINDING: Final = f"{{{NAMESPACE}}}ApprovalsSoapBinding"  # SOAP 1.1, which every 1C publishes
 FAULT_DETAIL: Final = f"{{{NAMESPACE}}}ApprovalsFault"
+_CONTRACT_CODE_IN_TEXT: Final = re.compile(
+    r"\b(not_found|already_completed|not_performer|invalid)\s*:\s*(.*)", re.DOTALL
+)
 PAGE_SIZE: Final = 200
 EVENTS_PAGE_SIZE: Final = 1000
 PDF_MAGIC: Final = b"%PDF-"
@@ -266,6 +270,13 @@ class SoapConnector:
         receiver = str(fault.code or "").rsplit(":", 1)[-1] in ("Server", "Receiver")
         code = str(detail.get("code") or fault.code or "soap_fault")
         message = str(detail.get("message") or fault.message or "")
+        if not detail.get("code"):
+            # Our 1C extension raises "<code>: <message>"; the platform puts that text, behind
+            # its own prefix, into faultstring with no detail element.
+            found = _CONTRACT_CODE_IN_TEXT.search(message)
+            if found:
+                code, message = found[1], found[2].strip()
+                receiver = False
         task = detail.get("task")
         if task is not None:
             try:
