@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -33,6 +34,7 @@ READ_RETRIES: Final = 3
 RETRY_BACKOFF_SECONDS: Final = 0.5
 POOL_SIZE: Final = 16
 USER_AGENT: Final = "tg1c-gateway"
+FAIL_FAST_SECONDS = 2.0  # after 1C could not be reached, skip it this long
 
 
 def safe_url(url: str) -> str:
@@ -111,6 +113,8 @@ class OneCSession:
         backoff: float = RETRY_BACKOFF_SECONDS,
     ) -> None:
         self.timeout = (min(timeout, MAX_CONNECT_TIMEOUT_SECONDS), timeout)
+        self._failing_until = 0.0
+        self._last_failure = ""
         self._http = requests.Session()
         if username:
             self._http.auth = Utf8BasicAuth(username, password)
@@ -141,7 +145,14 @@ class OneCSession:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Answer:
-        """Send one request; an answer of any status comes back, except 401 and no answer at all."""
+        """Send one request; an answer of any status comes back, except 401 and no answer at all.
+
+        Right after 1C could not be reached, requests fail at once for a few seconds instead of
+        each waiting out the timeouts: a burst of presses during an outage is answered quickly
+        (the decisions wait in the outbox), and the outage is not hammered.
+        """
+        if time.monotonic() < self._failing_until:
+            raise UpstreamUnavailable(UPSTREAM, f"{self._last_failure} (failing fast)")
         if params:
             url = f"{url}?{query_string(params)}"
         body = data
@@ -158,7 +169,10 @@ class OneCSession:
             reason = _reason(exc)
             if "timeout" in reason:
                 reason = f"no answer within {self.timeout[1]:g} s"
-            raise UpstreamUnavailable(UPSTREAM, f"{safe_url(url)}: {reason}") from exc
+            self._last_failure = f"{safe_url(url)}: {reason}"
+            self._failing_until = time.monotonic() + FAIL_FAST_SECONDS
+            raise UpstreamUnavailable(UPSTREAM, self._last_failure) from exc
+        self._failing_until = 0.0
         if response.status_code == 401:
             raise AuthenticationFailed(
                 f"1C refused the credentials (HTTP 401 at {safe_url(url)}): "

@@ -273,6 +273,18 @@ def test_each_injected_fault_becomes_its_error(
     assert words in str(caught.value)
 
 
+def test_right_after_1c_could_not_be_reached_calls_fail_fast(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    """A burst of presses during an outage must not each wait out the timeouts."""
+    onec.client.set_fault("down")
+    with pytest.raises(UpstreamUnavailable, match="connection failed"):
+        connector.ping()
+    onec.client.clear_fault()
+    with pytest.raises(UpstreamUnavailable, match="failing fast"):
+        connector.ping()
+
+
 def test_an_odata_exception_keeps_1c_code_and_message(onec: RunningSandbox) -> None:
     onec.client.set_fault("error500")
     with pytest.raises(UpstreamApplicationError) as caught:

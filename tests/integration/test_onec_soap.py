@@ -160,8 +160,14 @@ def test_the_decision_carries_the_idempotency_key_across_connectors(
     ],
 )
 def test_a_wsdl_that_cannot_be_loaded_is_a_clear_error(
-    soap: SoapConnector, onec: RunningSandbox, mode: str, error: type[Exception], words: str
+    soap: SoapConnector,
+    onec: RunningSandbox,
+    mode: str,
+    error: type[Exception],
+    words: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("adapters.onec.session.FAIL_FAST_SECONDS", 0.0)  # retry at once below
     onec.client.set_fault(mode)
     with pytest.raises(error) as caught:
         soap.ping()
