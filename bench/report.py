@@ -190,7 +190,8 @@ def _sync_table(sync: dict[str, Any]) -> list[str]:
             )
         http = by_connector.get("http", {}).get("per_pass", {})
         status = NONE
-        if int(pending) >= 10_000 and http:
+        # A verdict only when every connector ran: the quick sizes skip odata and soap there.
+        if int(pending) >= 10_000 and http and len(by_connector) == len(connectors):
             per_entity = any(
                 r["per_pass"]["one_entity"] > 0 or r["per_pass"]["key_batches"] > 0
                 for r in by_connector.values()
