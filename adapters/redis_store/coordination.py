@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import redis
 
-from adapters.redis_store.connection import translated_errors
+from adapters.redis_store.connection import SOCKET_TIMEOUT_SECONDS, translated_errors
 
 GROUP: Final = "workers"
 STALE_UPDATE_MS: Final = 60_000  # an update a consumer held this long without ack is retaken
@@ -118,7 +118,9 @@ class Coordination:
         """Block until a request comes (or the timeout); drain whatever else is queued."""
         key = self.key("sync", "requests")
         with translated_errors():
-            first = self._redis.blpop([key], timeout=max(timeout_seconds, 0.01))
+            # Below the client's socket timeout, or redis-py takes the quiet wait for a dead link.
+            wait = min(max(timeout_seconds, 0.01), SOCKET_TIMEOUT_SECONDS - 1)
+            first = self._redis.blpop([key], timeout=wait)
             if first is None:
                 return None
             ids = [str(first[1])]
@@ -206,8 +208,9 @@ class Coordination:
 class RedisRateLimiter:
     """Token buckets in Redis, so every process sending for the bot shares one budget.
 
-    Defaults follow Telegram's guidance: about 30 messages a second per bot and about one a
-    second per chat, with short bursts allowed.
+    Defaults keep a margin under Telegram's guidance (about 30 messages a second per bot, about
+    one a second per chat, short bursts): we count a message when it starts, Telegram when it
+    arrives, and uploads take varying time, so running at exactly 30 earns 429s.
     """
 
     def __init__(
@@ -215,10 +218,10 @@ class RedisRateLimiter:
         client: redis.Redis,
         prefix: str,
         *,
-        per_second: float = 30.0,
-        burst: float = 30.0,
+        per_second: float = 28.0,
+        burst: float = 5.0,
         per_chat_per_second: float = 1.0,
-        chat_burst: float = 3.0,
+        chat_burst: float = 2.0,
     ) -> None:
         self._redis = client
         self._prefix = prefix

@@ -34,7 +34,7 @@ from gateway.texts import escape
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS: Final = 12  # with backoff capped at 10 minutes: about an hour of 1C downtime
+MAX_ATTEMPTS: Final = 30  # with backoff capped at 10 minutes: about 4.5 hours of 1C downtime
 BACKOFF_BASE_SECONDS: Final = 2.0
 BACKOFF_CAP_SECONDS: Final = 600.0
 LEASE_SECONDS: Final = 120.0

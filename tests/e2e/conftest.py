@@ -18,7 +18,9 @@ from sandbox.telegram.harness import SandboxServer
 WAIT_SECONDS = 15.0
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
+def wait_for(
+    check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS, interval: float = 0.05
+) -> Any:
     """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -27,7 +29,7 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS)
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(interval)
 
 
 @dataclass
