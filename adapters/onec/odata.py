@@ -91,6 +91,7 @@ class ODataConnector:
         self._directory: dict[str, list[OneCUser]] = {}
         self._directory_at: float | None = None
         self._lock = threading.Lock()
+        self._passes = 0
 
     # --- requests ------------------------------------------------------------------------------
 
@@ -158,7 +159,12 @@ class ODataConnector:
         for gone in set(self._tasks) - set(versions):
             del self._tasks[gone]
         rows = [self._tasks[tid].value for tid in versions if tid in self._tasks]
-        self._refresh_related(rows)
+        # Documents of unchanged tasks are re-checked only every few passes: OData cannot say
+        # which documents changed, and asking for all of them each pass costs a request per 40.
+        self._passes += 1
+        every = self.profile.document_recheck_passes
+        recheck_all = every <= 1 or self._passes % every == 1
+        self._refresh_related(rows, documents_of=None if recheck_all else set(changed))
         tasks = []
         for row in rows:
             task = self._map(row)
@@ -290,18 +296,31 @@ class ODataConnector:
         row: dict[str, Any] = self._get(resource, {"$select": self._task_select()})
         return row
 
-    def _refresh_related(self, rows: list[dict[str, Any]], *, fresh: bool = False) -> None:
+    def _refresh_related(
+        self,
+        rows: list[dict[str, Any]],
+        *,
+        fresh: bool = False,
+        documents_of: set[str] | None = None,
+    ) -> None:
         """Re-read documents and business processes of `rows` whose DataVersion changed.
 
         Processes already known are re-checked only with `fresh` (a single task's read) or when
         the profile says a stopped process leaves its tasks untouched (`check_each_pass`).
+        With `documents_of`, known documents are re-checked only for those task ids.
         """
         wanted: dict[str, set[str]] = {}
         recheck_processes = fresh or self.profile.process_check_each_pass
         for row in rows:
             document = v.composite(row, self._f["subject"])
             if document and document[0] in self.profile.documents:
-                wanted.setdefault(document[0], set()).add(document[1])
+                task_id = str(row.get(self._f["id"], ""))
+                if (
+                    documents_of is None
+                    or task_id in documents_of
+                    or document[1] not in self._related
+                ):
+                    wanted.setdefault(document[0], set()).add(document[1])
             process = v.composite(row, self._f["business_process"])
             if process and (recheck_processes or process[1] not in self._related):
                 wanted.setdefault(process[0], set()).add(process[1])

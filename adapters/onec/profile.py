@@ -82,6 +82,7 @@ class Profile:
     pending_filter: str
     order_by: str
     page_size: int
+    document_recheck_passes: int
     task_fields: dict[str, str]
     importance: dict[str, Importance]
     stage_name: str
@@ -353,6 +354,7 @@ class _Reader:
             pending_filter=self.text(tasks, "pending_filter", "tasks."),
             order_by=self.text(tasks, "order_by", "tasks."),
             page_size=self.integer(tasks, "page_size", "tasks.", 500),
+            document_recheck_passes=self.integer(tasks, "document_recheck_passes", "tasks.", 20),
             task_fields=fields,
             importance=importance,
             stage_name=self.text(stage, "name", "stage.", required=False),

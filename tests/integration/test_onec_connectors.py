@@ -357,3 +357,24 @@ def test_a_second_pass_with_nothing_changed_reads_no_details_again(
     else:
         details = [e for e in log if "DataVersion" not in str(e.get("query", ""))]
         assert details == []  # only listings of Ref_Key and DataVersion
+
+
+def test_odata_rechecks_documents_of_unchanged_tasks_only_every_few_passes(
+    onec: RunningSandbox,
+) -> None:
+    session = OneCSession(username=onec.config.user, password=onec.config.password, timeout=5)
+    profile = dataclasses.replace(load_profile("sandbox"), document_recheck_passes=3)
+    connector = ODataConnector(session, onec.base_url, profile)
+    task_id = start_approval(onec, ["Морозов"])
+    first = {t.id: t for t in connector.pending_tasks()}[task_id]  # pass 1 reads everything
+    onec.client.clear_requests()
+    connector.pending_tasks()  # pass 2: no task changed, documents not asked
+    asked = [e for e in onec.client.requests_log() if "Document_" in e["path"]]
+    assert asked == []
+    onec.client.edit_document(first.subject.id, {"НазначениеПлатежа": "Новая редакция"})
+    connector.pending_tasks()  # pass 3: still not asked
+    after = {t.id: t for t in connector.pending_tasks()}[task_id]  # pass 4: the recheck
+    assert after.version != first.version
+    assert ("Назначение платежа", "Новая редакция") in [
+        (f.name, f.value) for f in after.subject.fields
+    ]
