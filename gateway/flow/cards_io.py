@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from concurrent.futures import Future
 
 from gateway import cards
-from gateway.documents import DocumentSource, document_for, remember_upload
+from gateway.documents import Document, DocumentSource, document_for, remember_upload
 from gateway.domain import Task, TaskState, UserLink
 from gateway.errors import GatewayError, NotFound, RecipientBlocked
 from gateway.flow.context import FlowContext
@@ -16,12 +17,30 @@ from gateway.texts import escape
 log = logging.getLogger(__name__)
 
 
-def deliver(ctx: FlowContext, task: Task, link: UserLink) -> bool:
-    """Send the task's card to the linked approver once per task version; True if sent now."""
+def fetch_document(ctx: FlowContext, task: Task) -> Document:
+    """The task's PDF (cached, 1C's print form, or rendered): what a card attaches."""
+    return document_for(
+        task,
+        onec=ctx.onec,
+        renderer=ctx.renderer,
+        cache=ctx.documents,
+        prefer_print_form=ctx.prefers_print_form,
+        language=ctx.texts.language,
+    )
+
+
+def deliver(
+    ctx: FlowContext, task: Task, link: UserLink, prepared: Future[Document] | None = None
+) -> bool:
+    """Send the task's card to the linked approver once per task version; True if sent now.
+
+    `prepared` is the document already being made for this card (the sync pass renders the
+    next documents while earlier cards wait for their turn under the flood limits).
+    """
     if not ctx.store.claim_delivery(task.id, link.chat_id, task.version):
         return False
     try:
-        _send_card(ctx, task, link)
+        _send_card(ctx, task, link, prepared)
     except RecipientBlocked:
         ctx.store.close_delivery(task.id, link.chat_id)
         log.warning("user %s blocked the bot; card of task %s not delivered", link.chat_id, task.id)
@@ -35,21 +54,16 @@ def deliver(ctx: FlowContext, task: Task, link: UserLink) -> bool:
     return True
 
 
-def _send_card(ctx: FlowContext, task: Task, link: UserLink) -> None:
+def _send_card(
+    ctx: FlowContext, task: Task, link: UserLink, prepared: Future[Document] | None
+) -> None:
     texts = ctx.texts
     lines = cards.card_lines(task, texts)
     keyboard = cards.keyboard(task, texts, ctx.secret, link.chat_id)
     note = ""
     document = None
     try:
-        document = document_for(
-            task,
-            onec=ctx.onec,
-            renderer=ctx.renderer,
-            cache=ctx.documents,
-            prefer_print_form=ctx.prefers_print_form,
-            language=texts.language,
-        )
+        document = prepared.result() if prepared is not None else fetch_document(ctx, task)
     except GatewayError as exc:
         log.error("no PDF for task %s: %s", task.id, exc)
         note = texts.t("card.pdf.none", reason=texts.t("card.pdf.failed"))

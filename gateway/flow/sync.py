@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from gateway import cards
-from gateway.documents import document_for
+from gateway.documents import Document, document_for, rendition_key
 from gateway.domain import Task, TaskState, UserLink
 from gateway.errors import GatewayError, NotFound, RecipientBlocked, UpstreamUnavailable
 from gateway.flow import cards_io
@@ -18,6 +19,8 @@ from gateway.ports import Attachment, Delivery
 from gateway.texts import escape
 
 log = logging.getLogger(__name__)
+
+PREPARE_WORKERS = 2  # PDF engines run as subprocesses: two keep both cores busy
 
 
 @dataclass
@@ -45,17 +48,17 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
     for link in ctx.store.all_links():
         links[link.onec_user_id].append(link)
     tracked = ctx.store.tracked_tasks()
-    for task in pending:
-        approvers = links.get(task.performer.id, [])
-        if not approvers and task.id not in tracked:
-            continue
+    with ThreadPoolExecutor(PREPARE_WORKERS, thread_name_prefix="pdf") as pool:
+        prepared = _prepare_documents(ctx, pool, pending, links, tracked)
         try:
-            _sync_task(ctx, task, approvers, task.id in tracked, report)
-        except UpstreamUnavailable:
-            raise
-        except GatewayError as exc:
-            report.errors.append(f"task {task.id}: {exc}")
-            log.warning("sync of task %s failed: %s", task.id, exc)
+            for task in pending:
+                approvers = links.get(task.performer.id, [])
+                if not approvers and task.id not in tracked:
+                    continue
+                _sync_one(ctx, task, approvers, tracked, report, prepared.get(task.id))
+        finally:
+            for future in prepared.values():
+                future.cancel()  # not needed after all (or the pass failed): render no more
     for task_id in tracked - {t.id for t in pending}:
         try:
             finish(ctx, task_id)
@@ -68,8 +71,55 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
     return report
 
 
+def _prepare_documents(
+    ctx: FlowContext,
+    pool: ThreadPoolExecutor,
+    pending: list[Task],
+    links: dict[str, list[UserLink]],
+    tracked: set[str],
+) -> dict[str, Future[Document]]:
+    """Start making the documents of new cards, one per document version, in the background.
+
+    Only the first task of each rendition gets a prepared document: later approvers of the same
+    document get the first upload's file id from the cache, so nothing is uploaded twice.
+    """
+    prepared: dict[str, Future[Document]] = {}
+    seen: set[str] = set()
+    for task in pending:
+        if task.id in tracked or not links.get(task.performer.id):
+            continue
+        key = rendition_key(task, ctx.renderer.template_for(task), ctx.renderer.engine)
+        if key in seen:
+            continue
+        seen.add(key)
+        prepared[task.id] = pool.submit(cards_io.fetch_document, ctx, task)
+    return prepared
+
+
+def _sync_one(
+    ctx: FlowContext,
+    task: Task,
+    approvers: list[UserLink],
+    tracked: set[str],
+    report: SyncReport,
+    prepared: Future[Document] | None,
+) -> None:
+    try:
+        _sync_task(ctx, task, approvers, task.id in tracked, report, prepared)
+    except UpstreamUnavailable:
+        raise
+    except GatewayError as exc:
+        report.errors.append(f"task {task.id}: {exc}")
+        log.warning("sync of task %s failed: %s", task.id, exc)
+
+
 def _sync_task(
-    ctx: FlowContext, task: Task, approvers: list[UserLink], tracked: bool, report: SyncReport
+    ctx: FlowContext,
+    task: Task,
+    approvers: list[UserLink],
+    tracked: bool,
+    report: SyncReport,
+    prepared: Future[Document] | None = None,
 ) -> None:
     cards_held = {d.chat_id: d for d in ctx.store.deliveries_for_task(task.id)} if tracked else {}
     for link in approvers:
@@ -77,7 +127,8 @@ def _sync_task(
         if held is not None and held.deciding:
             continue  # the approver decided; the outbox brings the card up to date
         if held is None:
-            report.delivered += cards_io.deliver(ctx, task, link)
+            report.delivered += cards_io.deliver(ctx, task, link, prepared)
+            prepared = None  # one approver uploads; the others reuse its file id
         elif held.version != task.version:
             cards_io.refresh(ctx, task, held, link)
             report.refreshed += 1
