@@ -8,6 +8,7 @@ from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import zip_longest
 
 from gateway import cards
 from gateway.documents import Document, document_for, rendition_key
@@ -48,6 +49,9 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
     for link in ctx.store.all_links():
         links[link.onec_user_id].append(link)
     tracked = ctx.store.tracked_tasks()
+    # One approver's tasks side by side would each wait out the per-chat flood limit (about
+    # one message a second) while other chats idle: take the approvers in turn instead.
+    pending = _interleaved(pending)
     with ThreadPoolExecutor(PREPARE_WORKERS, thread_name_prefix="pdf") as pool:
         prepared = _prepare_documents(ctx, pool, pending, links, tracked)
         try:
@@ -69,6 +73,14 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
             report.errors.append(f"task {task_id}: {exc}")
             log.warning("closing task %s failed: %s", task_id, exc)
     return report
+
+
+def _interleaved(tasks: list[Task]) -> list[Task]:
+    """The tasks with performers taken in turn: a, b, c, a, b, c, ... (order kept per performer)."""
+    queues: dict[str, list[Task]] = defaultdict(list)
+    for task in tasks:
+        queues[task.performer.id].append(task)
+    return [task for row in zip_longest(*queues.values()) for task in row if task is not None]
 
 
 def _prepare_documents(

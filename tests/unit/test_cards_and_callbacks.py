@@ -97,3 +97,13 @@ def test_both_languages_have_the_same_texts() -> None:
 def test_english_texts_are_chosen_with_gateway_language_en() -> None:
     assert Texts("en").button(Decision.APPROVE) == "Approve"
     assert Texts("xx").button(Decision.APPROVE) == "Согласовать"  # unknown → Russian
+
+
+def test_a_sync_pass_takes_approvers_in_turn() -> None:
+    from gateway.domain import Person
+    from gateway.flow.sync import _interleaved
+
+    plan = [("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2)]
+    tasks = [make_task(id=f"{who}{n}", performer=Person(who, who)) for who, n in plan]
+    order = [t.id for t in _interleaved(tasks)]
+    assert order == ["a1", "b1", "a2", "b2", "a3"]
