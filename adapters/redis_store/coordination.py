@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import redis
@@ -78,8 +78,7 @@ class Coordination:
 
     _redis: redis.Redis
 
-    def key(self, *parts: object) -> str:  # pragma: no cover - provided by RedisStore
-        raise NotImplementedError
+    key: Callable[..., str]  # RedisStore.key: the full key for parts, after the prefix
 
     # --- leadership ---------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ Keys (after the prefix):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
@@ -31,8 +32,7 @@ class FlowState:
 
     _redis: redis.Redis
 
-    def key(self, *parts: object) -> str:  # pragma: no cover - provided by RedisStore
-        raise NotImplementedError
+    key: Callable[..., str]  # RedisStore.key: the full key for parts, after the prefix
 
     # --- cards --------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -63,8 +64,7 @@ class Outbox:
 
     _redis: redis.Redis
 
-    def key(self, *parts: object) -> str:  # pragma: no cover - provided by RedisStore
-        raise NotImplementedError
+    key: Callable[..., str]  # RedisStore.key: the full key for parts, after the prefix
 
     def enqueue(self, entry: OutboxEntry) -> bool:
         """Store the entry unless one with its id exists; due at once (`next_at`)."""
