@@ -12,9 +12,10 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from adapters.onec.contract_errors import contract_error
+from adapters.onec.pending import PendingTasks
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
 from gateway.domain import DecisionRequest, OneCUser, Task
-from gateway.errors import MalformedAnswer, NotFound
+from gateway.errors import MalformedAnswer
 from gateway.phones import normalize_phone
 from gateway.task_json import task_from_dict
 
@@ -33,8 +34,7 @@ class HttpServiceConnector:
         self._session = session
         self._base = base_url.rstrip("/")
         self._page_size = page_size
-        self._pending: dict[str, Task] | None = None
-        self._cursor: str | None = None
+        self._pending = PendingTasks()
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -44,23 +44,7 @@ class HttpServiceConnector:
 
     def pending_tasks(self) -> list[Task]:
         """Every pending task; after the first pass only tasks named in the event feed are read."""
-        if self._pending is None:
-            # Drain the feed first: events that happen while we list are replayed next pass.
-            self._cursor = self._drain_events(None)[1]
-            self._pending = {task.id: task for task in self._list_all()}
-        else:
-            changed, self._cursor = self._drain_events(self._cursor)
-            for task_id in changed:
-                try:
-                    task = self.get_task(task_id)
-                except NotFound:
-                    self._pending.pop(task_id, None)
-                    continue
-                if task.is_pending:
-                    self._pending[task.id] = task
-                else:
-                    self._pending.pop(task.id, None)
-        return list(self._pending.values())
+        return self._pending.read(self._drain_events, self._list_all, self.get_task)
 
     def get_task(self, task_id: str) -> Task:
         """One task in any state."""
@@ -116,11 +100,7 @@ class HttpServiceConnector:
         if answer.status != 200:
             raise contract_error(answer)
         task = self._task(answer.json(), url)
-        if self._pending is not None:
-            if task.is_pending:
-                self._pending[task.id] = task
-            else:
-                self._pending.pop(task.id, None)
+        self._pending.remember(task)
         return task
 
     # --- internals -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import zeep.helpers
 from lxml import etree
 
 from adapters.onec.contract_errors import contract_error, error_for
+from adapters.onec.pending import PendingTasks
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
 from gateway.domain import DecisionRequest, OneCUser, Task
 from gateway.errors import (
@@ -119,8 +120,7 @@ class SoapConnector:
         self._lock = threading.Lock()
         self._client: Any = None  # zeep.Client; zeep's API is untyped
         self._service: Any = None
-        self._pending: dict[str, Task] | None = None
-        self._cursor: str | None = None
+        self._pending = PendingTasks()
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -130,20 +130,7 @@ class SoapConnector:
 
     def pending_tasks(self) -> list[Task]:
         """Every pending task; after the first pass only tasks named in the event feed are read."""
-        if self._pending is None:
-            # Drain the feed first: events that happen while we list are replayed next pass.
-            self._cursor = self._drain_events(None)[1]
-            self._pending = {task.id: task for task in self._list_all()}
-        else:
-            changed, self._cursor = self._drain_events(self._cursor)
-            for task_id in changed:
-                try:
-                    task = self.get_task(task_id)
-                except NotFound:
-                    self._pending.pop(task_id, None)
-                    continue
-                self._remember(task)
-        return list(self._pending.values())
+        return self._pending.read(self._drain_events, self._list_all, self.get_task)
 
     def get_task(self, task_id: str) -> Task:
         """One task in any state."""
@@ -196,18 +183,10 @@ class SoapConnector:
                 idempotency_key=request.idempotency_key,
             )
         )
-        if self._pending is not None:
-            self._remember(task)
+        self._pending.remember(task)
         return task
 
     # --- internals -----------------------------------------------------------------------------
-
-    def _remember(self, task: Task) -> None:
-        assert self._pending is not None
-        if task.is_pending:
-            self._pending[task.id] = task
-        else:
-            self._pending.pop(task.id, None)
 
     def _proxy(self) -> Any:
         """The zeep service bound to ONEC_BASE_URL's address; the WSDL is read on first use."""
