@@ -7,7 +7,6 @@ the same press is answered from 1C's memory of the first and applied once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -20,7 +19,6 @@ from gateway.phones import normalize_phone
 from gateway.task_json import task_from_dict
 
 PAGE_SIZE: Final = 200
-EVENTS_PAGE_SIZE: Final = 1000
 PDF_MAGIC: Final = b"%PDF-"
 
 
@@ -44,7 +42,9 @@ class HttpServiceConnector:
 
     def pending_tasks(self) -> list[Task]:
         """Every pending task; after the first pass only tasks named in the event feed are read."""
-        return self._pending.read(self._drain_events, self._list_all, self.get_task)
+        return self._pending.read(
+            self._list_page, self._page_size, self._events_page, self.get_task
+        )
 
     def get_task(self, task_id: str) -> Task:
         """One task in any state."""
@@ -138,28 +138,11 @@ class HttpServiceConnector:
         next_token = body.get("next_page_token")
         return tasks, str(next_token) if next_token else None
 
-    def _list_all(self) -> Iterator[Task]:
-        token: str | None = None
-        while True:
-            tasks, token = self._list_page(token, self._page_size)
-            yield from tasks
-            if not token:
-                return
-
-    def _drain_events(self, cursor: str | None) -> tuple[list[str], str | None]:
-        """Task ids named by events after `cursor` (each once, in order) and the new cursor."""
-        changed: dict[str, None] = {}
-        while True:
-            params: dict[str, object] = {"limit": EVENTS_PAGE_SIZE}
-            if cursor:
-                params["after"] = cursor
-            answer = self._get("/events", params)
-            body = self._object(answer, "events", "cursor")
-            events = body["events"]
-            for event in events:
-                if isinstance(event, dict) and "task_id" in event:
-                    changed[str(event["task_id"])] = None
-            new_cursor = body["cursor"]
-            cursor = str(new_cursor) if new_cursor is not None else cursor
-            if len(events) < EVENTS_PAGE_SIZE:
-                return list(changed), cursor
+    def _events_page(self, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+        params: dict[str, object] = {"limit": limit}
+        if cursor:
+            params["after"] = cursor
+        answer = self._get("/events", params)
+        body = self._object(answer, "events", "cursor")
+        new_cursor = body["cursor"]
+        return list(body["events"]), str(new_cursor) if new_cursor is not None else None

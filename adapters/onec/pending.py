@@ -6,12 +6,41 @@ read only the tasks the feed names, so an unchanged pass costs one request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from typing import Any, Final
 
 from gateway.domain import Task
 from gateway.errors import NotFound
 
-Drain = Callable[[str | None], tuple[list[str], str | None]]
+EVENTS_PAGE_SIZE: Final = 1000
+
+# (page token, limit) → (tasks, next token or None)
+ListPage = Callable[[str | None, int], tuple[list[Task], str | None]]
+# (cursor, limit) → (events as dicts, new cursor or None)
+EventsPage = Callable[[str | None, int], tuple[list[Any], str | None]]
+
+
+def all_tasks(list_page: ListPage, page_size: int) -> Iterator[Task]:
+    """Every pending task, page after page until 1C gives no next token."""
+    token: str | None = None
+    while True:
+        tasks, token = list_page(token, page_size)
+        yield from tasks
+        if not token:
+            return
+
+
+def drain(events_page: EventsPage, cursor: str | None) -> tuple[list[str], str | None]:
+    """Task ids named by events after `cursor` (each once, in order) and the new cursor."""
+    changed: dict[str, None] = {}
+    while True:
+        events, new_cursor = events_page(cursor, EVENTS_PAGE_SIZE)
+        for event in events:
+            if isinstance(event, dict) and event.get("task_id"):
+                changed[str(event["task_id"])] = None
+        cursor = new_cursor if new_cursor is not None else cursor
+        if len(events) < EVENTS_PAGE_SIZE:
+            return list(changed), cursor
 
 
 class PendingTasks:
@@ -23,17 +52,18 @@ class PendingTasks:
 
     def read(
         self,
-        drain: Drain,
-        list_all: Callable[[], Iterable[Task]],
+        list_page: ListPage,
+        page_size: int,
+        events_page: EventsPage,
         get_task: Callable[[str], Task],
     ) -> list[Task]:
         """Every pending task: listed on the first call, then updated from the feed."""
         if self._tasks is None:
             # Drain the feed first: events that happen while we list are replayed next pass.
-            self._cursor = drain(None)[1]
-            self._tasks = {task.id: task for task in list_all()}
+            self._cursor = drain(events_page, None)[1]
+            self._tasks = {task.id: task for task in all_tasks(list_page, page_size)}
         else:
-            changed, self._cursor = drain(self._cursor)
+            changed, self._cursor = drain(events_page, self._cursor)
             for task_id in changed:
                 try:
                     self.remember(get_task(task_id))

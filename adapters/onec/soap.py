@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -45,7 +45,6 @@ _CONTRACT_CODE_IN_TEXT: Final = re.compile(
     r"\b(not_found|already_completed|not_performer|invalid)\s*:\s*(.*)", re.DOTALL
 )
 PAGE_SIZE: Final = 200
-EVENTS_PAGE_SIZE: Final = 1000
 PDF_MAGIC: Final = b"%PDF-"
 
 
@@ -130,7 +129,9 @@ class SoapConnector:
 
     def pending_tasks(self) -> list[Task]:
         """Every pending task; after the first pass only tasks named in the event feed are read."""
-        return self._pending.read(self._drain_events, self._list_all, self.get_task)
+        return self._pending.read(
+            self._list_page, self._page_size, self._events_page, self.get_task
+        )
 
     def get_task(self, task_id: str) -> Task:
         """One task in any state."""
@@ -298,28 +299,12 @@ class SoapConnector:
         next_token = page.get("next_page_token")
         return tasks, str(next_token) if next_token else None
 
-    def _list_all(self) -> Iterator[Task]:
-        token: str | None = None
-        while True:
-            tasks, token = self._list_page(token, self._page_size)
-            yield from tasks
-            if not token:
-                return
-
-    def _drain_events(self, cursor: str | None) -> tuple[list[str], str | None]:
-        """Task ids named by events after `cursor` (each once, in order) and the new cursor."""
-        changed: dict[str, None] = {}
-        while True:
-            page = self._call("GetEvents", after=cursor, limit=EVENTS_PAGE_SIZE)
-            if not isinstance(page, dict) or "cursor" not in page:
-                raise MalformedAnswer(UPSTREAM, "GetEvents answered no EventPage")
-            events = page.get("events") or []
-            for event in events:
-                if isinstance(event, dict) and event.get("task_id"):
-                    changed[str(event["task_id"])] = None
-            cursor = str(page["cursor"]) if page["cursor"] is not None else cursor
-            if len(events) < EVENTS_PAGE_SIZE:
-                return list(changed), cursor
+    def _events_page(self, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+        page = self._call("GetEvents", after=cursor, limit=limit)
+        if not isinstance(page, dict) or "cursor" not in page:
+            raise MalformedAnswer(UPSTREAM, "GetEvents answered no EventPage")
+        new_cursor = page["cursor"]
+        return list(page.get("events") or []), str(new_cursor) if new_cursor is not None else None
 
 
 def _serialized(value: Any) -> Any:
