@@ -8,6 +8,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import redis
@@ -38,6 +39,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         tier = TIER_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
         if tier:
             item.add_marker(getattr(pytest.mark, tier))
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A tool or file a test needs is missing: fail in CI, where `make test` installs it; skip on
+    a developer's machine without it, saying what to install."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must have it)")
+    pytest.skip(reason)
 
 
 SANDBOX_TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

@@ -24,6 +24,8 @@ import pytest
 import redis
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from tests.conftest import unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -138,7 +140,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it: system-deps.sh)")
+        unavailable("Debian's chromium is not installed (make test installs it: system-deps.sh)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

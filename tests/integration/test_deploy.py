@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 SCHEMA = Path(__file__).with_name("compose-spec.schema.json")
@@ -28,10 +30,10 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def tool(name: str) -> str:
-    """The tool's path (the virtualenv's first), or skip saying it is not installed."""
+    """The tool's path (the virtualenv's first); a missing tool skips here and fails in CI."""
     found = shutil.which(name, path=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
     if found is None:
-        pytest.skip(f"{name} is not installed (see scripts/system-deps.sh, requirements-dev.txt)")
+        unavailable(f"{name} is not installed (see scripts/system-deps.sh, requirements-dev.txt)")
     return found
 
 
