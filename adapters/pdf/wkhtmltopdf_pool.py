@@ -1,0 +1,223 @@
+"""Long-lived wkhtmltopdf processes, each rendering one document at a time.
+
+Starting wkhtmltopdf (Qt, WebKit, fonts) costs about three quarters of the CPU of rendering a
+one-page document, so a process is kept and fed with `--read-args-from-stdin`: one line per
+document naming its input and output files in the process's private directory. wkhtmltopdf
+answers each line on stderr with "Done", or with an error and its exit. A process that fails,
+hangs or times out is killed and never reused; one that rendered PROCESS_DOCUMENTS documents
+or sat idle for IDLE_SECONDS is closed. When the Python process dies, the pipe closes and
+wkhtmltopdf exits at end of input.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from gateway.errors import RenderFailed
+
+PROCESS_DOCUMENTS: Final = 200  # then a fresh process: WebKit's caches and leaks stay bounded
+IDLE_SECONDS: Final = 60.0  # an idle process holds about 50 MB
+_EXIT_WAIT_SECONDS: Final = 2.0  # for the error line of a process that has just died
+# Progress output is not news: bars, stage names, and the warning about unpatched Qt that
+# every document repeats.
+_NOISE: Final = ("[", "Loading page", "Printing pages", "The switch ", "Done", "Counting pages")
+
+
+class RenderProcess:
+    """One wkhtmltopdf process in `--read-args-from-stdin` mode, with its own directory.
+
+    `command` holds every option but the files; the refusing proxy port is held bound for the
+    process's whole life so no one else can listen there (see wkhtmltopdf.py).
+    """
+
+    def __init__(self, command: Sequence[str], env: dict[str, str], runtime_dir: str) -> None:
+        self._dir = tempfile.mkdtemp(prefix="page-", dir=runtime_dir)
+        self._proxy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._proxy.bind(("127.0.0.1", 0))
+        port = int(self._proxy.getsockname()[1])
+        self._events: queue.Queue[tuple[bool, str]] = queue.Queue()
+        self.documents = 0
+        self.last_used = time.monotonic()
+        try:
+            self._process = subprocess.Popen(
+                [*command, "--proxy", f"http://127.0.0.1:{port}", "--read-args-from-stdin"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        except BaseException:
+            self._release_files()
+            raise
+        self._reader = threading.Thread(target=self._read_answers, name="wkhtmltopdf", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        """The process id (for logs and tests)."""
+        return self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self._process.poll() is None
+
+    def render(self, html: bytes, timeout: float) -> bytes:
+        """The PDF of `html`; RenderFailed (and the process closed) when it fails or hangs."""
+        source = os.path.join(self._dir, "page.html")
+        target = os.path.join(self._dir, "page.pdf")
+        with open(source, "wb") as page:
+            page.write(html)
+        if os.path.exists(target):
+            os.unlink(target)  # a PDF left from the last document must never pass for this one
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(f'"{source}" "{target}"\n'.encode())
+            self._process.stdin.flush()
+            done, detail = self._events.get(timeout=timeout)
+        except OSError:  # it died before reading the line
+            done, detail = False, self._exit_detail()
+        except queue.Empty:
+            self.close()
+            raise RenderFailed("pdfkit", f"wkhtmltopdf took over {timeout:g} s") from None
+        if not done:
+            self.close()
+            raise RenderFailed("pdfkit", f"wkhtmltopdf failed: {detail}")
+        try:
+            with open(target, "rb") as result:
+                pdf = result.read()
+        except OSError:
+            pdf = b""
+        self.documents += 1
+        self.last_used = time.monotonic()
+        return pdf
+
+    def close(self) -> None:
+        """Stop the process (end of input, then a kill if it lingers) and remove its files."""
+        try:
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+        except OSError:
+            pass  # already gone
+        try:
+            self._process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._reader.join(timeout=_EXIT_WAIT_SECONDS)
+        if self._process.stderr is not None and not self._reader.is_alive():
+            self._process.stderr.close()
+        self._release_files()
+
+    def _release_files(self) -> None:
+        self._proxy.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _exit_detail(self) -> str:
+        try:
+            _, detail = self._events.get(timeout=_EXIT_WAIT_SECONDS)
+        except queue.Empty:
+            return "no answer"
+        return detail
+
+    def _read_answers(self) -> None:
+        """Turn stderr into one event per document: (True, "") or (False, the last error)."""
+        assert self._process.stderr is not None
+        fd = self._process.stderr.fileno()
+        pending = b""
+        last_error = ""
+        while chunk := os.read(fd, 4096):
+            *lines, pending = (pending + chunk).replace(b"\r", b"\n").split(b"\n")
+            for raw in lines:
+                line = raw.decode("utf-8", "replace").strip()
+                if line == "Done":
+                    self._events.put((True, ""))
+                    last_error = ""
+                elif line and not line.startswith(_NOISE):
+                    last_error = line[:300]
+        self._events.put((False, last_error or f"exit code {self._process.wait()}, no PDF"))
+
+
+class RenderPool:
+    """Idle RenderProcesses for callers on any thread; a process serves one caller at a time."""
+
+    def __init__(
+        self,
+        start: Callable[[], RenderProcess],
+        *,
+        max_documents: int = PROCESS_DOCUMENTS,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
+        self._start = start
+        self._max_documents = max_documents
+        self._idle_seconds = idle_seconds
+        self._idle: list[RenderProcess] = []
+        self._lock = threading.Lock()
+        self._owner = os.getpid()
+        self._reaping = False
+
+    def render(self, html: bytes, timeout: float) -> bytes:
+        """Render on an idle process, or a new one when all are busy."""
+        process = self._checkout() or self._start()
+        pdf = process.render(html, timeout)  # closes the process itself when it fails
+        self._checkin(process)
+        return pdf
+
+    def close(self) -> None:
+        """Close every idle process (busy ones are closed when their caller returns them)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for process in idle:
+            process.close()
+
+    def idle(self) -> int:
+        """Processes waiting for a document."""
+        with self._lock:
+            return len(self._idle)
+
+    def _checkout(self) -> RenderProcess | None:
+        with self._lock:
+            if os.getpid() != self._owner:  # forked: the parent's pipes are not ours to use
+                self._idle, self._owner = [], os.getpid()
+            while self._idle:
+                process = self._idle.pop()
+                if process.alive:
+                    return process
+                process.close()
+        return None
+
+    def _checkin(self, process: RenderProcess) -> None:
+        if process.documents >= self._max_documents or not process.alive:
+            process.close()
+            return
+        with self._lock:
+            self._idle.append(process)
+            if self._reaping:
+                return
+            self._reaping = True
+        threading.Thread(target=self._reap, name="wkhtmltopdf-reaper", daemon=True).start()
+
+    def _reap(self) -> None:
+        """Close processes idle for `idle_seconds`; the thread ends when none is left."""
+        while True:
+            time.sleep(self._idle_seconds / 4)
+            with self._lock:
+                now = time.monotonic()
+                stale = [p for p in self._idle if now - p.last_used >= self._idle_seconds]
+                self._idle = [p for p in self._idle if p not in stale]
+                finished = not self._idle
+                if finished:
+                    self._reaping = False  # the next check-in starts a new reaper
+            for process in stale:
+                process.close()
+            if finished:
+                return
