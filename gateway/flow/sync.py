@@ -4,11 +4,13 @@ cancelled approvals announced with the document, reminders in working hours."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections import defaultdict, deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import zip_longest
+from typing import Any
 
 from gateway import cards
 from gateway.documents import Document, document_for, rendition_key
@@ -22,6 +24,7 @@ from gateway.texts import escape
 log = logging.getLogger(__name__)
 
 PREPARE_WORKERS = 2  # PDF engines run as subprocesses: two keep both cores busy
+SEND_WORKERS = 4  # cards in flight at once; Telegram answers a send in tens of milliseconds
 
 
 @dataclass
@@ -39,8 +42,8 @@ class SyncReport:
 def sync_pass(ctx: FlowContext) -> SyncReport:
     """One pass over 1C's pending tasks against the cards approvers hold.
 
-    Raises UpstreamUnavailable when 1C cannot be read (nothing is changed then); a failure
-    to deliver one card is recorded and the pass goes on with the others.
+    Raises UpstreamUnavailable when 1C (or Telegram) cannot be reached (the pass stops starting
+    new work then); a failure to deliver one card is recorded and the pass goes on with the others.
     """
     report = SyncReport()
     pending = list(ctx.onec.pending_tasks())
@@ -51,17 +54,13 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
     tracked = ctx.store.tracked_tasks()
     # One approver's tasks side by side would each wait out the per-chat flood limit (about
     # one message a second) while other chats idle: take the approvers in turn instead.
-    pending = _interleaved(pending)
+    pending = [t for t in _interleaved(pending) if links.get(t.performer.id) or t.id in tracked]
     with ThreadPoolExecutor(PREPARE_WORKERS, thread_name_prefix="pdf") as pool:
-        prepared = _prepare_documents(ctx, pool, pending, links, tracked)
+        plan = _prepare_documents(ctx, pool, pending, links, tracked)
         try:
-            for task in pending:
-                approvers = links.get(task.performer.id, [])
-                if not approvers and task.id not in tracked:
-                    continue
-                _sync_one(ctx, task, approvers, tracked, report, prepared.get(task.id))
+            _relay(ctx, pending, links, tracked, plan, report)
         finally:
-            for future in prepared.values():
+            for future in plan.documents.values():
                 future.cancel()  # not needed after all (or the pass failed): render no more
     for task_id in tracked - {t.id for t in pending}:
         try:
@@ -83,29 +82,112 @@ def _interleaved(tasks: list[Task]) -> list[Task]:
     return [task for row in zip_longest(*queues.values()) for task in row if task is not None]
 
 
+@dataclass
+class _DocumentPlan:
+    """Which document each new card attaches, and which card of a rendition goes first."""
+
+    documents: dict[str, Future[Document]] = field(default_factory=dict)  # by the first task
+    renditions: dict[str, str] = field(default_factory=dict)  # task id → rendition key
+
+
 def _prepare_documents(
     ctx: FlowContext,
     pool: ThreadPoolExecutor,
     pending: list[Task],
     links: dict[str, list[UserLink]],
     tracked: set[str],
-) -> dict[str, Future[Document]]:
+) -> _DocumentPlan:
     """Start making the documents of new cards, one per document version, in the background.
 
     Only the first task of each rendition gets a prepared document: later approvers of the same
     document get the first upload's file id from the cache, so nothing is uploaded twice.
     """
-    prepared: dict[str, Future[Document]] = {}
+    plan = _DocumentPlan()
     seen: set[str] = set()
     for task in pending:
         if task.id in tracked or not links.get(task.performer.id):
             continue
         key = rendition_key(task, ctx.renderer.template_for(task), ctx.renderer.engine)
-        if key in seen:
-            continue
-        seen.add(key)
-        prepared[task.id] = pool.submit(cards_io.fetch_document, ctx, task)
-    return prepared
+        if key not in seen:
+            seen.add(key)
+            plan.documents[task.id] = pool.submit(cards_io.fetch_document, ctx, task)
+        plan.renditions[task.id] = key
+    return plan
+
+
+def _relay(
+    ctx: FlowContext,
+    pending: list[Task],
+    links: dict[str, list[UserLink]],
+    tracked: set[str],
+    plan: _DocumentPlan,
+    report: SyncReport,
+) -> None:
+    """Sync the pending tasks in `pending` order, SEND_WORKERS at a time, into `report`.
+
+    One send waits tens of milliseconds (over the internet, a hundred or more) on Telegram, so
+    one at a time stays far under the bot-wide limit; the limiter, not this loop, paces sends.
+    Senders never wait: a card whose document is still rendering is handed over when it is
+    ready, and the other cards of a document being uploaded are held back until the upload
+    is done, then send its file id.
+    """
+    stop = threading.Event()
+    queue = deque(pending)
+    held: dict[str, list[Task]] = {}  # rendition key → cards waiting for its first upload
+    uploads: dict[Future[SyncReport], str] = {}  # the job uploading each rendition
+    running: set[Future[SyncReport]] = set()
+    failure: UpstreamUnavailable | None = None
+    with ThreadPoolExecutor(SEND_WORKERS, thread_name_prefix="send") as senders:
+
+        def start(task: Task, document: Future[Document] | None = None) -> Future[SyncReport]:
+            approvers = links.get(task.performer.id, [])
+            job = senders.submit(_sync_one, ctx, task, approvers, tracked, document, stop)
+            running.add(job)
+            return job
+
+        while queue or running:
+            rendering: set[Future[Any]] = set()
+            while queue and not stop.is_set():
+                task = queue[0]
+                document = plan.documents.get(task.id)
+                key = plan.renditions.get(task.id, "")
+                if document is not None and not document.done():
+                    rendering.add(document)  # keep 1C's order: this card is next when ready
+                    break
+                queue.popleft()
+                if document is not None:
+                    uploads[start(task, document)] = key
+                    held[key] = []
+                elif key in held:
+                    held[key].append(task)
+                else:
+                    start(task)
+            if stop.is_set():
+                queue.clear()
+            finished, _ = wait(running | rendering, return_when=FIRST_COMPLETED)
+            for job in finished & running:
+                running.discard(job)
+                failure = _merge(job, report) or failure
+                key = uploads.pop(job, "")
+                for task in held.pop(key, []) if key else []:
+                    if not stop.is_set():
+                        start(task)
+    if failure is not None:
+        raise failure
+
+
+def _merge(job: Future[SyncReport], report: SyncReport) -> UpstreamUnavailable | None:
+    """Add a finished job's counts to `report`; the UpstreamUnavailable it raised, if any."""
+    try:
+        part = job.result()
+    except UpstreamUnavailable as exc:
+        return exc
+    report.delivered += part.delivered
+    report.refreshed += part.refreshed
+    report.closed += part.closed
+    report.reminded += part.reminded
+    report.errors.extend(part.errors)
+    return None
 
 
 def _sync_one(
@@ -113,16 +195,22 @@ def _sync_one(
     task: Task,
     approvers: list[UserLink],
     tracked: set[str],
-    report: SyncReport,
     prepared: Future[Document] | None,
-) -> None:
+    stop: threading.Event,
+) -> SyncReport:
+    """One task's part of the pass, run by a sender; stops the pass when an upstream is down."""
+    report = SyncReport()
+    if stop.is_set():
+        return report
     try:
         _sync_task(ctx, task, approvers, task.id in tracked, report, prepared)
     except UpstreamUnavailable:
+        stop.set()
         raise
     except GatewayError as exc:
         report.errors.append(f"task {task.id}: {exc}")
         log.warning("sync of task %s failed: %s", task.id, exc)
+    return report
 
 
 def _sync_task(

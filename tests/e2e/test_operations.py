@@ -18,6 +18,7 @@ from gateway.bootstrap import Gateway
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.web import create_app
 from gateway.entrypoints.worker import Worker
+from gateway.status import last_sync_timestamp
 from sandbox.onec.harness import RunningSandbox
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
 from tests.e2e.conftest import Approver, wait_for
@@ -80,6 +81,8 @@ def test_metrics_count_the_flow_after_a_connect_approve_and_return(
 ) -> None:
     approver: Approver = make_approver("Морозов")
     approve_and_return(approver, onec)
+    # Cards can arrive from a pass still sending others' cards: read once a pass has ended.
+    wait_for(lambda: last_sync_timestamp(gateway.store), "a sync pass to finish")
     response = create_app(gateway=gateway).test_client().get("/metrics")
     assert response.status_code == 200
     assert response.content_type.startswith("text/plain")
