@@ -27,6 +27,7 @@ CEILING_PER_SECOND = 30.0  # Telegram's documented bot-wide limit, and the emula
 SENDS = ("sendDocument", "sendMessage")
 FLOOD_WARNING = "Telegram flood control"
 CONNECTOR = "odata"  # the default connector: the gateway renders every PDF itself
+FAR_LATENCY = 0.1  # seconds each Bot API call takes in the "Telegram far away" relay
 
 
 def _sends(telegram: SandboxServer, chats: set[int]) -> list[dict[str, Any]]:
@@ -77,10 +78,12 @@ def _figures(
     return figures
 
 
-def relay_limits_on(sizes: Sizes) -> dict[str, Any]:
-    """The worker subprocess relays with the emulator's flood limits and the gateway's limiter."""
+def relay_limits_on(sizes: Sizes, latency: float = 0.0) -> dict[str, Any]:
+    """The worker subprocess relays with the emulator's flood limits and the gateway's limiter;
+    each Bot API call waits `latency` seconds in the emulator (Telegram over the internet)."""
     with harness.redis_prefix() as prefix, harness.emulators(flood=True) as (telegram, onec):
         approvals = _populate(telegram, onec, prefix, sizes)
+        telegram.client.set_latency(latency)
         env = harness.environment(
             telegram, onec, prefix, ONEC_CONNECTOR=CONNECTOR, ONEC_POLL_INTERVAL="120"
         )
@@ -101,6 +104,7 @@ def relay_limits_on(sizes: Sizes) -> dict[str, Any]:
             figures["worker_peak_rss_mb"] = worker.peak_mb
         figures["mode"] = "limits on: worker subprocess"
         figures["connector"] = CONNECTOR
+        figures["telegram_latency_seconds"] = latency
         return figures
 
 

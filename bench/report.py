@@ -21,7 +21,9 @@ def _row(item: str, figure: str, reference: str, target: str, ok: bool | None) -
     return f"| {item} | {figure} | {reference} | {target} | {_status(ok)} |"
 
 
-def _relay_rows(on: dict[str, Any] | None, off: dict[str, Any] | None) -> list[str]:
+def _relay_rows(
+    on: dict[str, Any] | None, off: dict[str, Any] | None, far: dict[str, Any] | None = None
+) -> list[str]:
     rows = []
     if on:
         rate = on.get("messages_per_second")
@@ -63,6 +65,20 @@ def _relay_rows(on: dict[str, Any] | None, off: dict[str, Any] | None) -> list[s
                 f"{off.get('messages_per_second')} msg/s, drained in {off.get('drain_seconds')} s",
                 f"limits on: {on and on.get('messages_per_second')} msg/s",
                 "the gateway's own ceiling",
+                None,
+            )
+        )
+    if far:
+        latency_ms = round(far["telegram_latency_seconds"] * 1000)
+        rows.append(
+            _row(
+                f"(a) relay, limits on, every Bot API call {latency_ms} ms",
+                f"{far.get('messages_per_second')} msg/s"
+                f" ({far['delivered']}/{far['tasks']} delivered,"
+                f" {far.get('answers_429_emulator')} answers 429)",
+                f"one send at a time: at most {round(1 / far['telegram_latency_seconds'], 1):g}"
+                f" msg/s; loopback: {on and on.get('messages_per_second')} msg/s",
+                "—",
                 None,
             )
         )
@@ -208,7 +224,7 @@ def tables(results: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     relay_on, relay_off = results.get("relay_limits_on"), results.get("relay_limits_off")
-    lines += _relay_rows(relay_on, relay_off)
+    lines += _relay_rows(relay_on, relay_off, results.get("relay_far"))
     lines += _latency_rows(results.get("latency_push"), results.get("latency_polling"))
     lines += _pdf_rows(results.get("pdf_engines"), results.get("pdf_reuse"))
     lines += _memory_rows(results.get("memory"), relay_on)

@@ -25,6 +25,7 @@ def _steps(sizes: Sizes) -> list[tuple[str, str, Callable[[], Any]]]:
     return [
         ("a", "relay_limits_on", lambda: relay.relay_limits_on(sizes)),
         ("a", "relay_limits_off", lambda: relay.relay_limits_off(sizes)),
+        ("a", "relay_far", lambda: relay.relay_limits_on(sizes, relay.FAR_LATENCY)),
         ("b", "latency_push", lambda: latency.push_mode(sizes)),
         ("b", "latency_polling", lambda: latency.polling_mode(sizes)),
         ("c", "sync_cost", lambda: sync_cost.sync_cost(sizes)),

@@ -170,6 +170,10 @@ class TelegramSandbox:
         body = {"global_per_second": global_per_second, "chat_per_second": chat_per_second}
         return dict(self._call("POST", "/flood", body))
 
+    def set_latency(self, seconds: float) -> None:
+        """Make every Bot API call wait `seconds` before it is handled (0: none)."""
+        self._call("POST", "/latency", {"seconds": seconds})
+
     def reset(self) -> None:
         """Empty the emulator's state."""
         self._call("POST", "/reset", {})

@@ -22,6 +22,9 @@ class SandboxConfig:
     global_per_second: float = 30.0
     chat_per_second: float = 1.0
     chat_burst: int = 3
+    # Seconds every Bot API call waits before it is handled: loopback answers in a millisecond,
+    # Telegram over the internet in tens to hundreds (benchmarks of sends in flight).
+    latency_seconds: float = 0.0
     # A callback query answered later than this is "too old", as in Telegram (about 15 s there).
     callback_answer_timeout: float = 15.0
     # Webhook delivery: wait before the first retry, doubled up to the maximum; per-request timeout.

@@ -136,6 +136,18 @@ def control_api(state: SandboxState) -> Blueprint:
         state.flood.set_limits(limits["global_per_second"], limits["chat_per_second"])
         return jsonify(_flood(state))
 
+    @api.get("/latency")
+    def get_latency() -> Response:
+        return jsonify({"seconds": state.latency})
+
+    @api.post("/latency")
+    def set_latency() -> Response:
+        value = _body().get("seconds")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 10:
+            raise ControlError(400, "seconds must be a number from 0 to 10")
+        state.latency = float(value)
+        return jsonify({"seconds": state.latency})
+
     @api.post("/reset")
     def reset() -> Response:
         state.reset()

@@ -44,6 +44,8 @@ def create_app(state: SandboxState, spec: ApiSpec | None = None) -> Flask:
     @app.route("/bot<token>/<method>", methods=["GET", "POST"])
     def bot_api(token: str, method: str) -> Response:
         started = time.time()
+        if state.latency:
+            time.sleep(state.latency)  # the way to Telegram and back, outside the state lock
         name = METHODS_BY_LOWER_NAME.get(method.lower(), method)
         params: dict[str, Any] = {}
         ignored: list[str] = []

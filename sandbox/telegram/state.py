@@ -91,7 +91,8 @@ class SandboxState:
         self.reset()
 
     def reset(self) -> None:
-        """Empty state: no users, chats, updates, files, webhook or log; flood limits as started."""
+        """Empty state: no users, chats, updates, files, webhook or log; flood limits and latency
+        as started."""
         with self.lock:
             self.users: dict[int, dict[str, Any]] = {}
             self.phones: dict[int, str] = {}
@@ -109,6 +110,7 @@ class SandboxState:
             self.calls: list[dict[str, Any]] = []
             self.poll_generation = 0
             self.flood.set_limits(self.config.global_per_second, self.config.chat_per_second)
+            self.latency = self.config.latency_seconds
             self.changed.notify_all()
 
     def close(self) -> None:

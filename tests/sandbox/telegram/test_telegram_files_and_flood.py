@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
+from sandbox.telegram.client import SandboxControlError
 from sandbox.telegram.flood import FloodControl
 from sandbox.telegram.harness import running
 
@@ -188,3 +191,19 @@ def test_an_oversized_upload_through_ptb_fails(user):
                 small_bot.send_document(user["id"], b"x" * 500, filename="big.pdf")
         finally:
             small_bot.close()
+
+
+def test_latency_holds_every_call_until_reset(bot, user, control):
+    control.set_latency(0.3)
+    started = time.monotonic()
+    bot.send_message(user["id"], "далеко")
+    assert time.monotonic() - started >= 0.3  # a lower bound: the sleep, not a speed
+    assert control._call("GET", "/latency") == {"seconds": 0.3}
+    control.reset()
+    assert control._call("GET", "/latency") == {"seconds": 0.0}
+
+
+@pytest.mark.parametrize("seconds", [-1, 11, "1", True])
+def test_a_latency_out_of_range_is_refused(control, seconds):
+    with pytest.raises(SandboxControlError, match="0 to 10"):
+        control.set_latency(seconds)
