@@ -4,6 +4,7 @@ RateLimiter, and obeys 429 `retry_after` for everyone instead of hammering on.""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Final, TypeVar
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_RETRIES_AFTER_429: Final = 5
+# Bot-wide waits last about 1/30 s; a longer one is a chat's own limit or a pause after a 429.
+SHORT_WAIT_SECONDS: Final = 0.1
 
 
 class ThrottledMessenger:
@@ -31,12 +34,13 @@ class ThrottledMessenger:
         self.inner = inner
         self.limiter = limiter
         self._sleep = sleep
+        self._turn = threading.Lock()
         self.rate_limited = 0  # 429 answers seen (the goal is none)
 
     def _send(self, chat_id: int, call: Callable[[], T]) -> T:
         retries = 0
         while True:
-            wait = self.limiter.acquire(chat_id)
+            wait = self._take_turn(chat_id)
             if wait > 0:
                 self._sleep(wait)
                 continue
@@ -50,6 +54,21 @@ class ThrottledMessenger:
                 if retries > MAX_RETRIES_AFTER_429:
                     raise
                 self._sleep(exc.retry_after)
+
+    def _take_turn(self, chat_id: int) -> float:
+        """A slot from the limiter (0), or how long to wait for one when that is long.
+
+        Senders of this process ask one at a time and sleep out short waits in turn; the others
+        wait on the lock, idle. Left to themselves they would all wake for every token and ask
+        Redis together, spending the CPU the sends need. A long wait (a chat's own limit, a
+        pause) is slept outside the turn, so it holds back no other chat.
+        """
+        with self._turn:
+            while True:
+                wait = self.limiter.acquire(chat_id)
+                if wait <= 0 or wait > SHORT_WAIT_SECONDS:
+                    return wait
+                self._sleep(wait)
 
     def ping(self) -> None:
         """The inner messenger's ping (not throttled: it sends nothing to a chat)."""

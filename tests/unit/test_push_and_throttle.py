@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -126,3 +128,55 @@ def test_endless_429s_give_up_with_the_error() -> None:
     messenger = ThrottledMessenger(FloodedMessenger(100), ScriptedLimiter([]), lambda _: None)
     with pytest.raises(RateLimited):
         messenger.send_text(1, "x")
+
+
+class OneAtATimeLimiter:
+    """Says "wait 20 ms" to every other ask, and notes whether two asks ever overlapped."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.asking = 0
+        self.most_at_once = 0
+        self.asks = 0
+
+    def acquire(self, chat_id: int) -> float:
+        with self.lock:
+            self.asking += 1
+            self.asks += 1
+            self.most_at_once = max(self.most_at_once, self.asking)
+            wait = 0.02 if self.asks % 2 else 0.0
+        time.sleep(0.001)  # the Redis round trip, long enough for a second asker to show up
+        with self.lock:
+            self.asking -= 1
+        return wait
+
+    def pause(self, seconds: float) -> None: ...
+
+
+def test_senders_of_one_process_ask_the_limiter_in_turn() -> None:
+    limiter = OneAtATimeLimiter()
+    inner = FloodedMessenger(0)
+    messenger = ThrottledMessenger(inner, limiter)
+    threads = [
+        threading.Thread(target=messenger.send_text, args=(chat, f"card {chat}"))
+        for chat in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(inner.sent) == sorted(f"card {chat}" for chat in range(8))
+    assert limiter.most_at_once == 1
+
+
+def test_a_long_wait_is_slept_outside_the_turn() -> None:
+    slept: list[tuple[float, bool]] = []
+    limiter = ScriptedLimiter([0.05, 0.9, 0.05])  # short, a chat's own limit, short
+
+    def sleep(seconds: float) -> None:
+        slept.append((seconds, messenger._turn.locked()))  # are other senders held back?
+
+    messenger = ThrottledMessenger(FloodedMessenger(0), limiter, sleep)
+
+    messenger.send_text(1, "x")
+    assert slept == [(0.05, True), (0.9, False), (0.05, True)]
