@@ -138,6 +138,42 @@ def test_approve_acts_at_once_and_the_card_shows_the_outcome(
     assert approver.buttons(approver.message(card["message_id"])) == []
     approval = onec.client.approvals(created["document_id"])[0]
     assert [t["stage"] for t in approval["tasks"]] == [1, 2]  # moved to Волков, once
+    # 1C answered at once: the outcome is the card's only edit, no "passing to 1C" before it.
+    assert len(card_edits(approver, card)) == 1
+
+
+def card_edits(approver: Approver, card: dict) -> list[dict]:
+    """The Bot API calls that edited `card` (from the emulator's call log)."""
+    return [
+        call
+        for call in approver.telegram.client.calls()
+        if call["method"].startswith("editMessage")
+        and call["params"].get("message_id") == card["message_id"]
+        and int(call["params"].get("chat_id", 0)) == approver.user_id
+    ]
+
+
+def test_a_slow_1c_shows_passing_to_1c_until_the_outcome(
+    make_approver, onec: RunningSandbox
+) -> None:
+    created = start_approval(onec, ["Морозов", "Волков"], "Медленная 1С")
+    approver: Approver = make_approver("Морозов")
+    approver.connect()
+    card = approver.card("Медленная 1С")
+    onec.client.set_fault("slow", seconds=2)
+    approver.press(card["message_id"], "Согласовать")
+    wait_for(
+        lambda: "передаётся в 1С" in approver.text_of(approver.message(card["message_id"])),
+        "the card to say the decision is being passed on",
+    )
+    wait_for(
+        lambda: "✅ Согласовано" in approver.text_of(approver.message(card["message_id"])),
+        "the final outcome on the card",
+        timeout=30,
+    )
+    onec.client.clear_fault()
+    assert task_state(onec, created["task_id"]) == "completed"
+    assert len(card_edits(approver, card)) == 2  # passing to 1C, then the outcome
 
 
 def test_a_return_asks_for_a_reason_first_and_sends_it_as_the_comment(
