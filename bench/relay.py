@@ -10,6 +10,7 @@ so that ceiling is a lower bound.
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -76,7 +77,7 @@ def _figures(
         figures["first_message_after_start_seconds"] = round(first - started, 2)
         figures["share_of_ceiling"] = round(figures["messages_per_second"] / CEILING_PER_SECOND, 3)
         # Where a relay falls short of its pace: pauses between arrivals, the longest first.
-        gaps = sorted((b["time"] - a["time"] for a, b in zip(ok, ok[1:])), reverse=True)
+        gaps = sorted((b["time"] - a["time"] for a, b in itertools.pairwise(ok)), reverse=True)
         figures["longest_gaps_ms"] = [round(g * 1000, 1) for g in gaps[:5]]
         figures["seconds_in_gaps_over_100ms"] = round(sum(g for g in gaps if g > 0.1), 2)
     return figures
