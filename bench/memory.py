@@ -17,7 +17,6 @@ from bench.stats import wait_until
 from bench.subprocess_worker import WorkerProcess
 from sandbox.onec.harness import RunningSandbox
 
-CONNECTORS = ("odata", "http")
 QUIET_SECONDS = 2.0
 PASS_TIMEOUT = 120.0
 
@@ -44,7 +43,7 @@ def _idle_worker_mb() -> float | None:
 def pending_tasks(sizes: Sizes) -> dict[str, Any]:
     """Peak RSS per connector with `memory_pending` pending tasks, next to an idle worker's."""
     results: dict[str, Any] = {"pending": sizes.memory_pending, "idle_mb": _idle_worker_mb()}
-    for connector in CONNECTORS:
+    for connector in sizes.memory_connectors:
         with (
             harness.redis_prefix() as prefix,
             harness.onec_only() as onec,

@@ -22,16 +22,19 @@ log = logging.getLogger("bench")
 
 
 def _steps(sizes: Sizes) -> list[tuple[str, str, Callable[[], Any]]]:
-    return [
+    steps: list[tuple[str, str, Callable[[], Any]]] = [
         ("a", "relay_limits_on", lambda: relay.relay_limits_on(sizes)),
         ("a", "relay_limits_off", lambda: relay.relay_limits_off(sizes)),
-        ("a", "relay_far", lambda: relay.relay_limits_on(sizes, relay.FAR_LATENCY)),
         ("b", "latency_push", lambda: latency.push_mode(sizes)),
         ("b", "latency_polling", lambda: latency.polling_mode(sizes)),
         ("c", "sync_cost", lambda: sync_cost.sync_cost(sizes)),
         ("d", "pdf_engines", lambda: pdf.engines(sizes)),
         ("e", "memory", lambda: memory.pending_tasks(sizes)),
     ]
+    if sizes.relay_far:
+        far = ("a", "relay_far", lambda: relay.relay_limits_on(sizes, relay.FAR_LATENCY))
+        steps.insert(2, far)
+    return steps
 
 
 def run(

@@ -22,6 +22,8 @@ class Sizes:
     pdf_documents: int  # (d) documents rendered per engine
     memory_pending: int  # (e) pending tasks the worker subprocess holds
     drain_timeout: float  # seconds a relay may take before it is reported unfinished
+    relay_far: bool = True  # (a) once more with 100 ms per Bot API call (a reference, no target)
+    memory_connectors: tuple[str, ...] = ("odata", "http")  # (e) measured with each of these
 
 
 FULL = Sizes(
@@ -54,6 +56,8 @@ QUICK = Sizes(
     pdf_documents=5,
     memory_pending=10_000,
     drain_timeout=60.0,
+    relay_far=False,  # these two keep the quick run under two minutes on a slow machine;
+    memory_connectors=("odata",),  # odata is the heavier, closest to its target
 )
 
 SMOKE = Sizes(
