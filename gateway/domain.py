@@ -28,6 +28,14 @@ class TaskState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class TaskKind(enum.StrEnum):
+    """Whether a task is a step of an approval process (decided from Telegram) or anything else
+    (a БСП `Задание`, a "read and acknowledge" task: shown, never executed from Telegram)."""
+
+    APPROVAL = "approval"
+    TASK = "task"
+
+
 class Importance(enum.StrEnum):
     """1C's `Важность` of a task."""
 
@@ -79,6 +87,8 @@ class Subject:
     presentation: str
     fields: tuple[Field, ...] = ()
     tables: tuple[Table, ...] = ()
+    version: str = ""
+    """1C's `DataVersion` of the document; empty where the source does not tell it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +103,12 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """An approval task (`Задача исполнителя`), shaped like contract v1's `Task`."""
+    """A task of a 1C business process (`Задача исполнителя`), shaped like contract v1's `Task`.
+
+    A task is addressed to a person (`performer`) or to a role (`performer` is None, `role` is
+    set); `candidates` are the 1C users who may decide now (design 5.5). A source that does not
+    tell candidates leaves them empty, and the performer alone may decide.
+    """
 
     id: str
     version: str
@@ -103,12 +118,45 @@ class Task:
     importance: Importance
     state: TaskState
     title: str
-    performer: Person
+    performer: Person | None
     initiator: Person
     stage: Stage
     subject: Subject
     allowed_decisions: tuple[Decision, ...]
     result: Result | None = None
+    kind: TaskKind = TaskKind.APPROVAL
+    role: Person | None = None
+    candidates: tuple[Person, ...] = ()
+
+    @property
+    def deciders(self) -> tuple[Person, ...]:
+        """Who may decide the task now: its candidates, else its performer."""
+        if self.candidates:
+            return self.candidates
+        return (self.performer,) if self.performer is not None else ()
+
+    def may_decide(self, onec_user_id: str) -> bool:
+        """True if this 1C user is among the task's deciders."""
+        return any(person.id == onec_user_id for person in self.deciders)
+
+    @property
+    def addressee(self) -> str:
+        """Who the task is addressed to, as 1C shows it: the performer's name, else the role's."""
+        if self.performer is not None:
+            return self.performer.name
+        return self.role.name if self.role is not None else ""
+
+    def name_of(self, onec_user_id: str, default: str | None = None) -> str:
+        """The name the task gives a 1C user (performer or candidate), else `default` (the id
+        itself when no default is given)."""
+        people = (self.performer, *self.candidates) if self.performer else self.candidates
+        fallback = onec_user_id if default is None else default
+        return next((p.name for p in people if p.id == onec_user_id), fallback)
+
+    @property
+    def is_approval(self) -> bool:
+        """True for a step of an approval process, which Telegram may decide."""
+        return self.kind is TaskKind.APPROVAL
 
     @property
     def is_pending(self) -> bool:

@@ -20,6 +20,7 @@ BUILTIN_PROFILES: Final = ("bsp", "sandbox")
 TELEGRAM_MODES: Final = ("polling", "webhook")
 LANGUAGES: Final = ("ru", "en")
 PDF_ENGINES: Final = ("pdfkit", "weasyprint")
+OTHER_TASKS_MODES: Final = ("notify", "off")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS: Final = ("text", "json")
 OFFICIAL_TELEGRAM_API: Final = "https://api.telegram.org"
@@ -37,6 +38,7 @@ MIN_GATEWAY_SECRET_LENGTH: Final = 16
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _HTTP_ROOT_RE = re.compile(r"^[A-Za-z0-9_.~-]+$")
+_PROCESS_SET_RE = re.compile(r"^BusinessProcess_\w+$")
 _WORK_HOURS_RE = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 _PLACEHOLDERS = ("change-me", "changeme", "your-")
 
@@ -95,6 +97,10 @@ class Settings:
     onec_soap_wsdl: str = ""
     onec_poll_interval: float = 15.0
     onec_timeout: float = 30.0
+    onec_approval_processes: tuple[str, ...] = ()
+    onec_other_tasks: str = "notify"
+    onec_users_group: str = ""
+    onec_admins_group: str = ""
     telegram_api_url: str = OFFICIAL_TELEGRAM_API
     telegram_mode: str = "polling"
     telegram_webhook_url: str = ""
@@ -188,6 +194,18 @@ class _Reader:
             return default
         return value
 
+    def process_types(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list of OData business process sets (`BusinessProcess_<Имя>`)."""
+        names = tuple(part.strip() for part in self.raw(name).split(",") if part.strip())
+        for item in names:
+            if not _PROCESS_SET_RE.match(item):
+                self.problem(
+                    name,
+                    f"{item!r} is not an OData business process set name "
+                    "(BusinessProcess_<Имя>, as `onec discover` lists them)",
+                )
+        return names
+
     def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.raw(name, default)
         if value not in allowed:
@@ -257,6 +275,10 @@ class _Reader:
             "ONEC_POLL_INTERVAL", 15.0, minimum=0, positive=True
         )
         values["onec_timeout"] = self.number("ONEC_TIMEOUT", 30.0, minimum=0, positive=True)
+        values["onec_approval_processes"] = self.process_types("ONEC_APPROVAL_PROCESSES")
+        values["onec_other_tasks"] = self.choice("ONEC_OTHER_TASKS", "notify", OTHER_TASKS_MODES)
+        values["onec_users_group"] = self.raw("ONEC_USERS_GROUP").strip()
+        values["onec_admins_group"] = self.raw("ONEC_ADMINS_GROUP").strip()
 
     def _read_telegram(self, values: dict[str, Any]) -> None:
         token = self.raw("TELEGRAM_BOT_TOKEN")

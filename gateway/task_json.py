@@ -21,10 +21,11 @@ from gateway.domain import (
     Subject,
     Table,
     Task,
+    TaskKind,
     TaskState,
 )
 
-_E = TypeVar("_E", Importance, TaskState)
+_E = TypeVar("_E", Importance, TaskState, TaskKind)
 
 
 def task_to_dict(task: Task) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         "importance": task.importance.value,
         "state": task.state.value,
         "title": task.title,
-        "performer": {"id": task.performer.id, "name": task.performer.name},
+        "performer": _person_dict(task.performer),
         "initiator": {"id": task.initiator.id, "name": task.initiator.name},
         "stage": {
             "name": task.stage.name,
@@ -49,6 +50,7 @@ def task_to_dict(task: Task) -> dict[str, Any]:
             "type": task.subject.type,
             "id": task.subject.id,
             "presentation": task.subject.presentation,
+            "version": task.subject.version,
             "fields": [{"name": f.name, "value": f.value} for f in task.subject.fields],
             "tables": [
                 {"name": t.name, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}
@@ -64,7 +66,14 @@ def task_to_dict(task: Task) -> dict[str, Any]:
             "user_id": task.result.user_id,
             "at": task.result.at.isoformat(),
         },
+        "kind": task.kind.value,
+        "role": _person_dict(task.role),
+        "candidates": [_person_dict(p) for p in task.candidates],
     }
+
+
+def _person_dict(person: Person | None) -> dict[str, str] | None:
+    return None if person is None else {"id": person.id, "name": person.name}
 
 
 def task_from_dict(data: Any) -> Task:
@@ -82,7 +91,7 @@ def task_from_dict(data: Any) -> Task:
         importance=_enum(Importance, d, "importance"),
         state=_enum(TaskState, d, "state"),
         title=_str(d, "title"),
-        performer=_person(d, "performer"),
+        performer=_optional_person(d, "performer"),
         initiator=_person(d, "initiator"),
         stage=Stage(
             name=_str(stage, "name", "stage."),
@@ -93,6 +102,7 @@ def task_from_dict(data: Any) -> Task:
             type=_str(subject, "type", "subject."),
             id=_str(subject, "id", "subject."),
             presentation=_str(subject, "presentation", "subject."),
+            version=_optional_str(subject, "version", "subject."),
             fields=tuple(
                 Field(
                     name=_str(f, "name", "subject.fields[]."),
@@ -106,6 +116,14 @@ def task_from_dict(data: Any) -> Task:
             _decision(v, "allowed_decisions[]") for v in _list(d, "allowed_decisions")
         ),
         result=None if result is None else _result(_mapping(result, "result")),
+        # Fields contract v1 servers leave out keep their v1 meaning (design 5.5): no kind is an
+        # approval, no candidates means the performer alone decides.
+        kind=_enum(TaskKind, d, "kind") if d.get("kind") is not None else TaskKind.APPROVAL,
+        role=_optional_person(d, "role"),
+        candidates=tuple(
+            _person({"candidates[]": c}, "candidates[]")
+            for c in _list(d, "candidates", optional=True)
+        ),
     )
 
 
@@ -129,8 +147,10 @@ def _int(d: Mapping[str, Any], key: str, where: str = "") -> int:
     return value
 
 
-def _list(d: Mapping[str, Any], key: str, where: str = "") -> list[Any]:
+def _list(d: Mapping[str, Any], key: str, where: str = "", optional: bool = False) -> list[Any]:
     value = d.get(key)
+    if optional and value is None:
+        return []
     if not isinstance(value, list):
         raise ValueError(f"{where}{key}: expected a list, got {type(value).__name__}")
     return value
@@ -167,6 +187,14 @@ def _decision(value: Any, where: str) -> Decision:
 def _person(d: Mapping[str, Any], key: str) -> Person:
     p = _mapping(d.get(key), key)
     return Person(id=_str(p, "id", f"{key}."), name=_str(p, "name", f"{key}."))
+
+
+def _optional_person(d: Mapping[str, Any], key: str) -> Person | None:
+    return None if d.get(key) is None else _person(d, key)
+
+
+def _optional_str(d: Mapping[str, Any], key: str, where: str = "") -> str:
+    return "" if d.get(key) is None else _str(d, key, where)
 
 
 def _table(value: Any) -> Table:

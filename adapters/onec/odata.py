@@ -221,7 +221,7 @@ class ODataConnector:
                 if tag in str(row.get(self._f["result"], "")):
                     return task  # our own earlier attempt went through
                 raise AlreadyCompleted(UPSTREAM, f"the task is {task.state.value} in 1C", task)
-            if task.performer.id != request.user_id:
+            if not task.may_decide(request.user_id):
                 raise NotPerformer(
                     UPSTREAM, "not_performer", "the user is not the task's performer"
                 )

@@ -133,7 +133,7 @@ def document_context(
     history = []
     if task.result is not None:
         result = task.result
-        who = task.performer.name if result.user_id == task.performer.id else result.user_id
+        who = task.name_of(result.user_id)
         history.append(
             {
                 "decision": DECISIONS[language][result.decision],

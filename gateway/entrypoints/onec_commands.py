@@ -105,7 +105,7 @@ def print_table(tasks: Sequence[Task]) -> None:
             (
                 task.number,
                 f"{task.stage.number}/{task.stage.count}",
-                task.performer.name,
+                task.addressee,
                 presentation,
                 task.due_at.strftime("%d.%m.%Y %H:%M") if task.due_at else "-",
             )

@@ -129,7 +129,11 @@ def outcome_tail(ctx: FlowContext, task: Task) -> list[str]:
     lines = [ctx.texts.t("outcome.done_in_1c")]
     if task.result is not None:
         lines = cards.outcome_lines(
-            ctx.texts, task.result.decision, task.performer.name, task.result.at, ""
+            ctx.texts,
+            task.result.decision,
+            task.name_of(task.result.user_id, task.addressee),
+            task.result.at,
+            "",
         )
     return lines
 

@@ -40,7 +40,7 @@ def create_invite(store: InviteStore, ttl_seconds: int = INVITE_TTL_SECONDS) -> 
 
 def deliver_pending(ctx: FlowContext, link: UserLink, *, announce: bool) -> int:
     """Send the user every pending task of theirs not yet on a card; returns how many pending."""
-    mine = [t for t in ctx.onec.pending_tasks() if t.performer.id == link.onec_user_id]
+    mine = [t for t in ctx.onec.pending_tasks() if t.may_decide(link.onec_user_id)]
     if announce:
         confirm(ctx, link, len(mine))
     for task in mine:
@@ -95,7 +95,7 @@ def _accept_invite(ctx: FlowContext, message: IncomingMessage, code: str) -> Non
 
 def _list_tasks(ctx: FlowContext, link: UserLink) -> None:
     texts = ctx.texts
-    mine = [t for t in ctx.onec.pending_tasks() if t.performer.id == link.onec_user_id]
+    mine = [t for t in ctx.onec.pending_tasks() if t.may_decide(link.onec_user_id)]
     if not mine:
         ctx.messenger.send_text(link.chat_id, texts.t("tasks.none"))
         return

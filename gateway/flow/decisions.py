@@ -81,7 +81,7 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
         # 1C down, or its publication answering a login page: keep the decision for later.
         _press_while_1c_is_down(ctx, press, wanted, link, delivery)
         return
-    if task.performer.id != link.onec_user_id:
+    if not task.may_decide(link.onec_user_id):
         answer("alert.foreign")
         return
     if not task.is_pending:

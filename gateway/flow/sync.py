@@ -54,7 +54,7 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
     tracked = ctx.store.tracked_tasks()
     # One approver's tasks side by side would each wait out the per-chat flood limit (about
     # one message a second) while other chats idle: take the approvers in turn instead.
-    pending = [t for t in _interleaved(pending) if links.get(t.performer.id) or t.id in tracked]
+    pending = [t for t in _interleaved(pending) if _approvers(t, links) or t.id in tracked]
     with ThreadPoolExecutor(PREPARE_WORKERS, thread_name_prefix="pdf") as pool:
         plan = _prepare_documents(ctx, pool, pending, links, tracked)
         try:
@@ -75,11 +75,16 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
 
 
 def _interleaved(tasks: list[Task]) -> list[Task]:
-    """The tasks with performers taken in turn: a, b, c, a, b, c, ... (order kept per performer)."""
+    """The tasks with addressees taken in turn: a, b, c, a, b, c, ... (order kept per addressee)."""
     queues: dict[str, list[Task]] = defaultdict(list)
     for task in tasks:
-        queues[task.performer.id].append(task)
+        queues[",".join(p.id for p in task.deciders)].append(task)
     return [task for row in zip_longest(*queues.values()) for task in row if task is not None]
+
+
+def _approvers(task: Task, links: dict[str, list[UserLink]]) -> list[UserLink]:
+    """The linked Telegram accounts of everyone who may decide the task."""
+    return [link for person in task.deciders for link in links.get(person.id, [])]
 
 
 @dataclass
@@ -105,7 +110,7 @@ def _prepare_documents(
     plan = _DocumentPlan()
     seen: set[str] = set()
     for task in pending:
-        if task.id in tracked or not links.get(task.performer.id):
+        if task.id in tracked or not _approvers(task, links):
             continue
         key = rendition_key(task, ctx.renderer.template_for(task), ctx.renderer.engine)
         if key not in seen:
@@ -140,7 +145,7 @@ def _relay(
     with ThreadPoolExecutor(SEND_WORKERS, thread_name_prefix="send") as senders:
 
         def start(task: Task, document: Future[Document] | None = None) -> Future[SyncReport]:
-            approvers = links.get(task.performer.id, [])
+            approvers = _approvers(task, links)
             job = senders.submit(_sync_one, ctx, task, approvers, tracked, document, stop)
             running.add(job)
             return job
@@ -261,7 +266,7 @@ def sync_tasks(ctx: FlowContext, task_ids: list[str]) -> SyncReport:
             continue
         if task.is_pending:
             report.pending += 1
-            _sync_task(ctx, task, links.get(task.performer.id, []), task_id in tracked, report)
+            _sync_task(ctx, task, _approvers(task, links), task_id in tracked, report)
         elif task_id in tracked:
             finish(ctx, task_id, task)
             report.closed += 1

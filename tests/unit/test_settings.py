@@ -193,3 +193,33 @@ def test_cyrillic_username_and_a_trailing_slash_on_the_base_url_are_fine() -> No
     s = Settings.from_env({**VALID, "ONEC_BASE_URL": "https://srv/uh/", "ONEC_USERNAME": "Шлюз"})
     assert s.onec_base_url == "https://srv/uh"
     assert s.onec_username == "Шлюз"
+
+
+def test_addressing_settings_default_to_no_approvals_and_notified_other_tasks() -> None:
+    s = Settings.from_env(VALID)
+    assert s.onec_approval_processes == ()
+    assert s.onec_other_tasks == "notify"
+    assert (s.onec_users_group, s.onec_admins_group) == ("", "")
+
+
+def test_approval_processes_are_a_list_of_business_process_sets() -> None:
+    s = Settings.from_env(
+        {
+            **VALID,
+            "ONEC_APPROVAL_PROCESSES": " BusinessProcess_Согласование ,BusinessProcess_Исполнение",
+            "ONEC_OTHER_TASKS": "off",
+            "ONEC_USERS_GROUP": " Согласующие ",
+        }
+    )
+    assert s.onec_approval_processes == (
+        "BusinessProcess_Согласование",
+        "BusinessProcess_Исполнение",
+    )
+    assert s.onec_other_tasks == "off"
+    assert s.onec_users_group == "Согласующие"
+
+
+def test_a_process_named_without_its_set_prefix_is_refused() -> None:
+    found = problems({**VALID, "ONEC_APPROVAL_PROCESSES": "Согласование", "ONEC_OTHER_TASKS": "x"})
+    assert any(p.startswith("ONEC_APPROVAL_PROCESSES: 'Согласование'") for p in found)
+    assert "ONEC_OTHER_TASKS: 'x' is not one of: notify, off" in found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,6 +19,7 @@ from gateway.domain import (
     Subject,
     Table,
     Task,
+    TaskKind,
     TaskState,
 )
 from gateway.task_json import task_from_dict, task_to_dict
@@ -69,6 +71,7 @@ def test_the_json_has_exactly_the_contract_fields() -> None:
     assert list(data) == [
         "id", "version", "number", "created_at", "due_at", "importance", "state", "title",
         "performer", "initiator", "stage", "subject", "allowed_decisions", "result",
+        "kind", "role", "candidates",
     ]  # fmt: skip
     assert data["created_at"] == "2026-11-27T10:15:00+03:00"
     assert data["due_at"] is None
@@ -113,3 +116,34 @@ def test_decisions_that_need_a_reason_are_the_returns() -> None:
     ]
     assert make_task(allowed_decisions=(Decision.APPROVE,)).allows(Decision.APPROVE)
     assert not make_task(allowed_decisions=(Decision.APPROVE,)).allows(Decision.RETURN_PREVIOUS)
+
+
+def test_a_role_task_round_trips_with_its_candidates_and_versions() -> None:
+    task = make_task(
+        performer=None,
+        role=Person("r-1", "Финансовый директор"),
+        candidates=(Person("p-1", "Иванова Мария Сергеевна"), Person("p-3", "Сидоров С. С.")),
+        kind=TaskKind.TASK,
+        subject=replace(make_task().subject, version="AAAAAgAAAAA="),
+    )
+    assert task_from_dict(json.loads(json.dumps(task_to_dict(task)))) == task
+    assert task.may_decide("p-3") and not task.may_decide("p-2")
+    assert task.addressee == "Финансовый директор"
+
+
+def test_a_contract_v1_task_without_the_addressing_fields_keeps_its_v1_meaning() -> None:
+    data = task_to_dict(make_task())
+    for key in ("kind", "role", "candidates"):
+        del data[key]
+    del data["subject"]["version"]
+    task = task_from_dict(data)
+    assert task.is_approval
+    assert task.deciders == (Person("p-1", "Иванова Мария Сергеевна"),)
+    assert task.subject.version == ""
+
+
+def test_a_candidate_without_a_name_is_refused_with_the_field_named() -> None:
+    data = task_to_dict(make_task())
+    data["candidates"] = [{"id": "p-9"}]
+    with pytest.raises(ValueError, match=r"candidates\[\]\.name"):
+        task_from_dict(data)
