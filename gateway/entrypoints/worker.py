@@ -225,8 +225,11 @@ class Worker:
                     self._stopping.wait(ERROR_PAUSE_SECONDS)
         finally:
             dropped = lanes.stop(LANE_STOP_SECONDS)
+            with self._in_flight_lock:
+                # Dropped updates stay unacknowledged: taken again later, here or elsewhere.
+                self._in_flight.clear()
             if dropped:
-                log.info("%d queued updates left for another worker or the next start", dropped)
+                log.info("%d queued updates left for another worker or a later take", dropped)
 
     def _in_flight_ids(self) -> list[str]:
         with self._in_flight_lock:
