@@ -80,6 +80,7 @@ def test_updates_past_a_users_limit_are_ignored_after_one_notice(
     gateway: Gateway, telegram: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dispatch, "INBOUND_LIMIT", 4)
+    monkeypatch.setattr(dispatch, "INBOUND_WINDOW_SECONDS", 86_400)  # the flood in one window
     flood(telegram, 40)
     wait_for(
         lambda: any(
