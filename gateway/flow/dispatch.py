@@ -1,9 +1,10 @@
 """One entry for everything that arrives from Telegram: admit it, then route it to its use case.
 
 A user who sends more than INBOUND_LIMIT updates in INBOUND_WINDOW_SECONDS has the rest of that
-window ignored (acknowledged, never handled, not kept for later) and is told so once. Half of
-what Telegram lets us send to one chat in that time (about one message a second), so the answers
-to one user never pile up faster than they can go out, and a flood costs a counter per update.
+window ignored (acknowledged, never handled, not kept for later) and is told so once. The limit
+is half of what Telegram lets us send to one chat in that time (about one message a second), so
+the answers to one user never pile up faster than they can go out; a flood past it costs one
+counter increment per update.
 """
 
 from __future__ import annotations
