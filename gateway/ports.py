@@ -366,12 +366,26 @@ class UpdateQueue(Protocol):
     def take_updates(
         self, consumer: str, block_seconds: float, count: int
     ) -> list[tuple[str, str]]:
-        """Up to `count` (entry id, payload) for this consumer: ones a dead consumer left
-        unacknowledged first, then new ones, waiting up to `block_seconds`."""
+        """Up to `count` (entry id, payload) for this consumer: ones left unacknowledged (by a
+        dead consumer, or after their handling failed) first, then new ones, waiting up to
+        `block_seconds`. One taken too often without an ack is set aside as a dead update
+        instead of being returned again."""
+        ...
+
+    def keep_updates(self, consumer: str, entry_ids: Sequence[str]) -> None:
+        """`consumer` is still at these entries: nobody may take them over as stale yet."""
         ...
 
     def ack_update(self, entry_id: str) -> None:
-        """The update was handled: drop it."""
+        """The update was handled (or deliberately ignored): drop it."""
+        ...
+
+    def count_inbound(self, user_id: int, window_seconds: int) -> int:
+        """Count one more update from `user_id`; how many came in the current window."""
+        ...
+
+    def dead_update_count(self) -> int:
+        """Updates set aside because their handling kept failing (kept for the admins)."""
         ...
 
     def polling_offset(self) -> int | None: ...

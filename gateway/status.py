@@ -21,6 +21,8 @@ class StatusSource(Protocol):
 
     def dead_letter_count(self) -> int: ...
 
+    def dead_update_count(self) -> int: ...
+
     def tracked_tasks(self) -> Collection[str]: ...
 
     def all_links(self) -> Collection[object]: ...
@@ -43,6 +45,7 @@ class GatewayStatus:
     linked_users: int
     outbox_depth: int
     dead_letters: int
+    dead_updates: int
     sync_leader: str | None
     onec_reachable: bool
     onec_down_since: str | None
@@ -85,6 +88,7 @@ def collect_status(
         linked_users=len(store.all_links()),
         outbox_depth=store.outbox_depth(),
         dead_letters=store.dead_letter_count(),
+        dead_updates=store.dead_update_count(),
         sync_leader=leader,
         onec_reachable=down_since is None,
         onec_down_since=down_since.isoformat() if down_since else None,

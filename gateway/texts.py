@@ -110,6 +110,10 @@ _RU: Final[dict[str, str]] = {
     "admin.only": "Команда доступна только администраторам.",
     "unknown_command": "Неизвестная команда. /help — список команд.",
     "error.unavailable": "1С или Telegram сейчас недоступны, попробуйте чуть позже.",
+    "flood.ignored": (
+        "Слишком много сообщений подряд: следующие в течение минуты будут пропущены. "
+        "Пожалуйста, подождите немного и повторите."
+    ),
     "status": (
         "<b>Состояние шлюза</b>\nПоследняя синхронизация: {last_sync}\n"
         "1С недоступна с: {onec}\nПоследняя ошибка: {error}\n"
@@ -214,6 +218,10 @@ _EN: Final[dict[str, str]] = {
     "admin.only": "This command is for administrators only.",
     "unknown_command": "Unknown command. /help lists the commands.",
     "error.unavailable": "1C or Telegram is unavailable right now; please try again shortly.",
+    "flood.ignored": (
+        "Too many messages in a row: the next ones within a minute will be skipped. "
+        "Please wait a little and try again."
+    ),
     "status": (
         "<b>Gateway status</b>\nLast sync: {last_sync}\n1C unreachable since: {onec}\n"
         "Last error: {error}\nDecisions queued: {outbox}\nDead letters: {dead}\n"

@@ -5,8 +5,10 @@ Keys (after the prefix):
   leader:<role>         string  owner id of the lock (expires; renewed by its owner)
   seen:<token>          string  a push signature or webhook update id already used (expires)
   sync:requests         list    task ids 1C pushed, for the sync leader ("*" = full pass)
-  updates               stream  Telegram updates (JSON), consumer group `workers`
+  updates               stream  Telegram updates (JSON) not yet handled, consumer group `workers`
   updates:offset        string  the next getUpdates offset of the polling leader
+  updates:dead          list    updates set aside after failing MAX_UPDATE_DELIVERIES times (JSON)
+  inbound:<user>:<n>    string  updates from one Telegram user in window n (expires)
   rate:global, rate:chat:<id>  token buckets; rate:pause  "send nothing until"
 """
 
@@ -23,7 +25,10 @@ from adapters.redis_store.connection import SOCKET_TIMEOUT_SECONDS, translated_e
 
 GROUP: Final = "workers"
 STALE_UPDATE_MS: Final = 60_000  # an update a consumer held this long without ack is retaken
-UPDATES_MAXLEN: Final = 100_000
+# Taken this often without an ack (its handling raised, or killed the worker, each time): the
+# next take sets it aside instead of handing it out again.
+MAX_UPDATE_DELIVERIES: Final = 3
+DEAD_UPDATES_KEPT: Final = 1000
 SEEN_UPDATE_SECONDS: Final = 24 * 3600  # Telegram redelivers an unconfirmed update for a day
 
 # Take or renew: set when free, extend when ours.
@@ -140,31 +145,36 @@ class Coordination:
                 raise
 
     def push_update(self, update_id: int, payload: str) -> bool:
-        """Queue the update once per update id (webhooks and polling redeliver)."""
+        """Queue the update once per update id (webhooks and polling redeliver).
+
+        The stream is never trimmed by length: it holds only what is not handled yet, because
+        each entry is deleted when it is acknowledged or set aside, and a cap would drop
+        unhandled updates first.
+        """
         with translated_errors():
             if not self._redis.set(
                 self.key("seen", "update", update_id), "1", nx=True, ex=SEEN_UPDATE_SECONDS
             ):
                 return False
-            self._redis.xadd(
-                self.key("updates"),
-                {"update_id": update_id, "payload": payload},
-                maxlen=UPDATES_MAXLEN,
-                approximate=True,
-            )
+            self._redis.xadd(self.key("updates"), {"update_id": update_id, "payload": payload})
         return True
 
     def take_updates(
         self, consumer: str, block_seconds: float, count: int
     ) -> list[tuple[str, str]]:
-        """Entries a dead consumer left behind first, then new ones."""
+        """Entries left unacknowledged first (each delivery counted), then new ones; one
+        delivered more than MAX_UPDATE_DELIVERIES times goes to the dead updates instead."""
         stream = self.key("updates")
         with translated_errors():
             self._ensure_group()
             reclaimed: Any = self._redis.xautoclaim(
                 stream, GROUP, consumer, min_idle_time=STALE_UPDATE_MS, count=count
             )
-            entries = [(str(eid), str(fields["payload"])) for eid, fields in reclaimed[1] if fields]
+            entries = [
+                (str(eid), str(fields["payload"]))
+                for eid, fields in reclaimed[1]
+                if fields and not self._buried_after_too_many_deliveries(stream, eid, fields)
+            ]
             if entries:
                 return entries
             answer: Any = self._redis.xreadgroup(
@@ -178,6 +188,40 @@ class Coordination:
             entries += [(str(eid), str(fields["payload"])) for eid, fields in items]
         return entries
 
+    def _buried_after_too_many_deliveries(
+        self, stream: str, entry_id: str, fields: dict[str, str]
+    ) -> bool:
+        pending: Any = self._redis.xpending_range(
+            stream, GROUP, min=entry_id, max=entry_id, count=1
+        )
+        deliveries = int(pending[0]["times_delivered"]) if pending else 0
+        if deliveries <= MAX_UPDATE_DELIVERIES:
+            return False
+        dead = {
+            "entry_id": str(entry_id),
+            "update_id": fields.get("update_id"),
+            "attempts": deliveries - 1,  # this take counted one more
+            "at": int(time.time()),
+            "payload": fields.get("payload"),
+        }
+        dead_key = self.key("updates", "dead")
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.lpush(dead_key, dumps(dead))
+        pipe.ltrim(dead_key, 0, DEAD_UPDATES_KEPT - 1)
+        pipe.xack(stream, GROUP, entry_id)
+        pipe.xdel(stream, entry_id)
+        pipe.execute()
+        return True
+
+    def keep_updates(self, consumer: str, entry_ids: Sequence[str]) -> None:
+        """Reset the entries' idle time (JUSTID: their delivery count stays as it is)."""
+        if not entry_ids:
+            return
+        with translated_errors():
+            self._redis.xclaim(
+                self.key("updates"), GROUP, consumer, 0, list(entry_ids), justid=True
+            )
+
     def ack_update(self, entry_id: str) -> None:
         """Handled: acknowledge and delete the entry."""
         stream = self.key("updates")
@@ -186,6 +230,28 @@ class Coordination:
             pipe.xack(stream, GROUP, entry_id)
             pipe.xdel(stream, entry_id)
             pipe.execute()
+
+    def count_inbound(self, user_id: int, window_seconds: int) -> int:
+        """A counter per user and fixed window, shared by every worker."""
+        window = int(time.time()) // window_seconds
+        key = self.key("inbound", user_id, window)
+        with translated_errors():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.incr(key)
+            pipe.expire(key, 2 * window_seconds)
+            counted, _ = pipe.execute()
+        return int(counted)
+
+    def dead_update_count(self) -> int:
+        """Updates set aside (the newest DEAD_UPDATES_KEPT are kept)."""
+        with translated_errors():
+            return int(self._redis.llen(self.key("updates", "dead")))
+
+    def dead_updates(self) -> list[dict[str, Any]]:
+        """The updates set aside, newest first (for an administrator to look into)."""
+        with translated_errors():
+            raw = self._redis.lrange(self.key("updates", "dead"), 0, -1)
+        return [json.loads(item) for item in raw]
 
     def polling_offset(self) -> int | None:
         """The next getUpdates offset, shared so a new polling leader goes on from there."""

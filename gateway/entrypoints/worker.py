@@ -3,8 +3,9 @@
 Any number of workers may run against one Redis:
 - Updates are queued durably in Redis (by the web process in webhook mode; by whichever
   worker holds the `poller` lock in polling mode, which confirms Telegram's offset only after
-  the batch is stored) and consumed by every worker; an update is acknowledged after it was
-  handled, and one a killed worker held is taken over by another after a minute.
+  the batch is stored) and consumed by every worker, each chat in its own lane; an update is
+  acknowledged after it was handled, one a killed worker held is taken over by another after a
+  minute, and one whose handling keeps failing is set aside for the admins after a few tries.
 - One worker at a time, holding the `sync` lock (a token with a TTL, renewed while held),
   runs the sync passes: every ONEC_POLL_INTERVAL seconds, and at once for tasks 1C pushed.
 - Every worker writes due decisions from the outbox; a lease keeps two from taking the same one.
@@ -27,15 +28,21 @@ from gateway.bootstrap import Gateway
 from gateway.errors import GatewayError, RateLimited
 from gateway.flow import commands
 from gateway.flow.decisions import drain_outbox
-from gateway.flow.dispatch import handle
+from gateway.flow.dispatch import Admission, admit, handle, tell_flooding
 from gateway.flow.links import check_all_links
 from gateway.flow.monitor import monitored_sync
 from gateway.flow.sync import sync_tasks
+from gateway.incoming import Incoming
+from gateway.lanes import Lanes
 
 log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS: Final = 25
 UPDATE_BATCH: Final = 20
+LANE_THREADS: Final = 8  # chats handled side by side; each chat's updates stay in order
+UPDATES_IN_FLIGHT: Final = 200  # read and not yet handled; reading pauses above this
+KEEP_UPDATES_SECONDS: Final = 15.0  # well within the queue's minute before an update is stale
+LANE_STOP_SECONDS: Final = 10.0
 OUTBOX_IDLE_SECONDS: Final = 1.0
 LINK_CHECK_SECONDS: Final = 600.0
 ERROR_PAUSE_SECONDS: Final = 5.0
@@ -63,6 +70,8 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._held: set[str] = set()
         self._bot_ready = False
+        self._in_flight: set[str] = set()  # entry ids queued in a lane or being handled
+        self._in_flight_lock = threading.Lock()
 
     @property
     def polling(self) -> bool:
@@ -193,24 +202,80 @@ class Worker:
                 self._stopping.wait(ERROR_PAUSE_SECONDS)
 
     def _consume_loop(self) -> None:
-        bot = self.gateway.telegram
-        while not self._stopping.is_set():
-            try:
-                entries = self.store.take_updates(self.id, 1.0, UPDATE_BATCH)
-            except GatewayError as exc:
-                log.warning("reading queued updates failed: %s", exc)
-                self._stopping.wait(ERROR_PAUSE_SECONDS)
-                continue
-            for entry_id, payload in entries:
-                event = bot.parse_update(payload)
+        """Read updates and hand each to its chat's lane; never wait on a chat here.
+
+        Only reading, parsing and the inbound count happen on this thread, so a chat that
+        waits for its flood limit (or for 1C) cannot hold up another user's button press.
+        """
+        lanes = Lanes(LANE_THREADS, "update")
+        last_keep = time.monotonic()
+        try:
+            while not self._stopping.is_set():
                 try:
-                    if event is not None:
-                        handle(self.ctx, event)
-                except Exception:
-                    # Acknowledged anyway: an update that crashes its handler would otherwise
-                    # be retried forever by every worker.
-                    log.exception("handling a queued update failed; it is dropped")
-                self.store.ack_update(entry_id)
+                    if time.monotonic() - last_keep > KEEP_UPDATES_SECONDS:
+                        self.store.keep_updates(self.id, self._in_flight_ids())
+                        last_keep = time.monotonic()
+                    if not lanes.wait_below(UPDATES_IN_FLIGHT, 1.0):
+                        continue
+                    entries = self.store.take_updates(self.id, 1.0, UPDATE_BATCH)
+                    for entry_id, payload in entries:
+                        self._dispatch(lanes, entry_id, payload)
+                except GatewayError as exc:
+                    log.warning("reading queued updates failed: %s", exc)
+                    self._stopping.wait(ERROR_PAUSE_SECONDS)
+        finally:
+            dropped = lanes.stop(LANE_STOP_SECONDS)
+            with self._in_flight_lock:
+                # Dropped updates stay unacknowledged: taken again later, here or elsewhere.
+                self._in_flight.clear()
+            if dropped:
+                log.info("%d queued updates left for another worker or a later take", dropped)
+
+    def _in_flight_ids(self) -> list[str]:
+        with self._in_flight_lock:
+            return list(self._in_flight)
+
+    def _dispatch(self, lanes: Lanes, entry_id: str, payload: str) -> None:
+        """Parse and admit one update, then queue it in its chat's lane (or just ack it)."""
+        with self._in_flight_lock:
+            if entry_id in self._in_flight:
+                return  # taken again as stale while its lane still holds it
+        try:
+            event = self.gateway.telegram.parse_update(payload)
+        except Exception:
+            # Left unacknowledged: retaken later, and set aside after a few tries.
+            log.exception("a queued update could not be read; it will be retried")
+            return
+        if event is None:
+            self.store.ack_update(entry_id)
+            return
+        admission = admit(self.ctx, event)
+        if admission is Admission.IGNORE:
+            self.store.ack_update(entry_id)
+            return
+        with self._in_flight_lock:
+            self._in_flight.add(entry_id)
+        lanes.submit(event.chat_id, lambda: self._handle(entry_id, event, admission))
+
+    def _handle(self, entry_id: str, event: Incoming, admission: Admission) -> None:
+        """In the chat's lane: handle, then acknowledge; a failure leaves it for a retry."""
+        try:
+            if admission is Admission.NOTICE:
+                tell_flooding(self.ctx, event)
+            else:
+                handle(self.ctx, event)
+        except Exception:
+            # Not acknowledged: any worker retakes it after a while; the queue sets it aside
+            # once it has failed a few times, so it never comes back for ever.
+            log.exception("handling update %s failed; it will be retried", event.update_id)
+            return
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(entry_id)
+        try:
+            self.store.ack_update(entry_id)
+        except GatewayError as exc:
+            log.warning("update %s handled but not acknowledged: %s", event.update_id, exc)
 
     # --- sync ---------------------------------------------------------------------------------
 

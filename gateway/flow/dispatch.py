@@ -1,8 +1,17 @@
-"""One entry for everything that arrives from Telegram: route it to its use case."""
+"""One entry for everything that arrives from Telegram: admit it, then route it to its use case.
+
+A user who sends more than INBOUND_LIMIT updates in INBOUND_WINDOW_SECONDS has the rest of that
+window ignored (acknowledged, never handled, not kept for later) and is told so once. The limit
+is half of what Telegram lets us send to one chat in that time (about one message a second), so
+the answers to one user never pile up faster than they can go out; a flood past it costs one
+counter increment per update.
+"""
 
 from __future__ import annotations
 
 import logging
+from enum import Enum
+from typing import Final
 
 from gateway.errors import GatewayError, UpstreamUnavailable
 from gateway.flow import commands
@@ -12,6 +21,40 @@ from gateway.flow.links import ask_for_contact, current_link, on_contact
 from gateway.incoming import Incoming, IncomingMessage, IncomingPress
 
 log = logging.getLogger(__name__)
+
+INBOUND_LIMIT: Final = 30
+INBOUND_WINDOW_SECONDS: Final = 60
+FLOOD_NOTICE_SECONDS: Final = 3600  # one notice per user per hour, however long the flood
+
+
+class Admission(Enum):
+    """What to do with an update before handling it."""
+
+    HANDLE = "handle"
+    IGNORE = "ignore"  # past the user's limit: acknowledge only
+    NOTICE = "notice"  # the first one past the limit: tell the user, handle nothing
+
+
+def admit(ctx: FlowContext, incoming: Incoming) -> Admission:
+    """Count the update against its user's inbound limit (shared by every worker)."""
+    if ctx.store.count_inbound(incoming.user_id, INBOUND_WINDOW_SECONDS) <= INBOUND_LIMIT:
+        return Admission.HANDLE
+    if ctx.store.first_use(f"flood-notice:{incoming.user_id}", FLOOD_NOTICE_SECONDS):
+        log.warning("user %s is past %d updates a minute", incoming.user_id, INBOUND_LIMIT)
+        return Admission.NOTICE
+    return Admission.IGNORE
+
+
+def tell_flooding(ctx: FlowContext, incoming: Incoming) -> None:
+    """The one polite notice that further messages are ignored for a while."""
+    text = ctx.texts.t("flood.ignored")
+    try:
+        if isinstance(incoming, IncomingPress):
+            ctx.messenger.answer_callback(incoming.callback_id, text, True)
+        else:
+            ctx.messenger.send_text(incoming.chat_id, text)
+    except GatewayError as exc:
+        log.warning("could not tell user %s to slow down: %s", incoming.chat_id, exc)
 
 
 def handle(ctx: FlowContext, incoming: Incoming) -> None:

@@ -71,6 +71,68 @@ def test_an_update_a_dead_worker_held_is_taken_over(
     assert [payload for _, payload in taken] == ['{"update_id": 7}']
 
 
+def test_an_update_taken_too_often_without_an_ack_is_set_aside_for_the_admins(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(coordination, "STALE_UPDATE_MS", 50)
+    store.push_update(8, '{"update_id": 8}')
+    for _ in range(coordination.MAX_UPDATE_DELIVERIES):
+        taken = wait_take(store)
+        assert [payload for _, payload in taken] == ['{"update_id": 8}']  # handling fails
+    time.sleep(0.06)
+    assert store.take_updates("worker-a", 0.05, 10) == []
+    assert store.queued_updates() == 0
+    assert store.dead_update_count() == 1
+    [dead] = store.dead_updates()
+    assert dead["payload"] == '{"update_id": 8}'
+    assert dead["attempts"] == coordination.MAX_UPDATE_DELIVERIES
+
+
+def wait_take(store: RedisStore) -> list[tuple[str, str]]:
+    """Take again once the entry is stale (the first take reads it new)."""
+    for _ in range(100):
+        taken = store.take_updates("worker-a", 0.01, 10)
+        if taken:
+            return taken
+        time.sleep(0.01)
+    raise AssertionError("the update was not taken again")
+
+
+def test_an_update_a_live_worker_keeps_is_not_taken_over(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(coordination, "STALE_UPDATE_MS", 100)
+    store.push_update(9, '{"update_id": 9}')
+    [(entry_id, _)] = store.take_updates("worker-a", 0.1, 10)
+    time.sleep(0.07)
+    store.keep_updates("worker-a", [entry_id])
+    time.sleep(0.07)
+    assert store.take_updates("worker-b", 0.01, 10) == []
+
+
+def test_no_unhandled_update_is_trimmed_however_many_wait(store: RedisStore) -> None:
+    store.push_update(1, '{"update_id": 1}')
+    [(first, _)] = store.take_updates("worker-a", 0.1, 1)  # taken, its handling still going on
+    raw = redis.Redis.from_url(URL, decode_responses=True)
+    stream = store.key("updates")
+    for start in range(2, 100_502, 10_000):  # 100 500 more queued, written in bulk for speed
+        pipe = raw.pipeline(transaction=False)
+        for update_id in range(start, min(start + 10_000, 100_502)):
+            pipe.xadd(stream, {"update_id": update_id, "payload": "{}"})
+        pipe.execute()
+    store.push_update(100_502, '{"update_id": 100502}')
+    assert store.queued_updates() == 100_502
+    assert raw.xrange(stream, first, first)  # the oldest, unacknowledged, is still there
+    raw.close()
+    store.ack_update(first)
+    assert store.queued_updates() == 100_501
+
+
+def test_inbound_updates_are_counted_per_user(store: RedisStore) -> None:
+    assert [store.count_inbound(5, 60) for _ in range(3)] == [1, 2, 3]
+    assert store.count_inbound(6, 60) == 1
+
+
 def test_the_polling_offset_is_shared(store: RedisStore) -> None:
     assert store.polling_offset() is None
     store.set_polling_offset(42)

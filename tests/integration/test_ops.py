@@ -115,6 +115,7 @@ def test_status_of_a_fresh_installation_has_every_field(
         "linked_users": 0,
         "outbox_depth": 0,
         "dead_letters": 0,
+        "dead_updates": 0,
         "sync_leader": None,
         "onec_reachable": True,
         "onec_down_since": None,
