@@ -34,7 +34,8 @@ T = TypeVar("T")
 
 CONNECT_TIMEOUT_SECONDS: Final = 10.0
 READ_TIMEOUT_SECONDS: Final = 30.0
-POOL_SIZE: Final = 16
+# Callers at once: 8 update lanes, 6 senders, the outbox and reminder threads, the long poll.
+POOL_SIZE: Final = 32
 GET_ME_CACHE_SECONDS: Final = 60.0
 CALL_SLACK_SECONDS: Final = 15.0  # on top of the HTTP timeouts, before a caller gives up
 ALLOWED_UPDATES: Final = ["message", "callback_query"]
