@@ -16,8 +16,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import weasyprint
 
 from adapters.pdf import HtmlPdfRenderer, WkhtmltopdfEngine, create_engine, create_renderer
+from adapters.pdf.hardening import neutralise
 from gateway.domain import (
     Decision,
     Field,
@@ -178,6 +180,22 @@ h1 {{ background: url(http://127.0.0.1:{port}/template-bg) }}
 h2 {{ background: \\75 rl(http://127.0.0.1:{port}/template-escaped) }}</style>
 <div style="background-image: url('file:///etc/passwd')">styled</div>
 <script>document.write('<img src="http://127.0.0.1:{port}/template-script">')</script>
+<svg width="10" height="10"><style><img src="http://127.0.0.1:{port}/svg-style"></style></svg>
+<math><style><img src="http://127.0.0.1:{port}/math-style"></style></math>
+<math><mi><style><img src="http://127.0.0.1:{port}/math-mi-style"></style></mi></math>
+<svg><foreignObject></svg></foreignObject><style><img src="http://127.0.0.1:{port}/fo"></style>
+<style>p {{}} </style x><img src="http://127.0.0.1:{port}/style-end"></style>
+<svg><![CDATA[</svg><img src="http://127.0.0.1:{port}/cdata">]]></svg>
+<!-- a --!><img src="http://127.0.0.1:{port}/comment"> -->
+<noscript><img src="http://127.0.0.1:{port}/noscript"></noscript>
+<template><img src="http://127.0.0.1:{port}/template-tag"></template>
+<xmp><img src="http://127.0.0.1:{port}/xmp"></xmp>
+<iframe srcdoc="&lt;img src=http://127.0.0.1:{port}/srcdoc&gt;"></iframe>
+<div style="background: url(http://127.0.0.1:{port}/unclosed">unclosed</div>
+<style>@\69mport 'http://127.0.0.1:{port}/escaped-import';</style>
+<svg width="10" height="10"><rect width="10" height="10" fill="url(http://127.0.0.1:{port}/fill#a)"/>
+<image l:href="http://127.0.0.1:{port}/prefixed" width="10" height="10"/>
+<animate attributeName="href" values="http://127.0.0.1:{port}/animate"/></svg>
 {{{{ super() }}}}
 {{% endblock %}}
 """
@@ -195,6 +213,49 @@ body {{ background: url(http://127.0.0.1:{port}/raw-bg) }}</style>
 <image href="http://127.0.0.1:{port}/raw-svg" width="10" height="10"/></svg>
 <script>document.write('<img src="http://127.0.0.1:{port}/raw-script">')</script>
 </body></html>"""
+
+
+# Where Python's HTML parser and the engines' (WebKit, html5lib) disagree: each line is text or
+# CSS to the first, markup that fetches to the second.
+PARSER_DIFFERENTIALS = """<!DOCTYPE html><html><body><p>Differentials</p>
+<svg><style><img src="http://127.0.0.1:{port}/svg-style"></style></svg>
+<math><style><img src="http://127.0.0.1:{port}/math-style"></style></math>
+<style>p {{}} </style x><img src="http://127.0.0.1:{port}/style-end"></style>
+<div style="background: url(http://127.0.0.1:{port}/unclosed">unclosed</div>
+<svg width="10" height="10"><rect width="10" height="10" fill="url(http://127.0.0.1:{port}/f#a)"/>
+</svg></body></html>"""
+
+
+def unguarded_render(engine: str, html: str, workdir: Path) -> None:
+    """`html` through the engine with none of its own guards: JavaScript, network, files on."""
+    if engine == "weasyprint":
+        weasyprint.HTML(string=html).write_pdf()
+        return
+    source = workdir / "page.html"
+    source.write_text(html, encoding="utf-8")
+    subprocess.run(
+        ["wkhtmltopdf", "--quiet", str(source), str(workdir / "page.pdf")],
+        env={"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen", "HOME": str(workdir)},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_neutraliser_alone_stops_fetches_the_parsers_disagree_on(
+    engine: str, tmp_path: Path
+) -> None:
+    server = Listener()
+    try:
+        page = PARSER_DIFFERENTIALS.format(port=server.port)
+        unguarded_render(engine, neutralise(page), tmp_path)
+        assert server.connections == []
+        # The same page as written does reach the listener: the corpus is live.
+        unguarded_render(engine, page, tmp_path)
+        assert server.connections
+    finally:
+        server.close()
 
 
 def pages(pdf: bytes) -> list[str]:
