@@ -7,6 +7,7 @@ Each engine renders each document once per module (wkhtmltopdf ~0.3 s, WeasyPrin
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import socket
 import subprocess
@@ -20,6 +21,8 @@ import weasyprint
 
 from adapters.pdf import HtmlPdfRenderer, WkhtmltopdfEngine, create_engine, create_renderer
 from adapters.pdf.hardening import neutralise
+from adapters.pdf.weasyprint_engine import MEMORY_LIMIT_BYTES as WEASYPRINT_MEMORY_LIMIT
+from adapters.pdf.weasyprint_engine import WeasyPrintEngine, WeasyPrintProcess
 from gateway.domain import (
     Decision,
     Field,
@@ -502,6 +505,49 @@ def test_a_hanging_engine_is_stopped_by_the_timeout(tmp_path: Path) -> None:
     slow.chmod(0o755)
     with pytest.raises(RenderFailed, match="took over"):
         WkhtmltopdfEngine(str(slow), timeout_seconds=0.5).to_pdf("<p>x</p>")
+
+
+def weasyprint_pids(engine: WeasyPrintEngine) -> list[int]:
+    return [p.pid for p in engine._pool._idle]  # type: ignore[attr-defined]
+
+
+def test_weasyprint_renders_in_a_process_of_its_own_under_a_memory_limit() -> None:
+    engine = WeasyPrintEngine()
+    assert engine.to_pdf("<p>x</p>").startswith(b"%PDF-")
+    [pid] = weasyprint_pids(engine)
+    assert pid != os.getpid()
+    limits = Path(f"/proc/{pid}/limits").read_text()
+    line = next(x for x in limits.splitlines() if x.startswith("Max address space"))
+    assert int(line.split()[3]) == WEASYPRINT_MEMORY_LIMIT
+    environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert not [
+        v for v in environment if v.startswith((b"TELEGRAM", b"ONEC", b"GATEWAY", b"REDIS"))
+    ]
+    engine.close()
+
+
+def test_a_weasyprint_document_past_its_time_is_stopped_and_the_engine_goes_on() -> None:
+    html = create_renderer("weasyprint").render_html(seeded_task(rows=1000)).encode()
+    process = WeasyPrintProcess(WEASYPRINT_MEMORY_LIMIT)
+    process.render(b"<p>warm</p>", 60)  # the process is up: the time below is the document's
+    with pytest.raises(RenderFailed, match=r"took over 0\.05 s"):
+        process.render(html, 0.05)
+    assert not process.alive
+    engine = WeasyPrintEngine()
+    assert "Сырой" in "".join(pages(engine.to_pdf("<p>Сырой HTML</p>")))
+    engine.close()
+
+
+def test_a_weasyprint_document_past_the_memory_limit_fails_alone() -> None:
+    html = create_renderer("weasyprint").render_html(seeded_task(rows=1000))
+    # Enough to start and render a page, not for a thousand rows.
+    starved = WeasyPrintEngine(memory_limit_bytes=200 * 1024**2)
+    # Python's MemoryError, or Pango's crash when its own allocation fails.
+    with pytest.raises(RenderFailed, match="out of memory"):
+        starved.to_pdf(html)
+    engine = WeasyPrintEngine()
+    assert engine.to_pdf(html).startswith(b"%PDF-")
+    engine.close()
 
 
 def test_an_unknown_engine_name_is_a_configuration_error() -> None:
