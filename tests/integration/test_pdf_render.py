@@ -21,8 +21,10 @@ import weasyprint
 
 from adapters.pdf import HtmlPdfRenderer, WkhtmltopdfEngine, create_engine, create_renderer
 from adapters.pdf.hardening import neutralise
+from adapters.pdf.renderer import MAX_HTML_BYTES
 from adapters.pdf.weasyprint_engine import MEMORY_LIMIT_BYTES as WEASYPRINT_MEMORY_LIMIT
 from adapters.pdf.weasyprint_engine import WeasyPrintEngine, WeasyPrintProcess
+from gateway.documents import MAX_TABLE_ROWS
 from gateway.domain import (
     Decision,
     Field,
@@ -429,6 +431,45 @@ def test_weasyprint_asks_its_fetcher_for_every_url_and_is_refused(listener: List
 
 def test_the_engine_alone_still_renders_raw_html(rendered: Rendered) -> None:
     assert "Сырой HTML" in "".join(pages(rendered.raw))
+
+
+# --- bounds ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_table_past_the_row_bound_shows_its_first_rows_and_says_how_many_it_has(
+    engine: str,
+) -> None:
+    total = MAX_TABLE_ROWS + 150
+    text = squeezed("".join(pages(create_renderer(engine).render(seeded_task(rows=total)))))
+    assert f"Строка-{MAX_TABLE_ROWS:03d}аренда" in text
+    assert f"Строка-{MAX_TABLE_ROWS + 1:03d}" not in text
+    assert squeezed(f"(строк: {total})") in text
+    assert (
+        squeezed(f"Показаны первые {MAX_TABLE_ROWS} строк из {total}. Весь документ — в 1С.")
+        in text
+    )
+
+
+def test_the_cut_note_is_english_when_asked() -> None:
+    renderer = create_renderer("pdfkit", language="en")
+    text = squeezed("".join(pages(renderer.render(seeded_task(rows=MAX_TABLE_ROWS + 1)))))
+    assert squeezed(f"The first {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 1} rows are shown") in text
+
+
+def test_a_table_within_the_bound_has_no_note(rendered: Rendered) -> None:
+    assert "Показаны первые" not in "".join(pages(rendered.seeded))
+
+
+def test_a_template_that_makes_a_page_past_the_size_bound_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "default.html").write_text(
+        '{% extends "layout.html" %}{% block footer %}{% for i in range(1000) %}'
+        "{% for j in range(1000) %}<p>xxxxx</p>{% endfor %}{% endfor %}{% endblock %}",
+        encoding="utf-8",
+    )
+    renderer = create_renderer("pdfkit", templates_dir=tmp_path)
+    with pytest.raises(RenderFailed, match=f"MB of HTML, over the {MAX_HTML_BYTES // 1024**2} MB"):
+        renderer.render(seeded_task(rows=1))
 
 
 # --- templates -------------------------------------------------------------------------------
