@@ -92,8 +92,9 @@ _CSS_URL = re.compile(
 )
 _CSS_IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
 # Left after cleaning, any of these means a fetch the patterns did not understand (an unclosed
-# `url(` runs to the end of the sheet in CSS): the whole style goes.
-_CSS_LEFTOVER_FETCH = re.compile(r"url\(|@import", re.IGNORECASE)
+# `url(` runs to the end of the sheet in CSS; `attr(x url)` makes an attribute a URL): the
+# whole style goes.
+_CSS_LEFTOVER_FETCH = re.compile(r"url\(|@import|attr\([^)]*\burl\b", re.IGNORECASE)
 # In any other attribute, any of these makes the value a possible fetch.
 _CSS_FETCH_HINT = re.compile(r"url\(|image(-set)?\(|cross-fade\(|src\(|\\", re.IGNORECASE)
 # Functions that take a URL as a plain string: the whole call goes, or at least its name.
@@ -273,7 +274,7 @@ def _attribute(name: str, value: str | None) -> str:
     if not _ATTRIBUTE_NAME.match(name):
         return ""
     local = name.rsplit(":", 1)[-1]  # `xlink:href`, and any other prefix an author makes up
-    if name.startswith("on") or local in ("srcset", "imagesrcset", "srcdoc"):
+    if local.startswith("on") or local in ("srcset", "imagesrcset", "srcdoc"):
         return ""
     if value is None:
         return f" {name}"

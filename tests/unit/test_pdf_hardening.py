@@ -60,6 +60,7 @@ from adapters.pdf.templating import css_string
         '<svg><image l:href="http://10.0.0.1/x"/></svg>',
         '<svg><animate attributeName="href" values="http://10.0.0.1/x"/></svg>',
         '<svg><set attributeName="href" to="http://10.0.0.1/x"/></svg>',
+        "<p x:onclick=\"fetch('http://10.0.0.1/x')\">t</p>",
     ],
 )
 def test_no_url_survives(hostile: str) -> None:
@@ -88,6 +89,18 @@ def test_every_angle_bracket_left_opens_a_tag_the_neutraliser_built(markup: str)
 def test_a_style_inside_svg_or_math_is_dropped_with_its_text() -> None:
     out = neutralise("<svg><style>rect { fill: red }</style><rect/></svg><style>p {}</style>")
     assert out == "<svg><rect /></svg><style>p {}</style>"
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        "p { background: url(http://10.0.0.1/x",  # unclosed: runs to the end of the sheet
+        "p::before { content: attr(data-u url) }",  # the attribute's text taken as a URL
+        "p { content: '<' }",  # a `<` is markup to some parser
+    ],
+)
+def test_a_sheet_with_a_fetch_the_patterns_cannot_clean_goes_whole(css: str) -> None:
+    assert safe_css(css) == ""
 
 
 def test_a_self_closed_style_is_dropped_so_the_text_after_it_stays_text() -> None:
