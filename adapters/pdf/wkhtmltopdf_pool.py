@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import resource
 import shutil
 import socket
@@ -34,6 +35,8 @@ _EXIT_WAIT_SECONDS: Final = 2.0  # for the error line of a process that has just
 # Progress output is not news: bars, stage names, and the warning about unpatched Qt that
 # every document repeats.
 _NOISE: Final = ("[", "Loading page", "Printing pages", "The switch ", "Done", "Counting pages")
+
+_BACKTRACE = re.compile(r"^\d+\s+0x[0-9a-f]+ ")  # the frames WebKit prints as it crashes
 
 R_co = TypeVar("R_co", covariant=True)
 R = TypeVar("R")
@@ -181,9 +184,12 @@ class RenderProcess:
                 if line == "Done":
                     self._events.put((True, ""))
                     last_error = ""
-                elif line and not line.startswith(_NOISE):
+                elif line and not line.startswith(_NOISE) and not _BACKTRACE.match(line):
                     last_error = line[:300]
-        self._events.put((False, last_error or f"exit code {self._process.wait()}, no PDF"))
+        code = self._process.wait()
+        if code < 0:  # WebKit crashes (SIGSEGV) when an allocation fails under the memory limit
+            last_error = f"ended on signal {-code} (out of memory, or a crash)"
+        self._events.put((False, last_error or f"exit code {code}, no PDF"))
 
 
 class RenderPool(Generic[R]):
