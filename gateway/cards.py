@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Final
 
 from gateway import callbacks
+from gateway.documents import Document, DocumentSource
 from gateway.domain import Decision, Task
 from gateway.ports import Button
 from gateway.texts import Texts, escape
@@ -61,6 +62,24 @@ def card_lines(task: Task, texts: Texts) -> list[str]:
     importance = texts.importance(task.importance)
     if importance:
         lines.append(f"<b>{importance}</b>")
+    return lines
+
+
+def document_lines(document: Document, texts: Texts) -> list[str]:
+    """The lines under a card with its PDF: where the PDF came from, and whether it was cut.
+
+    They go in `fit`'s tail, so the note that the PDF shows only the first rows stays however
+    long the card is.
+    """
+    source = (
+        "card.pdf.print_form"
+        if document.source is DocumentSource.PRINT_FORM
+        else "card.pdf.rendered"
+    )
+    lines = [f"<i>{texts.t(source)}</i>"]
+    if document.cut:
+        note = texts.t("card.pdf.cut", shown=document.rows_shown, total=document.rows_total)
+        lines.append(f"<i>{note}</i>")
     return lines
 
 

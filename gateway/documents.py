@@ -3,6 +3,11 @@
 One rendition per (subject, subject version, template, engine): its bytes and the Telegram
 file id of its first upload live in the DocumentCache under one key, so every other approver of
 the same document gets the same file without a new rendering or upload.
+
+Our rendering is bounded (`bounded`): at most MAX_TABLE_ROWS rows per table, MAX_TOTAL_ROWS in
+all, MAX_TEXT_CHARS characters of text (which bounds the page handed to the engine), each value
+at most MAX_VALUE_CHARS. The renderer shows the first rows and says how many there were; the
+card says the PDF was cut. 1C's own print form is sent as 1C made it.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 
-from gateway.domain import Task
+from gateway.domain import Field, Table, Task
 from gateway.errors import UpstreamUnavailable
 from gateway.ports import DocumentCache, PdfRenderer, TaskSource
 
@@ -26,6 +31,15 @@ TELEGRAM_DOCUMENT_LIMIT_BYTES: Final = 50 * 1024 * 1024
 
 PRINT_FORM_TEMPLATE: Final = "1c-print-form"
 PRINT_FORM_ENGINE: Final = "1c"
+MAX_TABLE_ROWS: Final = 500
+"""Rows of one table in our PDF; the rest are cut, with a note in the PDF and on the card."""
+MAX_TOTAL_ROWS: Final = 1000
+"""Rows of all tables together in our PDF."""
+MAX_TEXT_CHARS: Final = 300_000
+"""Characters of field and cell text in our PDF: about 1 MB of HTML, ~10 s of WeasyPrint."""
+MAX_VALUE_CHARS: Final = 2000
+"""Characters of one field value or cell; a longer one ends with «…»."""
+CUT_MARK: Final = "…"
 MAX_READABLE_KEY_BYTES: Final = 200
 MAX_FILENAME_STEM: Final = 80
 
@@ -59,12 +73,80 @@ class Document:
     file_id: str | None = None
     too_large: bool = False
     note: str = ""
+    rows_shown: int = 0
+    rows_total: int = 0
+
+    @property
+    def cut(self) -> bool:
+        """True when the PDF shows only the first rows of the document's tables."""
+        return self.rows_shown < self.rows_total
+
+
+@dataclass(frozen=True, slots=True)
+class TableCut:
+    """A table our PDF shows only the start of: `shown` of its `total` rows."""
+
+    name: str
+    shown: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bounded:
+    """The task as our PDF shows it, and what was cut from its tables."""
+
+    task: Task
+    cuts: tuple[TableCut, ...]
+    rows_shown: int
+    rows_total: int
 
 
 _NOTES: Final = {
     "ru": "Документ не отправлен: {size} МБ больше предела Telegram в {limit} МБ.",
     "en": "The document was not sent: {size} MB is over Telegram's {limit} MB limit.",
 }
+
+
+def bounded(task: Task) -> Bounded:
+    """The task with its tables cut to the bounds and long values shortened.
+
+    Rows are kept in order, table after table, while the table's bound, the total bound and
+    the text bound all allow; a table the bounds reach keeps its first rows only (a later
+    one may keep none). Field text counts against the text bound before any row.
+    """
+    subject = task.subject
+    fields = tuple(Field(f.name, _short(f.value)) for f in subject.fields)
+    text = sum(len(f.name) + len(f.value) for f in fields)
+    shown_total = 0
+    all_rows = 0
+    tables = []
+    cuts = []
+    for table in subject.tables:
+        kept: list[tuple[str, ...]] = []
+        for row in table.rows:
+            cells = tuple(_short(cell) for cell in row)
+            size = sum(len(cell) for cell in cells)
+            if (
+                len(kept) >= MAX_TABLE_ROWS
+                or shown_total >= MAX_TOTAL_ROWS
+                or text + size > MAX_TEXT_CHARS
+            ):
+                break
+            kept.append(cells)
+            shown_total += 1
+            text += size
+        all_rows += len(table.rows)
+        if len(kept) < len(table.rows):
+            cuts.append(TableCut(table.name, len(kept), len(table.rows)))
+        tables.append(Table(table.name, table.columns, tuple(kept)))
+    cut_subject = replace(subject, fields=fields, tables=tuple(tables))
+    return Bounded(replace(task, subject=cut_subject), tuple(cuts), shown_total, all_rows)
+
+
+def _short(value: str) -> str:
+    if len(value) <= MAX_VALUE_CHARS:
+        return value
+    return value[: MAX_VALUE_CHARS - len(CUT_MARK)] + CUT_MARK
 
 
 def subject_version(task: Task) -> str:
@@ -144,8 +226,21 @@ def document_for(
 
     With `prefer_print_form` (the `http` and `soap` connectors) 1C's own print form wins when
     1C has one; otherwise, or when 1C answers None, the renderer makes ours. A cache that is
-    down costs a rendering, never the delivery.
+    down costs a rendering, never the delivery. Ours carries the rows it shows when `bounded`
+    cut the tables, for the card's note.
     """
+    document = _document_for(task, onec, renderer, cache, prefer_print_form, language)
+    return _with_cut(document, task)
+
+
+def _document_for(
+    task: Task,
+    onec: TaskSource,
+    renderer: PdfRenderer,
+    cache: DocumentCache,
+    prefer_print_form: bool,
+    language: str,
+) -> Document:
     filename = document_filename(task)
     rendered_key = rendition_key(task, renderer.template_for(task), renderer.engine)
     if prefer_print_form:
@@ -185,6 +280,16 @@ def _from_cache(
     if content is not None:
         return _fresh(key, filename, source, content, language)
     return None
+
+
+def _with_cut(document: Document, task: Task) -> Document:
+    """Our rendering of `task` says on the card how much of its tables it shows."""
+    if document.source is not DocumentSource.RENDERED:
+        return document
+    bound = bounded(task)
+    if not bound.cuts:
+        return document
+    return replace(document, rows_shown=bound.rows_shown, rows_total=bound.rows_total)
 
 
 def _store(cache: DocumentCache, key: str, content: bytes) -> None:

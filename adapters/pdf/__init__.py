@@ -9,11 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.pdf.renderer import HtmlPdfRenderer, HtmlToPdf
+from adapters.pdf.weasyprint_engine import WeasyPrintEngine
 from adapters.pdf.wkhtmltopdf import WkhtmltopdfEngine
 from gateway.errors import ConfigurationError
 from gateway.settings import PDF_ENGINES
 
-__all__ = ["HtmlPdfRenderer", "WkhtmltopdfEngine", "create_engine", "create_renderer"]
+__all__ = [
+    "HtmlPdfRenderer",
+    "WeasyPrintEngine",
+    "WkhtmltopdfEngine",
+    "create_engine",
+    "create_renderer",
+]
 
 
 def create_engine(name: str) -> HtmlToPdf:
@@ -21,15 +28,8 @@ def create_engine(name: str) -> HtmlToPdf:
     if name == "pdfkit":
         return WkhtmltopdfEngine()
     if name == "weasyprint":
-        try:
-            # Imported here: loading WeasyPrint loads Pango, which pdfkit users need not have.
-            from adapters.pdf.weasyprint_engine import WeasyPrintEngine
-        except (ImportError, OSError) as exc:
-            raise ConfigurationError(
-                f"WeasyPrint cannot start ({exc}): install Pango "
-                "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0) "
-                "or set PDF_ENGINE=pdfkit"
-            ) from exc
+        # WeasyPrint (and Pango) load only in the engine's own processes: a missing Pango is a
+        # ConfigurationError at the first PDF, which `check` and /readyz make through ping().
         return WeasyPrintEngine()
     raise ConfigurationError(f"PDF_ENGINE {name!r} is not one of: {', '.join(PDF_ENGINES)}")
 

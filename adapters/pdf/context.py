@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from gateway.domain import Decision, Field, Importance, Task
+from gateway.documents import TableCut
+from gateway.domain import Decision, Field, Importance, Table, Task
 
 LABELS: Final[dict[str, dict[str, str]]] = {
     "ru": {
@@ -33,6 +34,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "when": "Когда",
         "rows": "строк",
         "empty_table": "Нет строк",
+        "cut": "Показаны первые {shown} строк из {total}. Весь документ — в 1С.",
         "page": "Стр.",
         "of": "из",
         "generated": "Сформировано {when} шлюзом tg1c ({engine})",
@@ -57,6 +59,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "when": "When",
         "rows": "rows",
         "empty_table": "No rows",
+        "cut": "The first {shown} of {total} rows are shown. The whole document is in 1C.",
         "page": "Page",
         "of": "of",
         "generated": "Generated {when} by the tg1c gateway ({engine})",
@@ -97,9 +100,19 @@ class Fact:
 
 
 def document_context(
-    task: Task, *, language: str, generated_at: datetime, engine: str, engine_version: str
+    task: Task,
+    *,
+    language: str,
+    generated_at: datetime,
+    engine: str,
+    engine_version: str,
+    cuts: Sequence[TableCut] = (),
 ) -> dict[str, Any]:
     """The template's variables for `task`, with labels in `language` (`ru` or `en`).
+
+    `task` is already cut to the bounds (gateway.documents.bounded); `cuts` says which tables
+    lost rows: their `total` is the count before the cut and `note` says so («Показаны первые
+    N строк из M…»); an uncut table's note is empty.
 
     Only what every approver of the document at this stage shares goes in: the task's own
     number and creation time stay on the card, so one rendering serves them all (design 7).
@@ -150,14 +163,33 @@ def document_context(
         "subject_type": task.subject.type,
         "facts": [f for f in facts if f.value],
         "fields": [Fact(f.name, f.value) for f in fields],
-        "tables": [
-            {"name": t.name, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}
-            for t in task.subject.tables
-        ],
+        "tables": _tables(task, cuts, labels),
         "history": history,
         "generated": labels["generated"].format(
             when=generated_at.strftime(datetime_format), engine=engine_version
         ),
+    }
+
+
+def _tables(task: Task, cuts: Sequence[TableCut], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Each table with its cut, if any (names may repeat: cuts come in table order)."""
+    pending = list(cuts)
+    tables = []
+    for table in task.subject.tables:
+        cut = None
+        if pending and pending[0].name == table.name and pending[0].shown == len(table.rows):
+            cut = pending.pop(0)
+        tables.append(_table(table, cut, labels))
+    return tables
+
+
+def _table(table: Table, cut: TableCut | None, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": table.name,
+        "columns": list(table.columns),
+        "rows": [list(r) for r in table.rows],
+        "total": cut.total if cut else len(table.rows),
+        "note": labels["cut"].format(shown=cut.shown, total=cut.total) if cut else "",
     }
 
 

@@ -6,9 +6,17 @@ on the final HTML, after Jinja2 has escaped the 1C data, so it never changes the
 reads: only tags, attributes and CSS are touched, character references pass through as written.
 
 Kept: `data:` URLs of raster images and fonts, `#fragment` links. Dropped: scripts and their
-content, frames, objects, embeds, links, `<base>`, refreshing or pdfkit-option `<meta>`, comments,
-processing instructions, event handlers, every other URL attribute, CSS `url()` of anything but
-`data:` and `@import`.
+content, frames, objects, embeds, links, `<base>`, refreshing or pdfkit-option `<meta>`, SVG
+animation, comments, CDATA, processing instructions, event handlers, every other URL attribute,
+CSS `url()` of anything but `data:` and `@import`.
+
+The engines parse HTML as browsers do (WebKit, html5lib), and Python's parser differs from them
+(`<style>` inside `<svg>` or `<math>` is markup there, `</style x>` ends a style there, `<![CDATA[`
+and `--!>` end differently). So the output is rebuilt from what this parser understood, and only
+in forms every parser reads alike: each `<` starts a tag built here (text carries none, and a
+style sheet holding one is dropped), tag and attribute names are plain, values are quoted and
+escaped, and a `<style>` inside foreign content is dropped whole. Whatever the parsers disagree
+on can then only turn markup into text, never text into markup.
 """
 
 from __future__ import annotations
@@ -18,12 +26,17 @@ import re
 from html.parser import HTMLParser
 from typing import Final
 
-DROPPED_WITH_CONTENT: Final = frozenset({"script"})
+DROPPED_WITH_CONTENT: Final = frozenset({"script", "noembed", "noframes", "noscript", "template"})
 DROPPED: Final = frozenset(
     {
+        "animate",
+        "animatecolor",
+        "animatemotion",
+        "animatetransform",
         "applet",
         "audio",
         "base",
+        "discard",
         "embed",
         "frame",
         "frameset",
@@ -31,12 +44,17 @@ DROPPED: Final = frozenset(
         "link",
         "object",
         "param",
+        "plaintext",
         "portal",
+        "set",
         "source",
         "track",
         "video",
+        "xmp",
     }
 )
+# Elements whose content browsers parse as markup, where `<style>` is not a style sheet.
+FOREIGN: Final = frozenset({"svg", "math"})
 URL_ATTRIBUTES: Final = frozenset(
     {
         "action",
@@ -65,12 +83,20 @@ URL_ATTRIBUTES: Final = frozenset(
         "xml:base",
     }
 )
+_TAG_NAME = re.compile(r"^[a-z][a-z0-9-]*(:[a-z][a-z0-9-]*)?$")
+_ATTRIBUTE_NAME = re.compile(r"^[a-z_][a-z0-9_.-]*(:[a-z_][a-z0-9_.-]*)?$")
 _URL_CONTROL_CHARS = re.compile(r"[\x00-\x20]+")
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\n\r\f]?|\\(.)", re.DOTALL)
 _CSS_URL = re.compile(
     r"""url\(\s*(?P<q>["']?)(?P<target>.*?)(?P=q)\s*\)""", re.IGNORECASE | re.DOTALL
 )
 _CSS_IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
+# Left after cleaning, any of these means a fetch the patterns did not understand (an unclosed
+# `url(` runs to the end of the sheet in CSS; `attr(x url)` makes an attribute a URL): the
+# whole style goes.
+_CSS_LEFTOVER_FETCH = re.compile(r"url\(|@import|attr\([^)]*\burl\b", re.IGNORECASE)
+# In any other attribute, any of these makes the value a possible fetch.
+_CSS_FETCH_HINT = re.compile(r"url\(|image(-set)?\(|cross-fade\(|src\(|\\", re.IGNORECASE)
 # Functions that take a URL as a plain string: the whole call goes, or at least its name.
 _CSS_STRING_URL_CALL = re.compile(r"(?:image-set|image|cross-fade|src)\([^()]*\)", re.IGNORECASE)
 _CSS_STRING_URL_FUNCTION = re.compile(r"(?:image-set|image|cross-fade|src)\(", re.IGNORECASE)
@@ -88,10 +114,17 @@ def neutralise(document: str) -> str:
 def safe_css(css: str) -> str:
     """CSS with `@import` removed and every `url()` not of an inline image or font emptied.
 
-    CSS escapes can spell `url(` where a pattern cannot see it (`\\75 rl(`): if the text with
-    every escape decoded still holds a fetch after cleaning, the whole style is dropped.
+    A sheet holding `<`, or a `url(` the patterns do not understand (unclosed), is dropped
+    whole. CSS escapes can spell `url(` where a pattern cannot see it (`\\75 rl(`): if the text
+    with every escape decoded still holds a fetch after cleaning, the whole style is dropped.
     """
+    # A `<` is markup to some parser (a `</style x>` this one missed, a `<style>` inside
+    # `<svg>`) and has no use in a style sheet: such a sheet goes whole.
+    if "<" in css:
+        return ""
     cleaned = _strip_fetches(css)
+    if _has_leftover_fetch(cleaned):
+        return ""
     decoded = cleaned
     for _ in range(8):
         previous, decoded = decoded, _CSS_ESCAPE.sub(_unescape, decoded)
@@ -99,7 +132,13 @@ def safe_css(css: str) -> str:
             break
     else:
         return ""
-    return cleaned if _strip_fetches(decoded) == decoded else ""
+    unsafe = _strip_fetches(decoded) != decoded or _has_leftover_fetch(decoded)
+    return "" if unsafe else cleaned
+
+
+def _has_leftover_fetch(css: str) -> bool:
+    kept = _CSS_URL.sub(lambda m: "" if _is_safe_data_url(m.group("target")) else m.group(0), css)
+    return bool(_CSS_LEFTOVER_FETCH.search(kept))
 
 
 def _strip_fetches(css: str) -> str:
@@ -130,6 +169,7 @@ class _Neutraliser(HTMLParser):
         self._skipping: str | None = None
         # Style text is checked whole: a url( split across two chunks must not slip through.
         self._style: list[str] | None = None
+        self._foreign = 0  # open <svg>/<math> elements, as this parser counts them
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._start(tag, attrs, closed=False)
@@ -140,14 +180,23 @@ class _Neutraliser(HTMLParser):
     def _start(self, tag: str, attrs: list[tuple[str, str | None]], *, closed: bool) -> None:
         if self._skipping:
             return
-        if tag in DROPPED_WITH_CONTENT:
+        if tag in DROPPED_WITH_CONTENT or (tag == "style" and self._foreign):
             self._skipping = None if closed else tag
             return
-        if tag in DROPPED or (tag == "meta" and not _harmless_meta(attrs)):
+        if (
+            tag in DROPPED
+            or not _TAG_NAME.match(tag)
+            or (tag == "meta" and not _harmless_meta(attrs))
+            # Engines ignore the slash and take the rest of the page for the sheet's text.
+            or (tag == "style" and closed)
+        ):
             return
+        self._flush_style()
         kept = [_attribute(name, value) for name, value in attrs]
         text = "".join(a for a in kept if a)
         self.out.append(f"<{tag}{text}{' /' if closed else ''}>")
+        if tag in FOREIGN and not closed:
+            self._foreign += 1
         if tag == "style" and not closed:
             self._style = []
 
@@ -156,8 +205,10 @@ class _Neutraliser(HTMLParser):
             if tag == self._skipping:
                 self._skipping = None
             return
-        if tag in DROPPED_WITH_CONTENT or tag in DROPPED:
+        if tag in DROPPED_WITH_CONTENT or tag in DROPPED or not _TAG_NAME.match(tag):
             return
+        if tag in FOREIGN and self._foreign:
+            self._foreign -= 1
         self._flush_style()
         self.out.append(f"</{tag}>")
 
@@ -176,19 +227,28 @@ class _Neutraliser(HTMLParser):
         if self._style is not None:
             self._style.append(data)
         else:
-            self.out.append(data)
+            # A `<` this parser took for text may open a tag for the engine's parser.
+            self.out.append(data.replace("<", "&lt;").replace(">", "&gt;"))
 
     def handle_entityref(self, name: str) -> None:
         if not self._skipping:
-            self.out.append(f"&{name};")
+            self._text(f"&{name};")
 
     def handle_charref(self, name: str) -> None:
         if not self._skipping:
-            self.out.append(f"&#{name};")
+            self._text(f"&#{name};")
+
+    def _text(self, reference: str) -> None:
+        # Inside a style sheet a reference is not decoded by the engine: it stays CSS text.
+        if self._style is not None:
+            self._style.append(reference)
+        else:
+            self.out.append(reference)
 
     def handle_decl(self, decl: str) -> None:
-        if decl.lower().startswith("doctype"):
-            self.out.append(f"<!{decl}>")
+        if decl.lower().startswith("doctype") and not self._skipping:
+            # Written anew: the declaration's own text could hold a `<`.
+            self.out.append("<!DOCTYPE html>")
 
     # Comments, processing instructions (`<?xml-stylesheet href=…?>`) and CDATA are dropped.
     def handle_comment(self, data: str) -> None:
@@ -211,15 +271,32 @@ def _harmless_meta(attrs: list[tuple[str, str | None]]) -> bool:
 
 
 def _attribute(name: str, value: str | None) -> str:
-    if name.startswith("on") or name in ("srcset", "imagesrcset", "srcdoc"):
+    if not _ATTRIBUTE_NAME.match(name):
+        return ""
+    local = name.rsplit(":", 1)[-1]  # `xlink:href`, and any other prefix an author makes up
+    if local.startswith("on") or local in ("srcset", "imagesrcset", "srcdoc"):
         return ""
     if value is None:
         return f" {name}"
-    if name in URL_ATTRIBUTES:
+    if name in URL_ATTRIBUTES or local in URL_ATTRIBUTES:
         target = _URL_CONTROL_CHARS.sub("", value)
-        fragment = name in ("href", "xlink:href") and target.startswith("#")
+        fragment = local == "href" and target.startswith("#")
         if not (fragment or _is_safe_data_url(target)):
             return ""
     if name == "style":
         value = safe_css(value)
+    elif _CSS_FETCH_HINT.search(_URL_CONTROL_CHARS.sub("", value)) and not _local_reference(value):
+        # SVG presentation attributes (`fill`, `filter`, `mask`…) take CSS `url()` references.
+        return ""
     return f' {name}="{html.escape(value, quote=True)}"'
+
+
+def _local_reference(value: str) -> bool:
+    """True when every `url()` in the value points into the document (`url(#gradient)`)."""
+    targets = [m.group("target").strip() for m in _CSS_URL.finditer(value)]
+    rest = _CSS_URL.sub("", value)
+    return (
+        bool(targets)
+        and all(t.startswith("#") for t in targets)
+        and not _CSS_FETCH_HINT.search(_URL_CONTROL_CHARS.sub("", rest))
+    )

@@ -12,6 +12,7 @@ from typing import Final, Protocol
 from adapters.pdf.context import LABELS, document_context
 from adapters.pdf.hardening import neutralise
 from adapters.pdf.templating import Templates
+from gateway.documents import bounded
 from gateway.domain import (
     Decision,
     Field,
@@ -26,6 +27,9 @@ from gateway.domain import (
 from gateway.errors import ConfigurationError, RenderFailed
 
 PING_VALID_SECONDS: Final = 300.0
+MAX_HTML_BYTES: Final = 4 * 1024**2
+"""The largest page an engine is given. The core's bounds keep 1C's data to about 1 MB of
+HTML; a page past this one comes from an installation's template, and is refused."""
 
 
 class HtmlToPdf(Protocol):
@@ -77,20 +81,36 @@ class HtmlPdfRenderer:
         return f"{name}#{self._templates.fingerprint}.{self._language}"
 
     def render_html(self, task: Task) -> str:
-        """The hardened HTML the engine gets for `task` (for `render-pdf --html` and tests)."""
+        """The hardened HTML the engine gets for `task` (for `render-pdf --html` and tests).
+
+        Tables past the core's bounds show their first rows and a note saying how many there
+        are (gateway.documents.bounded).
+        """
+        bound = bounded(task)
         context = document_context(
-            task,
+            bound.task,
             language=self._language,
             generated_at=self._clock(),
             engine=self._engine.name,
             engine_version=self._engine.describe(),
+            cuts=bound.cuts,
         )
         html = self._templates.render(self._templates.name_for(task.subject.type), context)
-        return neutralise(html)
+        return neutralise(self._within_bound(html))
 
     def render(self, task: Task) -> bytes:
-        """The task's subject as PDF bytes."""
-        return self._engine.to_pdf(self.render_html(task))
+        """The task's subject as PDF bytes; RenderFailed for a page past MAX_HTML_BYTES."""
+        return self._engine.to_pdf(self._within_bound(self.render_html(task)))
+
+    def _within_bound(self, html: str) -> str:
+        size = len(html.encode("utf-8"))
+        if size > MAX_HTML_BYTES:
+            raise RenderFailed(
+                self.engine,
+                f"the page is {size / 1024**2:.1f} MB of HTML, over the "
+                f"{MAX_HTML_BYTES // 1024**2} MB bound (check the installation's templates)",
+            )
+        return html
 
     def ping(self) -> None:
         """Render a small document through the templates and the engine.

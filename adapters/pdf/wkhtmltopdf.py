@@ -7,7 +7,8 @@ in the HTML is fetched, including http://169.254.169.254/ and file:// URLs). Her
   never listening, for the life of the process (wkhtmltopdf has no switch to turn the network
   off, and Qt sends http, https and ftp through the proxy, loopback included);
 - the HTML has been through `hardening.neutralise`, so it holds no URL to fetch anyway;
-- a timeout kills a process that hangs; the environment is reduced to what wkhtmltopdf needs;
+- a timeout kills a process that hangs; an address-space limit (RLIMIT_AS) stops one that
+  grows; the environment is reduced to what wkhtmltopdf needs;
 - each process has a private directory holding only the page it renders and that page's PDF.
 
 A process renders many documents in turn (wkhtmltopdf_pool.py): starting wkhtmltopdf was most
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 NAME: Final = "pdfkit"
 DEFAULT_TIMEOUT_SECONDS: Final = 60.0
+# Qt and WebKit reserve about 1.4 GB of address space at start (most never used: a process
+# holds 60-110 MB); the rest is room for a document near the row and size bounds.
+MEMORY_LIMIT_BYTES: Final = 2 * 1024**3
 INSTALL_HINT: Final = (
     "install the wkhtmltopdf package (Debian/Ubuntu: apt-get install wkhtmltopdf) "
     "or set PDF_ENGINE=weasyprint"
@@ -50,12 +54,18 @@ class WkhtmltopdfEngine:
     page_numbers: Final = False
 
     def __init__(
-        self, binary: str | None = None, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+        self,
+        binary: str | None = None,
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        memory_limit_bytes: int | None = MEMORY_LIMIT_BYTES,
     ) -> None:
         self._binary = binary
         self._timeout = timeout_seconds
         self._version: str | None = None
-        self._pool = RenderPool(functools.partial(start_process, binary))
+        self._pool: RenderPool[bytes] = RenderPool(
+            functools.partial(start_process, binary, memory_limit_bytes)
+        )
         # A dropped engine takes its processes along (tests make many renderers).
         weakref.finalize(self, self._pool.close)
 
@@ -102,7 +112,9 @@ def _find_binary(binary: str | None) -> str:
     return found
 
 
-def start_process(binary: str | None) -> RenderProcess:
+def start_process(
+    binary: str | None, memory_limit_bytes: int | None = MEMORY_LIMIT_BYTES
+) -> RenderProcess:
     """A wkhtmltopdf waiting for documents. Module level: the pool must not keep the engine
     alive, or a dropped engine's processes would outlive it."""
     command = [
@@ -123,7 +135,7 @@ def start_process(binary: str | None) -> RenderProcess:
         "--load-error-handling", "ignore",
         "--load-media-error-handling", "ignore",
     ]  # fmt: skip
-    return RenderProcess(command, _environment(), _runtime_dir())
+    return RenderProcess(command, _environment(), _runtime_dir(), memory_limit_bytes)
 
 
 def _environment() -> dict[str, str]:

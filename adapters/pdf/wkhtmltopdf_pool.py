@@ -1,4 +1,5 @@
-"""Long-lived wkhtmltopdf processes, each rendering one document at a time.
+"""Long-lived engine processes, each rendering one document at a time (wkhtmltopdf here; the
+pool also keeps WeasyPrint's processes, see weasyprint_engine.py).
 
 Starting wkhtmltopdf (Qt, WebKit, fonts) costs about three quarters of the CPU of rendering a
 one-page document, so a process is kept and fed with `--read-args-from-stdin`: one line per
@@ -6,13 +7,17 @@ document naming its input and output files in the process's private directory. w
 answers each line on stderr with "Done", or with an error and its exit. A process that fails,
 hangs or times out is killed and never reused; one that rendered PROCESS_DOCUMENTS documents
 or sat idle for IDLE_SECONDS is closed. When the Python process dies, the pipe closes and
-wkhtmltopdf exits at end of input.
+wkhtmltopdf exits at end of input. Each process runs under an address-space limit
+(RLIMIT_AS), so a document that needs too much memory fails alone instead of the machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -20,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, Generic, Protocol, TypeVar
 
 from gateway.errors import RenderFailed
 
@@ -31,15 +36,51 @@ _EXIT_WAIT_SECONDS: Final = 2.0  # for the error line of a process that has just
 # every document repeats.
 _NOISE: Final = ("[", "Loading page", "Printing pages", "The switch ", "Done", "Counting pages")
 
+_BACKTRACE = re.compile(r"^\d+\s+0x[0-9a-f]+ ")  # the frames WebKit prints as it crashes
+
+R_co = TypeVar("R_co", covariant=True)
+R = TypeVar("R")
+
+
+class PooledProcess(Protocol[R_co]):
+    """An engine process as the pool keeps it: renders one document at a time."""
+
+    documents: int
+    last_used: float
+
+    @property
+    def alive(self) -> bool: ...
+
+    def render(self, html: bytes, timeout: float) -> R_co: ...
+
+    def close(self) -> None: ...
+
+
+def limit_memory(pid: int, limit_bytes: int | None) -> None:
+    """Cap the address space of process `pid` (RLIMIT_AS); None leaves it unbounded."""
+    if limit_bytes is None:
+        return
+    # A process that has already exited fails its first document and says why.
+    with contextlib.suppress(ProcessLookupError):
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
 
 class RenderProcess:
     """One wkhtmltopdf process in `--read-args-from-stdin` mode, with its own directory.
 
     `command` holds every option but the files; the refusing proxy port is held bound for the
-    process's whole life so no one else can listen there (see wkhtmltopdf.py).
+    process's whole life so no one else can listen there (see wkhtmltopdf.py). The address
+    space is capped at `memory_limit` bytes before the first document (set from outside with
+    prlimit: a `preexec_fn` is unsafe in a process with threads).
     """
 
-    def __init__(self, command: Sequence[str], env: dict[str, str], runtime_dir: str) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        env: dict[str, str],
+        runtime_dir: str,
+        memory_limit: int | None = None,
+    ) -> None:
         self._dir = tempfile.mkdtemp(prefix="page-", dir=runtime_dir)
         self._proxy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._proxy.bind(("127.0.0.1", 0))
@@ -58,6 +99,7 @@ class RenderProcess:
         except BaseException:
             self._release_files()
             raise
+        limit_memory(self._process.pid, memory_limit)
         self._reader = threading.Thread(target=self._read_answers, name="wkhtmltopdf", daemon=True)
         self._reader.start()
 
@@ -142,17 +184,20 @@ class RenderProcess:
                 if line == "Done":
                     self._events.put((True, ""))
                     last_error = ""
-                elif line and not line.startswith(_NOISE):
+                elif line and not line.startswith(_NOISE) and not _BACKTRACE.match(line):
                     last_error = line[:300]
-        self._events.put((False, last_error or f"exit code {self._process.wait()}, no PDF"))
+        code = self._process.wait()
+        if code < 0:  # WebKit crashes (SIGSEGV) when an allocation fails under the memory limit
+            last_error = f"ended on signal {-code} (out of memory, or a crash)"
+        self._events.put((False, last_error or f"exit code {code}, no PDF"))
 
 
-class RenderPool:
-    """Idle RenderProcesses for callers on any thread; a process serves one caller at a time."""
+class RenderPool(Generic[R]):
+    """Idle engine processes for callers on any thread; a process serves one caller at a time."""
 
     def __init__(
         self,
-        start: Callable[[], RenderProcess],
+        start: Callable[[], PooledProcess[R]],
         *,
         max_documents: int = PROCESS_DOCUMENTS,
         idle_seconds: float = IDLE_SECONDS,
@@ -160,12 +205,12 @@ class RenderPool:
         self._start = start
         self._max_documents = max_documents
         self._idle_seconds = idle_seconds
-        self._idle: list[RenderProcess] = []
+        self._idle: list[PooledProcess[R]] = []
         self._lock = threading.Lock()
         self._owner = os.getpid()
         self._reaping = False
 
-    def render(self, html: bytes, timeout: float) -> bytes:
+    def render(self, html: bytes, timeout: float) -> R:
         """Render on an idle process, or a new one when all are busy."""
         process = self._checkout() or self._start()
         pdf = process.render(html, timeout)  # closes the process itself when it fails
@@ -184,7 +229,7 @@ class RenderPool:
         with self._lock:
             return len(self._idle)
 
-    def _checkout(self) -> RenderProcess | None:
+    def _checkout(self) -> PooledProcess[R] | None:
         with self._lock:
             if os.getpid() != self._owner:  # forked: the parent's pipes are not ours to use
                 self._idle, self._owner = [], os.getpid()
@@ -195,7 +240,7 @@ class RenderPool:
                 process.close()
         return None
 
-    def _checkin(self, process: RenderProcess) -> None:
+    def _checkin(self, process: PooledProcess[R]) -> None:
         if process.documents >= self._max_documents or not process.alive:
             process.close()
             return

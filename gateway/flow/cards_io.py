@@ -7,7 +7,7 @@ import logging
 from concurrent.futures import Future
 
 from gateway import cards
-from gateway.documents import Document, DocumentSource, document_for, remember_upload
+from gateway.documents import Document, document_for, remember_upload
 from gateway.domain import Task, TaskState, UserLink
 from gateway.errors import GatewayError, NotFound, RecipientBlocked
 from gateway.flow.context import FlowContext
@@ -70,12 +70,7 @@ def _send_card(
     if document is not None and document.too_large:
         note = texts.t("card.pdf.none", reason=escape(document.note))
     if document is not None and not document.too_large:
-        source = (
-            "card.pdf.print_form"
-            if document.source is DocumentSource.PRINT_FORM
-            else ("card.pdf.rendered")
-        )
-        text = cards.fit(lines, [f"<i>{texts.t(source)}</i>"])
+        text = cards.fit(lines, cards.document_lines(document, texts))
         sent = ctx.messenger.send_document(
             link.chat_id,
             Attachment(document.filename, content=document.content, file_id=document.file_id),

@@ -7,6 +7,7 @@ Each engine renders each document once per module (wkhtmltopdf ~0.3 s, WeasyPrin
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import socket
 import subprocess
@@ -16,8 +17,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import weasyprint
 
 from adapters.pdf import HtmlPdfRenderer, WkhtmltopdfEngine, create_engine, create_renderer
+from adapters.pdf.hardening import neutralise
+from adapters.pdf.renderer import MAX_HTML_BYTES
+from adapters.pdf.weasyprint_engine import MEMORY_LIMIT_BYTES as WEASYPRINT_MEMORY_LIMIT
+from adapters.pdf.weasyprint_engine import WeasyPrintEngine, WeasyPrintProcess
+from gateway.documents import MAX_TABLE_ROWS
 from gateway.domain import (
     Decision,
     Field,
@@ -178,6 +185,22 @@ h1 {{ background: url(http://127.0.0.1:{port}/template-bg) }}
 h2 {{ background: \\75 rl(http://127.0.0.1:{port}/template-escaped) }}</style>
 <div style="background-image: url('file:///etc/passwd')">styled</div>
 <script>document.write('<img src="http://127.0.0.1:{port}/template-script">')</script>
+<svg width="10" height="10"><style><img src="http://127.0.0.1:{port}/svg-style"></style></svg>
+<math><style><img src="http://127.0.0.1:{port}/math-style"></style></math>
+<math><mi><style><img src="http://127.0.0.1:{port}/math-mi-style"></style></mi></math>
+<svg><foreignObject></svg></foreignObject><style><img src="http://127.0.0.1:{port}/fo"></style>
+<style>p {{}} </style x><img src="http://127.0.0.1:{port}/style-end"></style>
+<svg><![CDATA[</svg><img src="http://127.0.0.1:{port}/cdata">]]></svg>
+<!-- a --!><img src="http://127.0.0.1:{port}/comment"> -->
+<noscript><img src="http://127.0.0.1:{port}/noscript"></noscript>
+<template><img src="http://127.0.0.1:{port}/template-tag"></template>
+<xmp><img src="http://127.0.0.1:{port}/xmp"></xmp>
+<iframe srcdoc="&lt;img src=http://127.0.0.1:{port}/srcdoc&gt;"></iframe>
+<div style="background: url(http://127.0.0.1:{port}/unclosed">unclosed</div>
+<style>@\69mport 'http://127.0.0.1:{port}/escaped-import';</style>
+<svg width="10" height="10"><rect width="10" height="10" fill="url(http://127.0.0.1:{port}/fill#a)"/>
+<image l:href="http://127.0.0.1:{port}/prefixed" width="10" height="10"/>
+<animate attributeName="href" values="http://127.0.0.1:{port}/animate"/></svg>
 {{{{ super() }}}}
 {{% endblock %}}
 """
@@ -195,6 +218,49 @@ body {{ background: url(http://127.0.0.1:{port}/raw-bg) }}</style>
 <image href="http://127.0.0.1:{port}/raw-svg" width="10" height="10"/></svg>
 <script>document.write('<img src="http://127.0.0.1:{port}/raw-script">')</script>
 </body></html>"""
+
+
+# Where Python's HTML parser and the engines' (WebKit, html5lib) disagree: each line is text or
+# CSS to the first, markup that fetches to the second.
+PARSER_DIFFERENTIALS = """<!DOCTYPE html><html><body><p>Differentials</p>
+<svg><style><img src="http://127.0.0.1:{port}/svg-style"></style></svg>
+<math><style><img src="http://127.0.0.1:{port}/math-style"></style></math>
+<style>p {{}} </style x><img src="http://127.0.0.1:{port}/style-end"></style>
+<div style="background: url(http://127.0.0.1:{port}/unclosed">unclosed</div>
+<svg width="10" height="10"><rect width="10" height="10" fill="url(http://127.0.0.1:{port}/f#a)"/>
+</svg></body></html>"""
+
+
+def unguarded_render(engine: str, html: str, workdir: Path) -> None:
+    """`html` through the engine with none of its own guards: JavaScript, network, files on."""
+    if engine == "weasyprint":
+        weasyprint.HTML(string=html).write_pdf()
+        return
+    source = workdir / "page.html"
+    source.write_text(html, encoding="utf-8")
+    subprocess.run(
+        ["wkhtmltopdf", "--quiet", str(source), str(workdir / "page.pdf")],
+        env={"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen", "HOME": str(workdir)},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_neutraliser_alone_stops_fetches_the_parsers_disagree_on(
+    engine: str, tmp_path: Path
+) -> None:
+    server = Listener()
+    try:
+        page = PARSER_DIFFERENTIALS.format(port=server.port)
+        unguarded_render(engine, neutralise(page), tmp_path)
+        assert server.connections == []
+        # The same page as written does reach the listener: the corpus is live.
+        unguarded_render(engine, page, tmp_path)
+        assert server.connections
+    finally:
+        server.close()
 
 
 def pages(pdf: bytes) -> list[str]:
@@ -367,6 +433,45 @@ def test_the_engine_alone_still_renders_raw_html(rendered: Rendered) -> None:
     assert "Сырой HTML" in "".join(pages(rendered.raw))
 
 
+# --- bounds ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_table_past_the_row_bound_shows_its_first_rows_and_says_how_many_it_has(
+    engine: str,
+) -> None:
+    total = MAX_TABLE_ROWS + 150
+    text = squeezed("".join(pages(create_renderer(engine).render(seeded_task(rows=total)))))
+    assert f"Строка-{MAX_TABLE_ROWS:03d}аренда" in text
+    assert f"Строка-{MAX_TABLE_ROWS + 1:03d}" not in text
+    assert squeezed(f"(строк: {total})") in text
+    assert (
+        squeezed(f"Показаны первые {MAX_TABLE_ROWS} строк из {total}. Весь документ — в 1С.")
+        in text
+    )
+
+
+def test_the_cut_note_is_english_when_asked() -> None:
+    renderer = create_renderer("pdfkit", language="en")
+    text = squeezed("".join(pages(renderer.render(seeded_task(rows=MAX_TABLE_ROWS + 1)))))
+    assert squeezed(f"The first {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 1} rows are shown") in text
+
+
+def test_a_table_within_the_bound_has_no_note(rendered: Rendered) -> None:
+    assert "Показаны первые" not in "".join(pages(rendered.seeded))
+
+
+def test_a_template_that_makes_a_page_past_the_size_bound_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "default.html").write_text(
+        '{% extends "layout.html" %}{% block footer %}{% for i in range(1000) %}'
+        "{% for j in range(1000) %}<p>xxxxx</p>{% endfor %}{% endfor %}{% endblock %}",
+        encoding="utf-8",
+    )
+    renderer = create_renderer("pdfkit", templates_dir=tmp_path)
+    with pytest.raises(RenderFailed, match=f"MB of HTML, over the {MAX_HTML_BYTES // 1024**2} MB"):
+        renderer.render(seeded_task(rows=1))
+
+
 # --- templates -------------------------------------------------------------------------------
 
 
@@ -441,6 +546,49 @@ def test_a_hanging_engine_is_stopped_by_the_timeout(tmp_path: Path) -> None:
     slow.chmod(0o755)
     with pytest.raises(RenderFailed, match="took over"):
         WkhtmltopdfEngine(str(slow), timeout_seconds=0.5).to_pdf("<p>x</p>")
+
+
+def weasyprint_pids(engine: WeasyPrintEngine) -> list[int]:
+    return [p.pid for p in engine._pool._idle]  # type: ignore[attr-defined]
+
+
+def test_weasyprint_renders_in_a_process_of_its_own_under_a_memory_limit() -> None:
+    engine = WeasyPrintEngine()
+    assert engine.to_pdf("<p>x</p>").startswith(b"%PDF-")
+    [pid] = weasyprint_pids(engine)
+    assert pid != os.getpid()
+    limits = Path(f"/proc/{pid}/limits").read_text()
+    line = next(x for x in limits.splitlines() if x.startswith("Max address space"))
+    assert int(line.split()[3]) == WEASYPRINT_MEMORY_LIMIT
+    environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert not [
+        v for v in environment if v.startswith((b"TELEGRAM", b"ONEC", b"GATEWAY", b"REDIS"))
+    ]
+    engine.close()
+
+
+def test_a_weasyprint_document_past_its_time_is_stopped_and_the_engine_goes_on() -> None:
+    html = create_renderer("weasyprint").render_html(seeded_task(rows=1000)).encode()
+    process = WeasyPrintProcess(WEASYPRINT_MEMORY_LIMIT)
+    process.render(b"<p>warm</p>", 60)  # the process is up: the time below is the document's
+    with pytest.raises(RenderFailed, match=r"took over 0\.05 s"):
+        process.render(html, 0.05)
+    assert not process.alive
+    engine = WeasyPrintEngine()
+    assert "Сырой" in "".join(pages(engine.to_pdf("<p>Сырой HTML</p>")))
+    engine.close()
+
+
+def test_a_weasyprint_document_past_the_memory_limit_fails_alone() -> None:
+    # Raw HTML past the row bound: enough memory to start WeasyPrint, not for 5,000 rows.
+    rows = "".join(f"<tr><td>{n}</td><td>Строка {n} аренда офиса</td></tr>" for n in range(5000))
+    starved = WeasyPrintEngine(memory_limit_bytes=250 * 1024**2)
+    # Python's MemoryError, or Pango's crash when its own allocation fails.
+    with pytest.raises(RenderFailed, match="out of memory"):
+        starved.to_pdf(f"<table>{rows}</table>")
+    engine = WeasyPrintEngine()
+    assert "Сырой" in "".join(pages(engine.to_pdf("<p>Сырой HTML</p>")))
+    engine.close()
 
 
 def test_an_unknown_engine_name_is_a_configuration_error() -> None:

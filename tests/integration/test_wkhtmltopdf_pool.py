@@ -1,5 +1,6 @@
 """Long-lived wkhtmltopdf processes: reused document after document, never mixing documents,
-replaced when they die, fail or age, closed when idle or when their engine is dropped."""
+replaced when they die, fail, age or run past their time, closed when idle or when their engine
+is dropped, each under a memory limit."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from adapters.pdf import WkhtmltopdfEngine
-from adapters.pdf.wkhtmltopdf import start_process
+from adapters.pdf.wkhtmltopdf import MEMORY_LIMIT_BYTES, start_process
 from adapters.pdf.wkhtmltopdf_pool import RenderPool, RenderProcess
 from gateway.errors import RenderFailed
 from tests.e2e.conftest import wait_for
@@ -148,3 +149,47 @@ def test_a_dropped_engine_takes_its_processes_along() -> None:
     del engine
     gc.collect()
     assert not process.alive
+
+
+def address_space_limit(pid: int) -> int | None:
+    """The process's RLIMIT_AS as /proc shows it; None when unlimited."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max address space"):
+            soft = line.split()[3]
+            return None if soft == "unlimited" else int(soft)
+    raise AssertionError("no address space line")
+
+
+def long_page(rows: int) -> bytes:
+    cells = "".join(f"<tr><td>{n}</td><td>Строка {n}</td></tr>" for n in range(rows))
+    return f"<html><body><table>{cells}</table></body></html>".encode()
+
+
+def test_every_wkhtmltopdf_process_runs_under_a_memory_limit() -> None:
+    engine = WkhtmltopdfEngine()
+    engine.to_pdf("<p>x</p>")
+    process = engine._pool._idle[0]
+    assert address_space_limit(process.pid) == MEMORY_LIMIT_BYTES
+    engine.close()
+
+
+def test_a_document_past_the_memory_limit_fails_alone_and_the_next_renders() -> None:
+    # Below what Qt reserves at start: wkhtmltopdf cannot even lay out the page.
+    starved = RenderPool(functools.partial(start_process, None, 1_000_000_000))
+    with pytest.raises(RenderFailed, match="out of memory"):
+        starved.render(page("1"), TIMEOUT)
+    starved.close()
+    pool = RenderPool(CountingStart())
+    assert "Документ 2" in text_of(pool.render(page("2"), TIMEOUT))
+    pool.close()
+
+
+def test_a_real_document_past_its_time_is_stopped_and_the_next_gets_a_fresh_process() -> None:
+    start = CountingStart()
+    pool = RenderPool(start)
+    with pytest.raises(RenderFailed, match="took over"):
+        pool.render(long_page(5000), 0.01)
+    assert not start.started[0].alive
+    assert "Документ 3" in text_of(pool.render(page("3"), TIMEOUT))
+    assert len(start.started) == 2
+    pool.close()

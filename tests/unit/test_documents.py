@@ -1,4 +1,5 @@
-"""The document use case with hand-written fakes: one rendering and one upload per rendition."""
+"""The document use case with hand-written fakes: one rendering and one upload per rendition,
+within the bounds on rows and text, with the card's note when the PDF was cut."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from typing import Any
 
 import pytest
 
+from gateway import cards
 from gateway.documents import (
+    MAX_TABLE_ROWS,
+    MAX_TEXT_CHARS,
+    MAX_TOTAL_ROWS,
+    MAX_VALUE_CHARS,
     TELEGRAM_DOCUMENT_LIMIT_BYTES,
     Document,
     DocumentSource,
+    TableCut,
+    bounded,
     document_filename,
     document_for,
     remember_upload,
@@ -30,6 +38,7 @@ from gateway.domain import (
     TaskState,
 )
 from gateway.errors import UpstreamUnavailable
+from gateway.texts import Texts
 
 MSK = timezone(timedelta(hours=3))
 PDF = b"%PDF-1.7 rendered\n%%EOF"
@@ -386,3 +395,110 @@ def test_the_filename_falls_back_to_the_task_number_and_drops_unsafe_characters(
 
 def test_the_document_source_reads_as_the_card_expects() -> None:
     assert [s.value for s in DocumentSource] == ["1c_print_form", "rendered"]
+
+
+# --- bounds ----------------------------------------------------------------------------------
+
+
+def with_tables(*tables: Table, fields: tuple[Field, ...] = ()) -> Task:
+    task = make_task()
+    return dataclasses.replace(
+        task, subject=dataclasses.replace(task.subject, tables=tables, fields=fields)
+    )
+
+
+def rows(count: int, text: str = "x") -> tuple[tuple[str, ...], ...]:
+    return tuple((str(n), text) for n in range(1, count + 1))
+
+
+def test_a_document_within_the_bounds_is_left_whole() -> None:
+    task = with_tables(Table("Строки", ("№", "Текст"), rows(MAX_TABLE_ROWS)))
+    bound = bounded(task)
+    assert bound.task == task
+    assert bound.cuts == ()
+    assert bound.rows_shown == bound.rows_total == MAX_TABLE_ROWS
+
+
+def test_a_long_table_keeps_its_first_rows_and_says_how_many_it_had() -> None:
+    bound = bounded(with_tables(Table("Строки", ("№", "Текст"), rows(MAX_TABLE_ROWS + 7))))
+    [table] = bound.task.subject.tables
+    assert table.rows == rows(MAX_TABLE_ROWS)
+    assert bound.cuts == (TableCut("Строки", MAX_TABLE_ROWS, MAX_TABLE_ROWS + 7),)
+
+
+def test_the_total_bound_cuts_a_later_table_even_to_nothing() -> None:
+    bound = bounded(
+        with_tables(
+            Table("Первая", ("№", "Текст"), rows(MAX_TABLE_ROWS)),
+            Table("Вторая", ("№", "Текст"), rows(MAX_TABLE_ROWS)),
+            Table("Третья", ("№", "Текст"), rows(3)),
+        )
+    )
+    shown = [len(t.rows) for t in bound.task.subject.tables]
+    assert shown == [MAX_TABLE_ROWS, MAX_TOTAL_ROWS - MAX_TABLE_ROWS, 0]
+    assert (bound.rows_shown, bound.rows_total) == (MAX_TOTAL_ROWS, 2 * MAX_TABLE_ROWS + 3)
+    assert bound.cuts[-1] == TableCut("Третья", 0, 3)
+
+
+def test_the_text_bound_cuts_rows_of_long_text() -> None:
+    wide = "ж" * (MAX_VALUE_CHARS - 1)
+    bound = bounded(with_tables(Table("Строки", ("№", "Текст"), rows(400, wide))))
+    [table] = bound.task.subject.tables
+    assert 0 < len(table.rows) < 400
+    assert sum(len(cell) for row in table.rows for cell in row) <= MAX_TEXT_CHARS
+    assert bound.cuts == (TableCut("Строки", len(table.rows), 400),)
+
+
+def test_a_long_value_is_shortened_with_an_ellipsis() -> None:
+    long = "ы" * (MAX_VALUE_CHARS * 3)
+    bound = bounded(
+        with_tables(Table("Строки", ("Текст",), ((long,),)), fields=(Field("Описание", long),))
+    )
+    cell = bound.task.subject.tables[0].rows[0][0]
+    value = bound.task.subject.fields[0].value
+    assert len(cell) == len(value) == MAX_VALUE_CHARS
+    assert cell.endswith("…") and value.endswith("…")
+    assert bound.cuts == ()
+
+
+def test_our_rendering_of_a_cut_document_says_so_and_1cs_print_form_does_not() -> None:
+    task = with_tables(Table("Строки", ("№", "Текст"), rows(MAX_TABLE_ROWS + 1)))
+    cache = MemoryCache()
+    ours = document_for(
+        task, onec=FakeOneC(), renderer=CountingRenderer(), cache=cache, prefer_print_form=False
+    )
+    again = document_for(
+        task, onec=FakeOneC(), renderer=CountingRenderer(), cache=cache, prefer_print_form=False
+    )
+    form = document_for(
+        task,
+        onec=FakeOneC(PRINT_FORM),
+        renderer=CountingRenderer(),
+        cache=MemoryCache(),
+        prefer_print_form=True,
+    )
+    assert ours.cut and (ours.rows_shown, ours.rows_total) == (MAX_TABLE_ROWS, MAX_TABLE_ROWS + 1)
+    assert again.cut  # from the cache, too
+    assert not form.cut
+    assert not document_for(
+        make_task(),
+        onec=FakeOneC(),
+        renderer=CountingRenderer(),
+        cache=MemoryCache(),
+        prefer_print_form=False,
+    ).cut
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("ru", "В PDF показаны первые 500 строк из 1200"), ("en", "first 500 of 1200 rows")],
+)
+def test_the_card_of_a_cut_pdf_says_so_under_its_fields(language: str, expected: str) -> None:
+    document = Document("k", "f.pdf", DocumentSource.RENDERED, rows_shown=500, rows_total=1200)
+    texts = Texts(language)
+    lines = cards.document_lines(document, texts)
+    assert expected in lines[-1]
+    card = cards.fit(["<b>" + "Поле " * 400 + "</b>"], lines)
+    assert expected in card  # the note stays however long the card
+    whole = Document("k", "f.pdf", DocumentSource.RENDERED, rows_shown=3, rows_total=3)
+    assert len(cards.document_lines(whole, texts)) == 1

@@ -1,0 +1,116 @@
+"""A card with the real PDF renderer: a cut document says so on the card, and a document the
+engine stops (past its time) goes as a text card with a note while the worker carries on.
+
+The renderer and the Redis store are real; 1C and Telegram are hand-written fakes of our ports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from adapters.pdf import HtmlPdfRenderer, create_renderer
+from adapters.pdf.weasyprint_engine import WeasyPrintEngine
+from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from gateway.documents import MAX_TABLE_ROWS
+from gateway.domain import MessageRef, Person, Table, Task, UserLink
+from gateway.flow import cards_io
+from gateway.flow.context import FlowContext
+from gateway.ports import Attachment, PdfRenderer, Sent
+from gateway.texts import Texts
+from tests.unit.test_documents import FakeOneC, make_task
+
+URL = "redis://127.0.0.1:6379/0"
+MSK = timezone(timedelta(hours=3))
+LINK = UserLink(
+    telegram_user_id=4242,
+    chat_id=4242,
+    onec_user_id="user-1",
+    onec_user_name="Иванова Мария Сергеевна",
+    phone="79120000001",
+    linked_at=datetime(2026, 11, 27, 9, 0, tzinfo=MSK),
+)
+
+
+class Chat:
+    """Records what the card went out as: a document with its caption, or a text."""
+
+    def __init__(self) -> None:
+        self.documents: list[tuple[bytes, str]] = []
+        self.texts: list[str] = []
+
+    def send_document(
+        self, chat_id: int, document: Attachment, caption_html: str, markup: object = None
+    ) -> Sent:
+        assert document.content is not None
+        self.documents.append((document.content, caption_html))
+        return Sent(MessageRef(chat_id, len(self.documents) + len(self.texts)), file_id="f-1")
+
+    def send_text(self, chat_id: int, html: str, markup: object = None, reply_to=None) -> Sent:
+        self.texts.append(html)
+        return Sent(MessageRef(chat_id, len(self.documents) + len(self.texts)))
+
+
+@pytest.fixture
+def store(redis_prefix: str) -> RedisStore:
+    return RedisStore(connect(URL), redis_prefix)
+
+
+def context(store: RedisStore, prefix: str, chat: Chat, renderer: PdfRenderer) -> FlowContext:
+    return FlowContext(
+        onec=FakeOneC(),  # type: ignore[arg-type]
+        messenger=chat,  # type: ignore[arg-type]
+        store=store,
+        renderer=renderer,
+        documents=RedisDocumentCache(connect_binary(URL), prefix),
+        texts=Texts("ru"),
+        secret="integration-test-secret-0123456789",
+    )
+
+
+def task_with_rows(task_id: str, rows: int) -> Task:
+    task = make_task(task_id)
+    table = Table(
+        "Расшифровка", ("№", "Сумма"), tuple((str(n), f"{n} 000,00") for n in range(1, rows + 1))
+    )
+    subject = dataclasses.replace(task.subject, id=f"doc-{task_id}", tables=(table,))
+    return dataclasses.replace(task, subject=subject, performer=Person("user-1", "Иванова"))
+
+
+def pdf_text(pdf: bytes) -> str:
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return " ".join(done.stdout.decode("utf-8").split())
+
+
+def test_a_cut_document_says_so_in_the_pdf_and_on_the_card(
+    store: RedisStore, redis_prefix: str
+) -> None:
+    chat = Chat()
+    total = MAX_TABLE_ROWS + 20
+    ctx = context(store, redis_prefix, chat, create_renderer("pdfkit"))
+    assert cards_io.deliver(ctx, task_with_rows("cut", total), LINK)
+    [(pdf, caption)] = chat.documents
+    assert f"В PDF показаны первые {MAX_TABLE_ROWS} строк из {total}" in caption
+    assert f"Показаны первые {MAX_TABLE_ROWS} строк из {total}" in pdf_text(pdf)
+
+
+def test_a_document_stopped_past_its_time_goes_as_a_text_card_and_the_next_one_renders(
+    store: RedisStore, redis_prefix: str
+) -> None:
+    chat = Chat()
+    # A test-only time bound no WeasyPrint process can meet (starting one takes longer).
+    stopped = HtmlPdfRenderer(WeasyPrintEngine(timeout_seconds=0.05))
+    ctx = context(store, redis_prefix, chat, stopped)
+    assert cards_io.deliver(ctx, task_with_rows("slow", 800), LINK)
+    [card] = chat.texts
+    assert "PDF не приложен: документ не удалось сформировать" in card
+    assert chat.documents == []
+    healthy = context(store, redis_prefix, chat, create_renderer("weasyprint"))
+    assert cards_io.deliver(healthy, task_with_rows("next", 3), LINK)
+    [(pdf, _)] = chat.documents
+    assert "3 000,00" in pdf_text(pdf)
