@@ -296,8 +296,9 @@ class OutboxStore(Protocol):
     """The durable decision outbox: entries survive restarts until 1C has them.
 
     Each method is one atomic step. A worker attempts an entry under a lease (an owner token
-    that expires, so a dead worker's entry is taken over); only the lease's holder may change
-    the entry, so a worker that lost its lease changes nothing.
+    that expires, so a dead worker's entry is taken over). A worker may change the entry while
+    it holds the lease, or after it expired if nobody took the entry over meanwhile; otherwise
+    the change is refused (False) and the worker that holds the entry settles it.
     """
 
     def enqueue(self, entry: OutboxEntry) -> bool:
@@ -317,21 +318,19 @@ class OutboxStore(Protocol):
     def reschedule(
         self, entry_id: str, lease: str, attempts: int, next_at: float, error: str
     ) -> bool:
-        """Try again at `next_at`, releasing the lease; False (nothing changed) if `lease` is
-        no longer held."""
+        """Try again at `next_at`, releasing the lease; False (nothing changed) if refused."""
         ...
 
     def complete(self, entry_id: str, lease: str) -> bool:
-        """1C has the decision: forget the entry; False (nothing changed) if `lease` is no
-        longer held."""
+        """1C has the decision: forget the entry; False (nothing changed) if refused."""
         ...
 
     def dead_letter(self, entry_id: str, lease: str, error: str) -> bool:
-        """Give up on the entry; False (nothing changed) if `lease` is no longer held."""
+        """Give up on the entry; False (nothing changed) if refused."""
         ...
 
     def release(self, entry_id: str, lease: str) -> bool:
-        """Give the lease back and leave the entry as it is; False if it is no longer held."""
+        """Give the lease back and leave the entry as it is; False if refused."""
         ...
 
     def retry_now(self, now: float) -> int:

@@ -9,8 +9,8 @@ Keys (after the prefix):
 An entry is written before the approver is told anything and deleted only once 1C has it.
 
 Every change is one Lua script, which Redis runs whole or not at all (and writes to its AOF as
-one transaction): an entry is never stored without being due, and only the holder of an
-entry's lease may reschedule, complete, dead-letter or release it.
+one transaction): an entry is never stored without being due, and while a worker holds an
+entry's lease no other may reschedule, complete, dead-letter or release it.
 """
 
 from __future__ import annotations
@@ -86,8 +86,13 @@ if holder and holder ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
 return 1
 """
+# Go on only for the lease's holder, or, once its lease expired, for a worker whose entry is
+# still due and unclaimed: a write to 1C slower than the lease is then still settled.
 _OWNER_CHECK: Final = """
-if redis.call('GET', KEYS[3]) ~= ARGV[2] then return 0 end
+local holder = redis.call('GET', KEYS[3])
+if holder ~= ARGV[2] and (holder or not redis.call('ZSCORE', KEYS[2], ARGV[1])) then
+  return 0
+end
 """
 _RESCHEDULE: Final = (
     _OWNER_CHECK
@@ -208,22 +213,22 @@ class Outbox:
     def reschedule(
         self, entry_id: str, lease: str, attempts: int, next_at: float, error: str
     ) -> bool:
-        """Try again at `next_at` and release the lease; False if `lease` is no longer held."""
+        """Try again at `next_at` and release the lease; False if another worker holds the
+        entry now or it is no longer due (the same for the methods below)."""
         keys = self._keys(entry_id)[:3]
         return bool(self._run(_RESCHEDULE, keys, entry_id, lease, attempts, next_at, error))
 
     def complete(self, entry_id: str, lease: str) -> bool:
-        """1C has the decision: forget the entry; False if `lease` is no longer held."""
+        """1C has the decision: forget the entry."""
         return bool(self._run(_COMPLETE, self._keys(entry_id)[:3], entry_id, lease))
 
     def dead_letter(self, entry_id: str, lease: str, error: str) -> bool:
-        """Give up on the entry (it stays readable under outbox:dead for the admins); False if
-        `lease` is no longer held."""
+        """Give up on the entry (it stays readable under outbox:dead for the admins)."""
         now = datetime.now().timestamp()
         return bool(self._run(_DEAD_LETTER, self._keys(entry_id), entry_id, lease, error, now))
 
     def release(self, entry_id: str, lease: str) -> bool:
-        """Give the lease back unchanged (the entry stays due); False if it is no longer held."""
+        """Give the lease back unchanged (the entry stays due)."""
         return bool(self._run(_RELEASE, self._keys(entry_id)[:3], entry_id, lease))
 
     def retry_now(self, now: float) -> int:

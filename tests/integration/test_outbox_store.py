@@ -97,6 +97,31 @@ def test_a_worker_that_lost_its_lease_changes_nothing(store: RedisStore) -> None
     assert store.get_entry("tg-press-1") is None and store.outbox_depth() == 0
 
 
+def test_a_worker_whose_lease_expired_unclaimed_still_settles_its_entry(
+    store: RedisStore,
+) -> None:
+    """A write to 1C slower than the lease: nobody took the entry over, so its answer counts."""
+    store.enqueue(entry())
+    lease = store.claim("tg-press-1", NOW, 0.2)
+    assert lease is not None
+    time.sleep(0.3)
+    assert store.complete("tg-press-1", lease)
+    assert store.outbox_depth() == 0
+    assert not store.complete("tg-press-1", lease)  # gone: nothing more to settle
+
+
+def test_an_expired_lease_cannot_touch_an_entry_another_worker_dead_lettered(
+    store: RedisStore,
+) -> None:
+    store.enqueue(entry())
+    stale = store.claim("tg-press-1", NOW, 0.2)
+    time.sleep(0.3)
+    current = store.claim("tg-press-1", NOW, 60)
+    assert stale and current and store.dead_letter("tg-press-1", current, "gave up")
+    assert not store.reschedule("tg-press-1", stale, 1, NOW + 5, "late")
+    assert store.due(NOW + 5, 10) == [] and store.dead_letter_count() == 1
+
+
 def test_rescheduling_releases_the_lease_and_the_entry_waits_for_its_time(
     store: RedisStore,
 ) -> None:
