@@ -229,12 +229,11 @@ class OutboxRunner:
       it is back, and once it is, every waiting decision becomes due at once.
     """
 
-    def __init__(self, ctx: FlowContext, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ctx: FlowContext) -> None:
         self.ctx = ctx
-        self._clock = clock
         self._unreleased: dict[str, str] = {}  # entry id → our lease, to give back
         self._onec_down = True  # not known to be up: a new worker asks before waiting out backoff
-        self._probed_at = -PROBE_SECONDS
+        self._probed_at = -float("inf")
 
     def run_once(self, limit: int = 50) -> int:
         """Attempt every due entry this worker can claim; returns how many were attempted.
@@ -264,9 +263,9 @@ class OutboxRunner:
         return attempted
 
     def _retry_now_if_1c_is_back(self) -> None:
-        if not self._onec_down or self._clock() - self._probed_at < PROBE_SECONDS:
+        if not self._onec_down or time.monotonic() - self._probed_at < PROBE_SECONDS:
             return
-        self._probed_at = self._clock()
+        self._probed_at = time.monotonic()
         if self.ctx.store.outbox_depth() == 0:
             return
         try:

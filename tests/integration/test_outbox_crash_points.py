@@ -351,3 +351,27 @@ def test_a_write_slower_than_the_lease_is_still_settled_when_nobody_took_the_ent
     assert ctx.store.outbox_depth() == 0
     assert decisions_in_1c(onec, scene) == ["approve"]
     assert told(telegram, scene, "Согласовано") == 1
+
+
+@pytest.mark.parametrize("connector", ["http"])
+def test_a_decision_waiting_out_a_long_backoff_goes_to_1c_within_seconds_of_its_return(
+    onec: RunningSandbox,
+    telegram: SandboxServer,
+    workers: Callable[[], Gateway],
+    scene: Scene,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(decisions, "BACKOFF_BASE_SECONDS", 600.0)  # next attempt 5–10 min away
+    onec.client.set_fault("down")
+    ctx = workers().flow()
+    runner = OutboxRunner(ctx)
+    assert press(ctx, scene)
+    assert runner.run_once() == 1
+    assert ctx.store.due(time.time() + 60, 10) == []
+    onec.client.clear_fault()
+    back = time.monotonic()
+    while not decisions_in_1c(onec, scene):
+        assert time.monotonic() - back < decisions.PROBE_SECONDS + 3, "it waited out its backoff"
+        runner.run_once()
+        time.sleep(0.2)
+    assert told(telegram, scene, "Согласовано") == 1
