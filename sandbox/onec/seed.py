@@ -153,9 +153,13 @@ def reseed(sandbox: Sandbox) -> None:
             bulk(sandbox.infobase, sandbox.config.bulk)
 
 
-def bulk(ib: Infobase, count: int, performer: uuid.UUID | None = None) -> int:
-    """Add `count` one-stage approvals pending on one approver (load tests: 10,000 tasks)."""
-    approver = performer or SEED_USERS_BY_KEY["morozov"].ref
+def bulk(
+    ib: Infobase, count: int, performer: uuid.UUID | None = None, role: uuid.UUID | None = None
+) -> int:
+    """Add `count` one-stage approvals pending on one approver or role (load tests: 10,000)."""
+    approver: routing.Performer = (
+        routing.RoleRoute(role) if role else performer or SEED_USERS_BY_KEY["morozov"].ref
+    )
     initiator = SEED_USERS_BY_KEY["ivanov"].ref
     with ib.lock:
         for n in range(count):

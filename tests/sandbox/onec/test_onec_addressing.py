@@ -381,3 +381,13 @@ def test_users_groups_publish_their_members_in_the_sostav_table(
     ]
     seeded = {g["name"] for g in onec.client.user_groups()}
     assert {"Пользователи Telegram", "Администраторы Telegram"} <= seeded
+
+
+def test_bulk_approvals_can_be_addressed_to_a_role(onec: Any, odata: Any, trio_role: str) -> None:
+    onec.client.bulk_seed(3, role=trio_role)
+    rows = odata.rows(
+        "Task_ЗадачаИсполнителя",
+        **{"$filter": f"РольИсполнителя_Key eq guid'{trio_role}' and Executed eq false"},
+    )
+    assert len(rows) == 3
+    assert {r["Исполнитель"] for r in rows} == {EMPTY}
