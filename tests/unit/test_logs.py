@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
+from urllib.parse import quote, quote_plus
 
 import pytest
 
 from gateway.entrypoints.logs import QUIET_LOGGERS, configure_logging
+from gateway.settings import Settings
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
 
 
@@ -56,3 +60,74 @@ def test_url_printing_loggers_are_kept_at_warning(captured: io.StringIO) -> None
     logging.getLogger("httpx").info("HTTP Request: POST https://api.telegram.org/bot.../getMe")
     assert captured.getvalue() == ""
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+
+
+ONEC_PASSWORD = "пароль 1С/x+y"
+BASIC_USER = "Шлюз"
+
+
+def written_forms(secret: str) -> dict[str, str]:
+    """The ways code passes a secret on: in URLs, JSON, reprs and base64."""
+    raw = secret.encode()
+    return {
+        "plain": secret,
+        "percent-encoded": quote(secret, safe=""),
+        "percent-encoded, lower-case hex": re.sub(
+            r"%[0-9A-F]{2}", lambda m: m[0].lower(), quote(secret, safe="")
+        ),
+        "plus for space": quote_plus(secret),
+        "json": json.dumps(secret),
+        "json, ascii": json.dumps(secret, ensure_ascii=True),
+        "repr of bytes": repr(raw),
+        "base64": base64.b64encode(raw).decode(),
+        "base64 inside a longer text": base64.b64encode(b"k=" + raw + b";").decode(),
+        "url-safe base64": base64.urlsafe_b64encode(b"x" + raw).decode(),
+    }
+
+
+@pytest.mark.parametrize("secret", [ONEC_PASSWORD, SANDBOX_TOKEN, TEST_SECRET])
+def test_every_written_form_of_a_secret_is_masked(captured: io.StringIO, secret: str) -> None:
+    configure_logging("DEBUG", "text", [ONEC_PASSWORD, SANDBOX_TOKEN, TEST_SECRET], captured)
+    log = logging.getLogger("tests.forms")
+    for name, form in written_forms(secret).items():
+        log.warning("%s: [%s]", name, form)
+    out = captured.getvalue()
+    for name, form in written_forms(secret).items():
+        assert form not in out, f"the {name} form is in the log"
+    assert out.count("***") >= len(written_forms(secret))
+
+
+def test_basic_auth_and_passwords_in_urls_are_masked_whatever_their_value(
+    captured: io.StringIO,
+) -> None:
+    settings = Settings.from_env(
+        {
+            "ONEC_BASE_URL": "http://srv/uh",
+            "ONEC_USERNAME": BASIC_USER,
+            "ONEC_PASSWORD": ONEC_PASSWORD,
+            "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+            "GATEWAY_SECRET": TEST_SECRET,
+            "REDIS_URL": "rediss://tg1c@redis.example:6380/0",
+            "REDIS_PASSWORD": "redis pass/word",
+        }
+    )
+    configure_logging("INFO", "text", settings.secret_values(), captured)
+    basic = base64.b64encode(f"{BASIC_USER}:{ONEC_PASSWORD}".encode()).decode()
+    log = logging.getLogger("tests.credentials")
+    log.info("sent Authorization: Basic %s", basic)
+    log.info("header dict {'authorization': 'basic %s'}", basic)
+    log.info("the bare Basic value %s", basic)
+    log.info("connecting to %s", settings.redis_url.reveal())
+    log.info("proxy http://someone:unknown-proxy-pw@proxy:3128 refused")
+    out = captured.getvalue()
+    for leaked in (basic, "redis pass/word", "redis%20pass%2Fword", "unknown-proxy-pw"):
+        assert leaked not in out
+    assert "rediss://tg1c:***@redis.example:6380/0" in out
+    assert "Basic ***" in out
+
+
+def test_ordinary_text_about_credentials_is_left_alone(captured: io.StringIO) -> None:
+    configure_logging("INFO", "text", [TEST_SECRET], captured)
+    line = "http://srv-1c:8080/uh does not accept Basic authentication (HTTP 401)"
+    logging.getLogger("tests.plain").info(line)
+    assert line in captured.getvalue()
