@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from gateway import push
 from gateway.bootstrap import build
+from gateway.entrypoints.inbound import MAX_PUSH_BYTES, MAX_UPDATE_BYTES
 from gateway.entrypoints.web import create_app
 from gateway.settings import Settings
 from tests.conftest import TEST_SECRET
@@ -132,3 +133,31 @@ def test_with_no_push_key_every_push_is_refused(env: dict[str, str]) -> None:
         assert gateway.store.wait_sync_request(0.05) is None
     finally:
         gateway.close()
+
+
+def test_a_webhook_body_past_its_bound_is_413_and_not_stored(web: FlaskClient, gateway) -> None:
+    padding = "x" * MAX_UPDATE_BYTES
+    body = json.dumps({"update_id": 903, "message": {"text": padding}})
+    answer = post_update(web, body)
+    assert answer.status_code == 413
+    assert answer.get_json()["error"] == "too_large"
+    assert gateway.store.take_updates("w", 0.05, 10) == []
+
+
+def test_a_push_body_past_its_bound_is_413_and_changes_nothing(web: FlaskClient, gateway) -> None:
+    event = {"seq": 1, "type": "created", "task_id": "t-1", "at": "2026-11-27T10:00:00+03:00"}
+    body = json.dumps({"events": [event] * (MAX_PUSH_BYTES // 60)}).encode()
+    assert len(body) > MAX_PUSH_BYTES
+    answer = web.post("/onec/events", data=body, headers=signed(body))
+    assert answer.status_code == 413
+    assert gateway.store.wait_sync_request(0.05) is None
+
+
+def test_a_push_of_a_hundred_events_is_well_within_the_bound(web: FlaskClient, gateway) -> None:
+    events = [
+        {"seq": n, "type": "updated", "task_id": f"t-{n}", "at": "2026-11-27T10:00:00+03:00"}
+        for n in range(100)
+    ]
+    body = json.dumps({"events": events}).encode()
+    assert len(body) * 10 < MAX_PUSH_BYTES
+    assert web.post("/onec/events", data=body, headers=signed(body)).status_code == 200

@@ -6,15 +6,14 @@ import base64
 import io
 import json
 import logging
-import re
 from collections.abc import Iterator
-from urllib.parse import quote, quote_plus
 
 import pytest
 
 from gateway.entrypoints.logs import QUIET_LOGGERS, configure_logging
 from gateway.settings import Settings
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
+from tests.secret_forms import written_forms
 
 
 @pytest.fixture
@@ -64,25 +63,6 @@ def test_url_printing_loggers_are_kept_at_warning(captured: io.StringIO) -> None
 
 ONEC_PASSWORD = "пароль 1С/x+y"
 BASIC_USER = "Шлюз"
-
-
-def written_forms(secret: str) -> dict[str, str]:
-    """The ways code passes a secret on: in URLs, JSON, reprs and base64."""
-    raw = secret.encode()
-    return {
-        "plain": secret,
-        "percent-encoded": quote(secret, safe=""),
-        "percent-encoded, lower-case hex": re.sub(
-            r"%[0-9A-F]{2}", lambda m: m[0].lower(), quote(secret, safe="")
-        ),
-        "plus for space": quote_plus(secret),
-        "json": json.dumps(secret),
-        "json, ascii": json.dumps(secret, ensure_ascii=True),
-        "repr of bytes": repr(raw),
-        "base64": base64.b64encode(raw).decode(),
-        "base64 inside a longer text": base64.b64encode(b"k=" + raw + b";").decode(),
-        "url-safe base64": base64.urlsafe_b64encode(b"x" + raw).decode(),
-    }
 
 
 @pytest.mark.parametrize("secret", [ONEC_PASSWORD, SANDBOX_TOKEN, TEST_SECRET])
