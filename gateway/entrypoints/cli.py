@@ -35,11 +35,17 @@ def print_settings_problems(exc: SettingsError) -> None:
 def settings_warnings(settings: Settings) -> list[str]:
     """Lines for `check` about settings that work but are risky; none fails the check."""
     lines = []
-    parts = urlsplit(settings.onec_base_url)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+    onec = urlsplit(settings.onec_base_url)
+    if onec.scheme == "http" and not _is_loopback(onec.hostname or ""):
         lines.append(
-            f"1c: warning: ONEC_BASE_URL is http:// to {parts.hostname}: the 1C user's password "
+            f"1c: warning: ONEC_BASE_URL is http:// to {onec.hostname}: the 1C user's password "
             "(HTTP Basic) crosses the network in clear; publish the infobase over https://"
+        )
+    telegram = urlsplit(settings.telegram_api_url)
+    if telegram.scheme == "http" and not _is_loopback(telegram.hostname or ""):
+        lines.append(
+            f"telegram: warning: TELEGRAM_API_URL is http:// to {telegram.hostname}: the bot "
+            "token (part of every request's URL) crosses the network in clear; use https://"
         )
     return lines
 
