@@ -90,3 +90,4 @@ def configure_logging(
         for old in list(server_logger.handlers):
             server_logger.removeHandler(old)
         server_logger.propagate = True
+        server_logger.setLevel(logging.NOTSET)  # LOG_LEVEL decides for them too

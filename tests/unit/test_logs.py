@@ -111,3 +111,24 @@ def test_ordinary_text_about_credentials_is_left_alone(captured: io.StringIO) ->
     line = "http://srv-1c:8080/uh does not accept Basic authentication (HTTP 401)"
     logging.getLogger("tests.plain").info(line)
     assert line in captured.getvalue()
+
+
+def test_web_servers_loggers_print_through_ours_at_log_level(captured: io.StringIO) -> None:
+    access = logging.getLogger("gunicorn.access")
+    own = logging.StreamHandler(io.StringIO())
+    access.addHandler(own)
+    access.propagate = False
+    access.setLevel(logging.INFO)
+    try:
+        configure_logging("INFO", "json", [TEST_SECRET], captured)
+        access.info('127.0.0.1 "GET /status?key=%s HTTP/1.1" 200', TEST_SECRET)
+        entry = json.loads(captured.getvalue())
+        assert entry["logger"] == "gunicorn.access"
+        assert entry["message"] == '127.0.0.1 "GET /status?key=*** HTTP/1.1" 200'
+        assert own not in access.handlers
+        configure_logging("WARNING", "json", [TEST_SECRET], captured)
+        access.info("a request line below LOG_LEVEL")
+        assert "below LOG_LEVEL" not in captured.getvalue()
+    finally:
+        access.handlers.clear()
+        access.propagate = True
