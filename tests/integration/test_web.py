@@ -126,7 +126,10 @@ def test_plain_gunicorn_with_bad_settings_stops_instead_of_respawning_workers(
 ) -> None:
     bind = f"127.0.0.1:{free_port()}"
     result = run_gunicorn("--bind", bind, "--workers", "2", cwd=tmp_path)
-    assert result.returncode == 4  # gunicorn's "App failed to load": the master halts
+    # gunicorn's "App failed to load" (4) halts the master; when both workers fail at once,
+    # gunicorn 27 raises that again while stopping and exits 1. Either way, it stopped.
+    assert result.returncode in (4, 1)
+    assert "App failed to load" in result.stderr
     assert "GATEWAY_SECRET: required, not set" in result.stderr
     assert result.stderr.count("Booting worker") <= 2  # none started again
 
