@@ -26,6 +26,7 @@ from lxml import etree
 from adapters.onec.contract_errors import contract_error, error_for
 from adapters.onec.pending import PendingTasks
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
+from adapters.onec.user_groups import read_group_members
 from gateway.domain import DecisionRequest, OneCUser, Task
 from gateway.errors import (
     AuthenticationFailed,
@@ -111,10 +112,13 @@ class SoapConnector:
         address: str,
         *,
         page_size: int = PAGE_SIZE,
+        infobase_url: str = "",
     ) -> None:
         self._session = session
         self._wsdl_url = wsdl_url
         self._address = address
+        # The publication root (ONEC_BASE_URL), for what the web service has no operation for.
+        self._infobase = infobase_url or address.rsplit("/ws/", 1)[0]
         self._page_size = page_size
         self._lock = threading.Lock()
         self._client: Any = None  # zeep.Client; zeep's API is untyped
@@ -169,6 +173,11 @@ class SoapConnector:
         if not isinstance(content, bytes) or not content.startswith(PDF_MAGIC):
             raise MalformedAnswer(UPSTREAM, "GetPrintForm did not answer a PDF")
         return content
+
+    def group_members(self, name: str) -> frozenset[str]:
+        """Members of a 1C users group, read over the publication's standard OData interface
+        (the web service has no operation for groups)."""
+        return read_group_members(self._session, self._infobase, name)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -334,6 +343,19 @@ def _contract_task(raw: Any) -> dict[str, Any]:
         for table in subject.get("tables") or []
     ]
     task["allowed_decisions"] = task.get("allowed_decisions") or []
+    # Contract fields of design 5.5: zeep gives a nil person as an object of Nones, and an
+    # absent list as None; a service without them keeps contract v1's meaning.
+    for key in ("performer", "role"):
+        person = task.get(key)
+        if isinstance(person, dict) and all(value is None for value in person.values()):
+            task[key] = None
+    task["candidates"] = [
+        {"id": person.get("id") or "", "name": person.get("name") or ""}
+        for person in _items(task.get("candidates"))
+        if isinstance(person, dict)
+    ]
+    if not task.get("kind"):
+        task.pop("kind", None)
     result = task.get("result")
     if not result or all(value is None for value in result.values()):
         task["result"] = None
@@ -342,6 +364,16 @@ def _contract_task(raw: Any) -> dict[str, Any]:
     for key in ("title", "number", "version"):
         task[key] = task.get(key) or ""
     return task
+
+
+def _items(value: Any) -> list[Any]:
+    """A repeated element as zeep gives it: a list, a wrapper `{"item"/"value": [...]}`, None."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        inner = next(iter(value.values()))
+        return inner if isinstance(inner, list) else []
+    return []
 
 
 def _plain(value: Any) -> Any:
