@@ -11,12 +11,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from adapters.onec import OneCSession
+from adapters.onec import ODataConnector, OneCSession
 from adapters.onec.metadata import EntitySet, Property, read_metadata
 from gateway.bootstrap import Gateway, build
 from gateway.documents import Document, DocumentSource, document_for
 from gateway.domain import Task
 from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
+from gateway.ports import OneC
 from gateway.settings import Settings
 from gateway.task_json import task_to_dict
 
@@ -76,6 +77,43 @@ def _one_line_errors(command: Command) -> Command:
             return EXIT_FAILED
 
     return run
+
+
+# --- check ----------------------------------------------------------------------------------------
+
+
+def onec_findings(settings: Settings, onec: OneC) -> tuple[list[str], list[str]]:
+    """What `check` says about 1C beyond its answering: (warnings, failures), one line each.
+
+    Warnings: no approval process set (odata), profile names the infobase lacks. Failures: a
+    users group named in the settings that 1C does not have.
+    """
+    warnings: list[str] = []
+    failures: list[str] = []
+    connector = getattr(onec, "inner", onec)  # under the metrics wrapper
+    if isinstance(connector, ODataConnector):
+        if not connector.approval_processes:
+            warnings.append(
+                "ONEC_APPROVAL_PROCESSES is empty: no task is an approval, so approvers get no "
+                "decision buttons (`python -m gateway onec discover` lists the business processes)"
+            )
+        for process in sorted(connector.approval_processes):
+            if not connector.schema.has_set(process):
+                warnings.append(f"ONEC_APPROVAL_PROCESSES: 1C infobase has no {process}")
+        warnings += connector.schema_problems()
+    for setting, name in (
+        ("ONEC_USERS_GROUP", settings.onec_users_group),
+        ("ONEC_ADMINS_GROUP", settings.onec_admins_group),
+    ):
+        if not name:
+            continue
+        try:
+            onec.group_members(name)
+        except NotFound as exc:
+            failures.append(f"{setting}: {exc}")
+        except GatewayError as exc:
+            failures.append(f"{setting}: could not read the group: {exc}")
+    return warnings, failures
 
 
 # --- onec tasks ---------------------------------------------------------------------------------
