@@ -237,6 +237,7 @@ class ODataConnector:
     def schema_problems(self) -> list[str]:
         """Profile names the infobase lacks, and a note when no approval process is set."""
         self.schema.keep(self.profile.task_set, self._task_select_names())
+        self.schema.keep(self.profile.users_set, self._user_select_names())
         for entity_set in self.profile.documents:
             if self.schema.has_set(entity_set):
                 self.schema.keep(
@@ -573,11 +574,13 @@ class ODataConnector:
             names += [n for n in (self.profile.process_state_field, self.profile.stage_count) if n]
         return ",".join(self.schema.keep(entity_set, names))
 
+    def _user_select_names(self) -> list[str]:
+        uf = self.profile.user_fields
+        return [uf[k] for k in ("id", "name", "deletion_mark", "invalid", "contacts")]
+
     def _read_directory(self) -> dict[str, list[OneCUser]]:
         uf = self.profile.user_fields
-        select = ",".join(
-            (uf["id"], uf["name"], uf["deletion_mark"], uf["invalid"], uf["contacts"])
-        )
+        select = ",".join(self.schema.keep(self.profile.users_set, self._user_select_names()))
         directory: dict[str, list[OneCUser]] = {}
         for row in self._paged(
             self.profile.users_set, {"$select": select, "$orderby": uf["id"]}, 500

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Final
 
 from adapters.onec import ODataConnector, OneCSession
+from adapters.onec.discovery import PendingTypes, pending_types, starting_profile
 from adapters.onec.metadata import EntitySet, Property, read_metadata
+from adapters.onec.profile import load_profile
 from gateway.bootstrap import Gateway, build
 from gateway.documents import Document, DocumentSource, document_for
 from gateway.domain import Task
@@ -44,6 +46,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     discover = onec_commands.add_parser(
         "discover", help="list task, business process and document sets from $metadata"
+    )
+    discover.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a starting TOML profile for the document types of pending tasks",
     )
     discover.set_defaults(handler=cmd_onec_discover)
 
@@ -171,8 +178,13 @@ def cmd_onec_discover(settings: Settings, args: argparse.Namespace) -> int:
     )
     try:
         sets = read_metadata(session, settings.onec_base_url)
+        profile = load_profile(settings.onec_profile)
+        pending = pending_types(session, settings.onec_base_url, profile)
     finally:
         session.close()
+    if args.profile:
+        print(starting_profile(sets, [name for name, _ in pending.documents.most_common()]))
+        return EXIT_OK
     shown = [s for prefix in DISCOVER_PREFIXES for s in sets if s.name.startswith(prefix)]
     for entity_set in shown:
         print_entity_set(entity_set)
@@ -180,7 +192,24 @@ def cmd_onec_discover(settings: Settings, args: argparse.Namespace) -> int:
         f"{len(shown)} of {len(sets)} entity sets shown; composite fields come as X and X_Type, "
         "references as X_Key (GUID)"
     )
+    print_process_counts(sets, pending)
     return EXIT_OK
+
+
+def print_process_counts(sets: Sequence[EntitySet], pending: PendingTypes) -> None:
+    """Each business process type with its pending tasks: what ONEC_APPROVAL_PROCESSES lists."""
+    row_sets = {f"{s.name}_{t.name}" for s in sets for t in s.tables}  # tabular sections
+    processes = [
+        s.name for s in sets if s.name.startswith("BusinessProcess_") and s.name not in row_sets
+    ]
+    processes += [name for name in pending.processes if name and name not in processes]
+    print()
+    print("pending tasks by business process (ONEC_APPROVAL_PROCESSES takes these names):")
+    width = max((len(name) for name in processes), default=0)
+    for name in sorted(processes, key=lambda n: (-pending.processes[n], n)):
+        print(f"  {name.ljust(width)}  {pending.processes[name]}")
+    if pending.processes[""]:
+        print(f"  {'(no business process)'.ljust(width)}  {pending.processes['']}")
 
 
 def print_entity_set(entity_set: EntitySet) -> None:
