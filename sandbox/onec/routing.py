@@ -237,7 +237,7 @@ def execute_task(
         approval = ib.approvals[task.approval]
         check_executable(ib, task)
         if task.process_set != APPROVALS:
-            _mark_executed(ib, task, user or signed_in, comment)
+            _mark_executed(ib, task, user, signed_in, comment)
             ib.emit("completed", task)
             approval.state = "completed"
             ib.touch(approval)
@@ -254,7 +254,7 @@ def execute_task(
             )
         task.decision = decision
         task.decision_code = DECISION_CODES[decision]
-        _mark_executed(ib, task, user or signed_in, comment)
+        _mark_executed(ib, task, user, signed_in, comment)
         ib.emit("completed", task)
         return _advance(ib, approval, task, decision)
 
@@ -275,14 +275,18 @@ def check_executable(ib: Infobase, task: Task) -> None:
 
 
 def _mark_executed(
-    ib: Infobase, task: Task, executor: uuid.UUID | None, comment: str | None
+    ib: Infobase,
+    task: Task,
+    user: uuid.UUID | None,
+    signed_in: uuid.UUID | None,
+    comment: str | None,
 ) -> None:
     now = ib.clock()
-    if task.performer == EMPTY_REF and executor is not None:
-        task.performer = executor
+    if task.performer == EMPTY_REF:
+        task.performer = user or signed_in or EMPTY_REF
     task.executed = True
     task.executed_at = now
-    task.decided_by = executor or task.performer
+    task.decided_by = user or task.performer
     if not task.accepted:
         task.accepted = True
         task.accepted_at = now
