@@ -11,11 +11,11 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from adapters.onec.contract_errors import contract_error
-from adapters.onec.pending import PendingTasks
+from adapters.onec.pending import PendingTasks, decided_elsewhere
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
 from adapters.onec.user_groups import read_group_members
 from gateway.domain import DecisionRequest, OneCUser, Task
-from gateway.errors import MalformedAnswer
+from gateway.errors import MalformedAnswer, NotPerformer
 from gateway.phones import normalize_phone
 from gateway.task_json import task_from_dict
 
@@ -113,7 +113,10 @@ class HttpServiceConnector:
         }
         answer = self._session.request("POST", url, json_body=body)
         if answer.status != 200:
-            raise contract_error(answer)
+            error = contract_error(answer)
+            if isinstance(error, NotPerformer):
+                decided_elsewhere(error, self.get_task, request.task_id)
+            raise error
         task = self._task(answer.json(), url)
         self._pending.remember(task)
         return task

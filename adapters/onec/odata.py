@@ -669,7 +669,7 @@ class ODataConnector:
             result=self._result(row, state, zone),
             kind=kind,
             role=self._role(row) if performer is None else None,
-            candidates=self._candidates(row) if performer is None else (),
+            candidates=self._candidates(row) if performer is None else (performer,),
         )
 
     def _role(self, row: dict[str, Any]) -> Person | None:
@@ -747,6 +747,7 @@ class ODataConnector:
             presentation=presentation,
             fields=self._fields(spec, document.value),
             tables=self._tables(spec, document.value),
+            version=document.version,
         )
 
     def _fields(self, spec: DocumentSpec, doc: dict[str, Any]) -> tuple[Field, ...]:

@@ -24,7 +24,7 @@ import zeep.helpers
 from lxml import etree
 
 from adapters.onec.contract_errors import contract_error, error_for
-from adapters.onec.pending import PendingTasks
+from adapters.onec.pending import PendingTasks, decided_elsewhere
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
 from adapters.onec.user_groups import read_group_members
 from gateway.domain import DecisionRequest, OneCUser, Task
@@ -34,6 +34,7 @@ from gateway.errors import (
     GatewayError,
     MalformedAnswer,
     NotFound,
+    NotPerformer,
     UpstreamUnavailable,
 )
 from gateway.phones import normalize_phone
@@ -183,8 +184,8 @@ class SoapConnector:
 
     def submit_decision(self, request: DecisionRequest) -> Task:
         """Call SubmitDecision with the idempotency key; the task's new state comes back."""
-        task = self._task(
-            self._call(
+        try:
+            answer = self._call(
                 "SubmitDecision",
                 task_id=request.task_id,
                 decision=request.decision.value,
@@ -192,7 +193,10 @@ class SoapConnector:
                 user_id=request.user_id,
                 idempotency_key=request.idempotency_key,
             )
-        )
+        except NotPerformer as refusal:
+            decided_elsewhere(refusal, self.get_task, request.task_id)
+            raise
+        task = self._task(answer)
         self._pending.remember(task)
         return task
 
@@ -329,6 +333,8 @@ def _contract_task(raw: Any) -> dict[str, Any]:
     """
     task: dict[str, Any] = _plain(raw)
     subject = task["subject"]
+    for key in ("type", "id", "presentation"):  # a task without a document (БСП `Задание`)
+        subject[key] = subject.get(key) or ""
     for item in subject.get("fields") or []:
         item["value"] = item.get("value") or ""
     subject["fields"] = subject.get("fields") or []
