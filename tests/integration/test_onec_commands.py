@@ -102,6 +102,35 @@ def test_onec_discover_names_the_login_page_when_1c_answers_one(
     assert "HTML page instead of $metadata" in result.stderr
 
 
+def test_onec_discover_counts_pending_tasks_by_business_process(
+    runner: Runner, onec_env: dict[str, str], onec: RunningSandbox
+) -> None:
+    onec.client.reset()
+    result = runner("onec", "discover", env=onec_env)
+    assert result.returncode == 0, result.stderr
+    counts = result.stdout.split("pending tasks by business process", 1)[1].splitlines()[1:]
+    assert [line.split() for line in counts] == [
+        ["BusinessProcess_Согласование", str(len(pending_ids(onec)))],
+        ["BusinessProcess_Задание", "0"],
+    ]
+
+
+def test_onec_discover_profile_prints_a_profile_for_the_documents_of_pending_tasks(
+    runner: Runner, onec_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = runner("onec", "discover", "--profile", env=onec_env)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "custom.toml"
+    path.write_text(result.stdout, encoding="utf-8")
+    profile = load_profile(str(path))
+    payment = profile.documents["Document_ЗаявкаНаРасходованиеДенежныхСредств"]
+    fields = {c.label: c for c in payment.fields}
+    assert fields["Контрагент"].reference == "Catalog_Контрагенты"
+    assert fields["Сумма документа"].format == "money"
+    assert [t.label for t in payment.tables] == ["Расшифровка платежа"]
+    assert "Document_ЭкземплярОтчета" in profile.documents
+
+
 # --- render-pdf ---------------------------------------------------------------------------------
 
 
@@ -133,33 +162,42 @@ def test_render_pdf_of_an_unknown_task_says_so_and_exits_1(
     assert not output.exists()
 
 
-def test_onec_discover_counts_pending_tasks_by_business_process(
-    runner: Runner, onec_env: dict[str, str], onec: RunningSandbox
-) -> None:
-    onec.client.reset()
-    result = runner("onec", "discover", env=onec_env)
-    assert result.returncode == 0, result.stderr
-    counts = result.stdout.split("pending tasks by business process", 1)[1].splitlines()[1:]
-    assert [line.split() for line in counts] == [
-        ["BusinessProcess_Согласование", str(len(pending_ids(onec)))],
-        ["BusinessProcess_Задание", "0"],
-    ]
-
-
-def test_onec_discover_profile_prints_a_profile_for_the_documents_of_pending_tasks(
+def test_a_document_type_the_profile_gets_wrong_is_listed_and_rendered_in_full(
     runner: Runner, onec_env: dict[str, str], tmp_path: Path
 ) -> None:
-    result = runner("onec", "discover", "--profile", env=onec_env)
-    assert result.returncode == 0, result.stderr
-    path = tmp_path / "custom.toml"
-    path.write_text(result.stdout, encoding="utf-8")
-    profile = load_profile(str(path))
-    payment = profile.documents["Document_ЗаявкаНаРасходованиеДенежныхСредств"]
-    fields = {c.label: c for c in payment.fields}
-    assert fields["Контрагент"].reference == "Catalog_Контрагенты"
-    assert fields["Сумма документа"].format == "money"
-    assert [t.label for t in payment.tables] == ["Расшифровка платежа"]
-    assert "Document_ЭкземплярОтчета" in profile.documents
+    profile = (BUILTIN_DIR / "sandbox.toml").read_text(encoding="utf-8")
+    head, payment = profile.split('[documents."Document_ЗаявкаНаРасходованиеДенежныхСредств"]')
+    payment = payment.split('[documents."Document_ЭкземплярОтчета"]')[0]
+    wrong = (
+        payment.replace('"СуммаДокумента"', '"ИтогоКОплате"')
+        .replace('"Организация", reference', '"ОрганизацияПолучатель", reference')
+        .replace('"Контрагент", reference', '"Получатель", reference')
+        .replace('"Валюта", reference', '"ВалютаПлатежа", reference')
+        .replace('"НазначениеПлатежа"', '"ТекстНазначения"')
+        .replace('"РасшифровкаПлатежа"', '"Платежи"')
+    )
+    path = tmp_path / "holding.toml"
+    path.write_text(
+        head + '[documents."Document_ЗаявкаНаРасходованиеДенежныхСредств"]' + wrong,
+        encoding="utf-8",
+    )
+    env = {**onec_env, "ONEC_PROFILE": str(path)}
+    listed = runner("onec", "tasks", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    first = next(
+        task_from_dict(json.loads(line))
+        for line in listed.stdout.splitlines()
+        if json.loads(line)["id"] == FIRST_TASK
+    )
+    fields = {f.name: f.value for f in first.subject.fields}
+    assert fields["Контрагент"] == "ООО «ТехноСервис»"
+    assert fields["Сумма документа"] == "1 250 000,00"
+    output = tmp_path / "task.pdf"
+    rendered = runner("render-pdf", FIRST_TASK, "-o", str(output), env=env)
+    assert rendered.returncode == 0, rendered.stderr
+    text = " ".join("".join(page.extract_text() for page in PdfReader(output).pages).split())
+    for words in ("ООО «ТехноСервис»", "1 250 000,00", "Расшифровка платежа", "625 000,00"):
+        assert words in text
 
 
 # --- check --------------------------------------------------------------------------------------
