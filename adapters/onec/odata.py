@@ -488,12 +488,14 @@ class ODataConnector:
             self._names_of(entity_set, keys)
 
     def _prefetch_people(self, rows: list[dict[str, Any]]) -> None:
-        """Names of the performers and authors of `rows`, a batch per catalog."""
+        """Names of the performers, authors and roles of `rows`, a batch per catalog."""
         wanted: dict[str, set[str]] = {}
         for row in rows:
             for name in ("performer", "initiator"):
                 if found := v.composite(row, self._f[name]):
                     wanted.setdefault(found[0], set()).add(found[1])
+            if role := v.ref(row.get(self._a.role)):
+                wanted.setdefault(self._a.roles, set()).add(role)
         for entity_set, keys in wanted.items():
             self._names_of(entity_set, keys)
 
@@ -522,6 +524,12 @@ class ODataConnector:
             self.schema.note_missing(f"{a.register} (1C refused to read it: {exc})")
             return
         self._register = {group: tuple(people) for group, people in groups.items()}
+        by_set: dict[str, set[str]] = {}
+        for people in groups.values():
+            for entity_set, key in people:
+                by_set.setdefault(entity_set, set()).add(key)
+        for entity_set, keys in by_set.items():
+            self._names_of(entity_set, keys)  # every performer's name in a batch, once
 
     def _role_group(self, row: dict[str, Any]) -> str | None:
         """The performers group of a role task (no `Исполнитель`), else None."""
