@@ -235,7 +235,7 @@ class ODataConnector:
         return read_group_members(self._session, self._base_url, name, self._a)
 
     def schema_problems(self) -> list[str]:
-        """Profile names the infobase lacks, and a note when no approval process is set."""
+        """Profile names (fields, tables, sets) the infobase lacks, one line each, for `check`."""
         self.schema.keep(self.profile.task_set, self._task_select_names())
         self.schema.keep(self.profile.users_set, self._user_select_names())
         for entity_set in self.profile.documents:
