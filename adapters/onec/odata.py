@@ -30,24 +30,22 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from adapters.onec import odata_values as v
-from adapters.onec.generic_documents import document_spec
 from adapters.onec.metadata import read_metadata
+from adapters.onec.odata_documents import NOT_DOCUMENTS, DocumentViews, as_int
 from adapters.onec.odata_errors import odata_error
 from adapters.onec.odata_schema import Schema
-from adapters.onec.profile import Column, DocumentSpec, Profile
+from adapters.onec.profile import Profile
 from adapters.onec.session import UPSTREAM, OneCSession, safe_url
 from adapters.onec.user_groups import read_group_members
 from gateway.domain import (
     Decision,
     DecisionRequest,
-    Field,
     Importance,
     OneCUser,
     Person,
     Result,
     Stage,
     Subject,
-    Table,
     Task,
     TaskKind,
     TaskState,
@@ -111,7 +109,9 @@ class ODataConnector:
         self._a = profile.addressing
         self._register: dict[str, tuple[tuple[str, str], ...]] = {}  # group → performers
         self._mapped: dict[str, tuple[tuple[object, ...], Task]] = {}  # task id → (inputs, task)
-        self._specs: dict[str, DocumentSpec | None] = {}  # document set → how it is shown
+        self._documents = DocumentViews(
+            profile, self.schema, self._names_of, lambda s, k: self._names.get((s, k), "")
+        )
         self._tasks: dict[str, _Versioned] = {}  # task id → (version, raw row)
         self._related: dict[str, _Versioned] = {}  # document/process id → (version, row)
         self._names: dict[tuple[str, str], str] = {}  # (entity set, GUID) → Description
@@ -241,7 +241,7 @@ class ODataConnector:
         for entity_set in self.profile.documents:
             if self.schema.has_set(entity_set):
                 self.schema.keep(
-                    entity_set, self._document_names(self.profile.documents[entity_set])
+                    entity_set, self._documents.select_names(self.profile.documents[entity_set])
                 )
         if not self.schema.has_set(self._a.register):
             self.schema.note_missing(self._a.register)
@@ -424,7 +424,7 @@ class ODataConnector:
         read_processes = not state_on_task or bool(self.profile.stage_count)
         for row in rows:
             document = v.composite(row, self._f["subject"])
-            if document and self._spec(document[0]) is not None:
+            if document and self._documents.spec(document[0]) is not None:
                 task_id = str(row.get(self._f["id"], ""))
                 if (
                     documents_of is None
@@ -465,27 +465,13 @@ class ODataConnector:
                 self._related[str(row["Ref_Key"])] = _Versioned(
                     str(row.get("DataVersion", "")), row
                 )
-            spec = None if entity_set.startswith(_NOT_DOCUMENTS) else self._spec(entity_set)
+            spec = (
+                None if entity_set.startswith(NOT_DOCUMENTS) else self._documents.spec(entity_set)
+            )
             if spec is not None:
-                self._prefetch_references(spec, fresh)
+                self._documents.prefetch(spec, fresh)
         for missing in set(ordered) - set(versions):
             self._related[missing] = _Versioned("", None)  # deleted from the infobase
-
-    def _prefetch_references(self, spec: DocumentSpec, documents: list[dict[str, Any]]) -> None:
-        """Names of every reference the documents show, a batch per catalog (not one each)."""
-        wanted: dict[str, set[str]] = {}
-        for doc in documents:
-            for column in spec.fields:
-                if column.reference and (key := v.ref(doc.get(_property(column)))):
-                    wanted.setdefault(column.reference, set()).add(key)
-            for table in spec.tables:
-                lines = [line for line in doc.get(table.property) or [] if isinstance(line, dict)]
-                for line in lines:
-                    for column in table.columns:
-                        if column.reference and (key := v.ref(line.get(_property(column)))):
-                            wanted.setdefault(column.reference, set()).add(key)
-        for entity_set, keys in wanted.items():
-            self._names_of(entity_set, keys)
 
     def _prefetch_people(self, rows: list[dict[str, Any]]) -> None:
         """Names of the performers, authors and roles of `rows`, a batch per catalog."""
@@ -541,42 +527,10 @@ class ODataConnector:
         group = self._role_group(row)
         return self._register.get(group, ()) if group else ()
 
-    def _spec(self, entity_set: str) -> DocumentSpec | None:
-        """How a document type is shown: the profile's description where the infobase has what
-        it names, else every attribute and table `$metadata` gives; None: presentation only."""
-        if entity_set in self._specs:
-            return self._specs[entity_set]
-        spec = self.profile.documents.get(entity_set)
-        sets = self.schema.sets()
-        if sets is None:
-            return spec  # not cached: $metadata may be readable next time
-        found = sets.get(entity_set)
-        if spec is not None and found is not None and not self._describes(spec):
-            log.warning(
-                "profile %s: no field of %s exists in 1C; showing it from $metadata",
-                self.profile.name,
-                entity_set,
-            )
-            spec = None
-        if spec is None and found is not None and not entity_set.startswith(_NOT_DOCUMENTS):
-            spec = document_spec(found, sets)
-        self._specs[entity_set] = spec
-        return spec
-
-    def _describes(self, spec: DocumentSpec) -> bool:
-        names = [_property(c) for c in spec.fields] + [t.property for t in spec.tables]
-        return any(self.schema.has(spec.entity_set, name) for name in names)
-
-    def _document_names(self, spec: DocumentSpec) -> list[str]:
-        names = ["Ref_Key", "DataVersion", "Number", "Date"]
-        names += [_property(c) for c in spec.fields]
-        names += [t.property for t in spec.tables]
-        return list(dict.fromkeys(names))
-
     def _related_select(self, entity_set: str) -> str:
-        spec = None if entity_set.startswith(_NOT_DOCUMENTS) else self._spec(entity_set)
+        spec = None if entity_set.startswith(NOT_DOCUMENTS) else self._documents.spec(entity_set)
         if spec is not None:
-            names = self._document_names(spec)
+            names = self._documents.select_names(spec)
         else:
             names = ["Ref_Key", "DataVersion", "DeletionMark"]
             names += [n for n in (self.profile.process_state_field, self.profile.stage_count) if n]
@@ -736,8 +690,8 @@ class ODataConnector:
     def _stage(self, row: dict[str, Any], process: dict[str, Any] | None) -> Stage:
         p = self.profile
         name = str(row.get(p.stage_name, "")) if p.stage_name else ""
-        number = _int(row.get(p.stage_number)) if p.stage_number else 0
-        count = _int(process.get(p.stage_count)) if p.stage_count and process else 0
+        number = as_int(row.get(p.stage_number)) if p.stage_number else 0
+        count = as_int(process.get(p.stage_count)) if p.stage_count and process else 0
         return Stage(name=name, number=number, count=count)
 
     def _subject(self, row: dict[str, Any], ref: tuple[str, str] | None) -> Subject:
@@ -746,50 +700,17 @@ class ODataConnector:
             return Subject(type="", id="", presentation=presentation)
         entity_set, key = ref
         document = self._related.get(key)
-        spec = self._spec(entity_set)
+        spec = self._documents.spec(entity_set)
         if spec is None or document is None or document.value is None or not spec.title:
             return Subject(type=entity_set, id=key, presentation=presentation)
         return Subject(
             type=entity_set,
             id=key,
             presentation=presentation,
-            fields=self._fields(spec, document.value),
-            tables=self._tables(spec, document.value),
+            fields=self._documents.fields(spec, document.value),
+            tables=self._documents.tables(spec, document.value),
             version=document.version,
         )
-
-    def _fields(self, spec: DocumentSpec, doc: dict[str, Any]) -> tuple[Field, ...]:
-        zone = self.profile.server_timezone
-        fields = [
-            Field("Номер", str(doc.get("Number", "")).strip()),
-            Field("Дата", v.text(doc.get("Date"), "date", zone)),
-        ]
-        for column in spec.fields:
-            fields.append(Field(column.label, self._value(column, doc)))
-        return tuple(fields)
-
-    def _tables(self, spec: DocumentSpec, doc: dict[str, Any]) -> tuple[Table, ...]:
-        tables = []
-        for table in spec.tables:
-            lines = [line for line in doc.get(table.property) or [] if isinstance(line, dict)]
-            lines.sort(key=lambda line: _int(line.get("LineNumber")))
-            rows = tuple(
-                (str(_int(line.get("LineNumber"))), *(self._value(c, line) for c in table.columns))
-                for line in lines
-            )
-            columns = ("№", *(c.label for c in table.columns))
-            tables.append(Table(table.label, columns, rows))
-        return tuple(tables)
-
-    def _value(self, column: Column, values: dict[str, Any]) -> str:
-        raw = values.get(_property(column))
-        if column.reference:
-            key = v.ref(raw)
-            if key is None:
-                return ""
-            self._names_of(column.reference, {key})
-            return self._names.get((column.reference, key), "")
-        return v.text(raw, column.format, self.profile.server_timezone)
 
     def _result(
         self, row: dict[str, Any], state: TaskState, zone: timezone | None
@@ -810,23 +731,9 @@ class ODataConnector:
 
 
 _NONE = _Versioned("\0", None)
-_NOT_DOCUMENTS: Final = ("BusinessProcess_", "Task_", "InformationRegister_")
 
 
 def task_process(row: dict[str, Any], fields: dict[str, str]) -> str:
     """The task's business process type (`BusinessProcess_…`), '' if it has none."""
     found = v.composite(row, fields["business_process"])
     return found[0] if found else ""
-
-
-def _property(column: Column) -> str:
-    """The OData property of a column: single-type references are `<Имя>_Key`."""
-    return f"{column.property}_Key" if column.reference else column.property
-
-
-def _int(value: Any) -> int:
-    """1C sends `LineNumber` as a string; numbers may come as either."""
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return 0
