@@ -227,7 +227,7 @@ class ODataConnector:
         """One task in any state, read fresh from 1C."""
         row = self._task_row(task_id)
         self._refresh_related([row], fresh=True)
-        self._refresh_register([row])
+        self._refresh_register([row], whole=False)
         return self._map(row)
 
     def group_members(self, name: str) -> frozenset[str]:
@@ -285,7 +285,7 @@ class ODataConnector:
         for attempt in (1, 2):
             row = self._task_row(request.task_id)
             self._refresh_related([row], fresh=True)
-            self._refresh_register([row])
+            self._refresh_register([row], whole=False)
             task = self._map(row)
             if not task.is_pending:
                 if tag in str(row.get(self._f["result"], "")):
@@ -485,23 +485,29 @@ class ODataConnector:
         for entity_set, keys in wanted.items():
             self._names_of(entity_set, keys)
 
-    def _refresh_register(self, rows: list[dict[str, Any]]) -> None:
+    def _refresh_register(self, rows: list[dict[str, Any]], *, whole: bool = True) -> None:
         """Re-read who performs which group (`ИсполнителиЗадач`) if any of `rows` is a role task.
 
-        One request (paged only past REGISTER_PAGE records) a pass: a change in 1C reaches the
-        cards within one pass.
+        A pass reads the whole register in one request (paged only past REGISTER_PAGE
+        records), so a change in 1C reaches the cards within one pass; a single task's read
+        (`whole=False`) asks only for its own group's records.
         """
-        if not any(self._role_group(row) for row in rows):
+        wanted = sorted({g for row in rows if (g := self._role_group(row))})
+        if not wanted:
             return
         a = self._a
         if not self.schema.has_set(a.register):
             self.schema.note_missing(a.register)
             return
         performer = a.register_performer
-        select = ",".join((a.performer_group, performer, f"{performer}_Type"))
-        groups: dict[str, dict[tuple[str, str], None]] = {}
+        params: dict[str, object] = {
+            "$select": ",".join((a.performer_group, performer, f"{performer}_Type"))
+        }
+        if not whole:
+            params["$filter"] = v.any_of(a.performer_group, wanted[:BATCH])
+        groups: dict[str, dict[tuple[str, str], None]] = {g: {} for g in wanted}
         try:
-            for record in self._paged(a.register, {"$select": select}, REGISTER_PAGE):
+            for record in self._paged(a.register, params, REGISTER_PAGE):
                 group = v.ref(record.get(a.performer_group))
                 who = v.composite(record, performer)
                 if group and who:
@@ -509,9 +515,10 @@ class ODataConnector:
         except (RequestRejected, AccessDenied) as exc:
             self.schema.note_missing(f"{a.register} (1C refused to read it: {exc})")
             return
-        self._register = {group: tuple(people) for group, people in groups.items()}
+        found = {group: tuple(people) for group, people in groups.items()}
+        self._register = found if whole else {**self._register, **found}
         by_set: dict[str, set[str]] = {}
-        for people in groups.values():
+        for people in found.values():
             for entity_set, key in people:
                 by_set.setdefault(entity_set, set()).add(key)
         for entity_set, keys in by_set.items():

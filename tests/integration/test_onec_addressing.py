@@ -158,6 +158,19 @@ def test_odata_reads_the_register_once_a_pass(odata: ODataConnector, onec: Runni
     assert len(reads_of(onec, REGISTER)) == 1
 
 
+def test_odata_reads_only_its_own_group_for_one_task(
+    odata: ODataConnector, onec: RunningSandbox
+) -> None:
+    first = role_with(onec, "Казначей", ["Морозов"])
+    role_with(onec, "Главный бухгалтер", ["Волков"])
+    task_id, _ = role_approval(onec, first)
+    onec.client.clear_requests()
+    task = odata.get_task(task_id)
+    [read] = reads_of(onec, REGISTER)
+    assert "ГруппаИсполнителейЗадач_Key eq guid" in read["query"]
+    assert [p.name.split()[0] for p in task.candidates] == ["Морозов"]
+
+
 # --- deciding a role task -------------------------------------------------------------------------
 
 
