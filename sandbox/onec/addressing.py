@@ -141,6 +141,18 @@ def candidates(ib: Infobase, task: Task) -> list[uuid.UUID]:
     return list(dict.fromkeys(r.user for r in ib.performers if r.group == task.group))
 
 
+def addressees(ib: Infobase, task: Task) -> list[uuid.UUID]:
+    """Everyone the task was addressed to: its performer and, for a role task, the role's users.
+
+    Once a role task is taken or done, its other candidates are no longer performers, but they
+    were addressed: the contract answers them "already completed", not "not a performer".
+    """
+    users = [task.performer] if task.performer != EMPTY_REF else []
+    if task.group != EMPTY_REF:
+        users += [r.user for r in ib.performers if r.group == task.group]
+    return list(dict.fromkeys(users))
+
+
 def role_name(ib: Infobase, role: uuid.UUID) -> str:
     """A role's description, '' when empty or unknown."""
     item = ib.catalog(ROLES).get(role)

@@ -201,9 +201,11 @@ class OneCSandbox:
         """Reseed (plus `bulk` extra one-stage approvals); clears faults and the log."""
         return self._call("POST", "/reset", {"bulk": bulk} if bulk else {})
 
-    def bulk_seed(self, count: int, performer: str | None = None) -> dict[str, Any]:
-        """Add `count` one-stage approvals pending on `performer`."""
-        return self._call("POST", "/bulk", {"count": count, "performer": performer})
+    def bulk_seed(
+        self, count: int, performer: str | None = None, role: str | None = None
+    ) -> dict[str, Any]:
+        """Add `count` one-stage approvals pending on `performer` (or addressed to `role`)."""
+        return self._call("POST", "/bulk", {"count": count, "performer": performer, "role": role})
 
     def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         answer = self.session.request(

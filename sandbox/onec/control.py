@@ -431,11 +431,15 @@ def reset() -> Response:
 
 @blueprint.post("/bulk")
 def bulk() -> Response:
-    """Add `count` one-stage approvals pending on `performer` (default Морозов) for load tests."""
+    """Add `count` one-stage approvals pending on `performer` (default Морозов) or `role`."""
     body = _body()
     ib = current().infobase
     performer = _uuid(body["performer"], "performer") if body.get("performer") else None
-    created = seed.bulk(ib, _count(body.get("count")), performer)
+    role = _uuid(body["role"], "role") if body.get("role") else None
+    with ib.lock:
+        if role is not None and role not in ib.catalog(ROLES):
+            raise ValueError(f"unknown role {role}")
+        created = seed.bulk(ib, _count(body.get("count")), performer, role)
     return jsonify({"created": created, "tasks": len(ib.tasks)})
 
 

@@ -280,7 +280,12 @@ class Infobase:
 
 
 def is_pending(task: Task, approval: Approval | None) -> bool:
-    """Pending: not executed, not marked for deletion, its business process running."""
+    """Pending: not executed, not marked for deletion, its business process running.
+
+    БСП counts a user's tasks so (CommonModules/БизнесПроцессыИЗадачиСервер/Ext/Module.bsl,
+    КоличествоЗадачИсполнителя): not ПометкаУдаления, not Выполнена, СостояниеБизнесПроцесса
+    Активен.
+    """
     if task.executed or task.deletion_mark or task.process_state == PROCESS_STOPPED:
         return False
     return approval is None or (approval.state == "active" and not approval.deletion_mark)

@@ -150,9 +150,11 @@ def _decide(ib: Infobase, task_id: str, body: Any) -> dict[str, Any]:
             422, "invalid", f"decision {decision} is not offered at stage {task.stage_number}"
         )
     user = uuid.UUID(body["user_id"])
-    if user not in addressing.candidates(ib, task):
+    pending = is_pending(task, ib.approvals.get(task.approval))
+    allowed = addressing.candidates(ib, task) if pending else addressing.addressees(ib, task)
+    if user not in allowed:
         raise ContractError(403, "not_performer", "user_id is not a performer of the task")
-    if not is_pending(task, ib.approvals.get(task.approval)):
+    if not pending:
         raise ContractError(
             409, "already_completed", "the task is no longer pending", task_json(ib, task)
         )

@@ -256,7 +256,34 @@ def test_a_role_task_is_decided_by_a_candidate_only_and_that_user_becomes_its_pe
     row = _task_row(odata, started["task_id"])
     assert (row["Исполнитель"], row["ПринятаКИсполнению"]) == (people["Морозов"], True)
     late = _decide(onec, http, started["task_id"], people["Петрова"])
-    assert late.status_code in (403, 409)
+    assert (late.status_code, late.json()["error"]) == (409, "already_completed")
+    assert late.json()["task"]["performer"]["id"] == people["Морозов"]
+
+
+def test_a_role_task_taken_by_one_candidate_is_no_longer_the_others_to_decide(
+    onec: Any, odata: Any, http: requests.Session, people: dict[str, str], trio_role: str
+) -> None:
+    started = _start_for_role(onec, people, trio_role)
+    shown = _task_row(odata, started["task_id"])
+    taken = odata.session.patch(
+        odata.task_url(started["task_id"]),
+        json={
+            "Исполнитель": people["Волков"],
+            "Исполнитель_Type": USERS_TYPE,
+            "ПринятаКИсполнению": True,
+        },
+        headers={"If-Match": shown["DataVersion"]},
+        timeout=30,
+    )
+    assert taken.status_code == 200
+    task = onec.client.task(started["task_id"])
+    assert ([c["id"] for c in task["candidates"]], task["role"]["id"]) == (
+        [people["Волков"]],
+        trio_role,
+    )
+    other = _decide(onec, http, started["task_id"], people["Петрова"])
+    assert (other.status_code, other.json()["error"]) == (403, "not_performer")
+    assert _decide(onec, http, started["task_id"], people["Волков"]).status_code == 200
 
 
 def test_a_decision_on_versions_older_than_the_task_or_document_is_stale(
@@ -354,3 +381,13 @@ def test_users_groups_publish_their_members_in_the_sostav_table(
     ]
     seeded = {g["name"] for g in onec.client.user_groups()}
     assert {"Пользователи Telegram", "Администраторы Telegram"} <= seeded
+
+
+def test_bulk_approvals_can_be_addressed_to_a_role(onec: Any, odata: Any, trio_role: str) -> None:
+    onec.client.bulk_seed(3, role=trio_role)
+    rows = odata.rows(
+        "Task_ЗадачаИсполнителя",
+        **{"$filter": f"РольИсполнителя_Key eq guid'{trio_role}' and Executed eq false"},
+    )
+    assert len(rows) == 3
+    assert {r["Исполнитель"] for r in rows} == {EMPTY}

@@ -139,3 +139,56 @@ def test_a_query_string_that_is_not_utf8_is_refused_never_misread(onec: Any) -> 
         assert status == 400, body
         assert b'"code": "14"' in body
         assert "не в кодировке UTF-8".encode() in body
+
+
+def test_a_purchase_order_differs_from_the_profiled_types_and_reads_through_metadata(
+    onec: Any, odata: Any, users: Any
+) -> None:
+    started = onec.client.create_approval(
+        [users["Морозов"]["id"]],
+        users["Иванов"]["id"],
+        {
+            "Контрагент": "АО «Энергосбыт Плюс»",
+            "Склад": "Склад запчастей",
+            "СуммаЗаказа": "52500",
+            "Товары": [
+                {
+                    "Номенклатура": "Подшипник 6205-2RS",
+                    "Количество": "10",
+                    "Цена": "450",
+                    "Сумма": "4500",
+                },
+                {
+                    "Номенклатура": "Масло индустриальное И-40А, 200 л",
+                    "Количество": "2.5",
+                    "Цена": "19200",
+                    "Сумма": "48000",
+                },
+            ],
+        },
+        document_type="ЗаказПоставщику",
+    )
+    order_set = "Document_ЗаказПоставщику"
+    root = _metadata(odata)
+    assert _types(_entity_type(root, f"{order_set}_Товары"))["Номенклатура_Key"] == "Edm.Guid"
+    assert "Склад" in {
+        n.get("Name") for n in _entity_type(root, order_set).iter(f"{EDM}NavigationProperty")
+    }
+    (order,) = odata.rows(order_set, **{"$expand": "Склад"})
+    assert order["Ref_Key"] == started["document_id"]
+    assert (order["СуммаЗаказа"], order["Склад"]["Description"]) == (52500, "Склад запчастей")
+    lines = odata.rows(f"{order_set}_Товары")
+    assert [line["Количество"] for line in lines] == [10, 2.5]
+    items = {i["Ref_Key"]: i["Description"] for i in odata.rows("Catalog_Номенклатура")}
+    assert items[lines[0]["Номенклатура_Key"]] == "Подшипник 6205-2RS"
+    subject = onec.client.task(started["task_id"])["subject"]
+    assert {"name": "Склад", "value": "Склад запчастей"} in subject["fields"]
+    (table,) = subject["tables"]
+    assert table["columns"] == ["№", "Номенклатура", "Количество", "Цена", "Сумма"]
+    assert table["rows"][1] == [
+        "2",
+        "Масло индустриальное И-40А, 200 л",
+        "2,5",
+        "19 200,00",
+        "48 000,00",
+    ]
