@@ -147,7 +147,12 @@ def build_onec(settings: Settings) -> OneC:
         return SoapConnector(
             session, settings.onec_soap_wsdl, f"{settings.onec_base_url}/ws/approvals"
         )
-    return ODataConnector(session, settings.onec_base_url, load_profile(settings.onec_profile))
+    return ODataConnector(
+        session,
+        settings.onec_base_url,
+        load_profile(settings.onec_profile),
+        approval_processes=settings.onec_approval_processes,
+    )
 
 
 def load_environment(

@@ -39,6 +39,11 @@ class TaskSource(Pingable, Protocol):
         """1C's own print form of the task's subject as PDF, or None where 1C has none."""
         ...
 
+    def group_members(self, name: str) -> frozenset[str]:
+        """1C user ids in the users group `name` (`Catalog_ГруппыПользователей`, its `Состав`);
+        NotFound if 1C has no such group."""
+        ...
+
 
 class DecisionSink(Protocol):
     """1C as the place decisions are written to."""

@@ -12,6 +12,7 @@ from gateway import __version__
 from gateway.bootstrap import build, load_settings
 from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
+from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.health import check_readiness
@@ -69,8 +70,12 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     for line in settings_warnings(settings):
         print(line)
     mask = SecretMask(settings.secret_values())
+    warnings: list[str] = []
+    failures: list[str] = []
     try:
         readiness = check_readiness(gateway.dependencies())
+        if "1c" not in readiness.failing:
+            warnings, failures = onec_findings(settings, gateway.onec)
     finally:
         gateway.close()
     details = {
@@ -85,11 +90,16 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         else:
             detail = f" ({details[name]})" if name in details else ""
             print(f"{name}: ok{detail}")
+        if name == "1c":
+            for line in warnings:
+                print(f"1c: warning: {mask(line)}")
+            for line in failures:
+                print(f"1c: FAILED: {mask(line)}")
     if settings.onec_push_secret:
         print("push: on (1C's pushes signed with ONEC_PUSH_SECRET are accepted)")
     else:
         print("push: off (ONEC_PUSH_SECRET is not set: every push from 1C is refused)")
-    return EXIT_OK if readiness.ready else EXIT_FAILED
+    return EXIT_OK if readiness.ready and not failures else EXIT_FAILED
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
