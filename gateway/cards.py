@@ -94,7 +94,10 @@ def _shorten(line: str, room: int) -> str:
 
 
 def keyboard(task: Task, texts: Texts, secret: str, chat_id: int) -> list[list[Button]]:
-    """One row per allowed decision, each with callback data signed for this chat."""
+    """One row per allowed decision, each with callback data signed for this chat; none for a
+    task that is not an approval (it is done in 1C, never decided from Telegram)."""
+    if not task.is_approval:
+        return []
     return [
         [
             Button(
