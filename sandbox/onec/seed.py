@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sandbox.onec import routing
+from sandbox.onec import addressing, routing
 from sandbox.onec.documents import PAYMENT_REQUEST, REPORT_INSTANCE
 from sandbox.onec.model import USERS, CatalogItem, Infobase, guid
 from sandbox.onec.state import Sandbox
@@ -69,6 +69,11 @@ ORGANIZATIONS = (
 COUNTERPARTIES = (("ООО «ТехноСервис»", "7700000001"), ("АО «Энергосбыт Плюс»", "5600000002"))
 CURRENCIES = (("643", "руб."), ("840", "USD"))
 REPORT_KINDS = ("Бюджет движения денежных средств", "Отчет о прибылях и убытках")
+# Performer roles and users groups of the seed; no seeded task is addressed to a role.
+ROLE_FINANCE = "Финансовый контроль"  # three performers, no addressing object
+ROLE_CFO = "Финансовый директор"  # one performer per organization
+USERS_GROUP = "Пользователи Telegram"
+ADMINS_GROUP = "Администраторы Telegram"
 PERIODS = ("Октябрь 2026", "3 квартал 2026")
 
 
@@ -83,6 +88,7 @@ def seed(ib: Infobase) -> None:
     with ib.lock, _fixed_clock(ib):
         _catalogs(ib)
         u = {key: user.ref for key, user in SEED_USERS_BY_KEY.items()}
+        _addressing(ib, u)
         _approval(
             ib,
             PAYMENT_REQUEST,
@@ -232,6 +238,27 @@ def _catalogs(ib: Infobase) -> None:
         )
     for n, name in enumerate(PERIODS, start=1):
         ib.add_catalog_item(CatalogItem("Catalog_Периоды", guid("period", name), name, f"{n:09d}"))
+
+
+def _addressing(ib: Infobase, u: dict[str, uuid.UUID]) -> None:
+    finance = addressing.create_role(ib, ROLE_FINANCE)
+    addressing.set_performers(
+        ib,
+        finance.ref,
+        [(u[key], addressing.NO_OBJECT) for key in ("petrova", "morozov", "volkov")],
+    )
+    cfo = addressing.create_role(ib, ROLE_CFO)
+    addressing.set_performers(
+        ib,
+        cfo.ref,
+        [
+            (u["volkov"], addressing.organization(ib, ORGANIZATIONS[0][0])),
+            (u["morozov"], addressing.organization(ib, ORGANIZATIONS[1][0])),
+        ],
+    )
+    approvers = ("ivanov", "petrova", "sidorov", "sidorova", "morozov", "volkov", "kuznetsova")
+    addressing.create_user_group(ib, USERS_GROUP, [u[key] for key in approvers])
+    addressing.create_user_group(ib, ADMINS_GROUP, [u["volkov"]])
 
 
 def _approval(
