@@ -56,6 +56,8 @@ def card_lines(task: Task, texts: Texts) -> list[str]:
         stage = f"{stage} ({of})" if stage else of
     if stage:
         lines.append(f"{texts.t('card.stage')}: {escape(stage)}")
+    if task.performer is None and task.role is not None:
+        lines.append(f"{texts.t('card.role')}: {escape(task.role.name)}")
     due = format_moment(task.due_at) if task.due_at else texts.t("card.no_due")
     lines.append(f"{texts.t('card.due')}: {due}")
     importance = texts.importance(task.importance)

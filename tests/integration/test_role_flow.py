@@ -256,6 +256,7 @@ def test_a_role_task_reaches_every_linked_candidate_and_nobody_else(
             "Согласовать",
             "Вернуть инициатору",
         ]
+        assert "Адресована роли: Финансовый директор" in card.text
     assert chats.of(CHAT["u-4"]) == []
 
 
