@@ -117,14 +117,14 @@ def set_performers(
             for t in ib.tasks.values()
             if t.role == role and is_pending(t, ib.approvals.get(t.approval))
         ]
-        before = {t.ref: candidates(ib, t) for t in role_tasks}
+        before = {t.ref: set(candidates(ib, t)) for t in role_tasks}
         kept = [r for r in ib.performers if r.role != role]
         added = [
             PerformerRecord(role, user, main, NO_OBJECT, performer_group(ib, role, main, NO_OBJECT))
             for user, main in dict.fromkeys(performers)
         ]
         ib.performers = kept + added
-        return [t for t in role_tasks if candidates(ib, t) != before[t.ref]]
+        return [t for t in role_tasks if set(candidates(ib, t)) != before[t.ref]]
 
 
 def candidates(ib: Infobase, task: Task) -> list[uuid.UUID]:

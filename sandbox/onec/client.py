@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -60,13 +61,13 @@ class OneCSandbox:
 
     def create_approval(
         self,
-        route: list[str],
+        route: Sequence[str | dict[str, str]],
         initiator: str,
         fields: dict[str, Any] | None = None,
         document_type: str = "ЗаявкаНаРасходованиеДенежныхСредств",
         **options: Any,
     ) -> dict[str, Any]:
-        """Start an approval; answers `{"document_id", "task_id", "approval_id"}`."""
+        """Start an approval (route: user ids or `{"role": id}`); answers the new ids."""
         body = {
             "document_type": document_type,
             "fields": fields or {},

@@ -446,6 +446,8 @@ def approval_json(ib: Infobase, approval: Approval, tasks: list[Task]) -> dict[s
     return {
         "id": str(approval.ref),
         "number": approval.number,
+        "process": approval.set_name,
+        "title": approval.title or f"Согласование {approval.number}",
         "state": approval.state,
         "document": {
             "id": str(approval.subject.ref),

@@ -110,7 +110,9 @@ def _document(name: str) -> EntitySet:
     props.append(Prop("Комментарий"))
     for table in kind.tables:
         columns = [
-            Prop(column.prop, NUMBER if column.kind == "amount" else "Edm.String")
+            Prop(column.prop, "Edm.Guid", "ref", column.target)
+            if column.kind == "ref"
+            else Prop(column.prop, NUMBER if column.kind in ("amount", "number") else "Edm.String")
             for column in table.columns
         ]
         props.append(_table(table.name, *columns))
@@ -151,6 +153,8 @@ _OBJECT_SETS = (
     _catalog("Контрагенты", Prop("ИНН")),
     _catalog("Валюты"),
     _catalog("ВидыОтчетов"),
+    _catalog("Склады"),
+    _catalog("Номенклатура", Prop("Артикул")),
     _catalog("Периоды"),
     *(_document(name) for name in DOCUMENT_TYPES),
     EntitySet(

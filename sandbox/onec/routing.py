@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sandbox.onec import addressing
-from sandbox.onec.documents import DOCUMENT_TYPES, document_type, presentation
+from sandbox.onec.documents import DOCUMENT_TYPES, TableSpec, document_type, presentation
 from sandbox.onec.model import (
     APPROVALS,
     ASSIGNMENTS,
@@ -113,7 +113,8 @@ def apply_fields(ib: Infobase, document: Document, fields: Mapping[str, Any]) ->
         elif key == "ref":
             continue
         elif any(table.name == key for table in spec.tables):
-            document.tables[key] = _lines(value)
+            table = next(t for t in spec.tables if t.name == key)
+            document.tables[key] = _lines(ib, table, value)
         else:
             field = next(
                 (f for f in spec.fields if key in (f.prop, f.prop.removesuffix("_Key"))), None
@@ -237,7 +238,7 @@ def execute_task(
         approval = ib.approvals[task.approval]
         check_executable(ib, task)
         if task.process_set != APPROVALS:
-            _mark_executed(ib, task, user or signed_in, comment)
+            _mark_executed(ib, task, user, signed_in, comment)
             ib.emit("completed", task)
             approval.state = "completed"
             ib.touch(approval)
@@ -254,7 +255,7 @@ def execute_task(
             )
         task.decision = decision
         task.decision_code = DECISION_CODES[decision]
-        _mark_executed(ib, task, user or signed_in, comment)
+        _mark_executed(ib, task, user, signed_in, comment)
         ib.emit("completed", task)
         return _advance(ib, approval, task, decision)
 
@@ -275,14 +276,18 @@ def check_executable(ib: Infobase, task: Task) -> None:
 
 
 def _mark_executed(
-    ib: Infobase, task: Task, executor: uuid.UUID | None, comment: str | None
+    ib: Infobase,
+    task: Task,
+    user: uuid.UUID | None,
+    signed_in: uuid.UUID | None,
+    comment: str | None,
 ) -> None:
     now = ib.clock()
-    if task.performer == EMPTY_REF and executor is not None:
-        task.performer = executor
+    if task.performer == EMPTY_REF:
+        task.performer = user or signed_in or EMPTY_REF
     task.executed = True
     task.executed_at = now
-    task.decided_by = executor or task.performer
+    task.decided_by = user or task.performer
     if not task.accepted:
         task.accepted = True
         task.accepted_at = now
@@ -550,15 +555,25 @@ def _has_amount(fields: Mapping[str, Any]) -> bool:
     return "СуммаДокумента" in fields
 
 
-def _lines(value: Any) -> list[dict[str, Any]]:
+def _lines(ib: Infobase, table: TableSpec, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(line, dict) for line in value):
         raise ValueError("a table must be a list of objects")
+    columns = {column.prop: column for column in table.columns}
+    columns.update({column.prop.removesuffix("_Key"): column for column in table.columns})
     lines = []
     for number, line in enumerate(value, start=1):
-        converted = {
-            key: _amount(item) if key in ("Сумма", "Значение") else str(item)
-            for key, item in line.items()
-            if key not in ("LineNumber", "Ref_Key")
-        }
-        lines.append({"LineNumber": number, **converted})
+        converted: dict[str, Any] = {"LineNumber": number}
+        for key, item in line.items():
+            if key in ("LineNumber", "Ref_Key"):
+                continue
+            column = columns.get(key)
+            if column is None:
+                converted[key] = str(item)  # kept as given, as before tables had typed columns
+            elif column.kind == "ref":
+                converted[column.prop] = _resolve(ib, column.target, item)
+            elif column.kind in ("amount", "number"):
+                converted[column.prop] = _amount(item)
+            else:
+                converted[column.prop] = str(item)
+        lines.append(converted)
     return lines

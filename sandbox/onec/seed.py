@@ -75,6 +75,8 @@ ROLE_CFO = "Финансовый директор"  # one performer per organiza
 USERS_GROUP = "Пользователи Telegram"
 ADMINS_GROUP = "Администраторы Telegram"
 PERIODS = ("Октябрь 2026", "3 квартал 2026")
+WAREHOUSES = ("Основной склад", "Склад запчастей")
+ITEMS = (("Подшипник 6205-2RS", "SKF-6205"), ("Масло индустриальное И-40А, 200 л", "И-40А-200"))
 
 
 def phone_digits(text: str) -> str:
@@ -238,6 +240,16 @@ def _catalogs(ib: Infobase) -> None:
         )
     for n, name in enumerate(PERIODS, start=1):
         ib.add_catalog_item(CatalogItem("Catalog_Периоды", guid("period", name), name, f"{n:09d}"))
+    for n, name in enumerate(WAREHOUSES, start=1):
+        ib.add_catalog_item(
+            CatalogItem("Catalog_Склады", guid("warehouse", name), name, f"{n:09d}")
+        )
+    for n, (name, article) in enumerate(ITEMS, start=1):
+        ib.add_catalog_item(
+            CatalogItem(
+                "Catalog_Номенклатура", guid("item", name), name, f"{n:09d}", {"Артикул": article}
+            )
+        )
 
 
 def _addressing(ib: Infobase, u: dict[str, uuid.UUID]) -> None:

@@ -44,7 +44,7 @@ def task_json(ib: Infobase, task: Task) -> dict[str, Any]:
             subject["fields"] = [{"name": n, "value": v} for n, v in card_fields(ib, document)]
             subject["tables"] = [
                 {"name": name, "columns": columns, "rows": rows}
-                for name, columns, rows in card_tables(document)
+                for name, columns, rows in card_tables(ib, document)
             ]
         subject["version"] = document.data_version if document else ""
         result = None
