@@ -81,6 +81,7 @@ def environment(
         "ONEC_USERNAME": onec.config.user,
         "ONEC_PASSWORD": onec.config.password,
         "ONEC_PROFILE": "sandbox",
+        "ONEC_APPROVAL_PROCESSES": "BusinessProcess_Согласование",
         "ONEC_POLL_INTERVAL": "120",
         "ONEC_TIMEOUT": "30",
         "TELEGRAM_BOT_TOKEN": TOKEN,

@@ -30,6 +30,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from adapters.onec import odata_values as v
+from adapters.onec.generic_documents import document_spec
 from adapters.onec.metadata import read_metadata
 from adapters.onec.odata_errors import odata_error
 from adapters.onec.odata_schema import Schema
@@ -110,6 +111,7 @@ class ODataConnector:
         self._a = profile.addressing
         self._register: dict[str, tuple[tuple[str, str], ...]] = {}  # group → performers
         self._mapped: dict[str, tuple[tuple[object, ...], Task]] = {}  # task id → (inputs, task)
+        self._specs: dict[str, DocumentSpec | None] = {}  # document set → how it is shown
         self._tasks: dict[str, _Versioned] = {}  # task id → (version, raw row)
         self._related: dict[str, _Versioned] = {}  # document/process id → (version, row)
         self._names: dict[tuple[str, str], str] = {}  # (entity set, GUID) → Description
@@ -179,8 +181,10 @@ class ODataConnector:
         changed = [
             tid for tid, ver in versions.items() if self._tasks.get(tid, _NONE).version != ver
         ]
-        for row in self._by_keys(self.profile.task_set, changed, self._task_select()):
+        fresh = self._by_keys(self.profile.task_set, changed, self._task_select())
+        for row in fresh:
             self._tasks[str(row[f["id"]])] = _Versioned(str(row.get(f["version"], "")), row)
+        self._prefetch_people(fresh)
         for gone in set(self._tasks) - set(versions):
             del self._tasks[gone]
         for gone in set(self._mapped) - set(versions):
@@ -233,9 +237,12 @@ class ODataConnector:
     def schema_problems(self) -> list[str]:
         """Profile names the infobase lacks, and a note when no approval process is set."""
         self.schema.keep(self.profile.task_set, self._task_select_names())
+        self.schema.keep(self.profile.users_set, self._user_select_names())
         for entity_set in self.profile.documents:
             if self.schema.has_set(entity_set):
-                self.schema.keep(entity_set, self._document_names(entity_set))
+                self.schema.keep(
+                    entity_set, self._document_names(self.profile.documents[entity_set])
+                )
         if not self.schema.has_set(self._a.register):
             self.schema.note_missing(self._a.register)
         return [f"1C infobase has no {what}" for what in self.schema.missing]
@@ -417,7 +424,7 @@ class ODataConnector:
         read_processes = not state_on_task or bool(self.profile.stage_count)
         for row in rows:
             document = v.composite(row, self._f["subject"])
-            if document and document[0] in self.profile.documents:
+            if document and self._spec(document[0]) is not None:
                 task_id = str(row.get(self._f["id"], ""))
                 if (
                     documents_of is None
@@ -453,12 +460,42 @@ class ODataConnector:
             if k in versions and self._related.get(k, _NONE).version != versions[k]
         ]
         if stale:
-            for row in self._by_keys(entity_set, stale, self._related_select(entity_set)):
+            fresh = self._by_keys(entity_set, stale, self._related_select(entity_set))
+            for row in fresh:
                 self._related[str(row["Ref_Key"])] = _Versioned(
                     str(row.get("DataVersion", "")), row
                 )
+            spec = None if entity_set.startswith(_NOT_DOCUMENTS) else self._spec(entity_set)
+            if spec is not None:
+                self._prefetch_references(spec, fresh)
         for missing in set(ordered) - set(versions):
             self._related[missing] = _Versioned("", None)  # deleted from the infobase
+
+    def _prefetch_references(self, spec: DocumentSpec, documents: list[dict[str, Any]]) -> None:
+        """Names of every reference the documents show, a batch per catalog (not one each)."""
+        wanted: dict[str, set[str]] = {}
+        for doc in documents:
+            for column in spec.fields:
+                if column.reference and (key := v.ref(doc.get(_property(column)))):
+                    wanted.setdefault(column.reference, set()).add(key)
+            for table in spec.tables:
+                lines = [line for line in doc.get(table.property) or [] if isinstance(line, dict)]
+                for line in lines:
+                    for column in table.columns:
+                        if column.reference and (key := v.ref(line.get(_property(column)))):
+                            wanted.setdefault(column.reference, set()).add(key)
+        for entity_set, keys in wanted.items():
+            self._names_of(entity_set, keys)
+
+    def _prefetch_people(self, rows: list[dict[str, Any]]) -> None:
+        """Names of the performers and authors of `rows`, a batch per catalog."""
+        wanted: dict[str, set[str]] = {}
+        for row in rows:
+            for name in ("performer", "initiator"):
+                if found := v.composite(row, self._f[name]):
+                    wanted.setdefault(found[0], set()).add(found[1])
+        for entity_set, keys in wanted.items():
+            self._names_of(entity_set, keys)
 
     def _refresh_register(self, rows: list[dict[str, Any]]) -> None:
         """Re-read who performs which group (`ИсполнителиЗадач`) if any of `rows` is a role task.
@@ -496,26 +533,54 @@ class ODataConnector:
         group = self._role_group(row)
         return self._register.get(group, ()) if group else ()
 
-    def _document_names(self, entity_set: str) -> list[str]:
-        spec = self.profile.documents[entity_set]
+    def _spec(self, entity_set: str) -> DocumentSpec | None:
+        """How a document type is shown: the profile's description where the infobase has what
+        it names, else every attribute and table `$metadata` gives; None: presentation only."""
+        if entity_set in self._specs:
+            return self._specs[entity_set]
+        spec = self.profile.documents.get(entity_set)
+        sets = self.schema.sets()
+        if sets is None:
+            return spec  # not cached: $metadata may be readable next time
+        found = sets.get(entity_set)
+        if spec is not None and found is not None and not self._describes(spec):
+            log.warning(
+                "profile %s: no field of %s exists in 1C; showing it from $metadata",
+                self.profile.name,
+                entity_set,
+            )
+            spec = None
+        if spec is None and found is not None and not entity_set.startswith(_NOT_DOCUMENTS):
+            spec = document_spec(found, sets)
+        self._specs[entity_set] = spec
+        return spec
+
+    def _describes(self, spec: DocumentSpec) -> bool:
+        names = [_property(c) for c in spec.fields] + [t.property for t in spec.tables]
+        return any(self.schema.has(spec.entity_set, name) for name in names)
+
+    def _document_names(self, spec: DocumentSpec) -> list[str]:
         names = ["Ref_Key", "DataVersion", "Number", "Date"]
         names += [_property(c) for c in spec.fields]
         names += [t.property for t in spec.tables]
         return list(dict.fromkeys(names))
 
     def _related_select(self, entity_set: str) -> str:
-        if entity_set in self.profile.documents:
-            names = self._document_names(entity_set)
+        spec = None if entity_set.startswith(_NOT_DOCUMENTS) else self._spec(entity_set)
+        if spec is not None:
+            names = self._document_names(spec)
         else:
             names = ["Ref_Key", "DataVersion", "DeletionMark"]
             names += [n for n in (self.profile.process_state_field, self.profile.stage_count) if n]
         return ",".join(self.schema.keep(entity_set, names))
 
+    def _user_select_names(self) -> list[str]:
+        uf = self.profile.user_fields
+        return [uf[k] for k in ("id", "name", "deletion_mark", "invalid", "contacts")]
+
     def _read_directory(self) -> dict[str, list[OneCUser]]:
         uf = self.profile.user_fields
-        select = ",".join(
-            (uf["id"], uf["name"], uf["deletion_mark"], uf["invalid"], uf["contacts"])
-        )
+        select = ",".join(self.schema.keep(self.profile.users_set, self._user_select_names()))
         directory: dict[str, list[OneCUser]] = {}
         for row in self._paged(
             self.profile.users_set, {"$select": select, "$orderby": uf["id"]}, 500
@@ -673,8 +738,8 @@ class ODataConnector:
             return Subject(type="", id="", presentation=presentation)
         entity_set, key = ref
         document = self._related.get(key)
-        spec = self.profile.document(entity_set)
-        if document is None or document.value is None or not spec.title:
+        spec = self._spec(entity_set)
+        if spec is None or document is None or document.value is None or not spec.title:
             return Subject(type=entity_set, id=key, presentation=presentation)
         return Subject(
             type=entity_set,
@@ -736,6 +801,7 @@ class ODataConnector:
 
 
 _NONE = _Versioned("\0", None)
+_NOT_DOCUMENTS: Final = ("BusinessProcess_", "Task_", "InformationRegister_")
 
 
 def task_process(row: dict[str, Any], fields: dict[str, str]) -> str:

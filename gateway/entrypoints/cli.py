@@ -10,6 +10,7 @@ from gateway import __version__
 from gateway.bootstrap import build, load_settings
 from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
+from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.health import check_readiness
@@ -26,8 +27,12 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     """Settings are valid by now; ping every dependency, one line each; 0 only if all answer."""
     gateway = build(settings)
     print("settings: ok")
+    warnings: list[str] = []
+    failures: list[str] = []
     try:
         readiness = check_readiness(gateway.dependencies())
+        if "1c" not in readiness.failing:
+            warnings, failures = onec_findings(settings, gateway.onec)
     finally:
         gateway.close()
     details = {
@@ -42,7 +47,12 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         else:
             detail = f" ({details[name]})" if name in details else ""
             print(f"{name}: ok{detail}")
-    return EXIT_OK if readiness.ready else EXIT_FAILED
+        if name == "1c":
+            for line in warnings:
+                print(f"1c: warning: {line}")
+            for line in failures:
+                print(f"1c: FAILED: {line}")
+    return EXIT_OK if readiness.ready and not failures else EXIT_FAILED
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:

@@ -225,6 +225,7 @@ class Demo:
             ONEC_USERNAME=ONEC_USER,
             ONEC_PASSWORD=ONEC_PASSWORD,
             ONEC_PROFILE="sandbox",  # the OData mapping of the emulator (odata connector only)
+            ONEC_APPROVAL_PROCESSES="BusinessProcess_Согласование",  # the emulator's approvals
             ONEC_POLL_INTERVAL=str(POLL_INTERVAL_SECONDS),
             ONEC_TIMEOUT="5",
             TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN,

@@ -264,3 +264,35 @@ def test_profile_fields_the_infobase_lacks_are_left_out_and_named(onec: RunningS
         f"1C infobase has no {TASKS}.ИмяЭтапаМаршрута",
         f"1C infobase has no {payment}.Проект_Key",
     ]
+
+
+def test_a_document_type_the_profile_does_not_describe_is_shown_from_metadata(
+    onec: RunningSandbox,
+) -> None:
+    profile = load_profile("sandbox")
+    payment = f"Document_{PAYMENT}"
+    wrong = dataclasses.replace(
+        profile.documents[payment], fields=(Column("Сумма", "ИтогоКОплате", "money"),), tables=()
+    )
+    for documents in ({}, {payment: wrong}):
+        connector = ODataConnector(
+            session(onec), onec.base_url, dataclasses.replace(profile, documents=documents)
+        )
+        task = next(t for t in connector.pending_tasks() if t.number == "000000001")
+        fields = {f.name: f.value for f in task.subject.fields}
+        assert fields["Организация"] == "АО «Уральский холдинг»"  # a reference, by its name
+        assert fields["Сумма документа"] == "1 250 000,00"
+        tables = {t.name: t for t in task.subject.tables}
+        lines = tables["Расшифровка платежа"]
+        assert lines.rows and "Статья движения денежных средств" in lines.columns
+
+
+def test_names_of_references_are_read_in_batches_not_one_request_each(
+    odata: ODataConnector, onec: RunningSandbox
+) -> None:
+    onec.client.clear_requests()
+    tasks = list(odata.pending_tasks())
+    assert len(tasks) >= 5
+    one_each = [e for e in onec.client.requests_log() if "Catalog_" in e["path"]]
+    catalogs = {e["path"].split("/")[-1] for e in one_each}
+    assert len(one_each) == len(catalogs)  # each catalog once, whatever the number of references

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from adapters.onec.profile import BUILTIN_DIR, load_profile
 from gateway.task_json import task_from_dict
 from sandbox.onec.harness import RunningSandbox
 
@@ -130,3 +131,63 @@ def test_render_pdf_of_an_unknown_task_says_so_and_exits_1(
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: 1C has no task {UNKNOWN_TASK}"
     assert not output.exists()
+
+
+def test_onec_discover_counts_pending_tasks_by_business_process(
+    runner: Runner, onec_env: dict[str, str], onec: RunningSandbox
+) -> None:
+    onec.client.reset()
+    result = runner("onec", "discover", env=onec_env)
+    assert result.returncode == 0, result.stderr
+    counts = result.stdout.split("pending tasks by business process", 1)[1].splitlines()[1:]
+    assert [line.split() for line in counts] == [
+        ["BusinessProcess_Согласование", str(len(pending_ids(onec)))],
+        ["BusinessProcess_Задание", "0"],
+    ]
+
+
+def test_onec_discover_profile_prints_a_profile_for_the_documents_of_pending_tasks(
+    runner: Runner, onec_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = runner("onec", "discover", "--profile", env=onec_env)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "custom.toml"
+    path.write_text(result.stdout, encoding="utf-8")
+    profile = load_profile(str(path))
+    payment = profile.documents["Document_ЗаявкаНаРасходованиеДенежныхСредств"]
+    fields = {c.label: c for c in payment.fields}
+    assert fields["Контрагент"].reference == "Catalog_Контрагенты"
+    assert fields["Сумма документа"].format == "money"
+    assert [t.label for t in payment.tables] == ["Расшифровка платежа"]
+    assert "Document_ЭкземплярОтчета" in profile.documents
+
+
+# --- check --------------------------------------------------------------------------------------
+
+
+def test_check_warns_while_no_approval_process_is_set_and_names_missing_fields(
+    runner: Runner, onec_env: dict[str, str], tmp_path: Path
+) -> None:
+    profile = (BUILTIN_DIR / "bsp.toml").read_text(encoding="utf-8")
+    profile = profile.replace('name = "Description"', 'name = "Наименование"')
+    path = tmp_path / "holding.toml"
+    path.write_text(profile, encoding="utf-8")
+    unset = {k: v for k, v in onec_env.items() if k != "ONEC_APPROVAL_PROCESSES"}
+    result = runner("check", env={**unset, "ONEC_PROFILE": str(path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("1c: warning:")]
+    assert warnings[0].startswith("1c: warning: ONEC_APPROVAL_PROCESSES is empty")
+    assert "1c: warning: 1C infobase has no Catalog_Пользователи.Наименование" in warnings
+    ok = runner("check", env=onec_env)
+    assert not [line for line in ok.stdout.splitlines() if "warning" in line]
+
+
+def test_check_fails_on_a_users_group_1c_does_not_have(
+    runner: Runner, onec_env: dict[str, str]
+) -> None:
+    result = runner("check", env={**onec_env, "ONEC_USERS_GROUP": "Согласующие в Telegram"})
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("1c: FAILED:")]
+    assert len(failed) == 1
+    assert failed[0].startswith("1c: FAILED: ONEC_USERS_GROUP:")
+    assert "no users group 'Согласующие в Telegram'" in failed[0]
