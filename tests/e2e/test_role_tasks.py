@@ -174,3 +174,22 @@ def test_outside_the_users_group_nobody_connects_and_leaving_it_unlinks(
     leaving.say("/tasks")
     leaving.wait_message("Поделиться номером телефона")  # unlinked: asked to connect again
     assert staying.buttons(staying.card("Ремонт склада"))[0] == "Согласовать"
+
+
+@pytest.mark.settings(ONEC_ADMINS_GROUP="Администраторы бота")
+def test_members_of_the_admins_group_have_status_without_an_invite_until_they_leave(
+    onec: RunningSandbox, candidates: list[Approver]
+) -> None:
+    member, other = candidates[0], candidates[1]
+    group = onec.client.create_user_group("Администраторы бота", [member.onec_user["id"]])
+
+    def status_answer(approver: Approver) -> str:
+        before = len(approver.bot_messages())
+        approver.say("/status")
+        found = wait_for(lambda: approver.bot_messages()[before:], "the answer to /status")
+        return approver.text_of(found[-1])
+
+    wait_for(lambda: "Состояние шлюза" in status_answer(member), "the member to be an admin")
+    assert "только администраторам" in status_answer(other)
+    onec.client.set_group_members(group, [])
+    wait_for(lambda: "только администраторам" in status_answer(member), "the admin right to go")
