@@ -86,6 +86,9 @@ class Gateway:
             remind_after_hours=s.remind_after_hours,
             work_hours=s.work_hours,
             metrics=self.metrics,
+            other_tasks=s.onec_other_tasks,
+            users_group=s.onec_users_group,
+            admins_group=s.onec_admins_group,
         )
 
     def close(self) -> None:

@@ -270,6 +270,14 @@ class PromptStore(Protocol):
     def delete_prompt(self, chat_id: int) -> None: ...
 
 
+class AdminGroupStore(Protocol):
+    """The members of ONEC_ADMINS_GROUP as the last sync pass read them, for every process."""
+
+    def save_group_admins(self, onec_user_ids: frozenset[str]) -> None: ...
+
+    def group_admins(self) -> frozenset[str]: ...
+
+
 class InviteStore(Protocol):
     """One-time admin invitation codes."""
 
@@ -444,6 +452,7 @@ class Store(
     DeliveryStore,
     PromptStore,
     InviteStore,
+    AdminGroupStore,
     OutboxStore,
     Protocol,
 ):

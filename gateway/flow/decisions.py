@@ -87,13 +87,21 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
         # 1C down, or its publication answering a login page: keep the decision for later.
         _press_while_1c_is_down(ctx, press, wanted, link, delivery)
         return
-    if not task.may_decide(link.onec_user_id):
-        answer("alert.foreign")
+    if not task.is_approval:
+        log.warning("press on task %s, which is not an approval, refused", task.id)
+        answer("alert.not_approval")
         return
     if not task.is_pending:
+        # Before the candidate check: once decided, a role task names only who decided it.
         answer("alert.cancelled" if task.state is TaskState.CANCELLED else "alert.done")
         if delivery:
             cards_io.close(ctx, delivery, cards_io.outcome_tail(ctx, task))
+        return
+    if not task.may_decide(link.onec_user_id):
+        answer("alert.foreign")
+        return
+    if _decided_elsewhere(ctx, task.id, press.chat_id):
+        answer("alert.taken")
         return
     if callbacks.version_tag(task.version) != wanted.version_tag:
         answer("alert.stale")
@@ -131,6 +139,9 @@ def _press_while_1c_is_down(
     ):
         ctx.messenger.answer_callback(press.callback_id, texts.t("alert.unavailable"), True)
         return
+    if _decided_elsewhere(ctx, delivery.task_id, press.chat_id):
+        ctx.messenger.answer_callback(press.callback_id, texts.t("alert.taken"), True)
+        return
     subject = cards.visible_text(delivery.text.split("\n", 1)[0])
     if wanted.decision.needs_reason:
         ask_reason(ctx, link, delivery.task_id, delivery.version, wanted.decision, card, subject)
@@ -139,6 +150,11 @@ def _press_while_1c_is_down(
     accepted = submit(ctx, link, delivery.task_id, delivery.version, wanted.decision, "", card)
     key = "alert.accepted" if accepted else "alert.in_progress"
     ctx.messenger.answer_callback(press.callback_id, texts.t(key), False)
+
+
+def _decided_elsewhere(ctx: FlowContext, task_id: str, chat_id: int) -> bool:
+    """True if another candidate's decision on the task is on its way to 1C (first one wins)."""
+    return any(d.deciding and d.chat_id != chat_id for d in ctx.store.deliveries_for_task(task_id))
 
 
 def ask_reason(
@@ -390,6 +406,22 @@ def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: st
     except GatewayError as exc:
         # 1C has the decision (or refused it); only telling the approver failed.
         log.warning("could not update the card of task %s: %s", request.task_id, exc)
+    if problem is None:
+        _close_other_cards(ctx, request.task_id, request.message.chat_id, tail)
+
+
+def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[str]) -> None:
+    """The decision went through: every other candidate's card says who decided, and loses
+    its buttons (a decision of theirs still on its way ends by itself, through the outbox)."""
+    for other in ctx.store.deliveries_for_task(task_id):
+        if other.chat_id == chat_id or other.deciding:
+            continue
+        try:
+            cards_io.close(ctx, other, tail)
+        except GatewayError as exc:
+            log.warning(
+                "could not close the card of task %s in chat %s: %s", task_id, other.chat_id, exc
+            )
 
 
 def _link_of(ctx: FlowContext, request: DecisionRequest) -> UserLink:
