@@ -32,7 +32,7 @@ from gateway.domain import (
 from gateway.errors import AlreadyCompleted, NotFound, NotPerformer
 from gateway.flow.commands import run as run_command
 from gateway.flow.context import FlowContext
-from gateway.flow.decisions import drain_outbox, on_press
+from gateway.flow.decisions import OutboxRunner, on_press
 from gateway.flow.dispatch import handle
 from gateway.flow.sync import sync_pass
 from gateway.incoming import Contact, IncomingMessage, IncomingPress
@@ -272,7 +272,7 @@ def test_the_first_decision_wins_and_the_other_cards_say_who_decided(
     late = press(chats, theirs, "Согласовать")
     on_press(ctx, late)
     assert chats.answers[late.callback_id] == (ctx.texts.t("alert.taken"), True)
-    drain_outbox(ctx)
+    OutboxRunner(ctx).run_once()
     assert [(r.user_id, r.decision) for r in onec.written] == [("u-2", Decision.APPROVE)]
     assert onec.tasks["task-role"].performer == PEOPLE["u-2"]
     for user in ("u-1", "u-2", "u-3"):
@@ -362,7 +362,7 @@ def test_a_task_that_is_not_an_approval_is_shown_without_buttons_or_not_at_all(
         ),
     )
     on_press(ctx, forged)
-    drain_outbox(ctx)
+    OutboxRunner(ctx).run_once()
     assert chats.answers[forged.callback_id] == (ctx.texts.t("alert.not_approval"), True)
     assert onec.written == []
 
