@@ -36,6 +36,7 @@ from adapters.redis_store import (
 )
 from adapters.telegram import TelegramBot
 from gateway.flow.context import FlowContext
+from gateway.masking import SecretMask
 from gateway.ports import DocumentCache, OneC, PdfRenderer, Pingable, RateLimiter, Store
 from gateway.settings import Settings
 from gateway.texts import Texts
@@ -89,6 +90,7 @@ class Gateway:
             other_tasks=s.onec_other_tasks,
             users_group=s.onec_users_group,
             admins_group=s.onec_admins_group,
+            mask=SecretMask(s.secret_values()),
         )
 
     def close(self) -> None:

@@ -41,6 +41,9 @@ class FlowContext:
     other_tasks: str = "notify"  # ONEC_OTHER_TASKS: cards for tasks that are not approvals
     users_group: str = ""  # ONEC_USERS_GROUP: only its members may connect
     admins_group: str = ""  # ONEC_ADMINS_GROUP: its members are admins without an invite
+    # Hides the settings' secrets in error texts that reach a chat or the stored status: an
+    # error from 1C or a proxy may quote the request that carried them.
+    mask: Callable[[str], str] = lambda text: text
 
     def is_admin(self, link: UserLink, group_admins: frozenset[str] | None = None) -> bool:
         """True for an invited admin, or a member of ONEC_ADMINS_GROUP as last read from 1C."""

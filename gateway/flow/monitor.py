@@ -31,14 +31,15 @@ def monitored_sync(ctx: FlowContext) -> SyncReport | None:
     except UpstreamUnavailable as exc:
         if exc.upstream != "1C":
             raise
-        _onec_down(ctx, status, now, str(exc))
+        _onec_down(ctx, status, now, ctx.mask(str(exc)))
         return None
     except GatewayError as exc:
         failures = int(status.get("sync_failures") or 0) + 1
-        ctx.store.set_status(sync_failures=str(failures), last_sync_error=str(exc))
-        log.error("sync failed (%d in a row): %s", failures, exc)
+        error = ctx.mask(str(exc))
+        ctx.store.set_status(sync_failures=str(failures), last_sync_error=error)
+        log.error("sync failed (%d in a row): %s", failures, error)
         if failures == SYNC_FAILURE_ALERT_AFTER:
-            ctx.alert_admins(ctx.texts.t("admin.sync_failing", count=failures, error=escape(exc)))
+            ctx.alert_admins(ctx.texts.t("admin.sync_failing", count=failures, error=escape(error)))
         return None
     if status.get("onec_down_since"):
         since = datetime.fromisoformat(status["onec_down_since"])

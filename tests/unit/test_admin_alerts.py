@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import pytest
 
@@ -22,6 +23,7 @@ from gateway.flow import cards_io
 from gateway.flow.context import FlowContext
 from gateway.flow.decisions import MAX_ATTEMPTS, apply
 from gateway.flow.monitor import ONEC_DOWN_ALERT_AFTER, SYNC_FAILURE_ALERT_AFTER, monitored_sync
+from gateway.masking import SecretMask
 from gateway.ports import OutboxEntry, Sent
 from gateway.texts import Texts
 from tests.unit.test_documents import CountingRenderer, make_task
@@ -341,3 +343,22 @@ def test_an_approver_who_blocked_the_bot_is_reported_to_admins(
     [alert] = alerts(messenger, "заблокировал бота")
     assert "Волков Андрей Сергеевич" in alert and "Согласовать заявку 0000-000042" in alert
     assert store.claimed == set()  # released: a later pass may try again once unblocked
+
+
+def test_a_secret_quoted_by_a_failing_1c_reaches_neither_the_alerts_nor_the_status(
+    ctx: FlowContext, onec: FakeOneC, messenger: FakeMessenger, store: FakeStore, clock: Clock
+) -> None:
+    password = "пароль-1С-s3cret"
+    ctx = replace(ctx, mask=SecretMask([password]))
+    onec.error = AuthenticationFailed(f"1C refused user Шлюз with password {password}")
+    for _ in range(SYNC_FAILURE_ALERT_AFTER):
+        monitored_sync(ctx)
+    onec.error = UpstreamUnavailable("1C", f"proxy said: GET /uh?password={quote(password)}")
+    monitored_sync(ctx)
+    clock.now = START + ONEC_DOWN_ALERT_AFTER
+    monitored_sync(ctx)
+    sent = [text for _, text in messenger.texts]
+    assert alerts(messenger, "Синхронизация с 1С не удаётся")
+    assert alerts(messenger, "1С недоступна")
+    for text in [*sent, *store.status.values()]:
+        assert password not in text and quote(password) not in text
