@@ -43,18 +43,20 @@ FOLDERS = {
     "Language": "Languages",
     "Role": "Roles",
     "CommonModule": "CommonModules",
+    "CommonForm": "CommonForms",
     "XDTOPackage": "XDTOPackages",
     "WebService": "WebServices",
     "HTTPService": "HTTPServices",
     "EventSubscription": "EventSubscriptions",
     "ScheduledJob": "ScheduledJobs",
     "Constant": "Constants",
+    "Catalog": "Catalogs",
     "InformationRegister": "InformationRegisters",
     "BusinessProcess": "BusinessProcesses",
     "Task": "Tasks",
 }
-# Objects whose code lives in Ext/Module.bsl next to their XML.
-WITH_MODULE = ("CommonModule", "HTTPService", "WebService")
+# Objects whose code lives in Ext/Module.bsl next to their XML (a form's in Ext/Form/Module.bsl).
+WITH_MODULE = ("CommonModule", "HTTPService", "WebService", "CommonForm")
 # Names the BSL code uses for metadata collections -> Configuration.xml tag.
 BSL_COLLECTIONS = {
     "Константы": "Constant",
@@ -91,6 +93,8 @@ def object_root(tag: str, name: str) -> etree._Element:
 
 
 def module_path(tag: str, name: str) -> Path:
+    if tag == "CommonForm":
+        return EXT / FOLDERS[tag] / name / "Ext" / "Form" / "Module.bsl"
     return EXT / FOLDERS[tag] / name / "Ext" / "Module.bsl"
 
 
@@ -255,7 +259,7 @@ def test_own_objects_carry_the_prefix_and_adopted_ones_are_marked_adopted() -> N
             "md:Properties/md:ObjectBelonging", namespaces=NS
         )
         if belonging == "Adopted":
-            assert tag in ("Language", "BusinessProcess", "Task")
+            assert tag in ("Language", "BusinessProcess", "Task", "Catalog")
         elif (tag, name) != ("WebService", "Approvals"):
             # The web service keeps the WSDL's service name: the platform derives it (and the
             # soapAction) from the object name.
@@ -294,7 +298,9 @@ def test_generated_types_name_their_own_object() -> None:
 
 def test_event_subscriptions_call_exported_handlers_on_adopted_sources() -> None:
     adopted = {
-        f"{tag}Object.{name}" for tag, name in children() if tag in ("Task", "BusinessProcess")
+        f"{tag}Object.{name}"
+        for tag, name in children()
+        if tag in ("Task", "BusinessProcess", "Catalog")
     }
     names = names_of("EventSubscription")
     assert names
@@ -322,12 +328,22 @@ def test_scheduled_jobs_call_exported_procedures_without_parameters() -> None:
         assert exported and params == []
 
 
-def test_the_role_grants_only_rights_on_objects_that_exist() -> None:
-    (role,) = names_of("Role")
+def granted_by(role: str) -> dict[str, set[str]]:
+    """Object name -> rights the role grants on it."""
     rights = parse(EXT / "Roles" / role / "Ext" / "Rights.xml").getroot()
-    granted = [o.findtext("{http://v8.1c.ru/8.2/roles}name") for o in rights]
-    granted = [g for g in granted if g]
-    assert granted
+    found: dict[str, set[str]] = {}
+    for obj in rights.iterfind("{http://v8.1c.ru/8.2/roles}object"):
+        name = obj.findtext("{http://v8.1c.ru/8.2/roles}name")
+        found[name] = {
+            r.findtext("{http://v8.1c.ru/8.2/roles}name")
+            for r in obj.iterfind("{http://v8.1c.ru/8.2/roles}right")
+            if r.findtext("{http://v8.1c.ru/8.2/roles}value") == "true"
+        }
+    return found
+
+
+def test_the_service_role_grants_exactly_the_calls_of_the_services() -> None:
+    assert names_of("Role") == {"тг_ШлюзTelegram", "тг_НастройкаШлюзаTelegram"}
     existing = set()
     for name in names_of("HTTPService"):
         for template in object_root("HTTPService", name).iterfind(
@@ -343,7 +359,21 @@ def test_the_role_grants_only_rights_on_objects_that_exist() -> None:
         ):
             op_name = operation.findtext("md:Properties/md:Name", namespaces=NS)
             existing.add(f"WebService.{name}.Operation.{op_name}")
+    granted = granted_by("тг_ШлюзTelegram")
     assert set(granted) == existing, "the gateway's role must be able to call every method"
+    assert all(rights == {"Use"} for rights in granted.values()), "and do nothing else"
+
+
+def test_the_settings_role_edits_the_settings_and_only_reads_the_audit() -> None:
+    granted = granted_by("тг_НастройкаШлюзаTelegram")
+    for name in granted:
+        kind, _, own = name.partition(".")
+        assert own in names_of(kind), name
+    assert granted["CommonForm.тг_НастройкиШлюзаTelegram"] == {"View"}
+    for register in ("тг_ПроцессыСогласования", "тг_ДокументыСогласования"):
+        assert {"Read", "Update"} <= granted[f"InformationRegister.{register}"]
+    assert granted["InformationRegister.тг_РешенияИзTelegram"] == {"Read", "View"}
+    assert "Update" in granted["Constant.тг_СекретPush"]
 
 
 def test_calls_between_the_extensions_modules_reach_exported_methods() -> None:
@@ -711,13 +741,20 @@ def test_the_block_checker_finds_what_it_should(code: str, problem: str | None) 
         assert any(problem in p for p in found), found
 
 
-def test_unverified_uh_calls_are_marked_for_the_target_infobase() -> None:
+def test_configuration_methods_are_called_only_by_names_from_the_settings() -> None:
+    """Nothing a customer sets lives in a module: the adapter takes УХ's method names from the
+    settings register, and no other module calls into the configuration by name."""
     adapter = module_text("CommonModule", "тг_АдаптерУХ")
-    assert adapter.count("ПРОВЕРИТЬ НА ЦЕЛЕВОЙ БАЗЕ") >= 5
-    # Only the adapter calls into УХ by name; the rest of the extension uses БСП and the platform.
+    (call,) = re.findall(r"ВыполнитьМетодКонфигурации\(([^,]+),", strip_bsl(adapter))
+    assert call == "ИмяМетода"
+    for name in ("МетодСогласовать", "МетодВернутьНаПредыдущийЭтап", "МетодВернутьИнициатору"):
+        assert f"ВызватьМетодКонфигурации(Настройки.{name}," in adapter
+    assert "тг_Настройки.НастройкиПроцесса(" in adapter
     for path in all_modules():
         if path != module_path("CommonModule", "тг_АдаптерУХ"):
             assert "ВыполнитьМетодКонфигурации" not in path.read_text("utf-8"), path.name
+    # The old in-code settings are gone.
+    assert "НастройкиМаршрутовУХ" not in adapter
 
 
 def bslfmt() -> Iterator[str]:
