@@ -776,3 +776,345 @@ def test_bsl_modules_pass_bslfmt_check() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- production fitness (issue 18)
+
+
+def register_fields(name: str) -> dict[str, tuple[str, str]]:
+    """Field name -> (Dimension/Resource/Attribute, type) of an information register."""
+    found = {}
+    for child in object_root("InformationRegister", name).find("md:ChildObjects", NS):
+        kind = etree.QName(child).localname
+        field = child.findtext("md:Properties/md:Name", namespaces=NS)
+        found[field] = (kind, child.findtext("md:Properties/md:Type/v8:Type", namespaces=NS))
+    return found
+
+
+def test_the_settings_live_in_registers_and_constants_of_the_extension() -> None:
+    processes = register_fields("тг_ПроцессыСогласования")
+    assert processes["Процесс"][0] == "Dimension"
+    for method in ("МетодСогласовать", "МетодВернутьНаПредыдущийЭтап", "МетодВернутьИнициатору"):
+        assert processes[method][0] == "Resource"
+    documents = register_fields("тг_ДокументыСогласования")
+    assert documents["ТипДокумента"][0] == "Dimension"
+    assert {"Поля", "Таблицы", "МенеджерПечати", "КомандаПечати"} <= documents.keys()
+    assert {"тг_АдресPush", "тг_СекретPush", "тг_ОкноЛентыСекунд", "тг_КурсорPush"} <= names_of(
+        "Constant"
+    )
+    secret = object_root("Constant", "тг_СекретPush")
+    assert secret.findtext("md:Properties/md:PasswordMode", namespaces=NS) == "true"
+
+
+def form_xml(name: str) -> etree._Element:
+    return parse(EXT / "CommonForms" / name / "Ext" / "Form.xml").getroot()
+
+
+LF = "{http://v8.1c.ru/8.3/xcf/logform}"
+
+
+def test_the_settings_form_edits_the_constants_and_opens_the_settings_lists() -> None:
+    (form,) = names_of("CommonForm")
+    assert form == "тг_НастройкиШлюзаTelegram"
+    synonym = object_root("CommonForm", form).findtext(
+        "md:Properties/md:Synonym/v8:item/v8:content", namespaces=NS
+    )
+    assert synonym == "Настройки шлюза Telegram"
+    root = form_xml(form)
+    paths = {e.text for e in root.iter(f"{LF}DataPath")}
+    assert paths == {
+        "НаборКонстант.тг_АдресPush",
+        "НаборКонстант.тг_СекретPush",
+        "НаборКонстант.тг_ОкноЛентыСекунд",
+    }
+    for path in paths:
+        assert path.split(".")[1] in names_of("Constant")
+    (main,) = [a for a in root.iter(f"{LF}Attribute") if a.findtext(f"{LF}MainAttribute") == "true"]
+    assert main.findtext(f"{LF}Type/v8:Type", namespaces=NS) == "cfg:ConstantsSet"
+
+    module = methods(module_text("CommonForm", form))
+    commands = {c.get("name"): c.findtext(f"{LF}Action") for c in root.iter(f"{LF}Command")}
+    buttons = {b.findtext(f"{LF}CommandName") for b in root.iter(f"{LF}Button")}
+    assert buttons == {f"Form.Command.{name}" for name in commands}
+    for action in commands.values():
+        assert module[action][0] == ["Команда"], action
+    for event in root.iter(f"{LF}Event"):
+        assert event.text in module
+    text = module_text("CommonForm", form)
+    opened = set(re.findall(r'ОткрытьФорму\("РегистрСведений\.(\w+)\.ФормаСписка"', text))
+    assert opened == {"тг_ПроцессыСогласования", "тг_ДокументыСогласования", "тг_РешенияИзTelegram"}
+    assert "РегламентныеЗаданияСервер.УстановитьРасписаниеРегламентногоЗадания(" in text
+    assert "Метаданные.РегламентныеЗадания.тг_ОтправкаСобытийВШлюз" in text
+
+
+def test_no_module_reads_a_customer_setting_except_the_settings_module() -> None:
+    own = {
+        module_path("CommonModule", "тг_Настройки"),
+        module_path("CommonForm", "тг_НастройкиШлюзаTelegram"),  # opens their lists
+    }
+    for path in set(all_modules()) - own:
+        text = path.read_text("utf-8")
+        for register in ("тг_ПроцессыСогласования", "тг_ДокументыСогласования"):
+            assert f"РегистрыСведений.{register}" not in text, path.parent.parent.name
+            assert f"РегистрСведений.{register}" not in text, path.parent.parent.name
+
+
+LOCK = re.compile(
+    r'(\w+)\s*=\s*Блокировка\.Добавить\("([^"]+)"\)|Блокировка\.Добавить\("([^"]+)"\)\.'
+)
+
+
+def locks_of(text: str) -> list[tuple[str, bool]]:
+    """(locked space, narrowed by a key value) for every managed lock a module takes."""
+    found = []
+    for match in LOCK.finditer(text):
+        element, space, whole = match.groups()
+        if whole:
+            found.append((whole, False))
+            continue
+        rest = text[match.end() :]
+        keyed = re.match(rf"[\s;]*{element}\.УстановитьЗначение\(", rest) is not None
+        found.append((space, keyed))
+    return found
+
+
+def test_no_write_path_locks_an_infobase_wide_object() -> None:
+    """Every managed lock names a key (one task, one idempotency key); no constant is locked."""
+    total = 0
+    for path in all_modules():
+        for space, keyed in locks_of(path.read_text("utf-8")):
+            assert keyed, f"{path.parent.parent.name} locks all of {space}"
+            assert not space.startswith("Константа."), f"{path.parent.parent.name} locks {space}"
+            total += 1
+    assert total >= 2
+    assert "тг_СчетчикСобытий" not in names_of("Constant")
+
+
+def test_the_lock_checker_finds_a_lock_on_a_whole_object() -> None:
+    bad = 'Блокировка.Добавить("Константа.Счетчик").Режим = РежимБлокировкиДанных.Исключительный;'
+    assert locks_of(bad) == [("Константа.Счетчик", False)]
+    good = 'Элемент = Блокировка.Добавить("Задача.З");\n\tЭлемент.УстановитьЗначение("Ссылка", З);'
+    assert locks_of(good) == [("Задача.З", True)]
+
+
+def test_an_event_is_one_record_keyed_by_time_and_task_written_without_a_counter() -> None:
+    fields = register_fields("тг_ЛентаСобытий")
+    dimensions = [name for name, (kind, _) in fields.items() if kind == "Dimension"]
+    assert sorted(dimensions) == ["ИдентификаторЗадачи", "Отметка"]
+    feed = module_text("CommonModule", "тг_ЛентаСобытий")
+    register = method_body(feed, "ЗарегистрироватьСобытие")
+    assert "ТекущаяУниверсальнаяДатаВМиллисекундах()" in register
+    assert "Набор.Отбор.Отметка.Установить(Отметка)" in register
+    assert "Набор.Отбор.ИдентификаторЗадачи.Установить(Идентификатор)" in register
+    assert "Константы." not in register and "Блокировка" not in register
+    assert "НачатьТранзакцию" not in register  # the task's own transaction is enough
+    # Subscriptions reach the feed only through ЗарегистрироватьСобытие.
+    subscriptions = module_text("CommonModule", "тг_ПодпискиНаСобытия")
+    assert "Константы." not in strip_bsl(subscriptions)
+    assert "тг_ЛентаСобытий.ЗарегистрироватьСобытие(" in subscriptions
+
+
+def test_the_feed_cursor_stops_at_the_horizon_and_fresh_events_never_fill_a_page() -> None:
+    feed = module_text("CommonModule", "тг_ЛентаСобытий")
+    page = method_body(feed, "СобытияПосле")
+    assert "ТекущаяУниверсальнаяДатаВМиллисекундах() - тг_Настройки.ОкноЛентыМиллисекунд()" in page
+    assert "УПОРЯДОЧИТЬ ПО\n\t\t|\tОтметка,\n\t\t|\tИдентификаторЗадачи" in page
+    # The cursor moves only with settled events; a fresh one stops the page one short of the limit.
+    settled = page.index("Если Выборка.Отметка <= Горизонт Тогда")
+    assert page.index("Результат.Позиция = Новый Структура(", settled) < page.index(
+        "ИначеЕсли Результат.События.Количество() + 1 >= Лимит Тогда", settled
+    )
+    push = module_text("CommonModule", "тг_ОтправкаСобытий")
+    assert "тг_ЛентаСобытий.СобытияПосле(Позиция, РазмерПакета())" in push
+    assert "Константы.тг_КурсорPush.Установить(" in push
+
+
+def test_document_fields_and_print_form_are_read_only_after_the_approvers_rights_check() -> None:
+    access = module_text("CommonModule", "тг_ДоступКПредмету")
+    check = method_body(access, "ПричинаОтказа")
+    assert "УправлениеДоступом.ЧтениеРазрешено(Предмет, Пользователь)" in check
+    assert "УправлениеДоступом.ПроизводительныйВариант()" in check
+    assert 'ПравоДоступа("Чтение", МетаданныеПредмета, ПользовательИБ)' in check
+    reads = ("ЗначенияРеквизитовОбъекта(Предмет", "Предмет[", "НапечататьВФайл(")
+    for name in ("ПоляИТаблицы", "ПечатнаяФормаPDF"):
+        body = strip_bsl(method_body(access, name))
+        checked = body.index("ПричинаОтказа(Предмет, Пользователи)")
+        refused = body.index("Если ЗначениеЗаполнено(Результат.ПричинаОтказа) Тогда", checked)
+        first_read = min(body.index(r) for r in reads if r in body)
+        assert checked < refused < first_read, name
+        assert "тг_Настройки.НастройкиДокумента(" in body
+    # Nobody else reads the subject's attributes or prints it.
+    for path in all_modules():
+        if path == module_path("CommonModule", "тг_ДоступКПредмету"):
+            continue
+        code = strip_bsl(path.read_text("utf-8"))
+        assert "НапечататьВФайл" not in code, path.parent.parent.name
+        assert "Предмет[" not in code, path.parent.parent.name
+        assert "ЗначенияРеквизитовОбъекта(Предмет" not in code, path.parent.parent.name
+
+
+def test_the_card_says_why_the_document_is_not_available() -> None:
+    tasks = module_text("CommonModule", "тг_ПредставлениеЗадач")
+    subject = method_body(tasks, "ОписаниеПредмета")
+    assert "тг_ДоступКПредмету.ПоляИТаблицы(Предмет, Кандидаты)" in subject
+    assert 'Отказ.Вставить("reason", "Документ недоступен: " + Состав.ПричинаОтказа)' in subject
+    assert 'Результат.Вставить("denied", Отказ)' in subject
+    assert 'Результат.Вставить("version",' in subject
+
+
+def test_tasks_carry_the_addressing_fields_of_design_5_5() -> None:
+    tasks = module_text("CommonModule", "тг_ПредставлениеЗадач")
+    body = method_body(tasks, "ЗадачаВКонтракте")
+    for field in ("kind", "performer", "role", "candidates", "subject", "allowed_decisions"):
+        assert f'Результат.Вставить("{field}",' in body
+    adapter = module_text("CommonModule", "тг_АдаптерУХ")
+    candidates = method_body(adapter, "КандидатыЗадач")
+    assert "РегистрСведений.ИсполнителиЗадач" in candidates
+    assert "Исполнители.ГруппаИсполнителейЗадач = Задача.ГруппаИсполнителейЗадач" in candidates
+    assert "БизнесПроцессыИЗадачиСервер.ГруппаИсполнителейЗадач" in adapter  # the rule cited
+    can = method_body(adapter, "ПользовательМожетВыполнить")
+    assert "КандидатыЗадач(Задачи)[Задача].Найти(Пользователь)" in can
+
+
+def test_the_approver_becomes_the_performer_before_the_task_is_executed() -> None:
+    adapter = module_text("CommonModule", "тг_АдаптерУХ")
+    body = strip_bsl(method_body(adapter, "ВыполнитьРешение"))
+    performer = body.index("ЗадачаОбъект.Исполнитель = Пользователь;")
+    accepted = body.index("ЗадачаОбъект.ПринятаКИсполнению = Истина;")
+    assert performer < body.index("ЗадачаОбъект.ВыполнитьЗадачу();")
+    assert accepted < body.index("ЗадачаОбъект.ВыполнитьЗадачу();")
+    for method in ("МетодСогласовать", "МетодВернутьНаПредыдущийЭтап", "МетодВернутьИнициатору"):
+        call = body.index(f"ВызватьМетодКонфигурации(Настройки.{method},")
+        assert body.rindex("ЗадачаОбъект.Записать();", 0, call) > accepted, method
+
+
+def error_codes(text: str) -> set[tuple[int, str]]:
+    return {(int(code), name) for code, name in re.findall(r'Ошибка\(\s*(\d+),\s*"(\w+)"', text)}
+
+
+def test_each_decision_error_of_the_contract_is_produced_where_the_contract_says() -> None:
+    server = module_text("CommonModule", "тг_ШлюзСервер")
+    checks = method_body(server, "ВыполнитьРешение")
+    assert {
+        (404, "not_found"),
+        (422, "invalid"),
+        (403, "not_performer"),
+        (409, "already_completed"),
+        (409, "stale"),
+    } <= error_codes(checks)
+    # A task of a process that is not an approval is refused as invalid (design 5.5).
+    kind = checks.index('ЗадачаВКонтракте.Получить("kind") <> "approval"')
+    assert checks.index('"invalid"', kind) < checks.index('"not_performer"')
+    # 409 stale compares what the approver saw with the task and its document now.
+    assert 'Тело.Получить("expected_version")' in checks
+    assert 'Тело.Получить("expected_subject_version")' in checks
+    assert checks.index('"already_completed"') < checks.index('"stale"')
+    assert checks.index('"stale"') < checks.index("тг_АдаптерУХ.ВыполнитьРешение(")
+    # Refusals and transient failures: decided in the exception handler of ПринятьРешение.
+    decide = method_body(server, "ПринятьРешение")
+    handler = decide[decide.index("Исключение") :]
+    assert "ОтменитьТранзакцию();" in handler
+    assert (503, "unavailable") in error_codes(handler)
+    assert "Не Контекст.ИдётВыполнение Или ЭтоВременнаяОшибка(Информация)" in handler
+    assert handler.index("Ошибка(503") < handler.index("ЗапомнитьОтказ(")
+    refused = method_body(server, "ЗапомнитьОтказ")
+    assert (422, "refused") in error_codes(refused)
+    assert "КраткоеПредставлениеОшибки(Информация)" in refused
+    assert "ЗапомнитьОтвет(Ключ" in refused  # final: the key replays the refusal
+    # Only the configuration's own execution can be a refusal.
+    assert checks.index("Контекст.ИдётВыполнение = Истина;") < checks.index(
+        "тг_АдаптерУХ.ВыполнитьРешение("
+    )
+    temporary = method_body(server, "ЭтоВременнаяОшибка")
+    for sign in ("конфликт блокировок", "превышено максимальное время ожидания", "deadlock"):
+        assert sign in temporary
+
+
+def test_every_decision_from_telegram_is_audited_with_the_telegram_account() -> None:
+    audit = register_fields("тг_РешенияИзTelegram")
+    for field in (
+        "Задача",
+        "Документ",
+        "Пользователь",
+        "TelegramИдентификатор",
+        "TelegramИмя",
+        "Решение",
+        "Комментарий",
+        "Момент",
+        "КлючИдемпотентности",
+    ):
+        assert field in audit, field
+    assert audit["Пользователь"][1] == "cfg:CatalogRef.Пользователи"
+    props = object_root("InformationRegister", "тг_РешенияИзTelegram").find("md:Properties", NS)
+    assert props.findtext("md:UseStandardCommands", namespaces=NS) == "true"  # its list form
+    module = module_text("CommonModule", "тг_Аудит")
+    write = method_body(module, "ЗаписатьРешение")
+    assert 'Тело.Получить("telegram_user")' in write
+    assert "ЗаписьЖурналаРегистрации(" in write and "Строка(Пользователь)" in write
+    server = module_text("CommonModule", "тг_ШлюзСервер")
+    assert "тг_Аудит.ЗаписатьРешение(Контекст.Задача" in method_body(server, "ПринятьРешение")
+    assert "тг_Аудит.ЗаписатьРешение(" in method_body(server, "ЗапомнитьОтказ")
+
+
+def test_phones_are_looked_up_in_the_index_not_by_scanning_contact_information() -> None:
+    server = module_text("CommonModule", "тг_ШлюзСервер")
+    lookup = method_body(server, "ПользователиПоТелефону")
+    assert "КонтактнаяИнформация" not in lookup
+    assert 'тг_ТелефоныПользователей.ПользователиСТелефоном("+" + Цифры)' in lookup
+    index = register_fields("тг_ТелефоныПользователей")
+    assert index["Телефон"][0] == "Dimension"
+    (subscription,) = [
+        name
+        for name in names_of("EventSubscription")
+        if "Пользователи"
+        in object_root("EventSubscription", name).findtext(
+            "md:Properties/md:Source/v8:Type", namespaces=NS
+        )
+    ]
+    handler = object_root("EventSubscription", subscription).findtext(
+        "md:Properties/md:Handler", namespaces=NS
+    )
+    assert handler == "CommonModule.тг_ТелефоныПользователей.ПользователиПриЗаписи"
+
+
+def bsl_international_number(number: str) -> str:
+    """МеждународныйНомер of тг_ТелефоныПользователей, branch by branch as the BSL writes it."""
+    body = method_body(
+        module_text("CommonModule", "тг_ТелефоныПользователей"), "МеждународныйНомер"
+    )
+    assert 'Если СтрНачинаетсяС(Текст, "+") Тогда' in body
+    assert 'ИначеЕсли СтрНачинаетсяС(Цифры, "00") Тогда' in body
+    assert (
+        'СтрДлина(Цифры) = 11 И (СтрНачинаетсяС(Цифры, "8") Или СтрНачинаетсяС(Цифры, "7"))' in body
+    )
+    assert 'ИначеЕсли СтрДлина(Цифры) = 10 И СтрНачинаетсяС(Цифры, "9") Тогда' in body
+    assert "СтрДлина(Международный) < 8 Или СтрДлина(Международный) > 15" in body
+    text = number.strip()
+    digits = "".join(ch for ch in text if ch in "0123456789")
+    if text.startswith("+"):
+        international = digits
+    elif digits.startswith("00"):
+        international = digits[2:]
+    elif len(digits) == 11 and digits[0] in "87":
+        international = "7" + digits[1:]
+    elif len(digits) == 10 and digits.startswith("9"):
+        international = "7" + digits
+    else:
+        return ""
+    return "+" + international if 8 <= len(international) <= 15 else ""
+
+
+@pytest.mark.parametrize(
+    ("in_1c", "expected"),
+    [
+        ("+7 (912) 345-67-89", "+79123456789"),
+        ("8 912 345 67 89", "+79123456789"),
+        ("912 345-67-89", "+79123456789"),
+        ("+49 30 1234567", "+49301234567"),  # international as written, no Russian rules
+        ("+1 912 345 6789", "+19123456789"),
+        ("0049 30 1234567", "+49301234567"),
+        ("30 1234567", ""),  # no country code and not a Russian form: not indexed
+    ],
+)
+def test_numbers_from_1c_are_indexed_in_international_form(in_1c: str, expected: str) -> None:
+    assert bsl_international_number(in_1c) == expected
