@@ -28,6 +28,7 @@ from sandbox.telegram.harness import SandboxServer
 
 TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # the Telegram emulator's default bot
 SECRET = "bench-gateway-secret-0123456789"
+PUSH_SECRET = "bench-onec-push-secret-0123456789"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -66,7 +67,9 @@ def emulators(
     """The Telegram emulator (flood limits on or off) and the 1C emulator (pushing or not)."""
     with (
         telegram_harness.running(TOKEN, flood=flood) as telegram,
-        onec_harness.running(push_url=push_url, push_secret=SECRET if push_url else None) as onec,
+        onec_harness.running(
+            push_url=push_url, push_secret=PUSH_SECRET if push_url else None
+        ) as onec,
     ):
         yield telegram, onec
 
@@ -81,11 +84,13 @@ def environment(
         "ONEC_USERNAME": onec.config.user,
         "ONEC_PASSWORD": onec.config.password,
         "ONEC_PROFILE": "sandbox",
+        "ONEC_APPROVAL_PROCESSES": "BusinessProcess_Согласование",
         "ONEC_POLL_INTERVAL": "120",
         "ONEC_TIMEOUT": "30",
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": telegram.url,
         "GATEWAY_SECRET": SECRET,
+        "ONEC_PUSH_SECRET": PUSH_SECRET,
         "REDIS_URL": REDIS_URL,
         "REDIS_PREFIX": prefix,
         "REMIND_AFTER_HOURS": "0",  # a reminder would be a message the bench did not ask for

@@ -184,9 +184,10 @@ def _sync_table(sync: dict[str, Any]) -> list[str]:
     connectors = ("odata", "http", "soap")
     lines = [
         "",
-        "(c) Sync pass with nothing changed: 1C requests per pass (of which key batches) and"
-        " the gateway's CPU per pass; first pass in brackets. Target at 10,000: no per-task or"
-        " per-document request; http ≤ 2 requests.",
+        "(c) Sync pass with nothing changed: 1C requests per pass (of which key batches, reads"
+        " of the performers register and of the users group) and the gateway's CPU per pass;"
+        " first pass in brackets. Target at 10,000: no per-task or per-document request; odata"
+        " ≤ 3 requests for the tasks, ≤ 1 for the register, ≤ 1 for the group; http ≤ 2.",
         "",
         "| pending | " + " | ".join(connectors) + " | target |",
         "| --- | " + " | ".join("---" for _ in connectors) + " | --- |",
@@ -200,7 +201,8 @@ def _sync_table(sync: dict[str, Any]) -> list[str]:
                 continue
             per, first = r["per_pass"], r["first_pass"]
             cells.append(
-                f"{per['requests']:g} req ({per['key_batches']:g} batches),"
+                f"{per['requests']:g} req ({per['key_batches']:g} batches,"
+                f" {per.get('register', 0):g} register, {per.get('groups', 0):g} group),"
                 f" {per['cpu_ms']:g} ms CPU"
                 f" [{first['requests']} req, {first['cpu_ms']:g} ms]"
             )
@@ -212,7 +214,10 @@ def _sync_table(sync: dict[str, Any]) -> list[str]:
                 r["per_pass"]["one_entity"] > 0 or r["per_pass"]["key_batches"] > 0
                 for r in by_connector.values()
             )
-            status = _status(http["requests"] <= 2 and not per_entity)
+            odata = by_connector["odata"]["per_pass"]
+            register, groups = odata.get("register", 0), odata.get("groups", 0)
+            odata_ok = odata["requests"] - register - groups <= 3 and register <= 1 and groups <= 1
+            status = _status(http["requests"] <= 2 and not per_entity and odata_ok)
         lines.append(f"| {int(pending):,} | " + " | ".join(cells) + f" | {status} |")
     return lines
 

@@ -4,7 +4,9 @@ http, soap).
 
 The pass is the worker's own `sync_pass` on a gateway from `build()`. The first pass (which
 reads everything) is reported apart; the figures are the mean of the passes after it. Nobody
-is linked, so nothing is delivered and only the reading is measured. CPU is the calling
+is linked, so nothing is delivered and only the reading is measured. Besides the bulk, one task
+is addressed to a role of three performers (so odata reads the register `ИсполнителиЗадач`) and
+ONEC_USERS_GROUP names a users group; their requests are counted apart. CPU is the calling
 thread's (`time.thread_time`): the 1C emulator serves in other threads of this process, and
 `process_time` would bill its work to the gateway.
 """
@@ -21,15 +23,36 @@ from gateway.flow.sync import sync_pass
 from sandbox.onec.harness import RunningSandbox
 
 CONNECTORS = ("odata", "http", "soap")
-SEEDED_PENDING = 5  # the emulator's seed leaves five tasks pending
+SEEDED_PENDING = 6  # the emulator's seed leaves five tasks pending; plus one role task
+USERS_GROUP = "Согласующие (bench)"
+ROLE = "Финансовый директор (bench)"
+ROLE_PERFORMERS = ("Морозов", "Волков", "Сидорова")
 _ONE_ENTITY = re.compile(r"\(guid'[0-9a-f-]{36}'\)|/tasks/[0-9a-f-]{36}")
 
 
 def _classify(entries: list[dict[str, Any]]) -> dict[str, int]:
-    """Requests naming one entity, batches of keys (`Ref_Key eq … or …`), and listings."""
+    """Requests naming one entity, batches of keys (`Ref_Key eq … or …`), reads of the
+    performers register and of users groups, and listings."""
     one = sum(1 for e in entries if _ONE_ENTITY.search(e["path"]))
     by_keys = sum(1 for e in entries if "Ref_Key eq guid" in (e.get("query") or ""))
-    return {"requests": len(entries), "one_entity": one, "key_batches": by_keys}
+    register = sum(1 for e in entries if "InformationRegister_ИсполнителиЗадач" in e["path"])
+    groups = sum(1 for e in entries if "Catalog_ГруппыПользователей" in e["path"])
+    return {
+        "requests": len(entries),
+        "one_entity": one,
+        "key_batches": by_keys,
+        "register": register,
+        "groups": groups,
+    }
+
+
+def _seed_addressing(onec: RunningSandbox) -> None:
+    """One approval addressed to a role of three performers, and a users group."""
+    client = onec.client
+    performers = [str(client.user(name)["id"]) for name in ROLE_PERFORMERS]
+    role = client.create_role(ROLE, [{"user": user} for user in performers])
+    client.create_approval(route=[{"role": role}], initiator=str(client.user("Иванов")["id"]))
+    client.create_user_group(USERS_GROUP, performers)
 
 
 def _measure(onec: RunningSandbox, run: Any) -> dict[str, Any]:
@@ -50,7 +73,9 @@ def _measure(onec: RunningSandbox, run: Any) -> dict[str, Any]:
 
 def _connector(onec: RunningSandbox, prefix: str, connector: str, passes: int) -> dict[str, Any]:
     with harness.emulators_telegram_only() as telegram:
-        config = harness.settings(telegram, onec, prefix, ONEC_CONNECTOR=connector)
+        config = harness.settings(
+            telegram, onec, prefix, ONEC_CONNECTOR=connector, ONEC_USERS_GROUP=USERS_GROUP
+        )
         gateway = harness.build_gateway(config)
         try:
             ctx = gateway.flow()
@@ -60,7 +85,15 @@ def _connector(onec: RunningSandbox, prefix: str, connector: str, passes: int) -
             gateway.close()
     mean = {
         key: round(sum(float(p[key]) for p in later) / len(later), 1)
-        for key in ("requests", "one_entity", "key_batches", "cpu_ms", "wall_ms")
+        for key in (
+            "requests",
+            "one_entity",
+            "key_batches",
+            "register",
+            "groups",
+            "cpu_ms",
+            "wall_ms",
+        )
     }
     return {"first_pass": first, "per_pass": mean, "pending": later[-1]["pending"]}
 
@@ -69,6 +102,7 @@ def sync_cost(sizes: Sizes) -> dict[str, Any]:
     """Per pending count, per connector: the first pass, then the mean of `sync_passes`."""
     results: dict[str, Any] = {}
     with harness.redis_prefix() as prefix, harness.onec_only() as onec:
+        _seed_addressing(onec)
         seeded = 0
         for pending in sizes.sync_pending:
             onec.client.bulk_seed(pending - seeded)

@@ -86,6 +86,9 @@ class Gateway:
             remind_after_hours=s.remind_after_hours,
             work_hours=s.work_hours,
             metrics=self.metrics,
+            other_tasks=s.onec_other_tasks,
+            users_group=s.onec_users_group,
+            admins_group=s.onec_admins_group,
         )
 
     def close(self) -> None:
@@ -147,7 +150,12 @@ def build_onec(settings: Settings) -> OneC:
         return SoapConnector(
             session, settings.onec_soap_wsdl, f"{settings.onec_base_url}/ws/approvals"
         )
-    return ODataConnector(session, settings.onec_base_url, load_profile(settings.onec_profile))
+    return ODataConnector(
+        session,
+        settings.onec_base_url,
+        load_profile(settings.onec_profile),
+        approval_processes=settings.onec_approval_processes,
+    )
 
 
 def load_environment(

@@ -57,6 +57,8 @@ def card_lines(task: Task, texts: Texts) -> list[str]:
         stage = f"{stage} ({of})" if stage else of
     if stage:
         lines.append(f"{texts.t('card.stage')}: {escape(stage)}")
+    if task.performer is None and task.role is not None:
+        lines.append(f"{texts.t('card.role')}: {escape(task.role.name)}")
     due = format_moment(task.due_at) if task.due_at else texts.t("card.no_due")
     lines.append(f"{texts.t('card.due')}: {due}")
     importance = texts.importance(task.importance)
@@ -113,7 +115,10 @@ def _shorten(line: str, room: int) -> str:
 
 
 def keyboard(task: Task, texts: Texts, secret: str, chat_id: int) -> list[list[Button]]:
-    """One row per allowed decision, each with callback data signed for this chat."""
+    """One row per allowed decision, each with callback data signed for this chat; none for a
+    task that is not an approval (it is done in 1C, never decided from Telegram)."""
+    if not task.is_approval:
+        return []
     return [
         [
             Button(

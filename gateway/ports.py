@@ -39,6 +39,11 @@ class TaskSource(Pingable, Protocol):
         """1C's own print form of the task's subject as PDF, or None where 1C has none."""
         ...
 
+    def group_members(self, name: str) -> frozenset[str]:
+        """1C user ids in the users group `name` (`Catalog_ГруппыПользователей`, its `Состав`);
+        NotFound if 1C has no such group."""
+        ...
+
 
 class DecisionSink(Protocol):
     """1C as the place decisions are written to."""
@@ -265,6 +270,14 @@ class PromptStore(Protocol):
     def delete_prompt(self, chat_id: int) -> None: ...
 
 
+class AdminGroupStore(Protocol):
+    """The members of ONEC_ADMINS_GROUP as the last sync pass read them, for every process."""
+
+    def save_group_admins(self, onec_user_ids: frozenset[str]) -> None: ...
+
+    def group_admins(self) -> frozenset[str]: ...
+
+
 class InviteStore(Protocol):
     """One-time admin invitation codes."""
 
@@ -293,25 +306,49 @@ class OutboxEntry:
 
 
 class OutboxStore(Protocol):
-    """The durable decision outbox: entries survive restarts until 1C has them."""
+    """The durable decision outbox: entries survive restarts until 1C has them.
+
+    Each method is one atomic step. A worker attempts an entry under a lease (an owner token
+    that expires, so a dead worker's entry is taken over). A worker may change the entry while
+    it holds the lease, or after it expired if nobody took the entry over meanwhile; otherwise
+    the change is refused (False) and the worker that holds the entry settles it.
+    """
 
     def enqueue(self, entry: OutboxEntry) -> bool:
-        """Store the entry; False if one with the same id is already there (a repeated press)."""
+        """Store the entry, due at `next_at`, in one step; False if one with the same id is
+        already there (a repeated press)."""
         ...
 
     def due(self, now: float, limit: int) -> list[OutboxEntry]:
         """Entries whose next attempt is due, oldest first."""
         ...
 
-    def claim(self, entry_id: str, lease_seconds: float) -> bool:
-        """True if this worker may attempt the entry now (no other holds a live lease)."""
+    def claim(self, entry_id: str, now: float, lease_seconds: float) -> str | None:
+        """The lease token if this worker may attempt the entry now: it is still due by `now`
+        and no other worker holds a live lease. None otherwise."""
         ...
 
-    def reschedule(self, entry_id: str, attempts: int, next_at: float, error: str) -> None: ...
+    def reschedule(
+        self, entry_id: str, lease: str, attempts: int, next_at: float, error: str
+    ) -> bool:
+        """Try again at `next_at`, releasing the lease; False (nothing changed) if refused."""
+        ...
 
-    def complete(self, entry_id: str) -> None: ...
+    def complete(self, entry_id: str, lease: str) -> bool:
+        """1C has the decision: forget the entry; False (nothing changed) if refused."""
+        ...
 
-    def dead_letter(self, entry_id: str, error: str) -> None: ...
+    def dead_letter(self, entry_id: str, lease: str, error: str) -> bool:
+        """Give up on the entry; False (nothing changed) if refused."""
+        ...
+
+    def release(self, entry_id: str, lease: str) -> bool:
+        """Give the lease back and leave the entry as it is; False if refused."""
+        ...
+
+    def retry_now(self, now: float) -> int:
+        """Make every entry waiting for a later attempt due now (1C is back); how many."""
+        ...
 
     def outbox_depth(self) -> int: ...
 
@@ -415,6 +452,7 @@ class Store(
     DeliveryStore,
     PromptStore,
     InviteStore,
+    AdminGroupStore,
     OutboxStore,
     Protocol,
 ):

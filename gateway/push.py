@@ -1,5 +1,10 @@
-"""Pushes from 1C (design 5.4): HMAC-SHA256 over "<timestamp>.<body>" with GATEWAY_SECRET,
-accepted only within five minutes of the gateway's clock, either way, and only once."""
+"""Pushes from 1C (design 5.4): HMAC-SHA256 over "<timestamp>.<body>" with ONEC_PUSH_SECRET,
+accepted only within five minutes of the gateway's clock, either way, and only once.
+
+The push key is the only key 1C holds; GATEWAY_SECRET, which signs the buttons, never verifies a
+push, so a 1C administrator who reads the key cannot forge a button press. With no push key set,
+every push is refused.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +40,12 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 def verify(
     secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float
 ) -> Push:
-    """Check the headers against the body; PushRejected says what is wrong."""
+    """Check the headers against the body; PushRejected says what is wrong.
+
+    An empty `secret` means pushes are off: every push is rejected, signed or not.
+    """
+    if not secret:
+        raise PushRejected("pushes are off: ONEC_PUSH_SECRET is not set")
     if not timestamp or not signature:
         raise PushRejected("missing X-Gateway-Timestamp or X-Gateway-Signature")
     try:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from gateway.errors import SettingsError
 
@@ -32,6 +32,8 @@ SECRET_NAMES: Final = (
     "GATEWAY_SECRET",
     "TELEGRAM_WEBHOOK_SECRET",
     "REDIS_URL",
+    "REDIS_PASSWORD",
+    "ONEC_PUSH_SECRET",
 )
 MIN_GATEWAY_SECRET_LENGTH: Final = 16
 
@@ -89,6 +91,7 @@ class Settings:
     onec_base_url: str
     telegram_bot_token: Secret = field(repr=False)
     gateway_secret: Secret = field(repr=False)
+    onec_push_secret: Secret = field(default=Secret(""), repr=False)
     onec_connector: str = "odata"
     onec_username: str = ""
     onec_password: Secret = field(default=Secret(""), repr=False)
@@ -137,10 +140,14 @@ class Settings:
             self.gateway_secret.reveal(),
             self.onec_password.reveal(),
             self.telegram_webhook_secret.reveal(),
+            self.onec_push_secret.reveal(),
         ]
+        if self.onec_username and self.onec_password:
+            # What HTTP Basic encodes, so the header's base64 is masked as a whole too.
+            values.append(f"{self.onec_username}:{self.onec_password.reveal()}")
         redis_password = urlsplit(self.redis_url.reveal()).password
         if redis_password:
-            values.append(redis_password)
+            values += [redis_password, unquote(redis_password)]
         return [v for v in values if v]
 
 
@@ -154,6 +161,14 @@ def mask_url_password(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def _with_password(url: str, password: str) -> str:
+    """The Redis URL with `password` (percent-encoded) put before its host, as redis-py reads it."""
+    parts = urlsplit(url)
+    credentials, _, host = parts.netloc.rpartition("@")
+    user = credentials.partition(":")[0]  # already percent-encoded, as the URL gave it
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
 class _Reader:
@@ -328,6 +343,11 @@ class _Reader:
                 f"{mask_url_password(url)!r} is not a Redis URL "
                 "(redis://host:port/db, rediss://host:port/db or unix:///path/to/socket)",
             )
+        password = self.raw("REDIS_PASSWORD")
+        if password and parts.password:
+            self.problem("REDIS_PASSWORD", "REDIS_URL holds a password already; keep one")
+        elif password and valid:
+            url = _with_password(url, password)
         values["redis_url"] = Secret(url)
         prefix = self.raw("REDIS_PREFIX", "tg1c:")
         if any(ch.isspace() for ch in prefix):
@@ -343,6 +363,19 @@ class _Reader:
                 "(e.g. `openssl rand -hex 32`)",
             )
         values["gateway_secret"] = Secret(secret)
+        push_secret = self.raw("ONEC_PUSH_SECRET")
+        if push_secret and len(push_secret) < MIN_GATEWAY_SECRET_LENGTH:
+            self.problem(
+                "ONEC_PUSH_SECRET",
+                f"too short: use at least {MIN_GATEWAY_SECRET_LENGTH} random characters "
+                "(e.g. `openssl rand -hex 32`)",
+            )
+        elif push_secret and push_secret == secret:
+            self.problem(
+                "ONEC_PUSH_SECRET",
+                "must differ from GATEWAY_SECRET: 1C must not hold the key that signs buttons",
+            )
+        values["onec_push_secret"] = Secret(push_secret)
         values["gateway_language"] = self.choice("GATEWAY_LANGUAGE", "ru", LANGUAGES)
         values["pdf_engine"] = self.choice("PDF_ENGINE", "pdfkit", PDF_ENGINES)
         templates = self.raw("PDF_TEMPLATES_DIR")

@@ -1,12 +1,13 @@
 """The gateway's status for operators (`GET /status`): facts from the store, no personal data.
 
 Counts only: no names, phones, chat ids or secrets, so the answer can go to a monitoring system
-that approvers' data must not reach.
+that approvers' data must not reach. Text stored by other processes (the last sync error quotes
+1C's answer, which may quote a request) passes through the same masking as the logs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -64,8 +65,10 @@ def collect_status(
     poll_interval: float,
     leader: str | None,
     now: datetime,
+    mask: Callable[[str], str],
 ) -> GatewayStatus:
-    """Read the shared status fields and counts and derive the ages operators alert on.
+    """Read the shared status fields and counts and derive the ages operators alert on; `mask`
+    hides secrets in every text read from the store.
 
     The sync lag is how far the last successful pass is behind the schedule: its age less one
     poll interval, never negative; it grows without bound when no sync succeeds.
@@ -82,14 +85,14 @@ def collect_status(
         last_sync_age_seconds=round(age, 3) if age is not None else None,
         sync_lag_seconds=round(max(0.0, age - poll_interval), 3) if age is not None else None,
         last_sync_pending=_int(fields.get("last_sync_pending")),
-        last_sync_error=fields.get("last_sync_error") or None,
+        last_sync_error=mask(fields.get("last_sync_error") or "") or None,
         sync_failures=_int(fields.get("sync_failures")) or 0,
         tasks_tracked=len(store.tracked_tasks()),
         linked_users=len(store.all_links()),
         outbox_depth=store.outbox_depth(),
         dead_letters=store.dead_letter_count(),
         dead_updates=store.dead_update_count(),
-        sync_leader=leader,
+        sync_leader=mask(leader) if leader else None,
         onec_reachable=down_since is None,
         onec_down_since=down_since.isoformat() if down_since else None,
     )

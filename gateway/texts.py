@@ -38,6 +38,16 @@ _RU: Final[dict[str, str]] = {
         "только в вашей карточке."
     ),
     "contact.linked": "Подключение установлено: <b>{name}</b>\nЗадач на согласовании: {count}.",
+    "contact.not_in_group": (
+        "Пользователь 1С «{name}» не входит в группу пользователей «{group}», которой "
+        "разрешено подключаться к боту. Попросите администратора 1С включить вас в эту группу "
+        "и поделитесь номером ещё раз."
+    ),
+    "link.left_group": (
+        "Подключение к 1С отключено: пользователь 1С «{name}» больше не входит в группу "
+        "пользователей «{group}». Если это ошибка, попросите администратора 1С вернуть вас "
+        "в группу и поделитесь номером ещё раз."
+    ),
     "link.lost": (
         "Подключение к 1С сброшено: номер <code>+{phone}</code> больше не указан у "
         "действующего пользователя 1С «{name}». Поделитесь номером ещё раз, когда администратор "
@@ -57,6 +67,7 @@ _RU: Final[dict[str, str]] = {
     "card.title": "Согласование",
     "card.initiator": "Инициатор",
     "card.stage": "Этап",
+    "card.role": "Адресована роли",
     "card.stage_of": "{number} из {count}",
     "card.due": "Срок",
     "card.importance.high": "Важность: высокая",
@@ -78,6 +89,9 @@ _RU: Final[dict[str, str]] = {
     "outcome.cancelled": "🚫 Согласование отменено",
     "outcome.reassigned": "➡️ Задача передана другому исполнителю",
     "outcome.superseded": "🔄 Карточка обновлена — актуальная версия ниже",
+    "outcome.not_addressed": "➖ Задача больше не адресована вам",
+    "outcome.unlinked": "🔌 Подключение отключено — решение по задаче принимается в 1С",
+    "card.notify": "ℹ️ Для сведения: задача выполняется в 1С, не в Telegram",
     "cancelled.caption": "Согласование отменено: {subject}",
     "reason.ask": (
         "Укажите причину: «{decision}» для «{subject}». "
@@ -98,6 +112,8 @@ _RU: Final[dict[str, str]] = {
     "alert.reason": "Напишите причину ответом на сообщение.",
     "alert.unavailable": "1С сейчас недоступна. Попробуйте позже.",
     "alert.in_progress": "Решение уже передаётся в 1С.",
+    "alert.taken": "Решение по задаче уже принял другой согласующий.",
+    "alert.not_approval": "Эта задача выполняется в 1С, не в Telegram.",
     "decision.not_performer": "1С не приняла решение: вы не исполнитель задачи.",
     "decision.already": "1С не приняла решение: задача уже выполнена или отменена.",
     "decision.rejected": "1С отклонила решение: {reason}",
@@ -150,6 +166,15 @@ _EN: Final[dict[str, str]] = {
         "linked. Ask the 1C administrator to keep it on your card only."
     ),
     "contact.linked": "Connected: <b>{name}</b>\nTasks awaiting your approval: {count}.",
+    "contact.not_in_group": (
+        "1C user “{name}” is not in the users group “{group}” allowed to connect to the bot. "
+        "Ask the 1C administrator to add you to that group, then share your number again."
+    ),
+    "link.left_group": (
+        "Disconnected from 1C: 1C user “{name}” is no longer in the users group “{group}”. "
+        "If this is a mistake, ask the 1C administrator to add you back, then share your "
+        "number again."
+    ),
     "link.lost": (
         "Disconnected from 1C: the number <code>+{phone}</code> is no longer on the active 1C "
         "user “{name}”. Share your number again once the 1C administrator updates the card."
@@ -167,6 +192,7 @@ _EN: Final[dict[str, str]] = {
     "card.title": "Approval",
     "card.initiator": "Initiator",
     "card.stage": "Stage",
+    "card.role": "Addressed to the role",
     "card.stage_of": "{number} of {count}",
     "card.due": "Due",
     "card.importance.high": "Importance: high",
@@ -188,6 +214,9 @@ _EN: Final[dict[str, str]] = {
     "outcome.cancelled": "🚫 Approval cancelled",
     "outcome.reassigned": "➡️ Task reassigned to another performer",
     "outcome.superseded": "🔄 Card updated — the current version is below",
+    "outcome.not_addressed": "➖ This task is no longer addressed to you",
+    "outcome.unlinked": "🔌 Disconnected — the task is decided in 1C",
+    "card.notify": "ℹ️ For information: this task is done in 1C, not in Telegram",
     "cancelled.caption": "Approval cancelled: {subject}",
     "reason.ask": (
         "Give the reason: “{decision}” for “{subject}”. Reply to this message; /cancel to abort."
@@ -207,6 +236,8 @@ _EN: Final[dict[str, str]] = {
     "alert.reason": "Reply to the message with the reason.",
     "alert.unavailable": "1C is unavailable now. Try again later.",
     "alert.in_progress": "The decision is already being passed to 1C.",
+    "alert.taken": "Another approver has already decided this task.",
+    "alert.not_approval": "This task is done in 1C, not in Telegram.",
     "decision.not_performer": "1C refused the decision: you are not the task's performer.",
     "decision.already": "1C refused the decision: the task is already completed or cancelled.",
     "decision.rejected": "1C rejected the decision: {reason}",

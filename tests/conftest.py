@@ -161,5 +161,6 @@ def onec_env(env: dict[str, str], onec: RunningSandbox, telegram: SandboxServer)
         "ONEC_USERNAME": onec.config.user,
         "ONEC_PASSWORD": onec.config.password,
         "ONEC_PROFILE": "sandbox",
+        "ONEC_APPROVAL_PROCESSES": "BusinessProcess_Согласование",  # the emulator's approvals
         "ONEC_TIMEOUT": "5",
     }

@@ -68,6 +68,11 @@ class InstrumentedOneC:
         with _timed(self._record, "print_form"):
             return self.inner.print_form(task)
 
+    def group_members(self, name: str) -> frozenset[str]:
+        """Timed users group read."""
+        with _timed(self._record, "group_members"):
+            return self.inner.group_members(name)
+
     def submit_decision(self, request: DecisionRequest) -> Task:
         """Timed decision."""
         with _timed(self._record, "submit_decision"):

@@ -11,10 +11,11 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from adapters.onec.contract_errors import contract_error
-from adapters.onec.pending import PendingTasks
+from adapters.onec.pending import PendingTasks, decided_elsewhere
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
+from adapters.onec.user_groups import read_group_members
 from gateway.domain import DecisionRequest, OneCUser, Task
-from gateway.errors import MalformedAnswer
+from gateway.errors import MalformedAnswer, NotPerformer
 from gateway.phones import normalize_phone
 from gateway.task_json import task_from_dict
 
@@ -28,9 +29,18 @@ class HttpServiceConnector:
     name = "http"
     prefers_print_form = True
 
-    def __init__(self, session: OneCSession, base_url: str, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        session: OneCSession,
+        base_url: str,
+        *,
+        page_size: int = PAGE_SIZE,
+        infobase_url: str = "",
+    ) -> None:
         self._session = session
         self._base = base_url.rstrip("/")
+        # The publication root (ONEC_BASE_URL), for what contract v1 has no route for.
+        self._infobase = infobase_url or self._base.rsplit("/hs/", 1)[0]
         self._page_size = page_size
         self._pending = PendingTasks()
 
@@ -85,6 +95,11 @@ class HttpServiceConnector:
             raise MalformedAnswer(UPSTREAM, f"{safe_url(url)} did not answer a PDF")
         return answer.body
 
+    def group_members(self, name: str) -> frozenset[str]:
+        """Members of a 1C users group, read over the publication's standard OData interface
+        (contract v1 has no route for groups)."""
+        return read_group_members(self._session, self._infobase, name)
+
     # --- writing -------------------------------------------------------------------------------
 
     def submit_decision(self, request: DecisionRequest) -> Task:
@@ -98,7 +113,10 @@ class HttpServiceConnector:
         }
         answer = self._session.request("POST", url, json_body=body)
         if answer.status != 200:
-            raise contract_error(answer)
+            error = contract_error(answer)
+            if isinstance(error, NotPerformer):
+                decided_elsewhere(error, self.get_task, request.task_id)
+            raise error
         task = self._task(answer.json(), url)
         self._pending.remember(task)
         return task

@@ -48,12 +48,17 @@ class TabularSection:
 
 @dataclass(frozen=True, slots=True)
 class EntitySet:
-    """An entity set with its plain properties, tabular sections and bound actions."""
+    """An entity set with its plain properties, tabular sections and bound actions.
+
+    `references` maps a navigation property (`Контрагент`, beside `Контрагент_Key`) to the
+    entity set it leads to, so a reference can be shown by its target's `Description`.
+    """
 
     name: str
     properties: tuple[Property, ...]
     tables: tuple[TabularSection, ...] = ()
     actions: tuple[str, ...] = ()
+    references: tuple[tuple[str, str], ...] = ()
 
 
 def read_metadata(session: OneCSession, base_url: str) -> list[EntitySet]:
@@ -81,6 +86,7 @@ def parse_metadata(content: bytes, url: str = "$metadata") -> list[EntitySet]:
     if not entity_types:
         raise MalformedAnswer(UPSTREAM, f"{safe_url(url)} holds no CSDL entity types")
     actions = _bound_actions(root)
+    targets = _association_targets(root)
     sets = []
     for element in _all(root, "EntitySet"):
         name = element.get("Name", "")
@@ -88,8 +94,24 @@ def parse_metadata(content: bytes, url: str = "$metadata") -> list[EntitySet]:
         if entity_type is None:
             continue
         properties, tables = _properties(entity_type, complex_types)
-        sets.append(EntitySet(name, properties, tables, tuple(actions.get(name, ()))))
+        references = tuple(
+            (nav.get("Name", ""), targets[(relation, nav.get("ToRole", ""))])
+            for nav in _children(entity_type, "NavigationProperty")
+            if (relation := nav.get("Relationship", "").rsplit(".", 1)[-1], nav.get("ToRole", ""))
+            in targets
+        )
+        sets.append(EntitySet(name, properties, tables, tuple(actions.get(name, ())), references))
     return sets
+
+
+def _association_targets(root: etree._Element) -> dict[tuple[str, str], str]:
+    """(association, role) → the entity set at that end, from the AssociationSets."""
+    found = {}
+    for association_set in _all(root, "AssociationSet"):
+        association = association_set.get("Association", "").rsplit(".", 1)[-1]
+        for end in _children(association_set, "End"):
+            found[(association, end.get("Role", ""))] = end.get("EntitySet", "")
+    return found
 
 
 def _properties(

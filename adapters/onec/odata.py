@@ -1,11 +1,20 @@
 """Connector for 1C's standard OData interface (`ONEC_CONNECTOR=odata`), driven by a profile.
 
 Nothing is installed in 1C. A sync pass lists pending tasks with only `Ref_Key` and `DataVersion`
-(paged with `$top`/`$skip` over a stable `$orderby`), then reads details only of tasks whose
-version changed, in batches; documents and business processes are re-read only when their own
-`DataVersion` changed. A decision re-reads the task first, writes with `If-Match`, and marks 1C's
-result text with a key derived from the approver's press, so a retried decision is recognised as
-already applied and never executed twice.
+(paged with `$top`/`$skip` over a stable `$orderby`, in large pages), then reads details only of
+tasks whose version changed, in batches; documents are re-read only when their own `DataVersion`
+changed. Who may decide a task follows БСП (design 5.5): its `Исполнитель`, else every performer
+the register `ИсполнителиЗадач` names for the task's group, read in one request a pass. A stopped
+process shows on the task itself (`СостояниеБизнесПроцесса`); processes are read for that only on
+infobases without the field. Tasks of processes not listed as approvals are `TaskKind.TASK`, never
+executed from here.
+
+A decision re-reads the task first; on a role task it first makes the approver the task's
+`Исполнитель` (so 1C shows who decided), all under `If-Match`; it marks 1C's result text with a
+key derived from the approver's press, so a retried decision is recognised as already applied and
+never executed twice.
+
+Profile names the infobase lacks are left out of every `$select` (see `odata_schema`).
 """
 
 from __future__ import annotations
@@ -14,35 +23,40 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, Final
 from urllib.parse import quote
 
 from adapters.onec import odata_values as v
+from adapters.onec.metadata import read_metadata
+from adapters.onec.odata_documents import NOT_DOCUMENTS, DocumentViews, as_int
 from adapters.onec.odata_errors import odata_error
-from adapters.onec.profile import Column, DocumentSpec, Profile
+from adapters.onec.odata_schema import Schema
+from adapters.onec.profile import Profile
 from adapters.onec.session import UPSTREAM, OneCSession, safe_url
+from adapters.onec.user_groups import read_group_members
 from gateway.domain import (
     Decision,
     DecisionRequest,
-    Field,
     Importance,
     OneCUser,
     Person,
     Result,
     Stage,
     Subject,
-    Table,
     Task,
+    TaskKind,
     TaskState,
 )
 from gateway.errors import (
+    AccessDenied,
     AlreadyCompleted,
     InvalidRequest,
     MalformedAnswer,
     NotPerformer,
+    RequestRejected,
     UpstreamApplicationError,
     VersionConflict,
 )
@@ -51,6 +65,7 @@ from gateway.phones import normalize_phone
 log = logging.getLogger(__name__)
 
 BATCH: Final = 40  # GUIDs per `or` filter: keeps the URL well under web servers' 8 KB limit
+REGISTER_PAGE: Final = 5000
 MISS_REFRESH_SECONDS: Final = 60.0
 ALREADY_EXECUTED: Final = "уже была выполнена"
 
@@ -78,13 +93,25 @@ class ODataConnector:
         base_url: str,
         profile: Profile,
         *,
+        approval_processes: Iterable[str] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._session = session
+        self._base_url = base_url
         self._root = f"{base_url.rstrip('/')}/odata/standard.odata"
         self.profile = profile
+        self.approval_processes = frozenset(approval_processes) or frozenset(
+            profile.approval_processes
+        )
+        self.schema = Schema(lambda: read_metadata(session, base_url), clock)
         self._clock = clock
         self._f = profile.task_fields
+        self._a = profile.addressing
+        self._register: dict[str, tuple[tuple[str, str], ...]] = {}  # group → performers
+        self._mapped: dict[str, tuple[tuple[object, ...], Task]] = {}  # task id → (inputs, task)
+        self._documents = DocumentViews(
+            profile, self.schema, self._names_of, lambda s, k: self._names.get((s, k), "")
+        )
         self._tasks: dict[str, _Versioned] = {}  # task id → (version, raw row)
         self._related: dict[str, _Versioned] = {}  # document/process id → (version, row)
         self._names: dict[tuple[str, str], str] = {}  # (entity set, GUID) → Description
@@ -154,10 +181,14 @@ class ODataConnector:
         changed = [
             tid for tid, ver in versions.items() if self._tasks.get(tid, _NONE).version != ver
         ]
-        for row in self._by_keys(self.profile.task_set, changed, self._task_select()):
+        fresh = self._by_keys(self.profile.task_set, changed, self._task_select())
+        for row in fresh:
             self._tasks[str(row[f["id"]])] = _Versioned(str(row.get(f["version"], "")), row)
+        self._prefetch_people(fresh)
         for gone in set(self._tasks) - set(versions):
             del self._tasks[gone]
+        for gone in set(self._mapped) - set(versions):
+            del self._mapped[gone]
         rows = [self._tasks[tid].value for tid in versions if tid in self._tasks]
         # Documents of unchanged tasks are re-checked only every few passes: OData cannot say
         # which documents changed, and asking for all of them each pass costs a request per 40.
@@ -165,18 +196,56 @@ class ODataConnector:
         every = self.profile.document_recheck_passes
         recheck_all = every <= 1 or self._passes % every == 1
         self._refresh_related(rows, documents_of=None if recheck_all else set(changed))
+        self._refresh_register(rows)
         tasks = []
         for row in rows:
-            task = self._map(row)
+            task = self._map_cached(row)
             if task.is_pending:
                 tasks.append(task)
         return tasks
+
+    def _map_cached(self, row: dict[str, Any]) -> Task:
+        """`_map`, skipped when nothing it reads changed since the last pass (an idle pass maps
+        thousands of unchanged tasks otherwise)."""
+        task_id = str(row.get(self._f["id"], ""))
+        subject = v.composite(row, self._f["subject"])
+        process = v.composite(row, self._f["business_process"])
+        inputs = (
+            row.get(self._f["version"]),
+            self._related.get(subject[1], _NONE).version if subject else None,
+            self._related.get(process[1], _NONE).version if process else None,
+            self._candidate_keys(row),
+        )
+        cached = self._mapped.get(task_id)
+        if cached is not None and cached[0] == inputs:
+            return cached[1]
+        task = self._map(row)
+        self._mapped[task_id] = (inputs, task)
+        return task
 
     def get_task(self, task_id: str) -> Task:
         """One task in any state, read fresh from 1C."""
         row = self._task_row(task_id)
         self._refresh_related([row], fresh=True)
+        self._refresh_register([row], whole=False)
         return self._map(row)
+
+    def group_members(self, name: str) -> frozenset[str]:
+        """1C user ids of the users group `name` (its `Состав`), in one request."""
+        return read_group_members(self._session, self._base_url, name, self._a)
+
+    def schema_problems(self) -> list[str]:
+        """Profile names (fields, tables, sets) the infobase lacks, one line each, for `check`."""
+        self.schema.keep(self.profile.task_set, self._task_select_names())
+        self.schema.keep(self.profile.users_set, self._user_select_names())
+        for entity_set in self.profile.documents:
+            if self.schema.has_set(entity_set):
+                self.schema.keep(
+                    entity_set, self._documents.select_names(self.profile.documents[entity_set])
+                )
+        if not self.schema.has_set(self._a.register):
+            self.schema.note_missing(self._a.register)
+        return [f"1C infobase has no {what}" for what in self.schema.missing]
 
     def find_users_by_phone(self, phone: str) -> list[OneCUser]:
         """Valid users with this phone, from a directory of all users refreshed periodically.
@@ -216,17 +285,26 @@ class ODataConnector:
         for attempt in (1, 2):
             row = self._task_row(request.task_id)
             self._refresh_related([row], fresh=True)
+            self._refresh_register([row], whole=False)
             task = self._map(row)
             if not task.is_pending:
                 if tag in str(row.get(self._f["result"], "")):
                     return task  # our own earlier attempt went through
                 raise AlreadyCompleted(UPSTREAM, f"the task is {task.state.value} in 1C", task)
+            if not task.is_approval:
+                raise InvalidRequest(
+                    UPSTREAM,
+                    "not_approval",
+                    f"the task belongs to {task_process(row, self._f) or 'no business process'}, "
+                    "which is not an approval process (ONEC_APPROVAL_PROCESSES): it is never "
+                    "executed from Telegram",
+                )
             if not task.may_decide(request.user_id):
                 raise NotPerformer(
                     UPSTREAM, "not_performer", "the user is not the task's performer"
                 )
             try:
-                self._apply(request, spec.label, tag, row)
+                self._apply(request, spec.label, tag, row, claim=task.performer is None)
             except VersionConflict:
                 if attempt == 2:
                     raise
@@ -237,29 +315,49 @@ class ODataConnector:
             return self.get_task(request.task_id)
         raise AssertionError("unreachable")
 
-    def _apply(self, request: DecisionRequest, label: str, tag: str, row: dict[str, Any]) -> None:
+    def _apply(
+        self, request: DecisionRequest, label: str, tag: str, row: dict[str, Any], *, claim: bool
+    ) -> None:
+        """The profile's operations; with `claim` (a role task), first the approver becomes the
+        task's performer, as БСП would otherwise record the gateway's own 1C user (design 5.5)."""
         key = v.guid_literal(request.task_id)
         resource = f"{self.profile.task_set}({key})"
         version = str(row.get(self._f["version"], ""))
         spec = self.profile.decisions[request.decision]
         values = self._template_values(request, label, tag)
+        if claim:
+            performer = self._f["performer"]
+            body: dict[str, object] = {
+                performer: request.user_id,
+                f"{performer}_Type": f"{v.TYPE_PREFIX}{self.profile.users_set}",
+            }
+            if self.schema.has(self.profile.task_set, self._a.accepted):
+                body[self._a.accepted] = True
+            version = self._patch(resource, body, version)
         for op in spec.operations:
             if op.action:
                 url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}/{op.action}"
                 answer = self._session.request("POST", url, params={"$format": "json"})
+                if answer.status not in (200, 204):
+                    raise odata_error(answer)
             else:
-                url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}"
-                body = {prop: template.format(**values) for prop, template in op.patch}
-                answer = self._session.request(
-                    "PATCH", url, params={"$format": "json"}, json_body=body,
-                    headers={"If-Match": version},
-                )  # fmt: skip
-                if answer.status == 200:
-                    patched = answer.json()
-                    if isinstance(patched, dict) and self._f["version"] in patched:
-                        version = str(patched[self._f["version"]])
-            if answer.status not in (200, 204):
-                raise odata_error(answer)
+                patch = {prop: template.format(**values) for prop, template in op.patch}
+                version = self._patch(resource, patch, version)
+
+    def _patch(self, resource: str, body: Mapping[str, object], version: str) -> str:
+        """PATCH under `If-Match: version`; answers the entity's new DataVersion."""
+        url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}"
+        answer = self._session.request(
+            "PATCH", url, params={"$format": "json"}, json_body=body, headers={"If-Match": version}
+        )
+        if answer.status not in (200, 204):
+            raise odata_error(answer)
+        patched = answer.json() if answer.status == 200 and answer.body else None
+        if isinstance(patched, dict) and self._f["version"] in patched:
+            return str(patched[self._f["version"]])
+        # 1C answered without the entity: its new version is needed for the next If-Match.
+        fresh = self._get(resource, {"$select": self._f["version"]})
+        return str(fresh.get(self._f["version"], ""))
 
     def _template_values(self, request: DecisionRequest, label: str, tag: str) -> dict[str, str]:
         at = request.requested_at.astimezone(self.profile.server_timezone)
@@ -279,8 +377,8 @@ class ODataConnector:
 
     # --- internals: rows -----------------------------------------------------------------------
 
-    def _task_select(self) -> str:
-        f = self._f
+    def _task_select_names(self) -> list[str]:
+        f, a = self._f, self._a
         names = [f[k] for k in ("id", "version", "number", "created_at", "title", "due_at")]
         names += [f[k] for k in ("importance", "executed", "deletion_mark", "initiator_name")]
         names += [f["subject_presentation"], f["result"], f["executed_at"]]
@@ -289,7 +387,16 @@ class ODataConnector:
         names += [n for n in (self.profile.stage_name, self.profile.stage_number) if n]
         if self.profile.decision_field:
             names.append(self.profile.decision_field)
-        return ",".join(dict.fromkeys(names))
+        names += [a.role, a.performer_group, a.process_state]
+        return list(dict.fromkeys(names))
+
+    def _task_select(self) -> str:
+        return ",".join(self.schema.keep(self.profile.task_set, self._task_select_names()))
+
+    def _state_on_task(self) -> bool:
+        """True where tasks carry `СостояниеБизнесПроцесса` (no process reads needed)."""
+        sets = self.schema.sets()
+        return sets is not None and self.schema.has(self.profile.task_set, self._a.process_state)
 
     def _task_row(self, task_id: str) -> dict[str, Any]:
         resource = f"{self.profile.task_set}({v.guid_literal(task_id)})"
@@ -310,10 +417,14 @@ class ODataConnector:
         With `documents_of`, known documents are re-checked only for those task ids.
         """
         wanted: dict[str, set[str]] = {}
-        recheck_processes = fresh or self.profile.process_check_each_pass
+        state_on_task = self._state_on_task()
+        recheck_processes = not state_on_task and (fresh or self.profile.process_check_each_pass)
+        # A process is read at all only for what the task cannot tell: its state on older БСП,
+        # or the stage count a profile takes from it.
+        read_processes = not state_on_task or bool(self.profile.stage_count)
         for row in rows:
             document = v.composite(row, self._f["subject"])
-            if document and document[0] in self.profile.documents:
+            if document and self._documents.spec(document[0]) is not None:
                 task_id = str(row.get(self._f["id"], ""))
                 if (
                     documents_of is None
@@ -322,43 +433,123 @@ class ODataConnector:
                 ):
                     wanted.setdefault(document[0], set()).add(document[1])
             process = v.composite(row, self._f["business_process"])
-            if process and (recheck_processes or process[1] not in self._related):
+            if (
+                process
+                and read_processes
+                and (recheck_processes or process[1] not in self._related)
+            ):
                 wanted.setdefault(process[0], set()).add(process[1])
         for entity_set, keys in wanted.items():
-            ordered = sorted(keys)
-            versions = {
-                str(r["Ref_Key"]): str(r.get("DataVersion", ""))
-                for r in self._by_keys(entity_set, ordered, "Ref_Key,DataVersion")
-            }
-            stale = [
-                k
-                for k in ordered
-                if k in versions and self._related.get(k, _NONE).version != versions[k]
-            ]
-            if stale:
-                for row in self._by_keys(entity_set, stale, self._related_select(entity_set)):
-                    self._related[str(row["Ref_Key"])] = _Versioned(
-                        str(row.get("DataVersion", "")), row
-                    )
-            for missing in set(ordered) - set(versions):
-                self._related[missing] = _Versioned("", None)  # deleted from the infobase
+            try:
+                self._read_related(entity_set, sorted(keys))
+            except (RequestRejected, AccessDenied) as exc:
+                # A query 1C refuses concerns this type only: its tasks keep their presentation.
+                self.schema.note_missing(f"{entity_set} (1C refused to read it: {exc})")
+
+    def _read_related(self, entity_set: str, ordered: list[str]) -> None:
+        if not self.schema.has_set(entity_set):
+            self.schema.note_missing(entity_set)
+            return
+        versions = {
+            str(r["Ref_Key"]): str(r.get("DataVersion", ""))
+            for r in self._by_keys(entity_set, ordered, "Ref_Key,DataVersion")
+        }
+        stale = [
+            k
+            for k in ordered
+            if k in versions and self._related.get(k, _NONE).version != versions[k]
+        ]
+        if stale:
+            fresh = self._by_keys(entity_set, stale, self._related_select(entity_set))
+            for row in fresh:
+                self._related[str(row["Ref_Key"])] = _Versioned(
+                    str(row.get("DataVersion", "")), row
+                )
+            spec = (
+                None if entity_set.startswith(NOT_DOCUMENTS) else self._documents.spec(entity_set)
+            )
+            if spec is not None:
+                self._documents.prefetch(spec, fresh)
+        for missing in set(ordered) - set(versions):
+            self._related[missing] = _Versioned("", None)  # deleted from the infobase
+
+    def _prefetch_people(self, rows: list[dict[str, Any]]) -> None:
+        """Names of the performers, authors and roles of `rows`, a batch per catalog."""
+        wanted: dict[str, set[str]] = {}
+        for row in rows:
+            for name in ("performer", "initiator"):
+                if found := v.composite(row, self._f[name]):
+                    wanted.setdefault(found[0], set()).add(found[1])
+            if role := v.ref(row.get(self._a.role)):
+                wanted.setdefault(self._a.roles, set()).add(role)
+        for entity_set, keys in wanted.items():
+            self._names_of(entity_set, keys)
+
+    def _refresh_register(self, rows: list[dict[str, Any]], *, whole: bool = True) -> None:
+        """Re-read who performs which group (`ИсполнителиЗадач`) if any of `rows` is a role task.
+
+        A pass reads the whole register in one request (paged only past REGISTER_PAGE
+        records), so a change in 1C reaches the cards within one pass; a single task's read
+        (`whole=False`) asks only for its own group's records.
+        """
+        wanted = sorted({g for row in rows if (g := self._role_group(row))})
+        if not wanted:
+            return
+        a = self._a
+        if not self.schema.has_set(a.register):
+            self.schema.note_missing(a.register)
+            return
+        performer = a.register_performer
+        params: dict[str, object] = {
+            "$select": ",".join((a.performer_group, performer, f"{performer}_Type"))
+        }
+        if not whole:
+            params["$filter"] = v.any_of(a.performer_group, wanted[:BATCH])
+        groups: dict[str, dict[tuple[str, str], None]] = {g: {} for g in wanted}
+        try:
+            for record in self._paged(a.register, params, REGISTER_PAGE):
+                group = v.ref(record.get(a.performer_group))
+                who = v.composite(record, performer)
+                if group and who:
+                    groups.setdefault(group, {})[who] = None
+        except (RequestRejected, AccessDenied) as exc:
+            self.schema.note_missing(f"{a.register} (1C refused to read it: {exc})")
+            return
+        found = {group: tuple(people) for group, people in groups.items()}
+        self._register = found if whole else {**self._register, **found}
+        by_set: dict[str, set[str]] = {}
+        for people in found.values():
+            for entity_set, key in people:
+                by_set.setdefault(entity_set, set()).add(key)
+        for entity_set, keys in by_set.items():
+            self._names_of(entity_set, keys)  # every performer's name in a batch, once
+
+    def _role_group(self, row: dict[str, Any]) -> str | None:
+        """The performers group of a role task (no `Исполнитель`), else None."""
+        if v.composite(row, self._f["performer"]) is not None:
+            return None
+        return v.ref(row.get(self._a.performer_group))
+
+    def _candidate_keys(self, row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        group = self._role_group(row)
+        return self._register.get(group, ()) if group else ()
 
     def _related_select(self, entity_set: str) -> str:
-        if entity_set in self.profile.documents:
-            spec = self.profile.documents[entity_set]
-            names = ["Ref_Key", "DataVersion", "Number", "Date"]
-            names += [_property(c) for c in spec.fields]
-            names += [t.property for t in spec.tables]
-            return ",".join(dict.fromkeys(names))
-        names = ["Ref_Key", "DataVersion", "DeletionMark"]
-        names += [n for n in (self.profile.process_state_field, self.profile.stage_count) if n]
-        return ",".join(names)
+        spec = None if entity_set.startswith(NOT_DOCUMENTS) else self._documents.spec(entity_set)
+        if spec is not None:
+            names = self._documents.select_names(spec)
+        else:
+            names = ["Ref_Key", "DataVersion", "DeletionMark"]
+            names += [n for n in (self.profile.process_state_field, self.profile.stage_count) if n]
+        return ",".join(self.schema.keep(entity_set, names))
+
+    def _user_select_names(self) -> list[str]:
+        uf = self.profile.user_fields
+        return [uf[k] for k in ("id", "name", "deletion_mark", "invalid", "contacts")]
 
     def _read_directory(self) -> dict[str, list[OneCUser]]:
         uf = self.profile.user_fields
-        select = ",".join(
-            (uf["id"], uf["name"], uf["deletion_mark"], uf["invalid"], uf["contacts"])
-        )
+        select = ",".join(self.schema.keep(self.profile.users_set, self._user_select_names()))
         directory: dict[str, list[OneCUser]] = {}
         for row in self._paged(
             self.profile.users_set, {"$select": select, "$orderby": uf["id"]}, 500
@@ -384,10 +575,17 @@ class ODataConnector:
         return directory
 
     def _names_of(self, entity_set: str, keys: set[str]) -> None:
-        """Fill the Description cache for references (catalog descriptions rarely change)."""
+        """Fill the Description cache for references (catalog descriptions rarely change), in
+        batches; a catalog 1C does not publish or refuses to read leaves the names empty."""
         missing = sorted(k for k in keys if (entity_set, k) not in self._names)
-        for row in self._by_keys(entity_set, missing, "Ref_Key,Description"):
-            self._names[(entity_set, str(row["Ref_Key"]))] = str(row.get("Description", ""))
+        if missing and self.schema.has_set(entity_set):
+            try:
+                for row in self._by_keys(entity_set, missing, "Ref_Key,Description"):
+                    self._names[(entity_set, str(row["Ref_Key"]))] = str(row.get("Description", ""))
+            except (RequestRejected, AccessDenied) as exc:
+                self.schema.note_missing(f"{entity_set} (1C refused to read it: {exc})")
+        elif missing:
+            self.schema.note_missing(entity_set)
         for key in missing:
             self._names.setdefault((entity_set, key), "")
 
@@ -409,14 +607,18 @@ class ODataConnector:
         state = TaskState.PENDING
         if row.get(f["executed"]):
             state = TaskState.COMPLETED
-        elif row.get(f["deletion_mark"]) or self._process_cancelled(process_ref, process):
+        elif row.get(f["deletion_mark"]) or self._process_cancelled(row, process_ref, process):
             state = TaskState.CANCELLED
+        kind = TaskKind.TASK
+        if process_ref is not None and process_ref[0] in self.approval_processes:
+            kind = TaskKind.APPROVAL
         document = self._related.get(subject_ref[1]) if subject_ref else None
         version = str(row.get(f["version"], ""))
         if document is not None and document.value is not None:
             # A new document version must look like a new task version (new card, new PDF).
             version = f"{version}.{document.version}"
         stage = self._stage(row, process)
+        performer = self._performer(row)
         return Task(
             id=task_id,
             version=version,
@@ -426,13 +628,34 @@ class ODataConnector:
             importance=p.importance.get(str(row.get(f["importance"], "")), Importance.NORMAL),
             state=state,
             title=str(row.get(f["title"], "")),
-            performer=self._person(row, "performer"),
+            performer=performer,
             initiator=self._person(row, "initiator", str(row.get(f["initiator_name"], ""))),
             stage=stage,
             subject=self._subject(row, subject_ref),
-            allowed_decisions=self._allowed(stage) if state is TaskState.PENDING else (),
+            allowed_decisions=self._allowed(stage)
+            if state is TaskState.PENDING and kind is TaskKind.APPROVAL
+            else (),
             result=self._result(row, state, zone),
+            kind=kind,
+            role=self._role(row) if performer is None else None,
+            candidates=self._candidates(row) if performer is None else (performer,),
         )
+
+    def _role(self, row: dict[str, Any]) -> Person | None:
+        key = v.ref(row.get(self._a.role))
+        if key is None:
+            return None
+        self._names_of(self._a.roles, {key})
+        return Person(key, self._names.get((self._a.roles, key), ""))
+
+    def _candidates(self, row: dict[str, Any]) -> tuple[Person, ...]:
+        people = self._candidate_keys(row)
+        by_set: dict[str, set[str]] = {}
+        for entity_set, key in people:
+            by_set.setdefault(entity_set, set()).add(key)
+        for entity_set, keys in by_set.items():
+            self._names_of(entity_set, keys)  # one batch for all of a role's performers
+        return tuple(Person(key, self._names.get((s, key), "")) for s, key in people)
 
     def _allowed(self, stage: Stage) -> tuple[Decision, ...]:
         """The profile's decisions, less those the stage rules out where the stage is known:
@@ -446,14 +669,22 @@ class ODataConnector:
         return tuple(allowed)
 
     def _process_cancelled(
-        self, ref: tuple[str, str] | None, process: dict[str, Any] | None
+        self, row: dict[str, Any], ref: tuple[str, str] | None, process: dict[str, Any] | None
     ) -> bool:
         if ref is None:
             return False
+        if self._a.process_state in row:
+            return str(row[self._a.process_state]) in self.profile.process_stopped_values
         if process is None:
             return ref[1] in self._related  # looked up and not found: deleted
         state = str(process.get(self.profile.process_state_field, ""))
         return bool(process.get("DeletionMark")) or state in self.profile.process_stopped_values
+
+    def _performer(self, row: dict[str, Any]) -> Person | None:
+        """The task's `Исполнитель`; None for a task addressed to a role."""
+        if v.composite(row, self._f["performer"]) is None:
+            return None
+        return self._person(row, "performer")
 
     def _person(self, row: dict[str, Any], field_name: str, fallback: str = "") -> Person:
         found = v.composite(row, self._f[field_name])
@@ -466,8 +697,8 @@ class ODataConnector:
     def _stage(self, row: dict[str, Any], process: dict[str, Any] | None) -> Stage:
         p = self.profile
         name = str(row.get(p.stage_name, "")) if p.stage_name else ""
-        number = _int(row.get(p.stage_number)) if p.stage_number else 0
-        count = _int(process.get(p.stage_count)) if p.stage_count and process else 0
+        number = as_int(row.get(p.stage_number)) if p.stage_number else 0
+        count = as_int(process.get(p.stage_count)) if p.stage_count and process else 0
         return Stage(name=name, number=number, count=count)
 
     def _subject(self, row: dict[str, Any], ref: tuple[str, str] | None) -> Subject:
@@ -476,49 +707,17 @@ class ODataConnector:
             return Subject(type="", id="", presentation=presentation)
         entity_set, key = ref
         document = self._related.get(key)
-        spec = self.profile.document(entity_set)
-        if document is None or document.value is None or not spec.title:
+        spec = self._documents.spec(entity_set)
+        if spec is None or document is None or document.value is None or not spec.title:
             return Subject(type=entity_set, id=key, presentation=presentation)
         return Subject(
             type=entity_set,
             id=key,
             presentation=presentation,
-            fields=self._fields(spec, document.value),
-            tables=self._tables(spec, document.value),
+            fields=self._documents.fields(spec, document.value),
+            tables=self._documents.tables(spec, document.value),
+            version=document.version,
         )
-
-    def _fields(self, spec: DocumentSpec, doc: dict[str, Any]) -> tuple[Field, ...]:
-        zone = self.profile.server_timezone
-        fields = [
-            Field("Номер", str(doc.get("Number", "")).strip()),
-            Field("Дата", v.text(doc.get("Date"), "date", zone)),
-        ]
-        for column in spec.fields:
-            fields.append(Field(column.label, self._value(column, doc)))
-        return tuple(fields)
-
-    def _tables(self, spec: DocumentSpec, doc: dict[str, Any]) -> tuple[Table, ...]:
-        tables = []
-        for table in spec.tables:
-            lines = [line for line in doc.get(table.property) or [] if isinstance(line, dict)]
-            lines.sort(key=lambda line: _int(line.get("LineNumber")))
-            rows = tuple(
-                (str(_int(line.get("LineNumber"))), *(self._value(c, line) for c in table.columns))
-                for line in lines
-            )
-            columns = ("№", *(c.label for c in table.columns))
-            tables.append(Table(table.label, columns, rows))
-        return tuple(tables)
-
-    def _value(self, column: Column, values: dict[str, Any]) -> str:
-        raw = values.get(_property(column))
-        if column.reference:
-            key = v.ref(raw)
-            if key is None:
-                return ""
-            self._names_of(column.reference, {key})
-            return self._names.get((column.reference, key), "")
-        return v.text(raw, column.format, self.profile.server_timezone)
 
     def _result(
         self, row: dict[str, Any], state: TaskState, zone: timezone | None
@@ -541,14 +740,7 @@ class ODataConnector:
 _NONE = _Versioned("\0", None)
 
 
-def _property(column: Column) -> str:
-    """The OData property of a column: single-type references are `<Имя>_Key`."""
-    return f"{column.property}_Key" if column.reference else column.property
-
-
-def _int(value: Any) -> int:
-    """1C sends `LineNumber` as a string; numbers may come as either."""
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return 0
+def task_process(row: dict[str, Any], fields: dict[str, str]) -> str:
+    """The task's business process type (`BusinessProcess_…`), '' if it has none."""
+    found = v.composite(row, fields["business_process"])
+    return found[0] if found else ""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from gateway.domain import Task
-from gateway.errors import NotFound
+from gateway.errors import AlreadyCompleted, NotFound, NotPerformer
 
 EVENTS_PAGE_SIZE: Final = 1000
 
@@ -79,3 +79,14 @@ class PendingTasks:
             self._tasks[task.id] = task
         else:
             self._tasks.pop(task.id, None)
+
+
+def decided_elsewhere(refusal: NotPerformer, get_task: Callable[[str], Task], task_id: str) -> None:
+    """Raise AlreadyCompleted (with the task) when a 403 came because the task is done.
+
+    Once another candidate of a role task decided, 1C's service answers the others 403 (they are
+    no longer performers: design 5.4 checks 403 before 409); the flow needs to know it is done.
+    """
+    task = get_task(task_id)
+    if not task.is_pending:
+        raise AlreadyCompleted(refusal.upstream, f"the task is {task.state.value} in 1C", task)

@@ -73,6 +73,25 @@ class DecisionSpec:
     operations: tuple[Operation, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Addressing:
+    """Where БСП keeps who a task is for (design 5.5); every name has БСП's default."""
+
+    role: str = "РольИсполнителя_Key"
+    performer_group: str = "ГруппаИсполнителейЗадач_Key"
+    process_state: str = "СостояниеБизнесПроцесса"
+    accepted: str = "ПринятаКИсполнению"
+    register: str = "InformationRegister_ИсполнителиЗадач"
+    register_performer: str = "Исполнитель"  # composite
+    roles: str = "Catalog_РолиИсполнителей"
+    user_groups: str = "Catalog_ГруппыПользователей"
+    group_members: str = "Состав"
+    group_member: str = "Пользователь_Key"
+
+
+ADDRESSING_KEYS: Final = tuple(Addressing.__dataclass_fields__)
+
+
 @dataclass(frozen=True)
 class Profile:
     """A validated profile."""
@@ -101,6 +120,8 @@ class Profile:
     decisions: dict[Decision, DecisionSpec]
     documents: dict[str, DocumentSpec] = field(default_factory=dict)
     server_timezone: timezone | None = None  # None: 1C's dates are in the gateway host's zone
+    approval_processes: tuple[str, ...] = ()  # used while ONEC_APPROVAL_PROCESSES is empty
+    addressing: Addressing = field(default_factory=Addressing)
 
     def document(self, entity_set: str) -> DocumentSpec:
         """The spec for this document set; unknown types show their presentation only."""
@@ -300,6 +321,16 @@ class _Reader:
             return None
         return timezone(offset)
 
+    def addressing(self, raw: Any) -> Addressing:
+        if not isinstance(raw, dict):
+            self.problems.append("[addressing]: expected a table")
+            return Addressing()
+        unknown = sorted(set(raw) - set(ADDRESSING_KEYS))
+        if unknown:
+            self.problems.append(f"[addressing]: unknown keys {', '.join(unknown)}")
+        values = {k: self.text(raw, k, "addressing.") for k in ADDRESSING_KEYS if k in raw}
+        return Addressing(**values)
+
     def check_template(self, template: str, where: str) -> None:
         try:
             template.format(**dict.fromkeys(TEMPLATE_VARIABLES, ""))
@@ -348,6 +379,8 @@ class _Reader:
             name: self.document(name, spec) for name, spec in d.get("documents", {}).items()
         }
         profile = Profile(
+            approval_processes=self.strings(process, "approval_processes", "business_process."),
+            addressing=self.addressing(d.get("addressing", {})),
             server_timezone=self.server_timezone(d.get("server_utc_offset")),
             name=self.text(d, "name", ""),
             task_set=self.text(tasks, "entity_set", "tasks."),

@@ -24,8 +24,9 @@ import zeep.helpers
 from lxml import etree
 
 from adapters.onec.contract_errors import contract_error, error_for
-from adapters.onec.pending import PendingTasks
+from adapters.onec.pending import PendingTasks, decided_elsewhere
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
+from adapters.onec.user_groups import read_group_members
 from gateway.domain import DecisionRequest, OneCUser, Task
 from gateway.errors import (
     AuthenticationFailed,
@@ -33,6 +34,7 @@ from gateway.errors import (
     GatewayError,
     MalformedAnswer,
     NotFound,
+    NotPerformer,
     UpstreamUnavailable,
 )
 from gateway.phones import normalize_phone
@@ -111,10 +113,13 @@ class SoapConnector:
         address: str,
         *,
         page_size: int = PAGE_SIZE,
+        infobase_url: str = "",
     ) -> None:
         self._session = session
         self._wsdl_url = wsdl_url
         self._address = address
+        # The publication root (ONEC_BASE_URL), for what the web service has no operation for.
+        self._infobase = infobase_url or address.rsplit("/ws/", 1)[0]
         self._page_size = page_size
         self._lock = threading.Lock()
         self._client: Any = None  # zeep.Client; zeep's API is untyped
@@ -170,12 +175,17 @@ class SoapConnector:
             raise MalformedAnswer(UPSTREAM, "GetPrintForm did not answer a PDF")
         return content
 
+    def group_members(self, name: str) -> frozenset[str]:
+        """Members of a 1C users group, read over the publication's standard OData interface
+        (the web service has no operation for groups)."""
+        return read_group_members(self._session, self._infobase, name)
+
     # --- writing -------------------------------------------------------------------------------
 
     def submit_decision(self, request: DecisionRequest) -> Task:
         """Call SubmitDecision with the idempotency key; the task's new state comes back."""
-        task = self._task(
-            self._call(
+        try:
+            answer = self._call(
                 "SubmitDecision",
                 task_id=request.task_id,
                 decision=request.decision.value,
@@ -183,7 +193,10 @@ class SoapConnector:
                 user_id=request.user_id,
                 idempotency_key=request.idempotency_key,
             )
-        )
+        except NotPerformer as refusal:
+            decided_elsewhere(refusal, self.get_task, request.task_id)
+            raise
+        task = self._task(answer)
         self._pending.remember(task)
         return task
 
@@ -320,6 +333,8 @@ def _contract_task(raw: Any) -> dict[str, Any]:
     """
     task: dict[str, Any] = _plain(raw)
     subject = task["subject"]
+    for key in ("type", "id", "presentation"):  # a task without a document (БСП `Задание`)
+        subject[key] = subject.get(key) or ""
     for item in subject.get("fields") or []:
         item["value"] = item.get("value") or ""
     subject["fields"] = subject.get("fields") or []
@@ -334,6 +349,19 @@ def _contract_task(raw: Any) -> dict[str, Any]:
         for table in subject.get("tables") or []
     ]
     task["allowed_decisions"] = task.get("allowed_decisions") or []
+    # Contract fields of design 5.5: zeep gives a nil person as an object of Nones, and an
+    # absent list as None; a service without them keeps contract v1's meaning.
+    for key in ("performer", "role"):
+        person = task.get(key)
+        if isinstance(person, dict) and all(value is None for value in person.values()):
+            task[key] = None
+    task["candidates"] = [
+        {"id": person.get("id") or "", "name": person.get("name") or ""}
+        for person in _items(task.get("candidates"))
+        if isinstance(person, dict)
+    ]
+    if not task.get("kind"):
+        task.pop("kind", None)
     result = task.get("result")
     if not result or all(value is None for value in result.values()):
         task["result"] = None
@@ -342,6 +370,16 @@ def _contract_task(raw: Any) -> dict[str, Any]:
     for key in ("title", "number", "version"):
         task[key] = task.get(key) or ""
     return task
+
+
+def _items(value: Any) -> list[Any]:
+    """A repeated element as zeep gives it: a list, a wrapper `{"item"/"value": [...]}`, None."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        inner = next(iter(value.values()))
+        return inner if isinstance(inner, list) else []
+    return []
 
 
 def _plain(value: Any) -> Any:

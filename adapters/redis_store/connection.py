@@ -1,4 +1,9 @@
-"""Connecting to Redis, and the one place its failures become the core's errors."""
+"""Connecting to Redis, and the one place its failures become the core's errors.
+
+REDIS_URL carries everything redis-py reads from a URL: `redis://user:password@host:port/db`
+for an ACL user or `requirepass` (settings put REDIS_PASSWORD there), `rediss://` for TLS with
+`?ssl_ca_certs=/path/ca.pem` for a private CA, `unix:///path/redis.sock`.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +30,13 @@ def connect(url: str) -> redis.Redis:
 
 @contextmanager
 def translated_errors() -> Iterator[None]:
-    """Turn redis-py's connection failures into the core's UpstreamUnavailable."""
+    """Turn redis-py's connection failures into the core's UpstreamUnavailable; wrong
+    credentials say so, since no retry will fix them."""
     try:
         yield
+    except redis.AuthenticationError as exc:
+        reason = f"refused the user name or password of REDIS_URL/REDIS_PASSWORD: {_reason(exc)}"
+        raise UpstreamUnavailable("Redis", reason) from exc
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise UpstreamUnavailable("Redis", _reason(exc)) from exc
     except redis.ResponseError as exc:

@@ -7,6 +7,7 @@ Keys (after the prefix):
   tracked                           set     task ids with at least one open card
   prompt:<chat id>                  hash    the return reason being typed in that chat
   invite:<code>                     string  a one-time admin invitation (expires)
+  admins-group                      string  1C user ids of ONEC_ADMINS_GROUP, comma-separated
   status                            hash    last sync, 1C outage start, for /status and alerts
 """
 
@@ -150,6 +151,19 @@ class FlowState:
         """Close the chat's reason prompt."""
         with translated_errors():
             self._redis.delete(self.key("prompt", chat_id))
+
+    # --- admins from 1C -----------------------------------------------------------------------
+
+    def save_group_admins(self, onec_user_ids: frozenset[str]) -> None:
+        """Replace the members of the admins group as last read from 1C."""
+        with translated_errors():
+            self._redis.set(self.key("admins-group"), ",".join(sorted(onec_user_ids)))
+
+    def group_admins(self) -> frozenset[str]:
+        """The members of the admins group as last read from 1C (none before the first read)."""
+        with translated_errors():
+            value = self._redis.get(self.key("admins-group"))
+        return frozenset(part for part in str(value or "").split(",") if part)
 
     # --- status -------------------------------------------------------------------------------
 

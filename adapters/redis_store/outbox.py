@@ -3,10 +3,14 @@
 Keys (after the prefix):
   outbox:entry:<id>    hash   the entry: JSON request, subject, attempts, last error
   outbox:due           zset   id → time of the next attempt (unix seconds)
-  outbox:lease:<id>    string the worker attempting it now (expires, so a killed worker's
-                              entry is picked up by another)
+  outbox:lease:<id>    string the lease token of the worker attempting it now (expires, so a
+                              killed worker's entry is picked up by another)
   outbox:dead          zset   id → time it was given up on
 An entry is written before the approver is told anything and deleted only once 1C has it.
+
+Every change is one Lua script, which Redis runs whole or not at all (and writes to its AOF as
+one transaction): an entry is never stored without being due, and while a worker holds an
+entry's lease no other may reschedule, complete, dead-letter or release it.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import redis
+from redis.typing import EncodableT
 
 from adapters.redis_store.connection import translated_errors
 from gateway.domain import Decision, DecisionRequest, MessageRef
@@ -59,6 +64,82 @@ def _request_from_json(text: str) -> DecisionRequest:
     )
 
 
+# Store and make due, unless the entry exists. An entry found in neither `due` nor `dead` was
+# half-written by an older version (two steps, interrupted): it is written again and made due.
+_ENQUEUE: Final = """
+if redis.call('EXISTS', KEYS[1]) == 1 and (redis.call('ZSCORE', KEYS[2], ARGV[7])
+    or redis.call('ZSCORE', KEYS[3], ARGV[7])) then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'request', ARGV[1], 'subject', ARGV[2], 'is_caption', ARGV[3],
+  'attempts', ARGV[4], 'last_error', ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])
+return 1
+"""
+# A lease on an entry still due by `now` that nobody else holds (the same token again renews).
+_CLAIM: Final = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+return 1
+"""
+# Go on only for the lease's holder, or, once its lease expired, for a worker whose entry is
+# still due and unclaimed: a write to 1C slower than the lease is then still settled.
+_OWNER_CHECK: Final = """
+local holder = redis.call('GET', KEYS[3])
+if holder ~= ARGV[2] and (holder or not redis.call('ZSCORE', KEYS[2], ARGV[1])) then
+  return 0
+end
+"""
+_RESCHEDULE: Final = (
+    _OWNER_CHECK
+    + """
+redis.call('HSET', KEYS[1], 'attempts', ARGV[3], 'last_error', ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('DEL', KEYS[3])
+return 1
+"""
+)
+_COMPLETE: Final = (
+    _OWNER_CHECK
+    + """
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3])
+return 1
+"""
+)
+_DEAD_LETTER: Final = (
+    _OWNER_CHECK
+    + """
+redis.call('HSET', KEYS[1], 'last_error', ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+redis.call('DEL', KEYS[3])
+return 1
+"""
+)
+_RELEASE: Final = (
+    _OWNER_CHECK
+    + """
+redis.call('DEL', KEYS[3])
+return 1
+"""
+)
+# Every entry waiting for a later attempt becomes due now, in the order they were waiting.
+_RETRY_NOW: Final = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
+local now = tonumber(ARGV[1])
+for i, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], now - (#ids - i + 1) / 10000, id)
+end
+return #ids
+"""
+
+
 class Outbox:
     """Mixin for RedisStore: needs `self._redis` and `self.key(...)`."""
 
@@ -66,26 +147,34 @@ class Outbox:
 
     key: Callable[..., str]  # RedisStore.key: the full key for parts, after the prefix
 
-    def enqueue(self, entry: OutboxEntry) -> bool:
-        """Store the entry unless one with its id exists; due at once (`next_at`)."""
-        key = self.key("outbox", "entry", entry.id)
+    def _run(self, script: str, keys: list[str], *args: EncodableT) -> int:
         with translated_errors():
-            created = self._redis.hsetnx(key, "request", _request_to_json(entry.request))
-            if not created:
-                return False
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.hset(
-                key,
-                mapping={
-                    "subject": entry.subject,
-                    "is_caption": int(entry.is_caption),
-                    "attempts": entry.attempts,
-                    "last_error": entry.last_error,
-                },
-            )
-            pipe.zadd(self.key("outbox", "due"), {entry.id: entry.next_at})
-            pipe.execute()
-        return True
+            return int(self._redis.eval(script, len(keys), *keys, *args))
+
+    def _keys(self, entry_id: str) -> list[str]:
+        """entry, due, lease, dead: the keys every script of one entry may touch."""
+        return [
+            self.key("outbox", "entry", entry_id),
+            self.key("outbox", "due"),
+            self.key("outbox", "lease", entry_id),
+            self.key("outbox", "dead"),
+        ]
+
+    def enqueue(self, entry: OutboxEntry) -> bool:
+        """Store the entry, due at `next_at`, in one step; False if it is already there."""
+        entry_key, due, _, dead = self._keys(entry.id)
+        created = self._run(
+            _ENQUEUE,
+            [entry_key, due, dead],
+            _request_to_json(entry.request),
+            entry.subject,
+            int(entry.is_caption),
+            entry.attempts,
+            entry.last_error,
+            entry.next_at,
+            entry.id,
+        )
+        return bool(created)
 
     def get_entry(self, entry_id: str) -> OutboxEntry | None:
         """One entry by id, wherever it is (due or dead)."""
@@ -111,48 +200,40 @@ class Outbox:
         entries = (self.get_entry(str(i)) for i in ids)
         return [e for e in entries if e is not None]
 
-    def claim(self, entry_id: str, lease_seconds: float) -> bool:
-        """A lease on the entry for this worker; False while another worker holds one."""
-        with translated_errors():
-            return bool(
-                self._redis.set(
-                    self.key("outbox", "lease", entry_id),
-                    uuid.uuid4().hex,
-                    nx=True,
-                    px=max(1, int(lease_seconds * 1000)),
-                )
-            )
+    def claim(self, entry_id: str, now: float, lease_seconds: float) -> str | None:
+        """A lease token on the entry if it is still due by `now` and no other worker holds
+        one; None otherwise (taken, done, dead or rescheduled meanwhile)."""
+        _, due, lease, _ = self._keys(entry_id)
+        token = uuid.uuid4().hex
+        claimed = self._run(
+            _CLAIM, [due, lease], entry_id, now, token, max(1, int(lease_seconds * 1000))
+        )
+        return token if claimed else None
 
-    def reschedule(self, entry_id: str, attempts: int, next_at: float, error: str) -> None:
-        """Try again at `next_at`; the lease is released."""
-        with translated_errors():
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.hset(
-                self.key("outbox", "entry", entry_id),
-                mapping={"attempts": attempts, "last_error": error},
-            )
-            pipe.zadd(self.key("outbox", "due"), {entry_id: next_at})
-            pipe.delete(self.key("outbox", "lease", entry_id))
-            pipe.execute()
+    def reschedule(
+        self, entry_id: str, lease: str, attempts: int, next_at: float, error: str
+    ) -> bool:
+        """Try again at `next_at` and release the lease; False if another worker holds the
+        entry now or it is no longer due (the same for the methods below)."""
+        keys = self._keys(entry_id)[:3]
+        return bool(self._run(_RESCHEDULE, keys, entry_id, lease, attempts, next_at, error))
 
-    def complete(self, entry_id: str) -> None:
+    def complete(self, entry_id: str, lease: str) -> bool:
         """1C has the decision: forget the entry."""
-        with translated_errors():
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.delete(self.key("outbox", "entry", entry_id))
-            pipe.zrem(self.key("outbox", "due"), entry_id)
-            pipe.delete(self.key("outbox", "lease", entry_id))
-            pipe.execute()
+        return bool(self._run(_COMPLETE, self._keys(entry_id)[:3], entry_id, lease))
 
-    def dead_letter(self, entry_id: str, error: str) -> None:
-        """Give up on the entry; it stays readable under outbox:dead for the admins."""
-        with translated_errors():
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.hset(self.key("outbox", "entry", entry_id), "last_error", error)
-            pipe.zrem(self.key("outbox", "due"), entry_id)
-            pipe.zadd(self.key("outbox", "dead"), {entry_id: datetime.now().timestamp()})
-            pipe.delete(self.key("outbox", "lease", entry_id))
-            pipe.execute()
+    def dead_letter(self, entry_id: str, lease: str, error: str) -> bool:
+        """Give up on the entry (it stays readable under outbox:dead for the admins)."""
+        now = datetime.now().timestamp()
+        return bool(self._run(_DEAD_LETTER, self._keys(entry_id), entry_id, lease, error, now))
+
+    def release(self, entry_id: str, lease: str) -> bool:
+        """Give the lease back unchanged (the entry stays due)."""
+        return bool(self._run(_RELEASE, self._keys(entry_id)[:3], entry_id, lease))
+
+    def retry_now(self, now: float) -> int:
+        """Make every entry waiting for a later attempt due now; returns how many."""
+        return self._run(_RETRY_NOW, [self.key("outbox", "due")], now)
 
     def outbox_depth(self) -> int:
         """Decisions waiting to reach 1C."""

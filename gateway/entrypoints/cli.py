@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 from gateway import __version__
 from gateway.bootstrap import build, load_settings
 from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
+from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.health import check_readiness
+from gateway.masking import SecretMask
 from gateway.settings import Settings
 
 EXIT_OK = 0
@@ -22,12 +26,56 @@ EXIT_BAD_SETTINGS = 2
 Command = Callable[[Settings, argparse.Namespace], int]
 
 
+def print_settings_problems(exc: SettingsError) -> None:
+    """The settings' problems on stderr, one line each (values of secrets are never in them)."""
+    print("Settings are invalid (see config/gateway.env.example):", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def settings_warnings(settings: Settings) -> list[str]:
+    """Lines for `check` about settings that work but are risky; none fails the check."""
+    lines = []
+    onec = urlsplit(settings.onec_base_url)
+    if onec.scheme == "http" and not _is_loopback(onec.hostname or ""):
+        lines.append(
+            f"1c: warning: ONEC_BASE_URL is http:// to {onec.hostname}: the 1C user's password "
+            "(HTTP Basic) crosses the network in clear; publish the infobase over https://"
+        )
+    telegram = urlsplit(settings.telegram_api_url)
+    if telegram.scheme == "http" and not _is_loopback(telegram.hostname or ""):
+        lines.append(
+            f"telegram: warning: TELEGRAM_API_URL is http:// to {telegram.hostname}: the bot "
+            "token (part of every request's URL) crosses the network in clear; use https://"
+        )
+    return lines
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
-    """Settings are valid by now; ping every dependency, one line each; 0 only if all answer."""
+    """Settings are valid by now; ping every dependency, one line each; 0 only if all answer.
+
+    Reasons pass through the same masking as the logs: a dependency's error may quote a secret.
+    """
     gateway = build(settings)
     print("settings: ok")
+    for line in settings_warnings(settings):
+        print(line)
+    mask = SecretMask(settings.secret_values())
+    warnings: list[str] = []
+    failures: list[str] = []
     try:
         readiness = check_readiness(gateway.dependencies())
+        if "1c" not in readiness.failing:
+            warnings, failures = onec_findings(settings, gateway.onec)
     finally:
         gateway.close()
     details = {
@@ -38,11 +86,20 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     }
     for name in gateway.dependencies():
         if name in readiness.failing:
-            print(f"{name}: FAILED: {readiness.failing[name]}")
+            print(f"{name}: FAILED: {mask(readiness.failing[name])}")
         else:
             detail = f" ({details[name]})" if name in details else ""
             print(f"{name}: ok{detail}")
-    return EXIT_OK if readiness.ready else EXIT_FAILED
+        if name == "1c":
+            for line in warnings:
+                print(f"1c: warning: {mask(line)}")
+            for line in failures:
+                print(f"1c: FAILED: {mask(line)}")
+    if settings.onec_push_secret:
+        print("push: on (1C's pushes signed with ONEC_PUSH_SECRET are accepted)")
+    else:
+        print("push: off (ONEC_PUSH_SECRET is not set: every push from 1C is refused)")
+    return EXIT_OK if readiness.ready and not failures else EXIT_FAILED
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
@@ -149,9 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print("Settings are invalid (see config/gateway.env.example):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print_settings_problems(exc)
         return EXIT_BAD_SETTINGS
     configure_logging(settings.log_level, settings.log_format, settings.secret_values())
     handler: Command = args.handler
@@ -159,5 +214,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(settings, args)
     except ConfigurationError as exc:
         # A profile that does not parse, a missing engine: wrong set-up, like bad settings.
-        print(f"Configuration error: {exc}", file=sys.stderr)
+        mask = SecretMask(settings.secret_values())
+        print(f"Configuration error: {mask(str(exc))}", file=sys.stderr)
         return EXIT_BAD_SETTINGS

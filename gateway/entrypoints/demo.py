@@ -141,16 +141,17 @@ class Demo:
         web = f"http://127.0.0.1:{ports['web-port']}"
         page = f"http://127.0.0.1:{ports['port']}/"
         secret = secrets.token_urlsafe(32)
-        env = self.gateway_env(telegram, onec, redis_url, secret)
+        push_secret = secrets.token_urlsafe(32)
+        env = self.gateway_env(telegram, onec, redis_url, secret, push_secret)
 
         self.start("telegram", ["-m", "sandbox", "telegram", "--port", str(ports["telegram-port"])])
         self.start("web", ["-m", "gateway", "web", "--port", str(ports["web-port"])], env)
         self.wait_until("the Telegram emulator", lambda: http_ok(f"{telegram}/_sandbox/users"))
         self.wait_until("the gateway's web process", lambda: http_ok(f"{web}/healthz"))
-        push = accepts_push(f"{web}/onec/events", secret)
+        push = accepts_push(f"{web}/onec/events", push_secret)
         onec_args = ["-m", "sandbox", "onec", "--port", str(ports["onec-port"])]
         if push:
-            onec_args += ["--push-url", f"{web}/onec/events", "--push-secret", secret]
+            onec_args += onec_push_args(f"{web}/onec/events", push_secret)
         # The 1C emulator reads the secret from its command line: a demo-only, per-run value.
         self.start("1c", onec_args)
         self.wait_until("the 1C emulator", lambda: http_ok(f"{onec}/_sandbox/users"))
@@ -216,7 +217,9 @@ class Demo:
         self.wait_until("redis-server", lambda: redis_answers(url))
         return url
 
-    def gateway_env(self, telegram: str, onec: str, redis_url: str, secret: str) -> dict[str, str]:
+    def gateway_env(
+        self, telegram: str, onec: str, redis_url: str, secret: str, push_secret: str
+    ) -> dict[str, str]:
         """The environment of `python -m gateway run` and `web`: the demo's settings only."""
         env = {k: v for k, v in child_env().items() if not FOREIGN_SETTINGS.match(k)}
         env.update(
@@ -225,6 +228,7 @@ class Demo:
             ONEC_USERNAME=ONEC_USER,
             ONEC_PASSWORD=ONEC_PASSWORD,
             ONEC_PROFILE="sandbox",  # the OData mapping of the emulator (odata connector only)
+            ONEC_APPROVAL_PROCESSES="BusinessProcess_Согласование",  # the emulator's approvals
             ONEC_POLL_INTERVAL=str(POLL_INTERVAL_SECONDS),
             ONEC_TIMEOUT="5",
             TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN,
@@ -233,6 +237,7 @@ class Demo:
             REDIS_URL=redis_url,
             REDIS_PREFIX=self.args.redis_prefix,
             GATEWAY_SECRET=secret,
+            ONEC_PUSH_SECRET=push_secret,
             # WeasyPrint, as the 1C emulator's print forms: no wkhtmltopdf needed for the demo.
             PDF_ENGINE="weasyprint",
         )
@@ -382,6 +387,12 @@ def http_ok(url: str, needle: str = "") -> bool:
             return bool(answer.status == 200 and needle in answer.read().decode("utf-8", "replace"))
     except (OSError, ValueError):
         return False
+
+
+def onec_push_args(url: str, secret: str) -> list[str]:
+    """The 1C emulator's push options, as `--name=value`: a random value may begin with "-",
+    which argparse would take for an option if it came as a separate argument."""
+    return [f"--push-url={url}", f"--push-secret={secret}"]
 
 
 def accepts_push(url: str, secret: str) -> bool:

@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, Final
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 inbound = Blueprint("inbound", __name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# An Update is a few kilobytes (a 4096-character message, escaped, with its entities); a push
+# carries at most 100 events of about 150 bytes (docs/onec-extension.md). Both bounds leave room;
+# beyond them the answer is 413 and nothing is read further.
+MAX_UPDATE_BYTES: Final = 256 * 1024
+MAX_PUSH_BYTES: Final = 256 * 1024
 
 
 def _gateway() -> Gateway:
@@ -36,6 +41,7 @@ def telegram_webhook() -> Any:
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         log.warning("webhook call without the right secret refused")
         return jsonify(error="forbidden"), 403
+    request.max_content_length = MAX_UPDATE_BYTES
     body = request.get_data(as_text=True)
     try:
         update_id = json.loads(body)["update_id"]
@@ -56,9 +62,10 @@ def telegram_webhook() -> Any:
 def onec_events() -> Any:
     """A signed push from 1C: refuse bad, old and replayed ones; ask for a sync of the tasks."""
     gateway = _gateway()
+    request.max_content_length = MAX_PUSH_BYTES
     try:
         received = push.verify(
-            gateway.settings.gateway_secret.reveal(),
+            gateway.settings.onec_push_secret.reveal(),
             request.headers.get("X-Gateway-Timestamp"),
             request.headers.get("X-Gateway-Signature"),
             request.get_data(),

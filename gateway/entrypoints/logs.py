@@ -1,16 +1,20 @@
-"""Logging set-up: text or JSON lines, secrets masked everywhere, chatty URL loggers quieted."""
+"""Logging set-up: text or JSON lines, secrets masked everywhere, chatty URL loggers quieted.
+
+Every process configures it the same way: the worker and the CLI in `cli.main`, the web process
+in `web.app_from_environment` (gunicorn's workers), gunicorn's master in deploy/gunicorn.conf.py.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final, TextIO
 
-MASK: Final = "***"
+from gateway.masking import SecretMask
+
 # httpx and urllib3 log request URLs at INFO/DEBUG, and Bot API URLs contain the token;
 # telegram.Bot logs its base URLs (token included) at DEBUG when it is created.
 QUIET_LOGGERS: Final = (
@@ -21,11 +25,14 @@ QUIET_LOGGERS: Final = (
     "telegram.Bot",
     "zeep.transports",
 )
-_BOT_TOKEN_RE = re.compile(r"(?<![0-9])\d{3,}:[A-Za-z0-9_-]{30,}")
+# Web servers' own loggers come with handlers of their own that our filter would not see: their
+# records (request lines with query strings and user names, tracebacks) go through ours instead.
+SERVER_LOGGERS: Final = ("gunicorn.error", "gunicorn.access", "werkzeug")
 
 
 class SecretMaskingFilter(logging.Filter):
-    """Replaces known secret values, and anything shaped like a bot token, with `***`.
+    """Replaces known secret values, in plain and encoded forms, and credential shapes (bot
+    tokens, Basic auth, passwords in URLs) with `***` (gateway.masking).
 
     Attached to handlers, so it sees every record whatever logger emitted it, and applied to the
     fully formatted message and traceback, where secrets in arguments and exceptions end up.
@@ -33,13 +40,7 @@ class SecretMaskingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def mask(self, text: str) -> str:
-        """`text` with every secret masked."""
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        return _BOT_TOKEN_RE.sub(MASK, text)
+        self.mask = SecretMask(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.mask(record.getMessage())
@@ -84,3 +85,9 @@ def configure_logging(
     root.setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name in SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        for old in list(server_logger.handlers):
+            server_logger.removeHandler(old)
+        server_logger.propagate = True
+        server_logger.setLevel(logging.NOTSET)  # LOG_LEVEL decides for them too

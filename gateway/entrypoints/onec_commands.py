@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from adapters.onec import OneCSession
+from adapters.onec import ODataConnector, OneCSession
+from adapters.onec.discovery import PendingTypes, pending_types, starting_profile
 from adapters.onec.metadata import EntitySet, Property, read_metadata
+from adapters.onec.profile import load_profile
 from gateway.bootstrap import Gateway, build
 from gateway.documents import Document, DocumentSource, document_for
 from gateway.domain import Task
 from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
+from gateway.ports import OneC
 from gateway.settings import Settings
 from gateway.task_json import task_to_dict
 
@@ -43,6 +46,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     discover = onec_commands.add_parser(
         "discover", help="list task, business process and document sets from $metadata"
+    )
+    discover.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a starting TOML profile for the document types of pending tasks",
     )
     discover.set_defaults(handler=cmd_onec_discover)
 
@@ -76,6 +84,43 @@ def _one_line_errors(command: Command) -> Command:
             return EXIT_FAILED
 
     return run
+
+
+# --- check ----------------------------------------------------------------------------------------
+
+
+def onec_findings(settings: Settings, onec: OneC) -> tuple[list[str], list[str]]:
+    """What `check` says about 1C beyond its answering: (warnings, failures), one line each.
+
+    Warnings: no approval process set (odata), profile names the infobase lacks. Failures: a
+    users group named in the settings that 1C does not have.
+    """
+    warnings: list[str] = []
+    failures: list[str] = []
+    connector = getattr(onec, "inner", onec)  # under the metrics wrapper
+    if isinstance(connector, ODataConnector):
+        if not connector.approval_processes:
+            warnings.append(
+                "ONEC_APPROVAL_PROCESSES is empty: no task is an approval, so approvers get no "
+                "decision buttons (`python -m gateway onec discover` lists the business processes)"
+            )
+        for process in sorted(connector.approval_processes):
+            if not connector.schema.has_set(process):
+                warnings.append(f"ONEC_APPROVAL_PROCESSES: 1C infobase has no {process}")
+        warnings += connector.schema_problems()
+    for setting, name in (
+        ("ONEC_USERS_GROUP", settings.onec_users_group),
+        ("ONEC_ADMINS_GROUP", settings.onec_admins_group),
+    ):
+        if not name:
+            continue
+        try:
+            onec.group_members(name)
+        except NotFound as exc:
+            failures.append(f"{setting}: {exc}")
+        except GatewayError as exc:
+            failures.append(f"{setting}: could not read the group: {exc}")
+    return warnings, failures
 
 
 # --- onec tasks ---------------------------------------------------------------------------------
@@ -133,8 +178,13 @@ def cmd_onec_discover(settings: Settings, args: argparse.Namespace) -> int:
     )
     try:
         sets = read_metadata(session, settings.onec_base_url)
+        profile = load_profile(settings.onec_profile)
+        pending = pending_types(session, settings.onec_base_url, profile)
     finally:
         session.close()
+    if args.profile:
+        print(starting_profile(sets, [name for name, _ in pending.documents.most_common()]))
+        return EXIT_OK
     shown = [s for prefix in DISCOVER_PREFIXES for s in sets if s.name.startswith(prefix)]
     for entity_set in shown:
         print_entity_set(entity_set)
@@ -142,7 +192,24 @@ def cmd_onec_discover(settings: Settings, args: argparse.Namespace) -> int:
         f"{len(shown)} of {len(sets)} entity sets shown; composite fields come as X and X_Type, "
         "references as X_Key (GUID)"
     )
+    print_process_counts(sets, pending)
     return EXIT_OK
+
+
+def print_process_counts(sets: Sequence[EntitySet], pending: PendingTypes) -> None:
+    """Each business process type with its pending tasks: what ONEC_APPROVAL_PROCESSES lists."""
+    row_sets = {f"{s.name}_{t.name}" for s in sets for t in s.tables}  # tabular sections
+    processes = [
+        s.name for s in sets if s.name.startswith("BusinessProcess_") and s.name not in row_sets
+    ]
+    processes += [name for name in pending.processes if name and name not in processes]
+    print()
+    print("pending tasks by business process (ONEC_APPROVAL_PROCESSES takes these names):")
+    width = max((len(name) for name in processes), default=0)
+    for name in sorted(processes, key=lambda n: (-pending.processes[n], n)):
+        print(f"  {name.ljust(width)}  {pending.processes[name]}")
+    if pending.processes[""]:
+        print(f"  {'(no business process)'.ljust(width)}  {pending.processes['']}")
 
 
 def print_entity_set(entity_set: EntitySet) -> None:

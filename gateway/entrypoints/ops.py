@@ -1,7 +1,8 @@
 """Operators' endpoints: `/readyz`, `/status` and `/metrics` (design section 2, issue 9).
 
-None of them shows a secret or an approver's personal data: readiness reasons pass through
-the same masking as the logs, `/status` has counts only, metrics carry no user labels.
+None of them shows a secret or an approver's personal data: readiness reasons and `/status`'s
+error text pass through the same masking as the logs, `/status` has counts only, metrics carry
+no user labels.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def status() -> Any:
     """The gateway's state for operators; 503 with the reason when Redis cannot be read."""
     gateway = _gateway()
     settings = gateway.settings
+    masking = SecretMaskingFilter(settings.secret_values())
     try:
         report = collect_status(
             gateway.store,
@@ -53,9 +55,9 @@ def status() -> Any:
             poll_interval=settings.onec_poll_interval,
             leader=gateway.store.leader(SYNC_ROLE),
             now=datetime.now().astimezone(),
+            mask=masking.mask,
         )
     except GatewayError as exc:
-        masking = SecretMaskingFilter(settings.secret_values())
         return jsonify(error="redis_unavailable", message=masking.mask(str(exc))), 503
     return jsonify(report.as_dict())
 

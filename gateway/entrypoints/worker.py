@@ -27,7 +27,7 @@ from typing import Final
 from gateway.bootstrap import Gateway
 from gateway.errors import GatewayError, RateLimited
 from gateway.flow import commands
-from gateway.flow.decisions import drain_outbox
+from gateway.flow.decisions import OutboxRunner
 from gateway.flow.dispatch import Admission, admit, handle, tell_flooding
 from gateway.flow.links import check_all_links
 from gateway.flow.monitor import monitored_sync
@@ -67,6 +67,7 @@ class Worker:
         self._stopping = threading.Event()
         self._outbox_now = threading.Event()
         self.ctx.wake_outbox = self._outbox_now.set
+        self._outbox = OutboxRunner(self.ctx)
         self._threads: list[threading.Thread] = []
         self._held: set[str] = set()
         self._bot_ready = False
@@ -316,7 +317,7 @@ class Worker:
         while not self._stopping.is_set():
             self._outbox_now.clear()
             try:
-                if drain_outbox(self.ctx):
+                if self._outbox.run_once():
                     continue  # more may be due; look again at once
             except GatewayError as exc:
                 log.warning("outbox pass failed: %s", exc)

@@ -60,6 +60,8 @@ def _send_card(
     texts = ctx.texts
     lines = cards.card_lines(task, texts)
     keyboard = cards.keyboard(task, texts, ctx.secret, link.chat_id)
+    # The line saying a task is for information only is part of the tail, so it is never cut.
+    notify = [] if task.is_approval else [texts.t("card.notify")]
     note = ""
     document = None
     try:
@@ -70,19 +72,19 @@ def _send_card(
     if document is not None and document.too_large:
         note = texts.t("card.pdf.none", reason=escape(document.note))
     if document is not None and not document.too_large:
-        text = cards.fit(lines, cards.document_lines(document, texts))
+        text = cards.fit(lines, [*notify, *cards.document_lines(document, texts)])
         sent = ctx.messenger.send_document(
             link.chat_id,
             Attachment(document.filename, content=document.content, file_id=document.file_id),
             text,
-            keyboard,
+            keyboard or None,
         )
         if document.file_id is None and sent.file_id:
             remember_upload(document.key, sent.file_id, ctx.documents)
         is_caption = True
     else:
-        text = cards.fit(lines, [f"<i>{note}</i>"], cards.MESSAGE_LIMIT)
-        sent = ctx.messenger.send_text(link.chat_id, text, keyboard)
+        text = cards.fit(lines, [*notify, f"<i>{note}</i>"], cards.MESSAGE_LIMIT)
+        sent = ctx.messenger.send_text(link.chat_id, text, keyboard or None)
         is_caption = False
     ctx.store.save_delivery(
         Delivery(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Final
 
 from gateway import cards
-from gateway.domain import UserLink
+from gateway.domain import Task, UserLink
 from gateway.flow import cards_io
 from gateway.flow.context import FlowContext
 from gateway.flow.links import ask_for_contact, confirm, current_link
@@ -38,9 +38,17 @@ def create_invite(store: InviteStore, ttl_seconds: int = INVITE_TTL_SECONDS) -> 
     return code
 
 
+def my_tasks(ctx: FlowContext, link: UserLink) -> list[Task]:
+    """The pending tasks whose cards this user gets: those they may decide now (addressed to
+    them, or to a role they are a candidate of), other tasks only while notified."""
+    return [
+        t for t in ctx.onec.pending_tasks() if t.may_decide(link.onec_user_id) and ctx.delivers(t)
+    ]
+
+
 def deliver_pending(ctx: FlowContext, link: UserLink, *, announce: bool) -> int:
     """Send the user every pending task of theirs not yet on a card; returns how many pending."""
-    mine = [t for t in ctx.onec.pending_tasks() if t.may_decide(link.onec_user_id)]
+    mine = my_tasks(ctx, link)
     if announce:
         confirm(ctx, link, len(mine))
     for task in mine:
@@ -66,13 +74,13 @@ def run(ctx: FlowContext, message: IncomingMessage, command: str, argument: str)
         return
     if command in ("/start", "/help"):
         help_text = texts.t("help")
-        if link.is_admin:
+        if ctx.is_admin(link):
             help_text += "\n" + texts.t("help.admin")
         ctx.messenger.send_text(chat, help_text)
     elif command == "/tasks":
         _list_tasks(ctx, link)
     elif command == "/status":
-        if not link.is_admin:
+        if not ctx.is_admin(link):
             ctx.messenger.send_text(chat, texts.t("admin.only"))
         else:
             ctx.messenger.send_text(chat, status_text(ctx))
@@ -95,7 +103,7 @@ def _accept_invite(ctx: FlowContext, message: IncomingMessage, code: str) -> Non
 
 def _list_tasks(ctx: FlowContext, link: UserLink) -> None:
     texts = ctx.texts
-    mine = [t for t in ctx.onec.pending_tasks() if t.may_decide(link.onec_user_id)]
+    mine = my_tasks(ctx, link)
     if not mine:
         ctx.messenger.send_text(link.chat_id, texts.t("tasks.none"))
         return

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gateway.domain import Task, UserLink
 from gateway.errors import GatewayError
 from gateway.ports import DocumentCache, Messenger, Metrics, NoMetrics, OneC, PdfRenderer, Store
 from gateway.settings import WorkHours
@@ -37,11 +38,28 @@ class FlowContext:
     now: Callable[[], datetime] = local_now
     wake_outbox: Callable[[], None] = lambda: None
     metrics: Metrics = field(default_factory=NoMetrics)
+    other_tasks: str = "notify"  # ONEC_OTHER_TASKS: cards for tasks that are not approvals
+    users_group: str = ""  # ONEC_USERS_GROUP: only its members may connect
+    admins_group: str = ""  # ONEC_ADMINS_GROUP: its members are admins without an invite
+
+    def is_admin(self, link: UserLink, group_admins: frozenset[str] | None = None) -> bool:
+        """True for an invited admin, or a member of ONEC_ADMINS_GROUP as last read from 1C."""
+        if link.is_admin:
+            return True
+        if not self.admins_group:
+            return False
+        members = self.store.group_admins() if group_admins is None else group_admins
+        return link.onec_user_id in members
+
+    def delivers(self, task: Task) -> bool:
+        """True if approvers get a card of `task`: every approval, other tasks unless off."""
+        return task.is_approval or self.other_tasks != "off"
 
     def alert_admins(self, html: str) -> None:
         """Send `html` to every admin; an admin who cannot be reached is skipped."""
+        group_admins = self.store.group_admins() if self.admins_group else frozenset()
         for link in self.store.all_links():
-            if not link.is_admin:
+            if not self.is_admin(link, group_admins):
                 continue
             try:
                 self.messenger.send_text(link.chat_id, html)

@@ -1,8 +1,10 @@
 """Button presses and return reasons, and the outbox that carries decisions to 1C.
 
-A decision is stored in the outbox before the approver is told anything; the outbox worker
-writes it to 1C with retries and exponential backoff with jitter, then edits the card with
-the outcome. 1C applies it once: the idempotency key is derived from the press. The card says
+A decision is stored in the outbox (one atomic step) before the approver is told anything; a
+worker's outbox loop claims it under a lease, writes it to 1C with retries and exponential
+backoff with jitter, then edits the card with the outcome. 1C applies it once: the
+idempotency key is derived from the press, so a write repeated after a crash or by a worker
+that took over an expired lease is answered from 1C's memory of the first. The card says
 "passing to 1C" only when the first write is slow or fails: otherwise the outcome follows the
 press within a fraction of a second, and an edit before it would only delay the write.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -42,7 +45,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS: Final = 30  # with backoff capped at 10 minutes: about 4.5 hours of 1C downtime
 BACKOFF_BASE_SECONDS: Final = 2.0
 BACKOFF_CAP_SECONDS: Final = 600.0
-LEASE_SECONDS: Final = 120.0
+LEASE_SECONDS: Final = 120.0  # longer than a write to 1C takes; a dead worker's entry waits this
+PROBE_SECONDS: Final = 5.0  # while decisions wait for 1C to come back, ask it this often
+UNAVAILABLE: Final = "unavailable"
+LOST_LEASE: Final = "lost_lease"
 PENDING_AFTER_SECONDS: Final = 0.5  # a first write to 1C slower than this shows "passing to 1C"
 
 
@@ -81,13 +87,21 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
         # 1C down, or its publication answering a login page: keep the decision for later.
         _press_while_1c_is_down(ctx, press, wanted, link, delivery)
         return
-    if not task.may_decide(link.onec_user_id):
-        answer("alert.foreign")
+    if not task.is_approval:
+        log.warning("press on task %s, which is not an approval, refused", task.id)
+        answer("alert.not_approval")
         return
     if not task.is_pending:
+        # Before the candidate check: once decided, a role task names only who decided it.
         answer("alert.cancelled" if task.state is TaskState.CANCELLED else "alert.done")
         if delivery:
             cards_io.close(ctx, delivery, cards_io.outcome_tail(ctx, task))
+        return
+    if not task.may_decide(link.onec_user_id):
+        answer("alert.foreign")
+        return
+    if _decided_elsewhere(ctx, task.id, press.chat_id):
+        answer("alert.taken")
         return
     if callbacks.version_tag(task.version) != wanted.version_tag:
         answer("alert.stale")
@@ -125,6 +139,9 @@ def _press_while_1c_is_down(
     ):
         ctx.messenger.answer_callback(press.callback_id, texts.t("alert.unavailable"), True)
         return
+    if _decided_elsewhere(ctx, delivery.task_id, press.chat_id):
+        ctx.messenger.answer_callback(press.callback_id, texts.t("alert.taken"), True)
+        return
     subject = cards.visible_text(delivery.text.split("\n", 1)[0])
     if wanted.decision.needs_reason:
         ask_reason(ctx, link, delivery.task_id, delivery.version, wanted.decision, card, subject)
@@ -133,6 +150,11 @@ def _press_while_1c_is_down(
     accepted = submit(ctx, link, delivery.task_id, delivery.version, wanted.decision, "", card)
     key = "alert.accepted" if accepted else "alert.in_progress"
     ctx.messenger.answer_callback(press.callback_id, texts.t(key), False)
+
+
+def _decided_elsewhere(ctx: FlowContext, task_id: str, chat_id: int) -> bool:
+    """True if another candidate's decision on the task is on its way to 1C (first one wins)."""
+    return any(d.deciding and d.chat_id != chat_id for d in ctx.store.deliveries_for_task(task_id))
 
 
 def ask_reason(
@@ -211,18 +233,73 @@ def submit(
     return True
 
 
-def drain_outbox(ctx: FlowContext, limit: int = 50) -> int:
-    """Attempt every due outbox entry this worker can claim; returns how many were attempted."""
-    attempted = 0
-    for entry in ctx.store.due(ctx.now().timestamp(), limit):
-        if ctx.store.claim(entry.id, LEASE_SECONDS):
-            apply(ctx, entry)
+class OutboxRunner:
+    """One worker's outbox loop: attempts due decisions under leases, and keeps two promises
+    across outages.
+
+    - Redis failing in the middle of an attempt leaves this worker holding the entry's lease:
+      it gives the lease back as soon as Redis answers, so the entry is attempted again at
+      once instead of after LEASE_SECONDS.
+    - Backoff after a long 1C outage puts the next attempt up to BACKOFF_CAP_SECONDS away:
+      while decisions wait and 1C was last seen down, 1C is asked every PROBE_SECONDS whether
+      it is back, and once it is, every waiting decision becomes due at once.
+    """
+
+    def __init__(self, ctx: FlowContext) -> None:
+        self.ctx = ctx
+        self._unreleased: dict[str, str] = {}  # entry id → our lease, to give back
+        self._onec_down = True  # not known to be up: a new worker asks before waiting out backoff
+        self._probed_at = -float("inf")
+
+    def run_once(self, limit: int = 50) -> int:
+        """Attempt every due entry this worker can claim; returns how many were attempted.
+
+        Raises GatewayError when Redis fails (the caller waits and calls again)."""
+        store = self.ctx.store
+        for entry_id, held in list(self._unreleased.items()):
+            store.release(entry_id, held)
+            del self._unreleased[entry_id]
+        self._retry_now_if_1c_is_back()
+        attempted = 0
+        now = self.ctx.now().timestamp()
+        for entry in store.due(now, limit):
+            lease = store.claim(entry.id, now, LEASE_SECONDS)
+            if lease is None:
+                continue
             attempted += 1
-    return attempted
+            try:
+                outcome = apply(self.ctx, entry, lease)
+            except GatewayError:
+                self._unreleased[entry.id] = lease
+                raise
+            if outcome == UNAVAILABLE:
+                self._onec_down = True
+            elif outcome != LOST_LEASE:
+                self._onec_down = False
+        return attempted
+
+    def _retry_now_if_1c_is_back(self) -> None:
+        if not self._onec_down or time.monotonic() - self._probed_at < PROBE_SECONDS:
+            return
+        self._probed_at = time.monotonic()
+        if self.ctx.store.outbox_depth() == 0:
+            return
+        try:
+            self.ctx.onec.ping()
+        except GatewayError:
+            return
+        self._onec_down = False
+        moved = self.ctx.store.retry_now(self.ctx.now().timestamp())
+        if moved:
+            log.info("1C answers again: %d waiting decisions are due now", moved)
 
 
-def apply(ctx: FlowContext, entry: OutboxEntry) -> None:
-    """One attempt to write a claimed entry to 1C, and what the approver sees after it."""
+def apply(ctx: FlowContext, entry: OutboxEntry, lease: str) -> str:
+    """One attempt to write a claimed entry to 1C, and what the approver sees after it.
+
+    Returns the outcome (as counted in metrics, with UNAVAILABLE for a 1C that could not be
+    reached, and LOST_LEASE when another worker took the entry over meanwhile: that worker
+    settles it, this one changes nothing and tells nobody)."""
     request = entry.request
     shown = entry.attempts > 0  # the first attempt said "passing to 1C" if it had to
 
@@ -232,33 +309,45 @@ def apply(ctx: FlowContext, entry: OutboxEntry) -> None:
             shown = True
             _show_pending(ctx, entry)
 
+    def settled(outcome: str) -> bool:
+        if not ctx.store.complete(entry.id, lease):
+            log.warning("decision %s: the lease was lost; its new holder settles it", entry.id)
+            return False
+        ctx.metrics.decision(request.decision.value, outcome)
+        return True
+
     try:
         task = _write(ctx, entry, show_pending)
     except (UpstreamUnavailable, ConfigurationError) as exc:
         # 1C down, or its set-up broken (an admin will fix it): keep the decision, retry later.
         show_pending()
-        outcome = _retry_or_give_up(ctx, entry, str(exc))
+        outcome = _retry_or_give_up(ctx, entry, lease, str(exc))
+        if outcome == LOST_LEASE:
+            return outcome
         ctx.metrics.decision(request.decision.value, outcome)
-        return
+        return (
+            UNAVAILABLE if isinstance(exc, UpstreamUnavailable) and outcome == "retry" else outcome
+        )
     except AlreadyCompleted as exc:
-        ctx.store.complete(entry.id)
-        ctx.metrics.decision(request.decision.value, "already_completed")
+        if not settled("already_completed"):
+            return LOST_LEASE
         _finish(ctx, entry, exc.task, ctx.texts.t("decision.already"))
-        return
+        return "already_completed"
     except NotPerformer:
-        ctx.store.complete(entry.id)
-        ctx.metrics.decision(request.decision.value, "not_performer")
+        if not settled("not_performer"):
+            return LOST_LEASE
         _finish(ctx, entry, None, ctx.texts.t("decision.not_performer"))
-        return
+        return "not_performer"
     except RequestRejected as exc:
-        ctx.store.complete(entry.id)
-        ctx.metrics.decision(request.decision.value, "rejected")
+        if not settled("rejected"):
+            return LOST_LEASE
         _finish(ctx, entry, None, ctx.texts.t("decision.rejected", reason=escape(exc.message)))
-        return
-    ctx.store.complete(entry.id)
-    ctx.metrics.decision(request.decision.value, "applied")
+        return "rejected"
+    if not settled("applied"):
+        return LOST_LEASE
     log.info("decision %s on task %s applied in 1C", request.decision, request.task_id)
     _finish(ctx, entry, task, None)
+    return "applied"
 
 
 def _write(ctx: FlowContext, entry: OutboxEntry, when_slow: Callable[[], None]) -> Task:
@@ -317,6 +406,22 @@ def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: st
     except GatewayError as exc:
         # 1C has the decision (or refused it); only telling the approver failed.
         log.warning("could not update the card of task %s: %s", request.task_id, exc)
+    if problem is None:
+        _close_other_cards(ctx, request.task_id, request.message.chat_id, tail)
+
+
+def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[str]) -> None:
+    """The decision went through: every other candidate's card says who decided, and loses
+    its buttons (a decision of theirs still on its way ends by itself, through the outbox)."""
+    for other in ctx.store.deliveries_for_task(task_id):
+        if other.chat_id == chat_id or other.deciding:
+            continue
+        try:
+            cards_io.close(ctx, other, tail)
+        except GatewayError as exc:
+            log.warning(
+                "could not close the card of task %s in chat %s: %s", task_id, other.chat_id, exc
+            )
 
 
 def _link_of(ctx: FlowContext, request: DecisionRequest) -> UserLink:
@@ -326,17 +431,20 @@ def _link_of(ctx: FlowContext, request: DecisionRequest) -> UserLink:
     return link
 
 
-def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, error: str) -> str:
-    """Reschedule the entry, or dead-letter it after MAX_ATTEMPTS; returns which (for metrics)."""
+def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, lease: str, error: str) -> str:
+    """Reschedule the entry, or dead-letter it after MAX_ATTEMPTS; returns which (for metrics),
+    or LOST_LEASE if another worker holds the entry now."""
     attempts = entry.attempts + 1
     if attempts >= MAX_ATTEMPTS:
-        ctx.store.dead_letter(entry.id, error)
+        if not ctx.store.dead_letter(entry.id, lease, error):
+            return LOST_LEASE
         log.error("decision %s dead-lettered after %d attempts: %s", entry.id, attempts, error)
         _tell_dead(ctx, replace(entry, attempts=attempts), error)
         return "dead_letter"
     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
     delay *= random.uniform(0.5, 1.0)  # jitter: many workers do not retry in lockstep
-    ctx.store.reschedule(entry.id, attempts, ctx.now().timestamp() + delay, error)
+    if not ctx.store.reschedule(entry.id, lease, attempts, ctx.now().timestamp() + delay, error):
+        return LOST_LEASE
     log.info(
         "decision %s: 1C unavailable (%s); attempt %d in %.0f s", entry.id, error, attempts, delay
     )

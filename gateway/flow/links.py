@@ -9,6 +9,7 @@ from typing import Final
 from gateway.domain import UserLink
 from gateway.errors import AuthenticationFailed, UpstreamUnavailable
 from gateway.flow.context import FlowContext
+from gateway.flow.groups import may_connect
 from gateway.incoming import IncomingMessage
 from gateway.phones import normalize_phone
 from gateway.ports import ContactRequest, RemoveKeyboard
@@ -46,6 +47,16 @@ def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
         ask_for_contact(ctx, message.chat_id, "contact.ambiguous", phone=phone, count=len(users))
         return None
     user = users[0]
+    if not may_connect(ctx, user.id):
+        log.info("1C user %s is not in group %r; not linked", user.id, ctx.users_group)
+        ask_for_contact(
+            ctx,
+            message.chat_id,
+            "contact.not_in_group",
+            name=escape(user.name),
+            group=escape(ctx.users_group),
+        )
+        return None
     previous = ctx.store.get_link(message.user_id)
     link = UserLink(
         telegram_user_id=message.user_id,

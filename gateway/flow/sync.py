@@ -18,6 +18,7 @@ from gateway.domain import Task, TaskState, UserLink
 from gateway.errors import GatewayError, NotFound, RecipientBlocked, UpstreamUnavailable
 from gateway.flow import cards_io
 from gateway.flow.context import FlowContext
+from gateway.flow.groups import check_groups
 from gateway.ports import Attachment, Delivery
 from gateway.texts import escape
 
@@ -48,13 +49,13 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
     report = SyncReport()
     pending = list(ctx.onec.pending_tasks())
     report.pending = len(pending)
-    links: dict[str, list[UserLink]] = defaultdict(list)
-    for link in ctx.store.all_links():
-        links[link.onec_user_id].append(link)
     tracked = ctx.store.tracked_tasks()
+    links: dict[str, list[UserLink]] = defaultdict(list)
+    for link in check_groups(ctx, ctx.store.all_links(), tracked):
+        links[link.onec_user_id].append(link)
     # One approver's tasks side by side would each wait out the per-chat flood limit (about
     # one message a second) while other chats idle: take the approvers in turn instead.
-    pending = [t for t in _interleaved(pending) if _approvers(t, links) or t.id in tracked]
+    pending = [t for t in _interleaved(pending) if _approvers(ctx, t, links) or t.id in tracked]
     with ThreadPoolExecutor(PREPARE_WORKERS, thread_name_prefix="pdf") as pool:
         plan = _prepare_documents(ctx, pool, pending, links, tracked)
         try:
@@ -82,8 +83,11 @@ def _interleaved(tasks: list[Task]) -> list[Task]:
     return [task for row in zip_longest(*queues.values()) for task in row if task is not None]
 
 
-def _approvers(task: Task, links: dict[str, list[UserLink]]) -> list[UserLink]:
-    """The linked Telegram accounts of everyone who may decide the task."""
+def _approvers(ctx: FlowContext, task: Task, links: dict[str, list[UserLink]]) -> list[UserLink]:
+    """The linked Telegram accounts that get the task's card: everyone who may decide it now
+    (its performer, or every candidate of its role); nobody for other tasks set to `off`."""
+    if not ctx.delivers(task):
+        return []
     return [link for person in task.deciders for link in links.get(person.id, [])]
 
 
@@ -110,7 +114,7 @@ def _prepare_documents(
     plan = _DocumentPlan()
     seen: set[str] = set()
     for task in pending:
-        if task.id in tracked or not _approvers(task, links):
+        if task.id in tracked or not _approvers(ctx, task, links):
             continue
         key = rendition_key(task, ctx.renderer.template_for(task), ctx.renderer.engine)
         if key not in seen:
@@ -145,7 +149,7 @@ def _relay(
     with ThreadPoolExecutor(SEND_WORKERS, thread_name_prefix="send") as senders:
 
         def start(task: Task, document: Future[Document] | None = None) -> Future[SyncReport]:
-            approvers = _approvers(task, links)
+            approvers = _approvers(ctx, task, links)
             job = senders.submit(_sync_one, ctx, task, approvers, tracked, document, stop)
             running.add(job)
             return job
@@ -227,6 +231,9 @@ def _sync_task(
     prepared: Future[Document] | None = None,
 ) -> None:
     cards_held = {d.chat_id: d for d in ctx.store.deliveries_for_task(task.id)} if tracked else {}
+    # While a decision is on its way, 1C may already show its approver as the only performer:
+    # the other cards are the outbox's to close, with who decided.
+    deciding = any(d.deciding for d in cards_held.values())
     for link in approvers:
         held = cards_held.pop(link.chat_id, None)
         if held is not None and held.deciding:
@@ -237,10 +244,13 @@ def _sync_task(
         elif held.version != task.version:
             cards_io.refresh(ctx, task, held, link)
             report.refreshed += 1
-        elif _remind(ctx, held):
+        elif task.is_approval and _remind(ctx, held):
             report.reminded += 1
-    for stale in cards_held.values():  # the task now belongs to someone else
-        cards_io.close(ctx, stale, [ctx.texts.t("outcome.reassigned")])
+    # Cards of people who may no longer decide: the task went to someone else, or its role's
+    # candidates in 1C changed, or the holder was unlinked.
+    gone = ctx.texts.t("outcome.reassigned" if task.performer else "outcome.not_addressed")
+    for stale in [] if deciding else cards_held.values():
+        cards_io.close(ctx, stale, [gone])
         report.closed += 1
 
 
@@ -266,7 +276,7 @@ def sync_tasks(ctx: FlowContext, task_ids: list[str]) -> SyncReport:
             continue
         if task.is_pending:
             report.pending += 1
-            _sync_task(ctx, task, _approvers(task, links), task_id in tracked, report)
+            _sync_task(ctx, task, _approvers(ctx, task, links), task_id in tracked, report)
         elif task_id in tracked:
             finish(ctx, task_id, task)
             report.closed += 1

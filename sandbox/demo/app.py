@@ -101,8 +101,10 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
             approvals = onec.approvals()
             for approval in approvals:
                 approval["document"]["fields"] = details.of(onec, approval)
+            roles = [{"id": r["id"], "name": r["name"]} for r in onec.roles()]
             return jsonify(
-                chats=chats, onec={"fault": fault.get("mode", "none"), "approvals": approvals}
+                chats=chats,
+                onec={"fault": fault.get("mode", "none"), "approvals": approvals, "roles": roles},
             )
 
     @app.post("/api/chats/<int:chat_id>/send")
@@ -176,12 +178,33 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
         with clients() as (_, onec):
             initiator = onec.user(INITIATOR_SURNAME)["id"]
             created = onec.create_approval(
-                route=route,
+                route=[_performer(item) for item in route],
                 initiator=initiator,
                 fields=_fields(document_type, body.get("amount"), purpose),
                 document_type=document_type,
             )
         return jsonify(created)
+
+    @app.post("/api/assignments")
+    def start_assignment() -> Response:
+        """1C: a БСП «Задание» (not an approval) for a person or a role, given by Иванов."""
+        body = _body()
+        title = str(body.get("title", "")).strip()
+        if not title or len(title) > 200:
+            raise DemoError("введите текст задания (до 200 символов)")
+        performer = body.get("performer")
+        if not isinstance(performer, str) or not performer:
+            raise DemoError("выберите исполнителя задания")
+        with clients() as (_, onec):
+            author = onec.user(INITIATOR_SURNAME)["id"]
+            created = onec.create_assignment(title, _performer(performer), author=author)
+        return jsonify(created)
+
+    @app.post("/api/processes/<process_id>/stop")
+    def stop(process_id: str) -> Response:
+        """1C: the business process is stopped (its open tasks are no longer to be done)."""
+        with clients() as (_, onec):
+            return jsonify(stopped=onec.stop_process(process_id))
 
     @app.post("/api/approvals/<document_id>/cancel")
     def cancel(document_id: str) -> Response:
@@ -243,6 +266,11 @@ def _body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise DemoError("ожидается JSON-объект")
     return body
+
+
+def _performer(value: str) -> str | dict[str, str]:
+    """A route item from the page: a 1C user id, or `role:<id>` for a performer role."""
+    return {"role": value.removeprefix("role:")} if value.startswith("role:") else value
 
 
 def _fields(document_type: str, amount: Any, purpose: str) -> dict[str, Any]:

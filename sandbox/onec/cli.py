@@ -30,7 +30,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--http-root", default=DEFAULT_HTTP_ROOT, help="HTTP service root (default approvals)"
     )
     parser.add_argument("--push-url", help="POST feed events to this gateway URL")
-    parser.add_argument("--push-secret", help="HMAC key for push signatures (GATEWAY_SECRET)")
+    parser.add_argument("--push-secret", help="HMAC key for push signatures (ONEC_PUSH_SECRET)")
     parser.add_argument("--soap-address", help="address the WSDL names (e.g. an internal host)")
     parser.add_argument("--bulk", type=int, default=0, help="extra one-stage approvals to seed")
     parser.add_argument("--verbose", action="store_true", help="log every request")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -60,13 +61,13 @@ class OneCSandbox:
 
     def create_approval(
         self,
-        route: list[str],
+        route: Sequence[str | dict[str, str]],
         initiator: str,
         fields: dict[str, Any] | None = None,
         document_type: str = "ЗаявкаНаРасходованиеДенежныхСредств",
         **options: Any,
     ) -> dict[str, Any]:
-        """Start an approval; answers `{"document_id", "task_id", "approval_id"}`."""
+        """Start an approval (route: user ids or `{"role": id}`); answers the new ids."""
         body = {
             "document_type": document_type,
             "fields": fields or {},
@@ -115,6 +116,66 @@ class OneCSandbox:
         """A new version of a document; answers `{"document_id", "version"}`."""
         return self._call("PATCH", f"/documents/{document_id}", {"fields": fields})
 
+    def create_role(self, name: str, performers: list[dict[str, Any]]) -> str:
+        """A performer role with register records `{"user", "organization"}`; answers its id."""
+        return str(self._call("POST", "/roles", {"name": name, "performers": performers})["id"])
+
+    def set_role_performers(self, role_id: str, performers: list[dict[str, Any]]) -> list[str]:
+        """Replace the role's register records; answers the tasks whose candidates changed."""
+        answer = self._call("PUT", f"/roles/{role_id}/performers", {"performers": performers})
+        return [str(task) for task in answer["updated_tasks"]]
+
+    def roles(self) -> list[dict[str, Any]]:
+        """Roles with their register records."""
+        roles: list[dict[str, Any]] = self._call("GET", "/roles")["roles"]
+        return roles
+
+    def role(self, name: str) -> str:
+        """A role's id by name."""
+        for role in self.roles():
+            if role["name"] == name:
+                return str(role["id"])
+        raise SandboxError(f"no role {name!r}")
+
+    def create_assignment(
+        self,
+        title: str,
+        performer: str | dict[str, str],
+        document_id: str | None = None,
+        author: str | None = None,
+    ) -> dict[str, Any]:
+        """A БСП `Задание` for a user id or `{"role": id}`; answers `{"task_id", "process_id"}`."""
+        body = {
+            "title": title,
+            "performer": performer,
+            "document_id": document_id,
+            "author": author,
+        }
+        return self._call("POST", "/assignments", body)
+
+    def stop_process(self, process_id: str) -> list[str]:
+        """Stop a business process as БСП does; answers the ids of its tasks that were pending."""
+        return [
+            str(t) for t in self._call("POST", f"/processes/{process_id}/stop")["stopped_tasks"]
+        ]
+
+    def create_user_group(self, name: str, members: list[str]) -> str:
+        """A users group (`Catalog_ГруппыПользователей`); answers its id."""
+        return str(self._call("POST", "/user-groups", {"name": name, "members": members})["id"])
+
+    def set_group_members(self, group_id: str, members: list[str]) -> dict[str, Any]:
+        """Replace a users group's members."""
+        return self._call("PUT", f"/user-groups/{group_id}/members", {"members": members})
+
+    def user_groups(self) -> list[dict[str, Any]]:
+        """Users groups with their members' ids."""
+        groups: list[dict[str, Any]] = self._call("GET", "/user-groups")["groups"]
+        return groups
+
+    def set_refusal(self, document_id: str, message: str | None) -> dict[str, Any]:
+        """Executing the document's tasks fails with `message` as 1C's text (None: allow)."""
+        return self._call("PUT", f"/documents/{document_id}/refusal", {"message": message})
+
     def set_fault(
         self, mode: str, seconds: float | None = None, duration: float | None = None
     ) -> dict[str, Any]:
@@ -140,9 +201,11 @@ class OneCSandbox:
         """Reseed (plus `bulk` extra one-stage approvals); clears faults and the log."""
         return self._call("POST", "/reset", {"bulk": bulk} if bulk else {})
 
-    def bulk_seed(self, count: int, performer: str | None = None) -> dict[str, Any]:
-        """Add `count` one-stage approvals pending on `performer`."""
-        return self._call("POST", "/bulk", {"count": count, "performer": performer})
+    def bulk_seed(
+        self, count: int, performer: str | None = None, role: str | None = None
+    ) -> dict[str, Any]:
+        """Add `count` one-stage approvals pending on `performer` (or addressed to `role`)."""
+        return self._call("POST", "/bulk", {"count": count, "performer": performer, "role": role})
 
     def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         answer = self.session.request(

@@ -7,10 +7,20 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.onec import routing, seed
+from sandbox.onec import addressing, routing, seed
 from sandbox.onec.documents import presentation
 from sandbox.onec.faults import MODES
-from sandbox.onec.model import USERS, Approval, Infobase, Task, task_state
+from sandbox.onec.model import (
+    EMPTY_REF,
+    ROLES,
+    USER_GROUPS,
+    USERS,
+    Approval,
+    Composite,
+    Infobase,
+    Task,
+    task_state,
+)
 from sandbox.onec.routing import REWORK_STAGE_NAME
 from sandbox.onec.state import current
 from sandbox.onec.task_view import rfc3339, task_json
@@ -103,7 +113,7 @@ def start_approval() -> Response:
     """Create a document and start its approval (design 8: type, fields, route, initiator)."""
     body = _body()
     ib = current().infobase
-    route = [_uuid(user, "route") for user in _list(body.get("route"), "route")]
+    route = [_performer(item, "route") for item in _list(body.get("route"), "route")]
     initiator = _uuid(body.get("initiator"), "initiator")
     with ib.lock:
         if ib.user(initiator) is None:
@@ -127,6 +137,155 @@ def start_approval() -> Response:
             "approval_id": str(approval.ref),
         }
     )
+
+
+@blueprint.post("/assignments")
+def start_assignment() -> Response:
+    """A БСП `Задание` (not an approval): `{"title", "performer": user id or {"role"}, ...}`."""
+    body = _body()
+    ib = current().infobase
+    performer = _performer(body.get("performer"), "performer")
+    with ib.lock:
+        document = None
+        if body.get("document_id"):
+            document = ib.find_document(_uuid(body["document_id"], "document_id"))
+            if document is None:
+                raise ValueError(f"unknown document {body['document_id']}")
+        author = (
+            _uuid(body["author"], "author")
+            if body.get("author")
+            else seed.SEED_USERS_BY_KEY["admin"].ref
+        )
+        process, task = routing.start_assignment(
+            ib, str(body.get("title") or ""), performer, author, document
+        )
+    return jsonify({"task_id": str(task.ref), "process_id": str(process.ref)})
+
+
+@blueprint.post("/processes/<process_id>/stop")
+def stop_process(process_id: str) -> Response:
+    """Stop a process as БСП does: its open tasks get СостояниеБизнесПроцесса Остановлен."""
+    ib = current().infobase
+    with ib.lock:
+        process = ib.approvals.get(_uuid(process_id, "process_id"))
+        if process is None:
+            raise _NotFound(f"no business process {process_id}")
+        try:
+            stopped = routing.stop_process(ib, process)
+        except routing.RouteError as exc:
+            return _conflict(str(exc))
+    return jsonify({"process_id": process_id, "stopped_tasks": [str(t.ref) for t in stopped]})
+
+
+@blueprint.post("/roles")
+def create_role() -> tuple[Response, int]:
+    """A performer role and its register records: `{"name", "performers": [{"user", ...}]}`."""
+    body = _body()
+    name = str(body.get("name") or "").strip()
+    if not name:
+        raise ValueError("name is required")
+    ib = current().infobase
+    with ib.lock:
+        performers = _role_performers(ib, body.get("performers", []))
+        role = addressing.create_role(ib, name)
+        _replace_performers(ib, role.ref, performers)
+    return jsonify({"id": str(role.ref)}), 201
+
+
+@blueprint.put("/roles/<role_id>/performers")
+def set_role_performers(role_id: str) -> Response:
+    """Replace a role's register records; tasks whose candidates changed are reported updated."""
+    body = _body()
+    ib = current().infobase
+    with ib.lock:
+        performers = _role_performers(ib, body.get("performers"))
+        changed = _replace_performers(ib, _uuid(role_id, "role_id"), performers)
+    return jsonify({"id": role_id, "updated_tasks": [str(t.ref) for t in changed]})
+
+
+@blueprint.get("/roles")
+def roles() -> Response:
+    """Roles with their register records: `{"roles": [{"id", "name", "performers"}]}`."""
+    ib = current().infobase
+    with ib.lock:
+        found = [
+            {
+                "id": str(role.ref),
+                "name": role.description,
+                "performers": [
+                    {
+                        "user": str(r.user),
+                        "name": ib.user_name(r.user),
+                        "organization": addressing_name(ib, r.main),
+                    }
+                    for r in ib.performers
+                    if r.role == role.ref
+                ],
+            }
+            for role in ib.catalog(ROLES).values()
+        ]
+    return jsonify({"roles": found})
+
+
+@blueprint.post("/user-groups")
+def create_user_group() -> tuple[Response, int]:
+    """A users group (`Catalog_ГруппыПользователей`): `{"name", "members": [user ids]}`."""
+    body = _body()
+    name = str(body.get("name") or "").strip()
+    if not name:
+        raise ValueError("name is required")
+    members = [_uuid(user, "members") for user in body.get("members", [])]
+    group = addressing.create_user_group(current().infobase, name, members)
+    return jsonify({"id": str(group.ref)}), 201
+
+
+@blueprint.put("/user-groups/<group_id>/members")
+def set_user_group_members(group_id: str) -> Response:
+    """Replace a users group's `Состав`: `{"members": [user ids]}` (may be empty)."""
+    body = _body()
+    members = body.get("members")
+    if not isinstance(members, list):
+        raise ValueError("members must be a list")
+    ib = current().infobase
+    with ib.lock:
+        group = ib.catalog(USER_GROUPS).get(_uuid(group_id, "group_id"))
+        if group is None:
+            raise _NotFound(f"no users group {group_id}")
+        addressing.set_members(ib, group, [_uuid(user, "members") for user in members])
+    return jsonify({"id": group_id, "version": group.data_version})
+
+
+@blueprint.get("/user-groups")
+def user_groups() -> Response:
+    """Users groups with their members: `{"groups": [{"id", "name", "members": [ids]}]}`."""
+    ib = current().infobase
+    with ib.lock:
+        found = [
+            {
+                "id": str(group.ref),
+                "name": group.description,
+                "members": [str(r["Пользователь_Key"]) for r in group.tables.get("Состав", [])],
+            }
+            for group in ib.catalog(USER_GROUPS).values()
+        ]
+    return jsonify({"groups": found})
+
+
+@blueprint.put("/documents/<document_id>/refusal")
+def set_refusal(document_id: str) -> Response:
+    """Make executing the document's tasks fail with 1C's text: `{"message"}` (null: allow)."""
+    body = _body()
+    ib = current().infobase
+    with ib.lock:
+        document = ib.find_document(_uuid(document_id, "document_id"))
+        if document is None:
+            raise _NotFound(f"no document {document_id}")
+        message = body.get("message")
+        if message is None:
+            ib.refusals.pop(document.ref, None)
+        else:
+            ib.refusals[document.ref] = str(message)
+    return jsonify({"document_id": document_id, "message": message})
 
 
 @blueprint.get("/approvals")
@@ -272,11 +431,15 @@ def reset() -> Response:
 
 @blueprint.post("/bulk")
 def bulk() -> Response:
-    """Add `count` one-stage approvals pending on `performer` (default Морозов) for load tests."""
+    """Add `count` one-stage approvals pending on `performer` (default Морозов) or `role`."""
     body = _body()
     ib = current().infobase
     performer = _uuid(body["performer"], "performer") if body.get("performer") else None
-    created = seed.bulk(ib, _count(body.get("count")), performer)
+    role = _uuid(body["role"], "role") if body.get("role") else None
+    with ib.lock:
+        if role is not None and role not in ib.catalog(ROLES):
+            raise ValueError(f"unknown role {role}")
+        created = seed.bulk(ib, _count(body.get("count")), performer, role)
     return jsonify({"created": created, "tasks": len(ib.tasks)})
 
 
@@ -287,6 +450,8 @@ def approval_json(ib: Infobase, approval: Approval, tasks: list[Task]) -> dict[s
     return {
         "id": str(approval.ref),
         "number": approval.number,
+        "process": approval.set_name,
+        "title": approval.title or f"Согласование {approval.number}",
         "state": approval.state,
         "document": {
             "id": str(approval.subject.ref),
@@ -305,6 +470,7 @@ def approval_json(ib: Infobase, approval: Approval, tasks: list[Task]) -> dict[s
                 "number": s.number,
                 "name": s.name,
                 "performer": {"id": str(s.performer), "name": ib.user_name(s.performer)},
+                "role": _role_json(ib, s.role),
             }
             for s in approval.route
         ],
@@ -314,6 +480,10 @@ def approval_json(ib: Infobase, approval: Approval, tasks: list[Task]) -> dict[s
                 "number": t.number,
                 "stage": t.stage_number,
                 "performer": {"id": str(t.performer), "name": ib.user_name(t.performer)},
+                "role": _role_json(ib, t.role),
+                "candidates": [
+                    {"id": str(u), "name": ib.user_name(u)} for u in addressing.candidates(ib, t)
+                ],
                 "state": task_state(t, approval),
                 "decision": t.decision,
                 "comment": t.result_text,
@@ -322,6 +492,51 @@ def approval_json(ib: Infobase, approval: Approval, tasks: list[Task]) -> dict[s
             for t in tasks
         ],
     }
+
+
+def addressing_name(ib: Infobase, value: Composite) -> str | None:
+    """The organization a register record names, None for none."""
+    if value.ref == EMPTY_REF:
+        return None
+    item = ib.catalog(value.set_name).get(value.ref)
+    return item.description if item else str(value.ref)
+
+
+def _role_json(ib: Infobase, role: uuid.UUID) -> dict[str, str] | None:
+    if role == EMPTY_REF:
+        return None
+    return {"id": str(role), "name": addressing.role_name(ib, role)}
+
+
+def _performer(value: Any, name: str) -> routing.Performer:
+    """A route item: a user GUID or `{"role": role GUID}`."""
+    if isinstance(value, dict):
+        if set(value) != {"role"}:
+            raise ValueError(f'{name}: an item is a user id or {{"role": id}}')
+        return routing.RoleRoute(_uuid(value["role"], name))
+    return _uuid(value, name)
+
+
+def _role_performers(ib: Infobase, value: Any) -> list[tuple[uuid.UUID, Composite]]:
+    if not isinstance(value, list):
+        raise ValueError("performers must be a list")
+    performers = []
+    for item in value:
+        if not isinstance(item, dict) or "user" not in item:
+            raise ValueError('performers: each item is {"user": id, "organization": name or null}')
+        organization = item.get("organization")
+        main = addressing.organization(ib, None if organization is None else str(organization))
+        performers.append((_uuid(item["user"], "performers"), main))
+    return performers
+
+
+def _replace_performers(
+    ib: Infobase, role: uuid.UUID, performers: list[tuple[uuid.UUID, Composite]]
+) -> list[Task]:
+    changed = addressing.set_performers(ib, role, performers)
+    for task in changed:
+        ib.emit("updated", task)
+    return changed
 
 
 def _conflict(message: str) -> Response:

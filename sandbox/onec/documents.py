@@ -12,6 +12,9 @@ from sandbox.onec.model import EMPTY_DATE, Document, Infobase
 
 PAYMENT_REQUEST = "ЗаявкаНаРасходованиеДенежныхСредств"
 REPORT_INSTANCE = "ЭкземплярОтчета"
+# A type the gateway's profiles do not describe: other field names, a reference they lack
+# (Склад), a table with other columns, one of them a reference (Номенклатура).
+PURCHASE_ORDER = "ЗаказПоставщику"
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,10 @@ class CardField:
 class TableColumn:
     """A column of a tabular section: OData property, label and value kind."""
 
-    prop: str
+    prop: str  # `X_Key` for a reference
     label: str
-    kind: str = "string"  # string | amount
+    kind: str = "string"  # string | amount | number | ref
+    target: str = ""  # referenced catalog for `X_Key`
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,29 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             ),
         ),
     ),
+    PURCHASE_ORDER: DocumentType(
+        PURCHASE_ORDER,
+        "Заказ поставщику",
+        (
+            CardField("Организация_Key", "Организация", "Catalog_Организации", "ref"),
+            CardField("Контрагент_Key", "Поставщик", "Catalog_Контрагенты", "ref"),
+            CardField("Склад_Key", "Склад", "Catalog_Склады", "ref"),
+            CardField("СуммаЗаказа", "Сумма заказа", kind="amount"),
+            CardField("ЖелаемаяДатаПоступления", "Желаемая дата поступления"),
+        ),
+        (
+            TableSpec(
+                "Товары",
+                "Товары",
+                (
+                    TableColumn("Номенклатура_Key", "Номенклатура", "ref", "Catalog_Номенклатура"),
+                    TableColumn("Количество", "Количество", "number"),
+                    TableColumn("Цена", "Цена", "amount"),
+                    TableColumn("Сумма", "Сумма", "amount"),
+                ),
+            ),
+        ),
+    ),
 }
 
 
@@ -110,6 +137,12 @@ def document_type(set_or_name: str) -> DocumentType | None:
 def format_amount(value: Decimal | float | int) -> str:
     """An amount as 1C presents it: `1 250 000,00` (plain spaces, so PDFs extract it verbatim)."""
     return f"{Decimal(str(value)):,.2f}".replace(",", " ").replace(".", ",")
+
+
+def format_number(value: Decimal | float | int) -> str:
+    """A quantity as 1C presents it: no grouping, a decimal comma, no trailing zeros (`2,5`)."""
+    text = format(Decimal(str(value)).normalize(), "f")
+    return text.replace(".", ",")
 
 
 def format_date(value: datetime, with_time: bool = True) -> str:
@@ -138,7 +171,7 @@ def card_fields(ib: Infobase, document: Document) -> list[tuple[str, str]]:
     return pairs
 
 
-def card_tables(document: Document) -> list[tuple[str, list[str], list[list[str]]]]:
+def card_tables(ib: Infobase, document: Document) -> list[tuple[str, list[str], list[list[str]]]]:
     """(name, column labels, rows as text) for each tabular section, `№` first."""
     kind = document_type(document.set_name)
     if kind is None:
@@ -147,16 +180,22 @@ def card_tables(document: Document) -> list[tuple[str, list[str], list[list[str]
     for spec in kind.tables:
         columns = ["№", *(column.label for column in spec.columns)]
         rows = [
-            [str(row["LineNumber"]), *(_cell(column, row) for column in spec.columns)]
+            [str(row["LineNumber"]), *(_cell(ib, column, row) for column in spec.columns)]
             for row in document.tables.get(spec.name, [])
         ]
         tables.append((spec.label, columns, rows))
     return tables
 
 
-def _cell(column: TableColumn, row: dict[str, Any]) -> str:
+def _cell(ib: Infobase, column: TableColumn, row: dict[str, Any]) -> str:
     value = row.get(column.prop, "")
-    return format_amount(value) if column.kind == "amount" and value != "" else str(value)
+    if value == "":
+        return ""
+    if column.kind == "ref":
+        return _description(ib, column.target, value)
+    if column.kind == "number":
+        return format_number(value)
+    return format_amount(value) if column.kind == "amount" else str(value)
 
 
 def _text(ib: Infobase, kind: str, value: Any, target: str) -> str:

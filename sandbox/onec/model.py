@@ -19,6 +19,14 @@ _NAMESPACE = uuid.UUID("5f0c2f5e-7a57-4b4e-9d7b-1c0000000001")
 USERS = "Catalog_Пользователи"
 TASKS = "Task_ЗадачаИсполнителя"
 APPROVALS = "BusinessProcess_Согласование"
+ASSIGNMENTS = "BusinessProcess_Задание"
+ORGANIZATIONS = "Catalog_Организации"
+ROLES = "Catalog_РолиИсполнителей"
+PERFORMER_GROUPS = "Catalog_ГруппыИсполнителейЗадач"
+USER_GROUPS = "Catalog_ГруппыПользователей"
+PERFORMERS = "InformationRegister_ИсполнителиЗадач"
+PROCESS_ACTIVE = "Активен"
+PROCESS_STOPPED = "Остановлен"
 
 Row = dict[str, Any]
 
@@ -78,16 +86,33 @@ class Document:
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage of an approval route: its number (from 1), name and approver."""
+    """One stage of a route: its number (from 1), name and approver (a user, or empty + a role)."""
 
     number: int
     name: str
     performer: uuid.UUID
+    role: uuid.UUID = EMPTY_REF
+
+
+@dataclass(frozen=True)
+class PerformerRecord:
+    """A record of `InformationRegister_ИсполнителиЗадач`: who performs a role for which objects.
+
+    Dimensions РольИсполнителя, Исполнитель, ОсновнойОбъектАдресации, ДополнительныйОбъектАдресации;
+    the attribute ГруппаИсполнителейЗадач is computed on write (БСП:
+    InformationRegisters/ИсполнителиЗадач/Ext/RecordSetModule.bsl, ПередЗаписью).
+    """
+
+    role: uuid.UUID
+    user: uuid.UUID
+    main: Composite = Composite(EMPTY_REF)
+    extra: Composite = Composite(EMPTY_REF)
+    group: uuid.UUID = EMPTY_REF
 
 
 @dataclass
 class Approval:
-    """An instance of the business process `Согласование` over one document."""
+    """A business process instance: `Согласование` over a document, or БСП's `Задание`."""
 
     ref: uuid.UUID
     number: str
@@ -99,6 +124,8 @@ class Approval:
     state: str = "active"  # active | completed | stopped
     deletion_mark: bool = False
     data_version: str = ""
+    set_name: str = APPROVALS  # the process type: APPROVALS or ASSIGNMENTS
+    title: str = ""  # Задание: its name
 
 
 @dataclass
@@ -130,6 +157,14 @@ class Task:
     data_version: str = ""
     decision: str | None = None  # contract name of the decision taken, once executed
     decided_by: uuid.UUID | None = None
+    process_set: str = APPROVALS  # BusinessProcess_Type of the task
+    role: uuid.UUID = EMPTY_REF  # РольИсполнителя; with an empty performer: a role task
+    main_object: Composite = Composite(EMPTY_REF)  # ОсновнойОбъектАдресации
+    extra_object: Composite = Composite(EMPTY_REF)  # ДополнительныйОбъектАдресации
+    group: uuid.UUID = EMPTY_REF  # ГруппаИсполнителейЗадач
+    process_state: str = PROCESS_ACTIVE  # СостояниеБизнесПроцесса
+    accepted: bool = False  # ПринятаКИсполнению
+    accepted_at: datetime = EMPTY_DATE  # ДатаПринятияКИсполнению
 
 
 @dataclass(frozen=True)
@@ -162,6 +197,8 @@ class Infobase:
             self.tasks: dict[uuid.UUID, Task] = {}
             self.events: list[Event] = []
             self.idempotency: dict[str, tuple[int, dict[str, Any]]] = {}
+            self.performers: list[PerformerRecord] = []
+            self.refusals: dict[uuid.UUID, str] = {}  # document → 1C's text when executing
             self.counters: dict[str, int] = {}
             self._version = 0
             self._row_cache: dict[uuid.UUID, tuple[str, Row]] = {}
@@ -243,8 +280,13 @@ class Infobase:
 
 
 def is_pending(task: Task, approval: Approval | None) -> bool:
-    """Pending: not executed, not marked for deletion, its business process running."""
-    if task.executed or task.deletion_mark:
+    """Pending: not executed, not marked for deletion, its business process running.
+
+    БСП counts a user's tasks so (CommonModules/БизнесПроцессыИЗадачиСервер/Ext/Module.bsl,
+    КоличествоЗадачИсполнителя): not ПометкаУдаления, not Выполнена, СостояниеБизнесПроцесса
+    Активен.
+    """
+    if task.executed or task.deletion_mark or task.process_state == PROCESS_STOPPED:
         return False
     return approval is None or (approval.state == "active" and not approval.deletion_mark)
 

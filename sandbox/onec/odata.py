@@ -12,11 +12,21 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from sandbox.onec import routing
+from sandbox.onec.auth import basic_credentials
 from sandbox.onec.documents import document_type
-from sandbox.onec.metadata import ENTITY_SETS, EntitySet, Prop, csdl
-from sandbox.onec.model import APPROVALS, EMPTY_REF, TASKS, Composite, Infobase, Row
+from sandbox.onec.metadata import ENTITY_SETS, EntitySet, Prop, csdl, navigations
+from sandbox.onec.model import (
+    APPROVALS,
+    ASSIGNMENTS,
+    EMPTY_REF,
+    TASKS,
+    USERS,
+    Composite,
+    Infobase,
+    Row,
+)
 from sandbox.onec.odata_filter import FilterError, compile_filter, order_key, sort_rows
-from sandbox.onec.rows import presentation, row, rows
+from sandbox.onec.rows import presentation, row, rows, table_rows
 from sandbox.onec.state import current
 
 ROOT = "/odata/standard.odata"
@@ -94,6 +104,10 @@ def resource(resource: str) -> Response:
             "6", f"Неправильный URL: сегмент «{resource.split('/')[0]}» не найден", 404
         )
     entity_set = ENTITY_SETS[match["set"]]
+    if match["key"] is not None and not entity_set.by_ref:
+        raise ODataError(
+            "6", f"Неправильный URL: ключ набора {entity_set.name}: {', '.join(entity_set.keys)}"
+        )
     key = _key(match["key"]) if match["key"] is not None else None
     tail = match["tail"]
     ib = current().infobase
@@ -132,8 +146,40 @@ def _collection(ib: Infobase, entity_set: EntitySet) -> Response:
         body["odata.metadata"] = f"{_root()}/$metadata#{entity_set.name}"
     if count is not None:
         body["odata.count"] = str(count)
-    body["value"] = [render(ib, entity_set, r, select, level) for r in selected]
+    expand = _expand(entity_set, request.args.get("$expand"))
+    values = []
+    for found in selected:
+        value = render(ib, entity_set, found, select, level)
+        for name, prop in expand.items():
+            value[name] = _expanded(ib, prop, found.get(prop.name))
+        values.append(value)
+    body["value"] = values
     return _json(body, 200, level)
+
+
+def _expand(entity_set: EntitySet, text: str | None) -> dict[str, Prop]:
+    """`$expand` on a collection: navigation properties by name (no paths)."""
+    if text is None or not text.strip():
+        return {}
+    available = navigations(entity_set)
+    chosen: dict[str, Prop] = {}
+    for name in (part.strip() for part in text.split(",")):
+        if "/" in name:
+            raise ODataError("14", f"Эмулятор не поддерживает вложенный $expand: {name}")
+        if name not in available:
+            raise ODataError("14", f"Неизвестное навигационное свойство {name} в $expand")
+        chosen[name] = available[name]
+    return chosen
+
+
+def _expanded(ib: Infobase, prop: Prop, ref: Any) -> dict[str, Any] | None:
+    """The referenced entity for `$expand` (null for an empty reference)."""
+    if not isinstance(ref, uuid.UUID) or ref == EMPTY_REF:
+        return None
+    found = row(ib, prop.target, ref)
+    if found is None:
+        return None
+    return render(ib, ENTITY_SETS[prop.target], found, None, "minimalmetadata")
 
 
 def _query(
@@ -143,16 +189,14 @@ def _query(
     unknown = [name for name in args if name.startswith("$") and name not in _QUERY_OPTIONS]
     if unknown:
         raise ODataError("14", f"Неизвестный параметр запроса {unknown[0]}")
-    if "$expand" in args:
-        raise ODataError(
-            "14", "Эмулятор не поддерживает $expand; используйте поля ____Presentation"
-        )
     try:
-        keys = _key_lookup(args.get("$filter", ""))
+        keys = _key_lookup(args.get("$filter", "")) if entity_set.by_ref else None
         if keys is not None:
             # 1C answers a filter on Ref_Key from the primary index; so does the emulator,
             # which keeps batched reads of 10,000 tasks from scanning every row per batch.
             found = [r for k in dict.fromkeys(keys) if (r := row(ib, entity_set.name, k))]
+        elif entity_set.owner:
+            found = table_rows(ib, entity_set.owner, entity_set.table)
         else:
             found = rows(ib, entity_set.name)
         if "$filter" in args:
@@ -222,7 +266,7 @@ def _patch(ib: Infobase, entity_set: EntitySet, key: uuid.UUID) -> Response:
             name: value for name, value in changes.items() if name not in ("Ref_Key", "DataVersion")
         }
         if entity_set.name == TASKS:
-            routing.patch_task(ib, entity, _task_changes(entity_set, fields))
+            routing.patch_task(ib, entity, _task_changes(ib, entity_set, fields))
         else:
             _patch_document(ib, entity, fields)
         found = row(ib, entity_set.name, key)
@@ -231,8 +275,12 @@ def _patch(ib: Infobase, entity_set: EntitySet, key: uuid.UUID) -> Response:
     return _json({"odata.metadata": f"{_root()}/$metadata#{entity_set.name}/@Element", **body}, 200)
 
 
-def _task_changes(entity_set: EntitySet, fields: dict[str, Any]) -> dict[str, Any]:
-    changes = {}
+def _task_changes(ib: Infobase, entity_set: EntitySet, fields: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if "Исполнитель" in fields or "Исполнитель_Type" in fields:
+        changes["Исполнитель"] = _performer(
+            ib, fields.pop("Исполнитель", None), fields.pop("Исполнитель_Type", None)
+        )
     for name, value in fields.items():
         prop = entity_set.prop(name)
         if prop is None:
@@ -243,6 +291,31 @@ def _task_changes(entity_set: EntitySet, fields: dict[str, Any]) -> dict[str, An
     if "Важность" in changes and changes["Важность"] not in routing.IMPORTANCE:
         raise ODataError("14", "Неверное значение перечисления Важность")
     return changes
+
+
+def _performer(ib: Infobase, value: Any, type_name: Any) -> uuid.UUID:
+    """A PATCHed `Исполнитель`: a user's GUID with `_Type` Catalog_Пользователи, or empty."""
+    if value is None or type_name is None:
+        raise ODataError("14", "Составное поле Исполнитель записывается вместе с Исполнитель_Type")
+    ref = _key(str(value))
+    if ref == EMPTY_REF:
+        return EMPTY_REF
+    if type_name != f"StandardODATA.{USERS}":
+        raise ODataError("14", f"Недопустимый тип значения поля Исполнитель: {type_name}")
+    if ib.user(ref) is None:
+        raise ODataError("14", f"Объект не найден: {USERS}(guid'{ref}')")
+    return ref
+
+
+def _signed_in(ib: Infobase) -> uuid.UUID | None:
+    """The 1C user of the request's Basic-auth login (Пользователи.АвторизованныйПользователь)."""
+    credentials = basic_credentials(request.headers.get("Authorization"))
+    if credentials is None:
+        return None
+    for user in ib.catalog(USERS).values():
+        if user.login == credentials[0]:
+            return user.ref
+    return None
 
 
 def _patch_document(ib: Infobase, document: Any, fields: dict[str, Any]) -> None:
@@ -271,16 +344,19 @@ def _action(ib: Infobase, entity_set: EntitySet, key: uuid.UUID, action: str) ->
             if task is None:
                 raise ODataError("9", f"Объект не найден: {entity_set.name}(guid'{key}')")
             try:
-                routing.execute_task(ib, task)
+                routing.execute_task(ib, task, signed_in=_signed_in(ib))
             except routing.RouteError as exc:
                 raise ODataError("-1", str(exc)) from exc
-        elif entity_set.name == APPROVALS:
+        elif entity_set.name in (APPROVALS, ASSIGNMENTS):
             approval = ib.approvals.get(key)
-            if approval is None:
+            if approval is None or approval.set_name != entity_set.name:
                 raise ODataError("9", f"Объект не найден: {entity_set.name}(guid'{key}')")
-            if action == "Start" or approval.state != "active":
-                raise ODataError("-1", "Бизнес-процесс уже стартован или завершен")
-            routing.stop_approval(ib, approval)
+            if action == "Start":
+                raise ODataError("-1", "Бизнес-процесс уже стартован")
+            try:
+                routing.stop_process(ib, approval)
+            except routing.RouteError as exc:
+                raise ODataError("-1", str(exc)) from exc
         else:
             document = ib.documents.get(entity_set.name, {}).get(key)
             if document is None:
@@ -321,8 +397,9 @@ def render(
 ) -> dict[str, Any]:
     """A typed row as 1C's JSON: composites split into `X`/`X_Type`, `LineNumber` as a string."""
     out: dict[str, Any] = {}
-    ref = found["Ref_Key"]
-    if level == "fullmetadata":
+    ref = found.get("Ref_Key")
+    full = level == "fullmetadata" and entity_set.by_ref
+    if full:
         link = f"{entity_set.name}(guid'{ref}')"
         out.update(
             {
@@ -341,9 +418,11 @@ def render(
             out[f"{prop.name}_Type"] = composite.type_name
         elif prop.kind == "table":
             out[prop.name] = [_table_row(prop, line) for line in value or []]
+        elif prop.edm == "Edm.Int64":
+            out[prop.name] = str(value)  # OData v3 JSON writes Int64 as a string
         else:
             out[prop.name] = json_value(value)
-        if level == "fullmetadata" and prop.kind == "ref":
+        if full and prop.kind == "ref":
             base = prop.name.removesuffix("_Key")
             out[f"{base}@navigationLinkUrl"] = f"{entity_set.name}(guid'{ref}')/{base}"
     for prop in select.presentations if select else ():
@@ -384,6 +463,8 @@ def _select(entity_set: EntitySet, text: str | None) -> _Selection | None:
             names.add(item)
         elif item.endswith("_Type") and base is not None and base.kind == "composite":
             names.add(base.name)
+        elif item in navigations(entity_set):
+            continue  # a navigation property: shown when expanded
         elif item.endswith("____Presentation"):
             stem = item.removesuffix("____Presentation")
             target = entity_set.prop(stem + "_Key") or entity_set.prop(stem)

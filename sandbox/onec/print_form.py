@@ -45,7 +45,7 @@ def render_html(ib: Infobase, document: Document) -> str:
     return _TEMPLATE.render(
         title=presentation(document),
         fields=card_fields(ib, document),
-        tables=card_tables(document),
+        tables=card_tables(ib, document),
     )
 
 

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.onec.documents import DOCUMENT_TYPES, document_type, presentation
+from sandbox.onec import addressing
+from sandbox.onec.documents import DOCUMENT_TYPES, TableSpec, document_type, presentation
 from sandbox.onec.model import (
     APPROVALS,
+    ASSIGNMENTS,
     EMPTY_DATE,
+    EMPTY_REF,
+    ORGANIZATIONS,
+    PROCESS_STOPPED,
+    ROLES,
     Approval,
     CatalogItem,
     Composite,
@@ -41,12 +48,33 @@ DEFAULT_STAGE_NAMES = (
 )
 
 
+STOPPED_PROCESS_TEXT = "Нельзя выполнять задачи остановленных бизнес-процессов."
+ASSIGNMENT_STAGE_NAME = "Выполнение задания"
+ROUTE_POINT_EXECUTE = "Выполнить"
+
+
 class RouteError(Exception):
     """A refused route operation; the message is what 1C's application code would raise."""
 
 
+class Refused(RouteError):
+    """1C's own code refused to execute the task (an exception in the configuration)."""
+
+
+@dataclass(frozen=True)
+class RoleRoute:
+    """A route item addressed to a performer role instead of a user."""
+
+    role: uuid.UUID
+
+
+Performer = uuid.UUID | RoleRoute
+
+
 def allowed_decisions(task: Task) -> list[str]:
     """Decisions the task's stage offers: rework only resubmits; stage 1 has no previous stage."""
+    if task.process_set != APPROVALS:
+        return []
     if task.stage_number == 0:
         return ["approve"]
     if task.stage_number == 1:
@@ -85,7 +113,8 @@ def apply_fields(ib: Infobase, document: Document, fields: Mapping[str, Any]) ->
         elif key == "ref":
             continue
         elif any(table.name == key for table in spec.tables):
-            document.tables[key] = _lines(value)
+            table = next(t for t in spec.tables if t.name == key)
+            document.tables[key] = _lines(ib, table, value)
         else:
             field = next(
                 (f for f in spec.fields if key in (f.prop, f.prop.removesuffix("_Key"))), None
@@ -111,25 +140,28 @@ def apply_fields(ib: Infobase, document: Document, fields: Mapping[str, Any]) ->
 def start_approval(
     ib: Infobase,
     document: Document,
-    route: Sequence[uuid.UUID],
+    route: Sequence[Performer],
     initiator: uuid.UUID,
     stage_names: Sequence[str] | None = None,
     importance: str = "Обычная",
     due_days: int | None = 3,
 ) -> tuple[Approval, Task]:
-    """Start `Согласование` over a document; the first stage's approver gets a task."""
+    """Start `Согласование` over a document; the first stage's approver (or role) gets a task."""
     if not route:
         raise ValueError("route must name at least one approver")
     if importance not in IMPORTANCE:
         raise ValueError(f"importance must be one of {', '.join(IMPORTANCE)}")
     with ib.lock:
-        for user in (*route, initiator):
-            if ib.user(user) is None:
-                raise ValueError(f"unknown user {user}")
+        _check_performers(ib, [*route, initiator])
         names = list(stage_names or [])
         stages = [
-            Stage(n, names[n - 1] if n <= len(names) else _stage_name(n, len(route)), performer)
-            for n, performer in enumerate(route, start=1)
+            Stage(
+                n,
+                names[n - 1] if n <= len(names) else _stage_name(n, len(route)),
+                item if isinstance(item, uuid.UUID) else EMPTY_REF,
+                item.role if isinstance(item, RoleRoute) else EMPTY_REF,
+            )
+            for n, item in enumerate(route, start=1)
         ]
         number = f"{ib.next_number(APPROVALS):09d}"
         approval = Approval(
@@ -146,22 +178,71 @@ def start_approval(
         return approval, task
 
 
+def start_assignment(
+    ib: Infobase,
+    title: str,
+    performer: Performer,
+    author: uuid.UUID,
+    document: Document | None = None,
+) -> tuple[Approval, Task]:
+    """Start БСП's `Задание` (not an approval): one task for a user or a role.
+
+    БСП: BusinessProcesses/Задание/Ext/ObjectModule.bsl, ВыполнитьПриСозданииЗадач: a role in
+    `Исполнитель` becomes the task's РольИсполнителя with its addressing objects and an empty
+    Исполнитель; a user becomes the task's Исполнитель.
+    """
+    if not title.strip():
+        raise ValueError("title is required")
+    with ib.lock:
+        _check_performers(ib, [performer, author])
+        number = f"{ib.next_number(ASSIGNMENTS):09d}"
+        subject = Composite(document.ref, document.set_name) if document else Composite(EMPTY_REF)
+        process = Approval(
+            guid("assignment", number, title),
+            number,
+            ib.clock(),
+            subject,
+            author,
+            [
+                Stage(
+                    1,
+                    ASSIGNMENT_STAGE_NAME,
+                    performer if isinstance(performer, uuid.UUID) else EMPTY_REF,
+                    performer.role if isinstance(performer, RoleRoute) else EMPTY_REF,
+                )
+            ],
+            set_name=ASSIGNMENTS,
+            title=title,
+        )
+        ib.touch(process)
+        ib.approvals[process.ref] = process
+        return process, _new_task(ib, process, 1, "Обычная", 3)
+
+
 def execute_task(
     ib: Infobase,
     task: Task,
     decision: str | None = None,
     comment: str | None = None,
     user: uuid.UUID | None = None,
+    signed_in: uuid.UUID | None = None,
 ) -> Task | None:
-    """Execute a task and move the route; answers the next task, None when the route ended."""
+    """Execute a task and move the route; answers the next task, None when the route ended.
+
+    БСП's rules (Tasks/ЗадачаИсполнителя/Ext/ObjectModule.bsl, ПередЗаписью): a task of a stopped
+    process cannot be executed; an empty Исполнитель becomes the signed-in user
+    (Пользователи.АвторизованныйПользователь); an executed task is also accepted
+    (ПринятаКИсполнению, ДатаПринятияКИсполнению). `user` is who decided through the contract.
+    """
     with ib.lock:
         approval = ib.approvals[task.approval]
-        if task.executed:
-            raise RouteError("Задача уже была выполнена ранее")
-        if not is_pending(task, approval):
-            raise RouteError(
-                "Задача отменена: бизнес-процесс остановлен или задача помечена на удаление"
-            )
+        check_executable(ib, task)
+        if task.process_set != APPROVALS:
+            _mark_executed(ib, task, user, signed_in, comment)
+            ib.emit("completed", task)
+            approval.state = "completed"
+            ib.touch(approval)
+            return None
         if decision is None:
             code = task.decision_code or DECISION_CODES["approve"]
             if code not in DECISIONS_BY_CODE:
@@ -172,16 +253,47 @@ def execute_task(
             raise RouteError(
                 f"Решение «{DECISION_CODES[decision]}» недоступно на этапе «{task.stage_name}»"
             )
-        task.executed = True
-        task.executed_at = ib.clock()
         task.decision = decision
         task.decision_code = DECISION_CODES[decision]
-        task.decided_by = user or task.performer
-        if comment is not None:
-            task.result_text = comment
-        ib.touch(task)
+        _mark_executed(ib, task, user, signed_in, comment)
         ib.emit("completed", task)
         return _advance(ib, approval, task, decision)
+
+
+def check_executable(ib: Infobase, task: Task) -> None:
+    """Raise what 1C raises on executing this task now; nothing is changed."""
+    if task.executed:
+        raise RouteError("Задача уже была выполнена ранее")
+    if task.process_state == PROCESS_STOPPED:
+        raise RouteError(STOPPED_PROCESS_TEXT)
+    if not is_pending(task, ib.approvals.get(task.approval)):
+        raise RouteError(
+            "Задача отменена: бизнес-процесс остановлен или задача помечена на удаление"
+        )
+    refusal = ib.refusals.get(task.subject.ref)
+    if refusal is not None:
+        raise Refused(refusal)
+
+
+def _mark_executed(
+    ib: Infobase,
+    task: Task,
+    user: uuid.UUID | None,
+    signed_in: uuid.UUID | None,
+    comment: str | None,
+) -> None:
+    now = ib.clock()
+    if task.performer == EMPTY_REF:
+        task.performer = user or signed_in or EMPTY_REF
+    task.executed = True
+    task.executed_at = now
+    task.decided_by = user or task.performer
+    if not task.accepted:
+        task.accepted = True
+        task.accepted_at = now
+    if comment is not None:
+        task.result_text = comment
+    ib.touch(task)
 
 
 def cancel_approval(ib: Infobase, document: uuid.UUID) -> list[Task]:
@@ -212,8 +324,39 @@ def stop_approval(ib: Infobase, approval: Approval) -> list[Task]:
         return cancelled
 
 
+def stop_process(ib: Infobase, approval: Approval) -> list[Task]:
+    """Stop a business process as БСП does: its open tasks get СостояниеБизнесПроцесса Остановлен.
+
+    БСП: CommonModules/БизнесПроцессыИЗадачиСервер/Ext/Module.bsl, ОстановитьБизнесПроцесс (the
+    process's Состояние) and ПриИзмененииСостоянияБизнесПроцесса (every not executed task of the
+    process gets the new state); nothing is marked for deletion.
+    """
+    with ib.lock:
+        if approval.state == "completed":
+            raise RouteError("Невозможно остановить завершенные бизнес-процессы.")
+        if approval.state == "stopped":
+            raise RouteError("Бизнес-процесс уже остановлен.")
+        stopped = []
+        for task in ib.tasks.values():
+            if task.approval != approval.ref or task.executed:
+                continue
+            was_pending = is_pending(task, approval)
+            task.process_state = PROCESS_STOPPED
+            ib.touch(task)
+            if was_pending:
+                ib.emit("cancelled", task)
+                stopped.append(task)
+        approval.state = "stopped"
+        ib.touch(approval)
+        return stopped
+
+
 def patch_task(ib: Infobase, task: Task, changes: Mapping[str, Any]) -> None:
-    """Partial update of a task's writable fields; DeletionMark on a pending task cancels it."""
+    """Partial update of a task's writable fields; DeletionMark on a pending task cancels it.
+
+    A filled `ПринятаКИсполнению` without a date gets the current one, as the task's
+    ПередЗаписью does (Tasks/ЗадачаИсполнителя/Ext/ObjectModule.bsl).
+    """
     with ib.lock:
         was_pending = is_pending(task, ib.approvals.get(task.approval))
         attributes = {
@@ -224,9 +367,14 @@ def patch_task(ib: Infobase, task: Task, changes: Mapping[str, Any]) -> None:
             "Важность": "importance",
             "СрокИсполнения": "due",
             "DeletionMark": "deletion_mark",
+            "Исполнитель": "performer",
+            "ПринятаКИсполнению": "accepted",
+            "ДатаПринятияКИсполнению": "accepted_at",
         }
         for name, value in changes.items():
             setattr(task, attributes[name], value)
+        if task.accepted and task.accepted_at == EMPTY_DATE:
+            task.accepted_at = ib.clock()
         ib.touch(task)
         if was_pending and task.deletion_mark:
             ib.emit("cancelled", task)
@@ -253,6 +401,9 @@ WRITABLE_TASK_FIELDS = (
     "Важность",
     "СрокИсполнения",
     "DeletionMark",
+    "Исполнитель",
+    "ПринятаКИсполнению",
+    "ДатаПринятияКИсполнению",
 )
 
 
@@ -279,16 +430,23 @@ def _new_task(
     ib: Infobase, approval: Approval, stage: int, importance: str, due_days: int | None
 ) -> Task:
     document = ib.find_document(approval.subject.ref)
-    assert document is not None
-    subject = presentation(document)
+    subject = presentation(document) if document else ""
+    role = EMPTY_REF
     if stage == 0:
         performer, stage_name, point = approval.initiator, REWORK_STAGE_NAME, ROUTE_POINT_REWORK
         title, details = f"Доработать: {subject}", "Документ возвращен инициатору на доработку"
+    elif approval.set_name == ASSIGNMENTS:
+        route_stage = approval.route[0]
+        performer, role, stage_name = route_stage.performer, route_stage.role, route_stage.name
+        point, title, details = ROUTE_POINT_EXECUTE, approval.title, approval.title
     else:
+        assert document is not None
         route_stage = approval.route[stage - 1]
         performer, stage_name, point = route_stage.performer, route_stage.name, ROUTE_POINT_APPROVE
+        role = route_stage.role
         title = f"Согласовать: {subject}"
         details = document.attrs.get("НазначениеПлатежа") or f"Прошу согласовать: {subject}"
+    main = _main_object(ib, role, document)
     now = ib.clock()
     ordinal = ib.next_number("Task")
     task = Task(
@@ -311,11 +469,38 @@ def _new_task(
         if due_days
         else EMPTY_DATE,
         details=str(details),
+        process_set=approval.set_name,
+        role=role,
+        main_object=main,
+        group=addressing.performer_group(ib, role, main, addressing.NO_OBJECT),
     )
     ib.touch(task)
     ib.tasks[task.ref] = task
     ib.emit("created", task)
     return task
+
+
+def _main_object(ib: Infobase, role: uuid.UUID, document: Document | None) -> Composite:
+    """The document's organization when the role's register records name organizations."""
+    if role == EMPTY_REF or document is None:
+        return addressing.NO_OBJECT
+    if not any(r.role == role and r.main.ref != EMPTY_REF for r in ib.performers):
+        return addressing.NO_OBJECT
+    organization = document.attrs.get("Организация_Key", EMPTY_REF)
+    return (
+        Composite(organization, ORGANIZATIONS)
+        if organization != EMPTY_REF
+        else addressing.NO_OBJECT
+    )
+
+
+def _check_performers(ib: Infobase, performers: Sequence[Performer]) -> None:
+    for item in performers:
+        if isinstance(item, RoleRoute):
+            if item.role not in ib.catalog(ROLES):
+                raise ValueError(f"unknown role {item.role}")
+        elif ib.user(item) is None:
+            raise ValueError(f"unknown user {item}")
 
 
 def _stage_name(number: int, count: int) -> str:
@@ -370,15 +555,25 @@ def _has_amount(fields: Mapping[str, Any]) -> bool:
     return "СуммаДокумента" in fields
 
 
-def _lines(value: Any) -> list[dict[str, Any]]:
+def _lines(ib: Infobase, table: TableSpec, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(line, dict) for line in value):
         raise ValueError("a table must be a list of objects")
+    columns = {column.prop: column for column in table.columns}
+    columns.update({column.prop.removesuffix("_Key"): column for column in table.columns})
     lines = []
     for number, line in enumerate(value, start=1):
-        converted = {
-            key: _amount(item) if key in ("Сумма", "Значение") else str(item)
-            for key, item in line.items()
-            if key not in ("LineNumber", "Ref_Key")
-        }
-        lines.append({"LineNumber": number, **converted})
+        converted: dict[str, Any] = {"LineNumber": number}
+        for key, item in line.items():
+            if key in ("LineNumber", "Ref_Key"):
+                continue
+            column = columns.get(key)
+            if column is None:
+                converted[key] = str(item)  # kept as given, as before tables had typed columns
+            elif column.kind == "ref":
+                converted[column.prop] = _resolve(ib, column.target, item)
+            elif column.kind in ("amount", "number"):
+                converted[column.prop] = _amount(item)
+            else:
+                converted[column.prop] = str(item)
+        lines.append(converted)
     return lines

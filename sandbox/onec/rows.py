@@ -9,7 +9,10 @@ from typing import TypeVar
 from sandbox.onec.documents import presentation as document_presentation
 from sandbox.onec.model import (
     APPROVALS,
+    ASSIGNMENTS,
     EMPTY_REF,
+    PERFORMERS,
+    ROLES,
     TASKS,
     USERS,
     Approval,
@@ -17,6 +20,7 @@ from sandbox.onec.model import (
     Composite,
     Document,
     Infobase,
+    PerformerRecord,
     Row,
     Task,
 )
@@ -83,8 +87,44 @@ def approval_row(approval: Approval) -> Row:
     }
 
 
+def assignment_row(process: Approval) -> Row:
+    """A БСП `BusinessProcess_Задание` row: its performer is a user or a role (composite)."""
+    stage = process.route[0]
+    performer = (
+        Composite(stage.role, ROLES)
+        if stage.role != EMPTY_REF
+        else Composite(stage.performer, USERS)
+    )
+    return {
+        "Ref_Key": process.ref,
+        "DataVersion": process.data_version,
+        "DeletionMark": process.deletion_mark,
+        "Number": process.number,
+        "Date": process.date,
+        "Description": process.title,
+        "Started": True,
+        "Completed": process.state == "completed",
+        "Предмет": process.subject,
+        "Автор_Key": process.initiator,
+        "Исполнитель": performer,
+        "Состояние": _APPROVAL_STATES[process.state],
+        "Содержание": process.title,
+    }
+
+
+def performer_record_row(record: PerformerRecord) -> Row:
+    """An `InformationRegister_ИсполнителиЗадач` record."""
+    return {
+        "РольИсполнителя_Key": record.role,
+        "Исполнитель": Composite(record.user, USERS),
+        "ОсновнойОбъектАдресации": record.main,
+        "ДополнительныйОбъектАдресации": record.extra,
+        "ГруппаИсполнителейЗадач_Key": record.group,
+    }
+
+
 def task_row(task: Task) -> Row:
-    """A `Task_ЗадачаИсполнителя` row with exactly the fields of design 5.3 plus the route's."""
+    """A `Task_ЗадачаИсполнителя` row: the fields of design 5.3 and 5.5 plus the route's."""
     return {
         "Ref_Key": task.ref,
         "DataVersion": task.data_version,
@@ -93,7 +133,7 @@ def task_row(task: Task) -> Row:
         "Date": task.date,
         "Description": task.description,
         "Executed": task.executed,
-        "BusinessProcess": Composite(task.approval, APPROVALS),
+        "BusinessProcess": Composite(task.approval, task.process_set),
         "RoutePoint": task.route_point,
         "Автор": Composite(task.author, USERS),
         "АвторСтрокой": task.author_name,
@@ -101,7 +141,13 @@ def task_row(task: Task) -> Row:
         "Исполнитель": Composite(task.performer, USERS)
         if task.performer != EMPTY_REF
         else Composite(EMPTY_REF),
-        "РольИсполнителя_Key": EMPTY_REF,
+        "РольИсполнителя_Key": task.role,
+        "ОсновнойОбъектАдресации": task.main_object,
+        "ДополнительныйОбъектАдресации": task.extra_object,
+        "ГруппаИсполнителейЗадач_Key": task.group,
+        "СостояниеБизнесПроцесса": task.process_state,
+        "ПринятаКИсполнению": task.accepted,
+        "ДатаПринятияКИсполнению": task.accepted_at,
         "Предмет": task.subject,
         "ПредметСтрокой": task.subject_name,
         "СрокИсполнения": task.due,
@@ -121,11 +167,15 @@ def rows(ib: Infobase, set_name: str) -> list[Row]:
             return [
                 ib.cached_row(t.ref, t.data_version, _bind(task_row, t)) for t in ib.tasks.values()
             ]
-        if set_name == APPROVALS:
+        if set_name in (APPROVALS, ASSIGNMENTS):
+            build = approval_row if set_name == APPROVALS else assignment_row
             return [
-                ib.cached_row(a.ref, a.data_version, _bind(approval_row, a))
+                ib.cached_row(a.ref, a.data_version, _bind(build, a))
                 for a in ib.approvals.values()
+                if a.set_name == set_name
             ]
+        if set_name == PERFORMERS:
+            return [performer_record_row(record) for record in ib.performers]
         if set_name.startswith("Document_"):
             documents = ib.documents.get(set_name, {}).values()
             return [ib.cached_row(d.ref, d.data_version, _bind(document_row, d)) for d in documents]
@@ -139,9 +189,11 @@ def row(ib: Infobase, set_name: str, ref: uuid.UUID) -> Row | None:
         if set_name == TASKS:
             task = ib.tasks.get(ref)
             return task_row(task) if task else None
-        if set_name == APPROVALS:
+        if set_name in (APPROVALS, ASSIGNMENTS):
             approval = ib.approvals.get(ref)
-            return approval_row(approval) if approval else None
+            if approval is None or approval.set_name != set_name:
+                return None
+            return approval_row(approval) if set_name == APPROVALS else assignment_row(approval)
         if set_name.startswith("Document_"):
             document = ib.documents.get(set_name, {}).get(ref)
             return document_row(document) if document else None
@@ -157,9 +209,13 @@ def presentation(ib: Infobase, set_name: str, ref: uuid.UUID) -> str:
         if set_name == TASKS:
             task = ib.tasks.get(ref)
             return task.description if task else ""
-        if set_name == APPROVALS:
+        if set_name in (APPROVALS, ASSIGNMENTS):
             approval = ib.approvals.get(ref)
-            return f"Согласование {approval.number}" if approval else ""
+            if approval is None:
+                return ""
+            if approval.set_name == ASSIGNMENTS:
+                return f"Задание {approval.number}: {approval.title}"
+            return f"Согласование {approval.number}"
         if set_name.startswith("Document_"):
             document = ib.documents.get(set_name, {}).get(ref)
             return document_presentation(document) if document else ""
@@ -173,3 +229,8 @@ def _bind(build: Callable[[_T], Row], entity: _T) -> Callable[[], Row]:
 
 def _tables(owner: uuid.UUID, tables: dict[str, list[Row]]) -> Row:
     return {name: [{"Ref_Key": owner, **line} for line in lines] for name, lines in tables.items()}
+
+
+def table_rows(ib: Infobase, owner_set: str, table: str) -> list[Row]:
+    """Rows of a tabular section as an entity set of its own (`Ref_Key` + `LineNumber`)."""
+    return [line for owner in rows(ib, owner_set) for line in owner.get(table) or []]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sandbox.onec import routing
+from sandbox.onec import addressing, routing
 from sandbox.onec.documents import PAYMENT_REQUEST, REPORT_INSTANCE
 from sandbox.onec.model import USERS, CatalogItem, Infobase, guid
 from sandbox.onec.state import Sandbox
@@ -69,7 +69,14 @@ ORGANIZATIONS = (
 COUNTERPARTIES = (("ООО «ТехноСервис»", "7700000001"), ("АО «Энергосбыт Плюс»", "5600000002"))
 CURRENCIES = (("643", "руб."), ("840", "USD"))
 REPORT_KINDS = ("Бюджет движения денежных средств", "Отчет о прибылях и убытках")
+# Performer roles and users groups of the seed; no seeded task is addressed to a role.
+ROLE_FINANCE = "Финансовый контроль"  # three performers, no addressing object
+ROLE_CFO = "Финансовый директор"  # one performer per organization
+USERS_GROUP = "Пользователи Telegram"
+ADMINS_GROUP = "Администраторы Telegram"
 PERIODS = ("Октябрь 2026", "3 квартал 2026")
+WAREHOUSES = ("Основной склад", "Склад запчастей")
+ITEMS = (("Подшипник 6205-2RS", "SKF-6205"), ("Масло индустриальное И-40А, 200 л", "И-40А-200"))
 
 
 def phone_digits(text: str) -> str:
@@ -83,6 +90,7 @@ def seed(ib: Infobase) -> None:
     with ib.lock, _fixed_clock(ib):
         _catalogs(ib)
         u = {key: user.ref for key, user in SEED_USERS_BY_KEY.items()}
+        _addressing(ib, u)
         _approval(
             ib,
             PAYMENT_REQUEST,
@@ -145,9 +153,13 @@ def reseed(sandbox: Sandbox) -> None:
             bulk(sandbox.infobase, sandbox.config.bulk)
 
 
-def bulk(ib: Infobase, count: int, performer: uuid.UUID | None = None) -> int:
-    """Add `count` one-stage approvals pending on one approver (load tests: 10,000 tasks)."""
-    approver = performer or SEED_USERS_BY_KEY["morozov"].ref
+def bulk(
+    ib: Infobase, count: int, performer: uuid.UUID | None = None, role: uuid.UUID | None = None
+) -> int:
+    """Add `count` one-stage approvals pending on one approver or role (load tests: 10,000)."""
+    approver: routing.Performer = (
+        routing.RoleRoute(role) if role else performer or SEED_USERS_BY_KEY["morozov"].ref
+    )
     initiator = SEED_USERS_BY_KEY["ivanov"].ref
     with ib.lock:
         for n in range(count):
@@ -232,6 +244,37 @@ def _catalogs(ib: Infobase) -> None:
         )
     for n, name in enumerate(PERIODS, start=1):
         ib.add_catalog_item(CatalogItem("Catalog_Периоды", guid("period", name), name, f"{n:09d}"))
+    for n, name in enumerate(WAREHOUSES, start=1):
+        ib.add_catalog_item(
+            CatalogItem("Catalog_Склады", guid("warehouse", name), name, f"{n:09d}")
+        )
+    for n, (name, article) in enumerate(ITEMS, start=1):
+        ib.add_catalog_item(
+            CatalogItem(
+                "Catalog_Номенклатура", guid("item", name), name, f"{n:09d}", {"Артикул": article}
+            )
+        )
+
+
+def _addressing(ib: Infobase, u: dict[str, uuid.UUID]) -> None:
+    finance = addressing.create_role(ib, ROLE_FINANCE)
+    addressing.set_performers(
+        ib,
+        finance.ref,
+        [(u[key], addressing.NO_OBJECT) for key in ("petrova", "morozov", "volkov")],
+    )
+    cfo = addressing.create_role(ib, ROLE_CFO)
+    addressing.set_performers(
+        ib,
+        cfo.ref,
+        [
+            (u["volkov"], addressing.organization(ib, ORGANIZATIONS[0][0])),
+            (u["morozov"], addressing.organization(ib, ORGANIZATIONS[1][0])),
+        ],
+    )
+    approvers = ("ivanov", "petrova", "sidorov", "sidorova", "morozov", "volkov", "kuznetsova")
+    addressing.create_user_group(ib, USERS_GROUP, [u[key] for key in approvers])
+    addressing.create_user_group(ib, ADMINS_GROUP, [u["volkov"]])
 
 
 def _approval(

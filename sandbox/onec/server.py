@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import time
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote_from_bytes, unquote, unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -37,6 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(soap.blueprint, url_prefix=f"{base}/ws")
     app.register_blueprint(control.blueprint, url_prefix=CONTROL_PREFIX)
     app.before_request(_require_auth)
+    app.before_request(_require_utf8)
     app.wsgi_app = _FaultsAndLog(app.wsgi_app, sandbox)  # type: ignore[method-assign]
     if config.push_url:
         pusher = Pusher(config.push_url, config.push_secret or "")
@@ -60,6 +62,41 @@ def _require_auth() -> Response | None:
     if not authorized(request.headers.get("Authorization"), config.user, config.password):
         return challenge()
     return None
+
+
+def _require_utf8() -> Response | None:
+    """Refuse a path or query string that is not UTF-8 once unescaped, rather than misread it."""
+    environ = request.environ
+    code = "6"
+    try:
+        environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        code = "14"
+        unquote_to_bytes(environ.get("QUERY_STRING", "").encode("latin-1")).decode("utf-8")
+    except UnicodeError:
+        message = f"{'Адрес' if code == '6' else 'Строка запроса'} не в кодировке UTF-8"
+        if request.path.startswith(current().config.base + odata.ROOT):
+            return odata.error_response(code, message, 400)
+        return Response(
+            json.dumps({"error": "invalid", "message": message}, ensure_ascii=False),
+            400,
+            content_type="application/json; charset=utf-8",
+        )
+    return None
+
+
+def escape_request_line(line: bytes) -> bytes:
+    """Percent-encode raw non-ASCII bytes of the request target (unencoded UTF-8 from a client).
+
+    The standard library splits the request line on Unicode whitespace after reading it as
+    latin-1, and Werkzeug would read the bytes as latin-1 text: raw UTF-8 would be refused or
+    silently misread. Escaped, valid UTF-8 is read as the client meant, and anything else is
+    refused by `_require_utf8`.
+    """
+    parts = line.rstrip(b"\r\n").split(b" ")
+    if len(parts) != 3 or parts[1].isascii():
+        return line
+    target = quote_from_bytes(parts[1], safe=bytes(range(0x21, 0x7F))).encode("ascii")
+    return b" ".join((parts[0], target, parts[2])) + b"\r\n"
 
 
 class _FaultsAndLog:
@@ -127,6 +164,7 @@ class SandboxRequestHandler(WSGIRequestHandler):
         if not self.raw_requestline:
             self.close_connection = True
             return
+        self.raw_requestline = escape_request_line(self.raw_requestline)
         sandbox: Sandbox | None = getattr(self.server, "app").extensions.get("onec_sandbox")  # noqa: B009
         if sandbox is not None and sandbox.faults.current().mode == "down" and self._is_1c_route():
             self._drop(sandbox)

@@ -7,8 +7,8 @@ import binascii
 import uuid
 from typing import Any
 
-from sandbox.onec import contract, routing
-from sandbox.onec.model import USERS, Infobase, Task, is_pending
+from sandbox.onec import addressing, contract, routing
+from sandbox.onec.model import APPROVALS, USERS, Infobase, Task, is_pending
 from sandbox.onec.print_form import render_pdf
 from sandbox.onec.push import event_json
 from sandbox.onec.seed import phone_digits
@@ -140,19 +140,43 @@ def _decide(ib: Infobase, task_id: str, body: Any) -> dict[str, Any]:
     problems = contract.errors(body, contract.schema("DecisionRequest"))
     if problems:
         raise ContractError(422, "invalid", "; ".join(problems))
+    if task.process_set != APPROVALS:
+        raise ContractError(
+            422, "invalid", f"the task belongs to {task.process_set}, not to an approval process"
+        )
     decision = body["decision"]
     if decision not in routing.allowed_decisions(task):
         raise ContractError(
             422, "invalid", f"decision {decision} is not offered at stage {task.stage_number}"
         )
-    if uuid.UUID(body["user_id"]) != task.performer:
-        raise ContractError(403, "not_performer", "user_id is not the task's performer")
-    if not is_pending(task, ib.approvals.get(task.approval)):
+    user = uuid.UUID(body["user_id"])
+    pending = is_pending(task, ib.approvals.get(task.approval))
+    allowed = addressing.candidates(ib, task) if pending else addressing.addressees(ib, task)
+    if user not in allowed:
+        raise ContractError(403, "not_performer", "user_id is not a performer of the task")
+    if not pending:
         raise ContractError(
             409, "already_completed", "the task is no longer pending", task_json(ib, task)
         )
-    routing.execute_task(ib, task, decision, body["comment"], uuid.UUID(body["user_id"]))
+    _check_versions(ib, task, body)
+    try:
+        # A role task gets the deciding user as Исполнитель (and is accepted) before it is
+        # executed, as the extension does; an empty one would become the service user.
+        routing.execute_task(ib, task, decision, body["comment"], user)
+    except routing.Refused as exc:
+        raise ContractError(422, "refused", str(exc)) from exc
     return task_json(ib, task)
+
+
+def _check_versions(ib: Infobase, task: Task, body: dict[str, Any]) -> None:
+    """409 `stale` when the task or its subject changed since the approver's card was built."""
+    shown = task_json(ib, task)
+    expected = body.get("expected_version")
+    if expected is not None and expected != shown["version"]:
+        raise ContractError(409, "stale", "the task changed since it was shown", shown)
+    expected_subject = body.get("expected_subject_version")
+    if expected_subject is not None and expected_subject != shown["subject"]["version"]:
+        raise ContractError(409, "stale", "the document changed since it was shown", shown)
 
 
 def _task(ib: Infobase, task_id: str) -> Task:

@@ -107,7 +107,14 @@ def _print_form(sandbox: Sandbox, params: dict[str, str | None]) -> Any:
 def _submit(sandbox: Sandbox, params: dict[str, str | None]) -> Any:
     body = {
         name: params[name]
-        for name in ("decision", "comment", "user_id", "idempotency_key")
+        for name in (
+            "decision",
+            "comment",
+            "user_id",
+            "idempotency_key",
+            "expected_version",
+            "expected_subject_version",
+        )
         if params.get(name) is not None
     }
     if "comment" in params and params["comment"] is None:

@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sandbox.onec.addressing import candidates, role_name
 from sandbox.onec.documents import card_fields, card_tables, presentation
-from sandbox.onec.model import EMPTY_DATE, SERVER_TZ, Infobase, Task, task_state
+from sandbox.onec.model import (
+    APPROVALS,
+    EMPTY_DATE,
+    EMPTY_REF,
+    SERVER_TZ,
+    Infobase,
+    Task,
+    task_state,
+)
 from sandbox.onec.routing import allowed_decisions
 
 IMPORTANCE = {"Обычная": "normal", "Высокая": "high", "Низкая": "low"}
@@ -35,8 +44,9 @@ def task_json(ib: Infobase, task: Task) -> dict[str, Any]:
             subject["fields"] = [{"name": n, "value": v} for n, v in card_fields(ib, document)]
             subject["tables"] = [
                 {"name": name, "columns": columns, "rows": rows}
-                for name, columns, rows in card_tables(document)
+                for name, columns, rows in card_tables(ib, document)
             ]
+        subject["version"] = document.data_version if document else ""
         result = None
         if task.executed and task.decision is not None:
             result = {
@@ -54,10 +64,22 @@ def task_json(ib: Infobase, task: Task) -> dict[str, Any]:
             "importance": IMPORTANCE.get(task.importance, "normal"),
             "state": state,
             "title": task.description,
-            "performer": {"id": str(task.performer), "name": ib.user_name(task.performer)},
+            "performer": None
+            if task.performer == EMPTY_REF
+            else {"id": str(task.performer), "name": ib.user_name(task.performer)},
             "initiator": {"id": str(task.author), "name": ib.user_name(task.author)},
             "stage": {"name": task.stage_name, "number": task.stage_number, "count": count},
             "subject": subject,
             "allowed_decisions": allowed_decisions(task) if state == "pending" else [],
             "result": result,
+            # Contract 5.5 additions come last: the WSDL's sequence has them at its end.
+            "kind": "approval" if task.process_set == APPROVALS else "task",
+            "role": None
+            if task.role == EMPTY_REF
+            else {"id": str(task.role), "name": role_name(ib, task.role)},
+            "candidates": [
+                {"id": str(user), "name": ib.user_name(user)} for user in candidates(ib, task)
+            ]
+            if state == "pending"
+            else [],
         }

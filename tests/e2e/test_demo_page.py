@@ -286,6 +286,32 @@ def test_a_decision_made_while_1c_is_off_reaches_1c_once_it_is_on_again(
     expect(approval.get_by_test_id("task-decision")).to_have_text("Согласовано")
 
 
+def test_the_1c_side_starts_a_stage_for_a_role_and_creates_a_zadanie_it_can_stop(
+    page: Page, shot: None
+) -> None:
+    # Last of the page's tests: what the gateway makes of role tasks and Задание is tested with
+    # the gateway's flow; here the 1C side's buttons and what 1C then shows.
+    purpose = purpose_of("Лизинг погрузчиков")
+    approval = start_approval(page, purpose, route=("Финансовый контроль",))
+    expect(approval.get_by_test_id("task-performer")).to_have_text(
+        "роль «Финансовый контроль»: Петрова А. С., Морозов Д. О., Волков С. А."
+    )
+
+    title = purpose_of("Ознакомиться с регламентом")
+    page.get_by_test_id("assignment-title").fill(title)
+    performer = page.get_by_test_id("assignment-performer")
+    performer.select_option(label=next(o for o in route_labels(performer) if "Петрова" in o))
+    page.get_by_test_id("start-assignment").click()
+    assignment = page.get_by_test_id("approval").filter(has_text=title)
+    expect(assignment).to_contain_text("Задание")
+    expect(assignment.get_by_test_id("task-performer")).to_have_text("Петрова А. С.")
+    expect(assignment.get_by_test_id("cancel-approval")).to_have_count(0)
+
+    assignment.get_by_test_id("stop-process").click()
+    expect(assignment.get_by_test_id("approval-state")).to_have_text("отменено")
+    expect(assignment.get_by_test_id("task-state")).to_have_text("отменена")
+
+
 def test_ctrl_c_stops_every_process_of_the_demo(tmp_path: Path) -> None:
     ports = free_ports(4)
     options = ("--port", "--telegram-port", "--onec-port", "--web-port")

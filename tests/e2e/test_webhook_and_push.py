@@ -22,10 +22,10 @@ from gateway.settings import Settings
 from sandbox.onec import harness as onec_harness
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
-from tests.conftest import TEST_SECRET
 from tests.e2e.conftest import Approver
 
 HOOK_SECRET = "e2e_hook_secret"
+PUSH_SECRET = "e2e-onec-push-secret-0123"
 
 
 def free_port() -> int:
@@ -43,7 +43,7 @@ def web_port() -> int:
 def pushing_onec(web_port: int) -> Iterator[RunningSandbox]:
     """A 1C emulator that pushes its events to the gateway's web process."""
     with onec_harness.running(
-        push_url=f"http://127.0.0.1:{web_port}/onec/events", push_secret=TEST_SECRET
+        push_url=f"http://127.0.0.1:{web_port}/onec/events", push_secret=PUSH_SECRET
     ) as instance:
         yield instance
 
@@ -64,6 +64,7 @@ def stack(
             "TELEGRAM_MODE": "webhook",
             "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{web_port}/telegram/webhook",
             "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET,
+            "ONEC_PUSH_SECRET": PUSH_SECRET,
         }
     )
     web_gateway = build(settings)

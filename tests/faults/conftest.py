@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
+import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from adapters.redis_store import RedisRateLimiter, RedisStore, connect
 from gateway.bootstrap import Gateway, build
@@ -17,6 +22,7 @@ from gateway.domain import UserLink
 from gateway.settings import Settings
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
+from tests.e2e.conftest import wait_for
 from tests.faults.stub_worker import StubRenderer
 
 RESULTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts" / "faults.json"
@@ -93,3 +99,55 @@ def subprocess_env(env: dict[str, str]) -> dict[str, str]:
     """The environment for a worker subprocess: settings plus PATH and the repo on PYTHONPATH."""
     root = str(Path(__file__).resolve().parents[2])
     return {**env, "PATH": os.environ.get("PATH", ""), "PYTHONPATH": root, "LOG_LEVEL": "WARNING"}
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, with AOF and `appendfsync always` (nothing it
+    acknowledged is lost), that the test stops and starts again on the same port and folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers PING (its AOF loaded)."""
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(port=self.port)
+        try:
+            wait_for(lambda: _pings(client), "redis-server to answer", 20)
+        finally:
+            client.close()
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """SIGTERM: a graceful shutdown (the AOF flushed); SIGKILL: the process dies."""
+        if self.process is not None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=20)
+            self.process = None
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A running PrivateRedis, stopped after the test."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -7,19 +7,15 @@ writes its figures to tests/artifacts/faults.json for docs/reliability.md.
 from __future__ import annotations
 
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from gateway.bootstrap import Gateway
 from gateway.domain import UserLink
@@ -28,7 +24,7 @@ from gateway.flow import decisions
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 from tests.e2e.conftest import wait_for
-from tests.faults.conftest import populate, record, subprocess_env
+from tests.faults.conftest import PrivateRedis, populate, record, subprocess_env
 
 pytestmark = pytest.mark.timeout(600)  # outages and thousand-task bursts take minutes
 
@@ -259,44 +255,14 @@ def test_a_worker_killed_at_random_moments_loses_no_task(
     assert len(per_task) == 1000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "yes", "--appendfsync", "always", "--dir", str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    client = redis.Redis(port=port)
-    wait_for(lambda: _pings(client), "redis-server to answer", 20)
-    client.close()
-    return process
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-
-
 @pytest.mark.usefixtures("quick_retries")
 def test_a_redis_restart_with_aof_loses_no_acknowledged_decision(
     make_gateway: Callable[..., Gateway],
     onec: RunningSandbox,
     telegram: SandboxServer,
-    tmp_path: Path,
+    private_redis: PrivateRedis,
 ) -> None:
-    port = free_port()
-    server = start_redis(port, tmp_path)
-    gateway = make_gateway(REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    gateway = make_gateway(REDIS_URL=private_redis.url)
     links = populate(onec, telegram, gateway.store, approvers=10, tasks_each=5)
     worker = Worker(gateway, long_poll_seconds=1)
     worker.start()
@@ -305,16 +271,14 @@ def test_a_redis_restart_with_aof_loses_no_acknowledged_decision(
         onec.client.set_fault("down")
         press_all(telegram, links, "Согласовать")
         until(lambda: gateway.store.outbox_depth() == 50, "50 stored decisions", 60)
-        server.send_signal(signal.SIGKILL)  # appendfsync always: everything acked is on disk
-        server.wait(timeout=10)
+        # appendfsync always: everything acknowledged is on disk
+        private_redis.stop(signal.SIGKILL)
         time.sleep(2)  # the workers see Redis gone
-        server = start_redis(port, tmp_path)
+        private_redis.start()
         onec.client.clear_fault()
         until(lambda: len(decisions_applied(onec, links)) == 50, "50 decisions in 1C", 120)
     finally:
         worker.stop()
-        server.terminate()
-        server.wait(timeout=10)
     applied = decisions_applied(onec, links)
     record("redis_restart_aof_50_decisions", {"applied": len(applied), "lost": 50 - len(applied)})
     assert set(applied.values()) == {1}

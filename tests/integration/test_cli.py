@@ -33,7 +33,32 @@ def test_check_passes_when_1c_and_redis_answer(runner, onec_env) -> None:
         f"redis: ok ({onec_env['REDIS_URL']})",
         f"telegram: ok ({onec_env['TELEGRAM_API_URL']})",
         "pdf: ok (pdfkit)",
+        "push: off (ONEC_PUSH_SECRET is not set: every push from 1C is refused)",
     ]
+
+
+def test_check_says_pushes_are_on_once_the_push_key_is_set(runner, onec_env) -> None:
+    env = {**onec_env, "ONEC_PUSH_SECRET": "onec-push-secret-0123456789"}
+    result = runner("check", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "push: on (1C's pushes signed with ONEC_PUSH_SECRET are accepted)" in result.stdout
+    assert "onec-push-secret-0123456789" not in result.stdout + result.stderr
+
+
+def test_check_warns_but_passes_on_a_1c_url_in_clear_to_another_host(runner, onec_env) -> None:
+    # 127.1 reaches the emulator here, but check counts only localhost, 127.0.0.0/8 and ::1
+    # written out as loopback: it cannot know where any other name leads.
+    env = {**onec_env, "ONEC_BASE_URL": onec_env["ONEC_BASE_URL"].replace("127.0.0.1", "127.1")}
+    result = runner("check", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1c: warning: ONEC_BASE_URL is http:// to 127.1: the 1C user's password" in (
+        result.stdout
+    )
+
+
+def test_check_does_not_warn_on_http_to_this_host(runner, onec_env) -> None:
+    result = runner("check", env=onec_env)
+    assert "warning" not in result.stdout
 
 
 def test_check_says_redis_is_unreachable_and_fails_without_leaking_secrets(

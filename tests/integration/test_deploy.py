@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gateway.settings import SECRET_NAMES
 from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,3 +160,20 @@ def test_gunicorn_loads_the_config_with_its_prometheus_hook(env: dict[str, str])
     )
     assert result.returncode == 0, result.stderr
     assert "child_exit" in result.stdout and "worker_class" in result.stdout
+
+
+def test_the_compose_redis_requires_a_password_that_the_gateway_reads_from_the_same_file() -> None:
+    services = compose()["services"]
+    command = services["redis"]["command"]
+    password = command[command.index("--requirepass") + 1]
+    assert password.startswith("${REDIS_PASSWORD:?")  # compose stops when it is not set
+    assert services["redis"]["environment"]["REDISCLI_AUTH"] == password  # the health check
+    for name in ("web", "worker"):
+        assert "../.env" in services[name]["env_file"]  # REDIS_PASSWORD reaches the gateway
+
+
+def test_the_env_example_names_every_secret_the_settings_read() -> None:
+    example = (DEPLOY.parent / "config" / "gateway.env.example").read_text(encoding="utf-8")
+    lines = [line for line in example.splitlines() if line and not line.startswith("#")]
+    names = {line.split("=")[0] for line in lines}
+    assert set(SECRET_NAMES) <= names

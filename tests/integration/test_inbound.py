@@ -10,16 +10,22 @@ from flask.testing import FlaskClient
 
 from gateway import push
 from gateway.bootstrap import build
+from gateway.entrypoints.inbound import MAX_PUSH_BYTES, MAX_UPDATE_BYTES
 from gateway.entrypoints.web import create_app
 from gateway.settings import Settings
 from tests.conftest import TEST_SECRET
 
 HOOK_SECRET = "hook-secret_123"
+PUSH_SECRET = "onec-push-secret-0123456789"
 
 
 @pytest.fixture
 def gateway(env: dict[str, str]):
-    instance = build(Settings.from_env({**env, "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET}))
+    instance = build(
+        Settings.from_env(
+            {**env, "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET, "ONEC_PUSH_SECRET": PUSH_SECRET}
+        )
+    )
     yield instance
     instance.close()
 
@@ -66,7 +72,7 @@ def test_a_body_that_is_not_an_update_is_400(web: FlaskClient) -> None:
     assert post_update(web, "{not json").status_code == 400
 
 
-def signed(body: bytes, at: int | None = None, secret: str = TEST_SECRET) -> dict[str, str]:
+def signed(body: bytes, at: int | None = None, secret: str = PUSH_SECRET) -> dict[str, str]:
     at = int(time.time()) if at is None else at
     return {"X-Gateway-Timestamp": str(at), "X-Gateway-Signature": push.sign(secret, at, body)}
 
@@ -90,12 +96,13 @@ def test_a_signed_push_asks_for_a_sync_of_its_tasks(web: FlaskClient, gateway) -
 @pytest.mark.parametrize(
     ("offset", "secret", "sign"),
     [
-        (0, TEST_SECRET, False),
+        (0, PUSH_SECRET, False),
         (0, "another-secret-0123456789", True),
-        (-400, TEST_SECRET, True),
-        (400, TEST_SECRET, True),
+        (0, TEST_SECRET, True),
+        (-400, PUSH_SECRET, True),
+        (400, PUSH_SECRET, True),
     ],
-    ids=["unsigned", "bad signature", "too old", "from the future"],
+    ids=["unsigned", "bad signature", "signed with GATEWAY_SECRET", "too old", "from the future"],
 )
 def test_a_bad_or_old_push_is_401_and_changes_nothing(
     web: FlaskClient, gateway, offset: int, secret: str, sign: bool
@@ -113,3 +120,44 @@ def test_a_replayed_push_is_refused(web: FlaskClient, gateway) -> None:
     assert web.post("/onec/events", data=EVENTS, headers=headers).status_code == 401
     assert gateway.store.wait_sync_request(0.5) == ["t-9"]
     assert gateway.store.wait_sync_request(0.05) is None
+
+
+def test_with_no_push_key_every_push_is_refused(env: dict[str, str]) -> None:
+    gateway = build(Settings.from_env(env))
+    try:
+        web = create_app(gateway=gateway).test_client()
+        for key in (TEST_SECRET, ""):
+            answer = web.post("/onec/events", data=EVENTS, headers=signed(EVENTS, secret=key))
+            assert answer.status_code == 401
+            assert "ONEC_PUSH_SECRET" in answer.get_json()["message"]
+        assert gateway.store.wait_sync_request(0.05) is None
+    finally:
+        gateway.close()
+
+
+def test_a_webhook_body_past_its_bound_is_413_and_not_stored(web: FlaskClient, gateway) -> None:
+    padding = "x" * MAX_UPDATE_BYTES
+    body = json.dumps({"update_id": 903, "message": {"text": padding}})
+    answer = post_update(web, body)
+    assert answer.status_code == 413
+    assert answer.get_json()["error"] == "too_large"
+    assert gateway.store.take_updates("w", 0.05, 10) == []
+
+
+def test_a_push_body_past_its_bound_is_413_and_changes_nothing(web: FlaskClient, gateway) -> None:
+    event = {"seq": 1, "type": "created", "task_id": "t-1", "at": "2026-11-27T10:00:00+03:00"}
+    body = json.dumps({"events": [event] * (MAX_PUSH_BYTES // 60)}).encode()
+    assert len(body) > MAX_PUSH_BYTES
+    answer = web.post("/onec/events", data=body, headers=signed(body))
+    assert answer.status_code == 413
+    assert gateway.store.wait_sync_request(0.05) is None
+
+
+def test_a_push_of_a_hundred_events_is_well_within_the_bound(web: FlaskClient, gateway) -> None:
+    events = [
+        {"seq": n, "type": "updated", "task_id": f"t-{n}", "at": "2026-11-27T10:00:00+03:00"}
+        for n in range(100)
+    ]
+    body = json.dumps({"events": events}).encode()
+    assert len(body) * 10 < MAX_PUSH_BYTES
+    assert web.post("/onec/events", data=body, headers=signed(body)).status_code == 200

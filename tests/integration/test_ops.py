@@ -6,10 +6,12 @@ with the fields the monitor writes, and for what it must never show.
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
@@ -187,3 +189,22 @@ def test_status_is_503_with_a_reason_when_redis_is_down(serve, env: dict[str, st
     response = serve({**env, "REDIS_URL": dead_url("redis")}).get("/status")
     assert response.status_code == 503
     assert response.get_json()["error"] == "redis_unavailable"
+
+
+def test_status_masks_secrets_in_the_stored_sync_error(serve, env: dict[str, str]) -> None:
+    env = {**env, "ONEC_USERNAME": "Шлюз", "ONEC_PASSWORD": "пароль 1С"}
+    client = serve(env)
+    store = RedisStore(connect(env["REDIS_URL"]), env["REDIS_PREFIX"])
+    basic = base64.b64encode("Шлюз:пароль 1С".encode()).decode()
+    quoted = quote("пароль 1С", safe="")
+    # What a proxy in front of 1C that echoes the request would put into the error.
+    store.set_status(
+        last_sync_error=(
+            f"1C answered 500: GET /bot{SANDBOX_TOKEN}/x?p={quoted}&s={TEST_SECRET} "
+            f"with Authorization: Basic {basic}"
+        )
+    )
+    error = client.get("/status").get_json()["last_sync_error"]
+    assert error.startswith("1C answered 500: GET /bot***/x?p=***&s=***")
+    for leaked in (SANDBOX_TOKEN, quoted, TEST_SECRET, basic):
+        assert leaked not in error

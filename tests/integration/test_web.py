@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 
 import requests
+from flask import Flask, request
 from flask.testing import FlaskClient
 
 from gateway import __version__
 from gateway.bootstrap import build
-from gateway.entrypoints.web import create_app
+from gateway.entrypoints.web import MAX_BODY_BYTES, create_app
 from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +96,48 @@ def test_wsgi_with_bad_settings_exits_2_with_the_problems(tmp_path: Path) -> Non
     )
     assert result.returncode == 2
     assert "GATEWAY_SECRET: required, not set" in result.stderr
+
+
+def run_gunicorn(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """gunicorn with an empty environment (no settings at all), until it stops by itself."""
+    return subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), *args, "wsgi:app"],
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        timeout=60,  # respawning workers for ever would end here, as a failure
+    )
+
+
+def test_gunicorn_with_the_deploy_config_and_bad_settings_stops_at_once_with_code_2(
+    tmp_path: Path,
+) -> None:
+    config = str(ROOT / "deploy" / "gunicorn.conf.py")
+    result = run_gunicorn("-c", config, "--bind", f"127.0.0.1:{free_port()}", cwd=tmp_path)
+    assert result.returncode == 2
+    for problem in ("ONEC_BASE_URL", "TELEGRAM_BOT_TOKEN", "GATEWAY_SECRET"):
+        assert result.stderr.count(f"  {problem}: required, not set") == 1
+    assert "Booting worker" not in result.stderr  # the master stopped before any worker
+
+
+def test_plain_gunicorn_with_bad_settings_stops_instead_of_respawning_workers(
+    tmp_path: Path,
+) -> None:
+    bind = f"127.0.0.1:{free_port()}"
+    result = run_gunicorn("--bind", bind, "--workers", "2", cwd=tmp_path)
+    # gunicorn's "App failed to load" (4) halts the master; when both workers fail at once,
+    # gunicorn 27 raises that again while stopping and exits 1. Either way, it stopped.
+    assert result.returncode in (4, 1)
+    assert "App failed to load" in result.stderr
+    assert "GATEWAY_SECRET: required, not set" in result.stderr
+    assert result.stderr.count("Booting worker") <= 2  # none started again
+
+
+def test_a_route_without_a_bound_of_its_own_gets_the_app_wide_one(app: Flask) -> None:
+    app.add_url_rule("/echo-length", "echo", lambda: str(len(request.get_data())), methods=["POST"])
+    client = app.test_client()
+    assert client.post("/echo-length", data=b"x" * MAX_BODY_BYTES).status_code == 200
+    answer = client.post("/echo-length", data=b"x" * (MAX_BODY_BYTES + 1))
+    assert answer.status_code == 413
+    assert answer.get_json() == {"error": "too_large", "message": "the request body is too large"}

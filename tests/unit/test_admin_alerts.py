@@ -90,14 +90,18 @@ class FakeStore:
     def get_delivery(self, task_id: str, chat_id: int) -> None:
         return None
 
-    def dead_letter(self, entry_id: str, error: str) -> None:
+    def dead_letter(self, entry_id: str, lease: str, error: str) -> bool:
         self.dead[entry_id] = error
+        return True
 
-    def reschedule(self, entry_id: str, attempts: int, next_at: float, error: str) -> None:
+    def reschedule(
+        self, entry_id: str, lease: str, attempts: int, next_at: float, error: str
+    ) -> bool:
         self.rescheduled.append(entry_id)
+        return True
 
-    def complete(self, entry_id: str) -> None:
-        pass
+    def complete(self, entry_id: str, lease: str) -> bool:
+        return True
 
 
 class FakeOneC:
@@ -318,9 +322,9 @@ def test_a_dead_lettered_decision_alerts_admins_with_who_and_what(
         message=MessageRef(APPROVER_CHAT, 5),
     )
     entry = OutboxEntry(request, "Заявка 0000-000042", True)
-    apply(ctx, replace(entry, attempts=MAX_ATTEMPTS - 2))
+    apply(ctx, replace(entry, attempts=MAX_ATTEMPTS - 2), "lease")
     assert store.dead == {} and alerts(messenger, "не передано в 1С") == []
-    apply(ctx, replace(entry, attempts=MAX_ATTEMPTS - 1))
+    apply(ctx, replace(entry, attempts=MAX_ATTEMPTS - 1), "lease")
     assert store.dead == {"tg-key-9": "1C is unavailable: connection refused"}
     [alert] = alerts(messenger, "не передано в 1С")
     assert "Согласовать" in alert and "Заявка 0000-000042" in alert and "Морозов" in alert

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.onec.profile import BUILTIN_DIR, load_profile, parse_profile
+from adapters.onec.profile import BUILTIN_DIR, Addressing, load_profile, parse_profile
 from gateway.domain import Decision, Importance
 from gateway.errors import ConfigurationError
 from gateway.settings import BUILTIN_PROFILES
@@ -84,3 +84,19 @@ def test_a_server_offset_is_read_and_a_bad_one_named() -> None:
     data["server_utc_offset"] = "MSK"
     with pytest.raises(ConfigurationError, match="server_utc_offset: 'MSK'"):
         parse_profile(data)
+
+
+def test_addressing_names_default_to_bsp_and_may_be_renamed() -> None:
+    assert load_profile("bsp").addressing == Addressing()
+    assert Addressing().register == "InformationRegister_ИсполнителиЗадач"
+    data = bsp_data()
+    data["addressing"] = {"register": "InformationRegister_ИсполнителиЗадачУХ"}
+    assert parse_profile(data).addressing.register == "InformationRegister_ИсполнителиЗадачУХ"
+    data["addressing"] = {"regster": "x"}
+    with pytest.raises(ConfigurationError, match=r"\[addressing\]: unknown keys regster"):
+        parse_profile(data)
+
+
+def test_only_the_sandbox_profile_names_an_approval_process() -> None:
+    assert load_profile("sandbox").approval_processes == ("BusinessProcess_Согласование",)
+    assert load_profile("bsp").approval_processes == ()

@@ -32,7 +32,15 @@ CSDL = """<?xml version="1.0" encoding="UTF-8"?>
     <Property Name="Ref_Key" Type="Edm.Guid" Nullable="false"/>
     <Property Name="Строки" Type="Collection(StandardODATA.Document_Заявка_Строки_RowType)"
         Nullable="true"/>
+    <Property Name="Валюта_Key" Type="Edm.Guid" Nullable="true"/>
+    <Property Name="СуммаДокумента" Type="Edm.Double" Nullable="true"/>
+    <NavigationProperty Name="Валюта" Relationship="StandardODATA.Document_Заявка_Валюта"
+        FromRole="Begin" ToRole="End"/>
   </EntityType>
+  <Association Name="Document_Заявка_Валюта">
+    <End Role="Begin" Type="StandardODATA.Document_Заявка" Multiplicity="*"/>
+    <End Role="End" Type="StandardODATA.Catalog_Валюты" Multiplicity="0..1"/>
+  </Association>
   <EntityType Name="Catalog_Валюты">
     <Key><PropertyRef Name="Ref_Key"/></Key>
     <Property Name="Ref_Key" Type="Edm.Guid" Nullable="false"/>
@@ -41,6 +49,11 @@ CSDL = """<?xml version="1.0" encoding="UTF-8"?>
     <EntitySet Name="Task_ЗадачаИсполнителя" EntityType="StandardODATA.Task_ЗадачаИсполнителя"/>
     <EntitySet Name="Document_Заявка" EntityType="StandardODATA.Document_Заявка"/>
     <EntitySet Name="Catalog_Валюты" EntityType="StandardODATA.Catalog_Валюты"/>
+    <AssociationSet Name="Document_Заявка_Валюта"
+        Association="StandardODATA.Document_Заявка_Валюта">
+      <End Role="Begin" EntitySet="Document_Заявка"/>
+      <End Role="End" EntitySet="Catalog_Валюты"/>
+    </AssociationSet>
     <FunctionImport Name="ExecuteTask" IsBindable="true" m:IsAlwaysBindable="true">
       <Parameter Name="bindingParameter" Type="StandardODATA.Task_ЗадачаИсполнителя"/>
     </FunctionImport>
@@ -71,7 +84,7 @@ def test_a_composite_field_is_one_property_marked_composite() -> None:
 
 def test_a_tabular_section_lists_the_columns_of_its_row_type() -> None:
     document = parse_metadata(CSDL)[1]
-    assert document.properties == (Property("Ref_Key", "Edm.Guid"),)
+    assert [p.name for p in document.properties] == ["Ref_Key", "Валюта_Key", "СуммаДокумента"]
     [table] = document.tables
     assert table.name == "Строки"
     assert [(c.name, c.composite) for c in table.columns] == [
@@ -85,3 +98,9 @@ def test_a_tabular_section_lists_the_columns_of_its_row_type() -> None:
 def test_what_is_not_csdl_is_a_malformed_answer(content: bytes) -> None:
     with pytest.raises(MalformedAnswer):
         parse_metadata(content)
+
+
+def test_a_navigation_property_names_the_set_its_reference_leads_to() -> None:
+    document = parse_metadata(CSDL)[1]
+    assert document.references == (("Валюта", "Catalog_Валюты"),)
+    assert parse_metadata(CSDL)[0].references == ()

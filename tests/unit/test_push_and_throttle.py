@@ -58,6 +58,12 @@ def test_a_signed_body_that_is_not_an_event_list_is_rejected() -> None:
         push.verify(SECRET, "1800000000", push.sign(SECRET, 1_800_000_000, body), body, 1.8e9)
 
 
+def test_with_no_push_key_even_a_push_signed_with_an_empty_key_is_rejected() -> None:
+    signature = push.sign("", 1_800_000_000, BODY)
+    with pytest.raises(push.PushRejected, match="pushes are off"):
+        push.verify("", "1800000000", signature, BODY, now=1_800_000_000)
+
+
 class ScriptedLimiter:
     """Answers waits from a script, then 0; records pauses."""
 

@@ -223,3 +223,46 @@ def test_a_process_named_without_its_set_prefix_is_refused() -> None:
     found = problems({**VALID, "ONEC_APPROVAL_PROCESSES": "Согласование", "ONEC_OTHER_TASKS": "x"})
     assert any(p.startswith("ONEC_APPROVAL_PROCESSES: 'Согласование'") for p in found)
     assert "ONEC_OTHER_TASKS: 'x' is not one of: notify, off" in found
+
+
+def test_the_push_key_is_optional_but_strong_and_never_the_button_key() -> None:
+    assert not Settings.from_env(VALID).onec_push_secret  # pushes off
+    push_key = "onec-push-secret-0123456789"
+    assert Settings.from_env({**VALID, "ONEC_PUSH_SECRET": push_key}).onec_push_secret == Secret(
+        push_key
+    )
+    assert problems({**VALID, "ONEC_PUSH_SECRET": "short"}) == [
+        "ONEC_PUSH_SECRET: too short: use at least 16 random characters "
+        "(e.g. `openssl rand -hex 32`)"
+    ]
+    assert problems({**VALID, "ONEC_PUSH_SECRET": TEST_SECRET}) == [
+        "ONEC_PUSH_SECRET: must differ from GATEWAY_SECRET: 1C must not hold the key that signs "
+        "buttons"
+    ]
+
+
+def test_the_redis_password_is_put_into_the_url_percent_encoded_and_can_come_from_a_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "redis").write_text("p@ss w/rd\n", encoding="utf-8")
+    s = Settings.from_env(
+        {
+            **VALID,
+            "REDIS_URL": "rediss://tg1c@cache:6380/1?ssl_ca_certs=/etc/tg1c/ca.pem",
+            "REDIS_PASSWORD_FILE": str(tmp_path / "redis"),
+        }
+    )
+    assert (
+        s.redis_url.reveal()
+        == "rediss://tg1c:p%40ss%20w%2Frd@cache:6380/1?ssl_ca_certs=/etc/tg1c/ca.pem"
+    )
+    assert s.redis_url_display == "rediss://tg1c:***@cache:6380/1?ssl_ca_certs=/etc/tg1c/ca.pem"
+    assert "p@ss w/rd" in s.secret_values()
+    assert problems({**VALID, "REDIS_URL": "redis://:a@cache", "REDIS_PASSWORD": "b"}) == [
+        "REDIS_PASSWORD: REDIS_URL holds a password already; keep one"
+    ]
+
+
+def test_the_1c_login_is_a_secret_value_as_basic_auth_encodes_it() -> None:
+    s = Settings.from_env({**VALID, "ONEC_USERNAME": "Шлюз", "ONEC_PASSWORD": "пароль"})
+    assert "Шлюз:пароль" in s.secret_values()

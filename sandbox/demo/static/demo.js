@@ -281,8 +281,11 @@ function approvalNode(approval) {
     "data-testid": "approval",
     "data-document-id": approval.document.id,
   });
+  const assignment = approval.process === "BusinessProcess_Задание";
   node.append(el("header", {},
-    el("strong", {}, approval.document.presentation),
+    el("strong", {}, assignment
+      ? `Задание ${approval.number}: ${approval.title}`
+      : approval.document.presentation),
     el("span", { class: `state ${approval.state}`, "data-testid": "approval-state" },
        APPROVAL_STATES[approval.state] || approval.state)));
   const fields = (approval.document.fields || []).map((f) => el("span", { class: "field" },
@@ -298,7 +301,7 @@ function approvalNode(approval) {
     `Инициатор: ${shortName(approval.initiator.name)}${stage}`));
   node.append(el("ol", { class: "route" }, ...approval.route.map((stage) => el("li", {
     class: active && stage.number === approval.stage.number ? "current" : "",
-  }, `${stage.name} — ${shortName(stage.performer.name)}`))));
+  }, `${stage.name} — ${stage.role ? `роль «${stage.role.name}»` : shortName(stage.performer.name)}`))));
 
   const table = el("table", { class: "tasks" }, el("thead", {}, el("tr", {},
     ...["Задача", "Этап", "Исполнитель", "Состояние", "Решение", "Комментарий", ""].map(
@@ -308,7 +311,7 @@ function approvalNode(approval) {
     body.append(el("tr", { "data-testid": "task", "data-task-id": task.id, class: task.state },
       el("td", {}, task.number),
       el("td", {}, task.stage === 0 ? "доработка" : String(task.stage)),
-      el("td", {}, shortName(task.performer.name)),
+      el("td", { "data-testid": "task-performer" }, performerText(task)),
       el("td", { "data-testid": "task-state" }, TASK_STATES[task.state] || task.state),
       el("td", { "data-testid": "task-decision" },
          task.decision ? DECISIONS[task.decision] || task.decision : ""),
@@ -322,7 +325,7 @@ function approvalNode(approval) {
   }
   table.append(body);
   node.append(table);
-  if (active) {
+  if (active && !assignment) {
     node.append(el("button", {
       type: "button",
       class: "cancel",
@@ -330,7 +333,29 @@ function approvalNode(approval) {
       onclick: () => act("POST", `/api/approvals/${approval.document.id}/cancel`),
     }, "Отменить согласование"));
   }
+  if (active) {
+    node.append(el("button", {
+      type: "button",
+      class: "cancel",
+      "data-testid": "stop-process",
+      title: "Бизнес-процесс останавливается, как командой «Остановить» в 1С",
+      onclick: () => act("POST", `/api/processes/${approval.id}/stop`),
+    }, "Остановить процесс"));
+  }
   return node;
+}
+
+function performerText(task) {
+  if (task.performer.name || !task.role) return shortName(task.performer.name);
+  const names = (task.candidates || []).map((c) => shortName(c.name)).join(", ");
+  return `роль «${task.role.name}»${names ? `: ${names}` : ""}`;
+}
+
+function performerOptions(people, roles) {
+  return [
+    ...people.map((person) => el("option", { value: person.onec_id }, shortName(person.name))),
+    ...roles.map((role) => el("option", { value: `role:${role.id}` }, `Роль: ${role.name}`)),
+  ];
 }
 
 function renderOneC(onec, chats) {
@@ -344,15 +369,15 @@ function renderOneC(onec, chats) {
 
   if (!view.routeReady) {
     const people = chats.filter((c) => !c.name.startsWith("Иванов"));
+    const roles = onec.roles || [];
     ["stage1", "stage2", "stage3"].forEach((name, index) => {
       const select = document.querySelector(`select[name=${name}]`);
       const options = index === 0 ? [] : [el("option", { value: "" }, "—")];
-      for (const person of people) {
-        options.push(el("option", { value: person.onec_id }, shortName(person.name)));
-      }
-      select.replaceChildren(...options);
+      select.replaceChildren(...options, ...performerOptions(people, roles));
       if (index === 1 && people.length > 1) select.value = people[1].onec_id;
     });
+    document.querySelector("select[name=performer]").replaceChildren(
+      ...performerOptions(people, roles));
     view.routeReady = true;
   }
   const list = document.getElementById("approvals");
@@ -419,6 +444,16 @@ document.getElementById("new-approval").addEventListener("submit", async (event)
     route,
   });
   if (created) toast("Согласование начато: задача первого этапа создана в 1С.");
+});
+
+document.getElementById("new-assignment").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const created = await act("POST", "/api/assignments", {
+    title: form.elements.title.value,
+    performer: form.elements.performer.value,
+  });
+  if (created) toast("Задание создано в 1С: это не согласование, решения по нему не принимаются.");
 });
 
 setInterval(() => poll(false), POLL_MS);

@@ -150,3 +150,38 @@ def plain_session() -> Iterator[requests.Session]:
 
 def test_the_wsdl_needs_credentials_too(onec: Any, plain_session: requests.Session) -> None:
     assert plain_session.get(onec.base_url + "/ws/approvals?wsdl", timeout=30).status_code == 401
+
+
+def test_a_role_task_comes_with_kind_role_and_candidates_and_a_stale_decision_is_a_fault(
+    onec: Any, service: Any, users: Any
+) -> None:
+    people = {surname: user["id"] for surname, user in users.items()}
+    role = onec.client.role("Финансовый контроль")
+    started = onec.client.create_approval([{"role": role}], people["Иванов"])
+    task = service.GetTask(id=started["task_id"])
+    assert (task.kind, task.role.name) == ("approval", "Финансовый контроль")
+    assert getattr(task.performer, "id", None) is None  # xsi:nil; zeep may give an empty object
+    assert [c.id for c in task.candidates] == [
+        people["Петрова"],
+        people["Морозов"],
+        people["Волков"],
+    ]
+    assert task.subject.version == task.version.split(".", 1)[1]
+    args = {
+        "task_id": task.id,
+        "decision": "approve",
+        "comment": "SOAP",
+        "user_id": people["Морозов"],
+    }
+    with pytest.raises(Fault) as stale:
+        service.SubmitDecision(**args, idempotency_key="r1", expected_version="old")
+    assert stale.value.detail.find(f"{NS}ApprovalsFault/{NS}code").text == "stale"
+    done = service.SubmitDecision(
+        **args,
+        idempotency_key="r2",
+        expected_version=task.version,
+        expected_subject_version=task.subject.version,
+    )
+    assert (done.state, done.performer.id) == ("completed", people["Морозов"])
+    assignment = onec.client.create_assignment("Прочитать регламент", people["Петрова"])
+    assert service.GetTask(id=assignment["task_id"]).kind == "task"

@@ -24,7 +24,7 @@
 	
 КонецФункции
 
-Функция SubmitDecision(task_id, decision, comment, user_id, idempotency_key)
+Функция SubmitDecision(task_id, decision, comment, user_id, idempotency_key, expected_version, expected_subject_version)
 	
 	// Тело решения собирается так же, как из JSON HTTP-сервиса, чтобы проверки были одни.
 	Тело = Новый Соответствие;
@@ -32,6 +32,13 @@
 	Тело.Вставить("comment", comment);
 	Тело.Вставить("user_id", user_id);
 	Тело.Вставить("idempotency_key", idempotency_key);
+	// Версии, которые видел согласующий, необязательны: клиент версии 1 их не передает.
+	Если expected_version <> Неопределено Тогда
+		Тело.Вставить("expected_version", expected_version);
+	КонецЕсли;
+	Если expected_subject_version <> Неопределено Тогда
+		Тело.Вставить("expected_subject_version", expected_subject_version);
+	КонецЕсли;
 	Возврат ОтветXDTO(тг_ШлюзСервер.ПринятьРешение(task_id, Тело), "Task");
 	
 КонецФункции
