@@ -1118,3 +1118,24 @@ def bsl_international_number(number: str) -> str:
 )
 def test_numbers_from_1c_are_indexed_in_international_form(in_1c: str, expected: str) -> None:
     assert bsl_international_number(in_1c) == expected
+
+
+def test_the_error_codes_the_extension_answers_are_the_contracts_and_all_of_them_are_used() -> None:
+    produced: set[tuple[int, str]] = set()
+    for path in all_modules():
+        produced |= error_codes(path.read_text("utf-8"))
+    enum = set(openapi()["components"]["schemas"]["Error"]["properties"]["error"]["enum"])
+    assert {name for _, name in produced} == enum
+    decision = openapi()["paths"]["/tasks/{id}/decision"]["post"]["responses"]
+    statuses = {str(code) for code, _ in produced if code != 400}
+    assert statuses <= set(decision) | {"404"}
+
+
+def test_the_contract_describes_the_rights_refusal_and_the_telegram_account() -> None:
+    schemas = openapi()["components"]["schemas"]
+    denied = schemas["Subject"]["properties"]["denied"]
+    assert {"type": "null"} in denied["anyOf"]
+    assert "denied" not in schemas["Subject"]["required"]  # compatible: older servers omit it
+    telegram_user = schemas["DecisionRequest"]["properties"]["telegram_user"]
+    assert telegram_user["required"] == ["id", "name"]
+    assert "telegram_user" not in schemas["DecisionRequest"]["required"]
