@@ -3,9 +3,11 @@
 What these tests can say: the exported files are well-formed and consistent with each other, the
 HTTP service and the web service match the contract files path by path and operation by operation,
 the BSL modules are balanced block by block, and the push signature the BSL code computes (same
-canonical string, same HMAC steps) is the one design 5.4 specifies. What they cannot say: that the
-platform loads the files, that the code compiles, or that УХ's procedures are called correctly
-(see docs/onec-extension.md).
+canonical string, same HMAC steps) is the one design 5.4 specifies, and the production fitness of
+issue 18 as far as text can show it: settings in the extension's own objects, no lock without a key,
+rights checked before the document is read, each error code where the contract says, the audit and
+the phone index. What they cannot say: that the platform loads the files, that the code compiles,
+or that УХ's procedures are called correctly (see docs/onec-extension.md).
 """
 
 from __future__ import annotations
