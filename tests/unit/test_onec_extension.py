@@ -926,6 +926,9 @@ def test_the_feed_cursor_stops_at_the_horizon_and_fresh_events_never_fill_a_page
     assert page.index("Результат.Позиция = Новый Структура(", settled) < page.index(
         "ИначеЕсли Результат.События.Количество() + 1 >= Лимит Тогда", settled
     )
+    # A cursor of the previous version (a counter's number) restarts the feed instead of failing.
+    cursor = method_body(feed, "ПозицияИзКурсора")
+    assert cursor.index('СтрНачинаетсяС(Курсор, "v1.")') < cursor.index('"v2."')
     push = module_text("CommonModule", "тг_ОтправкаСобытий")
     assert "тг_ЛентаСобытий.СобытияПосле(Позиция, РазмерПакета())" in push
     assert "Константы.тг_КурсорPush.Установить(" in push
