@@ -209,3 +209,31 @@ def test_extension_state_is_forgotten_on_reset(
     again = _pending_of(onec, http, people["Петрова"])
     assert len(again["subject"]["fields"]) > 3
     assert _decide(onec, http, again["id"], people["Петрова"], "key-6").status_code == 200
+
+
+def test_a_decision_over_soap_carries_the_telegram_account_into_the_audit(
+    onec: Any, http: requests.Session, people: dict[str, str]
+) -> None:
+    task = _pending_of(onec, http, people["Петрова"])
+    envelope = (
+        f'<soap:Envelope xmlns:soap="{SOAP}" xmlns:m="{NS}"><soap:Body><m:SubmitDecision>'
+        f"<m:task_id>{task['id']}</m:task_id><m:decision>approve</m:decision>"
+        f"<m:comment></m:comment><m:user_id>{people['Петрова']}</m:user_id>"
+        "<m:idempotency_key>soap-1</m:idempotency_key>"
+        "<m:telegram_user_id>700100200</m:telegram_user_id>"
+        "<m:telegram_user_name>Анна П.</m:telegram_user_name>"
+        "</m:SubmitDecision></soap:Body></soap:Envelope>"
+    )
+    answer = http.post(
+        onec.base_url + "/ws/approvals",
+        data=envelope.encode(),
+        headers={
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": f"{NS}#Approvals:SubmitDecision",
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    (record,) = onec.client.audit()
+    assert (record["telegram_id"], record["telegram_name"]) == (700100200, "Анна П.")
+    assert (record["user_id"], record["outcome"]) == (people["Петрова"], "applied")
