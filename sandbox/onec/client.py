@@ -176,6 +176,26 @@ class OneCSandbox:
         """Executing the document's tasks fails with `message` as 1C's text (None: allow)."""
         return self._call("PUT", f"/documents/{document_id}/refusal", {"message": message})
 
+    def set_card(
+        self, set_name: str, fields: list[str] | None, tables: list[str] | None = None
+    ) -> dict[str, Any]:
+        """The extension's card settings for a document type (None fields: every field)."""
+        body = {"fields": fields, "tables": tables or []}
+        return self._call("PUT", f"/extension/cards/{set_name}", body)
+
+    def set_read_denied(self, document_id: str, users: list[str]) -> dict[str, Any]:
+        """Users who may not read the document in 1C (empty: everyone may)."""
+        return self._call("PUT", f"/documents/{document_id}/access", {"denied": users})
+
+    def lock_task(self, task_id: str, locked: bool = True) -> dict[str, Any]:
+        """A 1C user holds the task: decisions on it answer 503 until it is released."""
+        return self._call("PUT", f"/tasks/{task_id}/lock", {"locked": locked})
+
+    def audit(self) -> list[dict[str, Any]]:
+        """The extension's register of decisions from Telegram, oldest first."""
+        decisions: list[dict[str, Any]] = self._call("GET", "/audit")["decisions"]
+        return decisions
+
     def set_fault(
         self, mode: str, seconds: float | None = None, duration: float | None = None
     ) -> dict[str, Any]:

@@ -159,25 +159,42 @@ def presentation(document: Document) -> str:
     return f"{title} {document.number} от {format_date(document.date)}"
 
 
-def card_fields(ib: Infobase, document: Document) -> list[tuple[str, str]]:
-    """(label, text) pairs for the card and the print form, number and date first."""
+def card_fields(
+    ib: Infobase, document: Document, only: tuple[str, ...] | None = None
+) -> list[tuple[str, str]]:
+    """(label, text) pairs for the card and the print form, number and date first.
+
+    `only`: the attribute names the 1C extension's settings list (`Контрагент` for
+    `Контрагент_Key`), in their order; None: every attribute the document type shows.
+    """
     kind = document_type(document.set_name)
     pairs = [("Номер", document.number), ("Дата", format_date(document.date, with_time=False))]
     if kind is None:
         return pairs
-    for spec in kind.fields:
+    specs = list(kind.fields)
+    if only is not None:
+        by_name = {spec.prop.removesuffix("_Key"): spec for spec in kind.fields}
+        specs = [by_name[name] for name in only if name in by_name]
+    for spec in specs:
         value = document.attrs.get(spec.prop)
         pairs.append((spec.label, _text(ib, spec.kind, value, spec.target)))
     return pairs
 
 
-def card_tables(ib: Infobase, document: Document) -> list[tuple[str, list[str], list[list[str]]]]:
-    """(name, column labels, rows as text) for each tabular section, `№` first."""
+def card_tables(
+    ib: Infobase, document: Document, only: tuple[str, ...] | None = None
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(name, column labels, rows as text) for each tabular section, `№` first.
+
+    `only`: the tabular section names the 1C extension's settings list; None: every one.
+    """
     kind = document_type(document.set_name)
     if kind is None:
         return []
     tables = []
     for spec in kind.tables:
+        if only is not None and spec.name not in only:
+            continue
         columns = ["№", *(column.label for column in spec.columns)]
         rows = [
             [str(row["LineNumber"]), *(_cell(ib, column, row) for column in spec.columns)]

@@ -177,6 +177,14 @@ class Event:
     at: datetime
 
 
+@dataclass(frozen=True)
+class CardSettings:
+    """The extension's settings for one document type: attribute and table names on the card."""
+
+    fields: tuple[str, ...]
+    tables: tuple[str, ...]
+
+
 class Infobase:
     """All state behind one lock; every change bumps a DataVersion and may append to the feed."""
 
@@ -199,6 +207,13 @@ class Infobase:
             self.idempotency: dict[str, tuple[int, dict[str, Any]]] = {}
             self.performers: list[PerformerRecord] = []
             self.refusals: dict[uuid.UUID, str] = {}  # document → 1C's text when executing
+            # The 1C extension's side (http/soap only): its settings' card fields per document
+            # type (absent: every field), who may not read a document, tasks another 1C session
+            # holds locked, and the register of decisions from Telegram.
+            self.card_settings: dict[str, CardSettings] = {}
+            self.read_denied: dict[uuid.UUID, set[uuid.UUID]] = {}
+            self.locked_tasks: set[uuid.UUID] = set()
+            self.audit: list[dict[str, Any]] = []
             self.counters: dict[str, int] = {}
             self._version = 0
             self._row_cache: dict[uuid.UUID, tuple[str, Row]] = {}

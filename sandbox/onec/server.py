@@ -13,7 +13,7 @@ from urllib.parse import quote_from_bytes, unquote, unquote_to_bytes, urlsplit
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from sandbox.onec import control, faults, http_service, odata, soap
+from sandbox.onec import control, extension_control, faults, http_service, odata, soap
 from sandbox.onec.auth import authorized, basic_credentials, challenge
 from sandbox.onec.model import Infobase
 from sandbox.onec.push import Pusher
@@ -37,6 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(http_service.blueprint, url_prefix=f"{base}/hs/{config.http_root}/v1")
     app.register_blueprint(soap.blueprint, url_prefix=f"{base}/ws")
     app.register_blueprint(control.blueprint, url_prefix=CONTROL_PREFIX)
+    app.register_blueprint(extension_control.blueprint, url_prefix=CONTROL_PREFIX)
     app.before_request(_require_auth)
     app.before_request(_require_utf8)
     app.wsgi_app = _FaultsAndLog(app.wsgi_app, sandbox)  # type: ignore[method-assign]

@@ -8,12 +8,13 @@ import uuid
 from typing import Any
 
 from sandbox.onec import addressing, contract, routing
+from sandbox.onec.documents import presentation
 from sandbox.onec.model import APPROVALS, USERS, Infobase, Task, is_pending
 from sandbox.onec.print_form import render_pdf
 from sandbox.onec.push import event_json
 from sandbox.onec.seed import phone_digits
 from sandbox.onec.state import Sandbox
-from sandbox.onec.task_view import task_json
+from sandbox.onec.task_view import access_denied, rfc3339, task_json
 
 
 class ContractError(Exception):
@@ -69,7 +70,11 @@ def print_form(sandbox: Sandbox, task_id: str) -> bytes:
     """The PDF print form of the task's subject, rendered once per document version."""
     ib = sandbox.infobase
     with ib.lock:
-        document = ib.find_document(_task(ib, task_id).subject.ref)
+        task = _task(ib, task_id)
+        denied = access_denied(ib, task)
+        if denied is not None:
+            raise ContractError(404, "not_found", denied)
+        document = ib.find_document(task.subject.ref)
         if document is None:
             raise ContractError(404, "not_found", "the task has no subject document")
         key = (str(document.ref), document.data_version)
@@ -93,7 +98,8 @@ def submit_decision(ib: Infobase, task_id: str, body: Any) -> dict[str, Any]:
         try:
             answer = _decide(ib, task_id, body)
         except ContractError as error:
-            if key is not None:
+            # A lock conflict records nothing: the same decision may come again (design 6.13).
+            if key is not None and error.status != 503:
                 ib.idempotency[key] = (error.status, error.body())
             raise
         if key is not None:
@@ -135,6 +141,14 @@ def users_by_phone(ib: Infobase, phone: str) -> dict[str, Any]:
 
 def _decide(ib: Infobase, task_id: str, body: Any) -> dict[str, Any]:
     task = _task(ib, task_id)
+    if task.ref in ib.locked_tasks:
+        # The extension locks the task first; a 1C session holding it makes the wait time out.
+        raise ContractError(
+            503,
+            "unavailable",
+            "Конфликт блокировок при выполнении транзакции: "
+            "превышено максимальное время ожидания предоставления блокировки",
+        )
     if not isinstance(body, dict):
         raise ContractError(422, "invalid", "the body must be a JSON object")
     problems = contract.errors(body, contract.schema("DecisionRequest"))
@@ -164,8 +178,34 @@ def _decide(ib: Infobase, task_id: str, body: Any) -> dict[str, Any]:
         # executed, as the extension does; an empty one would become the service user.
         routing.execute_task(ib, task, decision, body["comment"], user)
     except routing.Refused as exc:
+        _audit(ib, task, user, body, "refused", str(exc))
         raise ContractError(422, "refused", str(exc)) from exc
+    _audit(ib, task, user, body, "applied", "")
     return task_json(ib, task)
+
+
+def _audit(
+    ib: Infobase, task: Task, user: uuid.UUID, body: dict[str, Any], outcome: str, message: str
+) -> None:
+    """A record of the extension's register тг_РешенияИзTelegram (read by GET /_sandbox/audit)."""
+    account = body.get("telegram_user") or {}
+    document = ib.find_document(task.subject.ref)
+    ib.audit.append(
+        {
+            "at": rfc3339(ib.clock()),
+            "task_id": str(task.ref),
+            "document": presentation(document) if document else task.subject_name,
+            "user_id": str(user),
+            "user_name": ib.user_name(user),
+            "telegram_id": account.get("id"),
+            "telegram_name": account.get("name"),
+            "decision": body["decision"],
+            "comment": body["comment"],
+            "idempotency_key": body["idempotency_key"],
+            "outcome": outcome,
+            "message": message,
+        }
+    )
 
 
 def _check_versions(ib: Infobase, task: Task, body: dict[str, Any]) -> None:

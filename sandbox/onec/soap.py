@@ -105,7 +105,7 @@ def _print_form(sandbox: Sandbox, params: dict[str, str | None]) -> Any:
 
 
 def _submit(sandbox: Sandbox, params: dict[str, str | None]) -> Any:
-    body = {
+    body: dict[str, Any] = {
         name: params[name]
         for name in (
             "decision",
@@ -119,6 +119,12 @@ def _submit(sandbox: Sandbox, params: dict[str, str | None]) -> Any:
     }
     if "comment" in params and params["comment"] is None:
         body["comment"] = ""
+    if params.get("telegram_user_id") is not None:
+        try:
+            account_id = int(params["telegram_user_id"] or "")
+        except ValueError:
+            raise SoapFault("invalid", "telegram_user_id: an integer") from None
+        body["telegram_user"] = {"id": account_id, "name": params.get("telegram_user_name") or ""}
     return service.submit_decision(sandbox.infobase, params.get("task_id") or "", body)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.onec.addressing import candidates, role_name
+from sandbox.onec.addressing import addressees, candidates, role_name
 from sandbox.onec.documents import card_fields, card_tables, presentation
 from sandbox.onec.model import (
     APPROVALS,
@@ -26,6 +26,19 @@ def rfc3339(value: datetime) -> str:
     return value.replace(tzinfo=SERVER_TZ).isoformat()
 
 
+def access_denied(ib: Infobase, task: Task) -> str | None:
+    """Why the task's document is not shown, as the extension says it; None when every user the
+    task is addressed to may read it (the extension's УправлениеДоступом.ЧтениеРазрешено)."""
+    denied = ib.read_denied.get(task.subject.ref, set())
+    for user in addressees(ib, task):
+        if user in denied:
+            return (
+                "Документ недоступен: у пользователя 1С "
+                f"«{ib.user_name(user)}» нет права на чтение этого документа"
+            )
+    return None
+
+
 def task_json(ib: Infobase, task: Task) -> dict[str, Any]:
     """The task as contract v1 describes it."""
     with ib.lock:
@@ -40,13 +53,19 @@ def task_json(ib: Infobase, task: Task) -> dict[str, Any]:
             "fields": [],
             "tables": [],
         }
-        if document is not None:
-            subject["fields"] = [{"name": n, "value": v} for n, v in card_fields(ib, document)]
+        denied = access_denied(ib, task)
+        if document is not None and denied is None:
+            settings = ib.card_settings.get(document.set_name)
+            fields = card_fields(ib, document, settings.fields if settings else None)
+            subject["fields"] = [{"name": n, "value": v} for n, v in fields]
             subject["tables"] = [
                 {"name": name, "columns": columns, "rows": rows}
-                for name, columns, rows in card_tables(ib, document)
+                for name, columns, rows in card_tables(
+                    ib, document, settings.tables if settings else None
+                )
             ]
         subject["version"] = document.data_version if document else ""
+        subject["denied"] = None if denied is None else {"reason": denied}
         result = None
         if task.executed and task.decision is not None:
             result = {

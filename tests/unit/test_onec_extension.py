@@ -3,9 +3,11 @@
 What these tests can say: the exported files are well-formed and consistent with each other, the
 HTTP service and the web service match the contract files path by path and operation by operation,
 the BSL modules are balanced block by block, and the push signature the BSL code computes (same
-canonical string, same HMAC steps) is the one design 5.4 specifies. What they cannot say: that the
-platform loads the files, that the code compiles, or that УХ's procedures are called correctly
-(see docs/onec-extension.md).
+canonical string, same HMAC steps) is the one design 5.4 specifies, and the production fitness of
+issue 18 as far as text can show it: settings in the extension's own objects, no lock without a key,
+rights checked before the document is read, each error code where the contract says, the audit and
+the phone index. What they cannot say: that the platform loads the files, that the code compiles,
+or that УХ's procedures are called correctly (see docs/onec-extension.md).
 """
 
 from __future__ import annotations
@@ -43,18 +45,20 @@ FOLDERS = {
     "Language": "Languages",
     "Role": "Roles",
     "CommonModule": "CommonModules",
+    "CommonForm": "CommonForms",
     "XDTOPackage": "XDTOPackages",
     "WebService": "WebServices",
     "HTTPService": "HTTPServices",
     "EventSubscription": "EventSubscriptions",
     "ScheduledJob": "ScheduledJobs",
     "Constant": "Constants",
+    "Catalog": "Catalogs",
     "InformationRegister": "InformationRegisters",
     "BusinessProcess": "BusinessProcesses",
     "Task": "Tasks",
 }
-# Objects whose code lives in Ext/Module.bsl next to their XML.
-WITH_MODULE = ("CommonModule", "HTTPService", "WebService")
+# Objects whose code lives in Ext/Module.bsl next to their XML (a form's in Ext/Form/Module.bsl).
+WITH_MODULE = ("CommonModule", "HTTPService", "WebService", "CommonForm")
 # Names the BSL code uses for metadata collections -> Configuration.xml tag.
 BSL_COLLECTIONS = {
     "Константы": "Constant",
@@ -91,6 +95,8 @@ def object_root(tag: str, name: str) -> etree._Element:
 
 
 def module_path(tag: str, name: str) -> Path:
+    if tag == "CommonForm":
+        return EXT / FOLDERS[tag] / name / "Ext" / "Form" / "Module.bsl"
     return EXT / FOLDERS[tag] / name / "Ext" / "Module.bsl"
 
 
@@ -255,7 +261,7 @@ def test_own_objects_carry_the_prefix_and_adopted_ones_are_marked_adopted() -> N
             "md:Properties/md:ObjectBelonging", namespaces=NS
         )
         if belonging == "Adopted":
-            assert tag in ("Language", "BusinessProcess", "Task")
+            assert tag in ("Language", "BusinessProcess", "Task", "Catalog")
         elif (tag, name) != ("WebService", "Approvals"):
             # The web service keeps the WSDL's service name: the platform derives it (and the
             # soapAction) from the object name.
@@ -294,7 +300,9 @@ def test_generated_types_name_their_own_object() -> None:
 
 def test_event_subscriptions_call_exported_handlers_on_adopted_sources() -> None:
     adopted = {
-        f"{tag}Object.{name}" for tag, name in children() if tag in ("Task", "BusinessProcess")
+        f"{tag}Object.{name}"
+        for tag, name in children()
+        if tag in ("Task", "BusinessProcess", "Catalog")
     }
     names = names_of("EventSubscription")
     assert names
@@ -322,12 +330,22 @@ def test_scheduled_jobs_call_exported_procedures_without_parameters() -> None:
         assert exported and params == []
 
 
-def test_the_role_grants_only_rights_on_objects_that_exist() -> None:
-    (role,) = names_of("Role")
+def granted_by(role: str) -> dict[str, set[str]]:
+    """Object name -> rights the role grants on it."""
     rights = parse(EXT / "Roles" / role / "Ext" / "Rights.xml").getroot()
-    granted = [o.findtext("{http://v8.1c.ru/8.2/roles}name") for o in rights]
-    granted = [g for g in granted if g]
-    assert granted
+    found: dict[str, set[str]] = {}
+    for obj in rights.iterfind("{http://v8.1c.ru/8.2/roles}object"):
+        name = obj.findtext("{http://v8.1c.ru/8.2/roles}name")
+        found[name] = {
+            r.findtext("{http://v8.1c.ru/8.2/roles}name")
+            for r in obj.iterfind("{http://v8.1c.ru/8.2/roles}right")
+            if r.findtext("{http://v8.1c.ru/8.2/roles}value") == "true"
+        }
+    return found
+
+
+def test_the_service_role_grants_exactly_the_calls_of_the_services() -> None:
+    assert names_of("Role") == {"тг_ШлюзTelegram", "тг_НастройкаШлюзаTelegram"}
     existing = set()
     for name in names_of("HTTPService"):
         for template in object_root("HTTPService", name).iterfind(
@@ -343,7 +361,21 @@ def test_the_role_grants_only_rights_on_objects_that_exist() -> None:
         ):
             op_name = operation.findtext("md:Properties/md:Name", namespaces=NS)
             existing.add(f"WebService.{name}.Operation.{op_name}")
+    granted = granted_by("тг_ШлюзTelegram")
     assert set(granted) == existing, "the gateway's role must be able to call every method"
+    assert all(rights == {"Use"} for rights in granted.values()), "and do nothing else"
+
+
+def test_the_settings_role_edits_the_settings_and_only_reads_the_audit() -> None:
+    granted = granted_by("тг_НастройкаШлюзаTelegram")
+    for name in granted:
+        kind, _, own = name.partition(".")
+        assert own in names_of(kind), name
+    assert granted["CommonForm.тг_НастройкиШлюзаTelegram"] == {"View"}
+    for register in ("тг_ПроцессыСогласования", "тг_ДокументыСогласования"):
+        assert {"Read", "Update"} <= granted[f"InformationRegister.{register}"]
+    assert granted["InformationRegister.тг_РешенияИзTelegram"] == {"Read", "View"}
+    assert "Update" in granted["Constant.тг_СекретPush"]
 
 
 def test_calls_between_the_extensions_modules_reach_exported_methods() -> None:
@@ -711,13 +743,20 @@ def test_the_block_checker_finds_what_it_should(code: str, problem: str | None) 
         assert any(problem in p for p in found), found
 
 
-def test_unverified_uh_calls_are_marked_for_the_target_infobase() -> None:
+def test_configuration_methods_are_called_only_by_names_from_the_settings() -> None:
+    """Nothing a customer sets lives in a module: the adapter takes УХ's method names from the
+    settings register, and no other module calls into the configuration by name."""
     adapter = module_text("CommonModule", "тг_АдаптерУХ")
-    assert adapter.count("ПРОВЕРИТЬ НА ЦЕЛЕВОЙ БАЗЕ") >= 5
-    # Only the adapter calls into УХ by name; the rest of the extension uses БСП and the platform.
+    (call,) = re.findall(r"ВыполнитьМетодКонфигурации\(([^,]+),", strip_bsl(adapter))
+    assert call == "ИмяМетода"
+    for name in ("МетодСогласовать", "МетодВернутьНаПредыдущийЭтап", "МетодВернутьИнициатору"):
+        assert f"ВызватьМетодКонфигурации(Настройки.{name}," in adapter
+    assert "тг_Настройки.НастройкиПроцесса(" in adapter
     for path in all_modules():
         if path != module_path("CommonModule", "тг_АдаптерУХ"):
             assert "ВыполнитьМетодКонфигурации" not in path.read_text("utf-8"), path.name
+    # The old in-code settings are gone.
+    assert "НастройкиМаршрутовУХ" not in adapter
 
 
 def bslfmt() -> Iterator[str]:
@@ -739,3 +778,369 @@ def test_bsl_modules_pass_bslfmt_check() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- production fitness (issue 18)
+
+
+def register_fields(name: str) -> dict[str, tuple[str, str]]:
+    """Field name -> (Dimension/Resource/Attribute, type) of an information register."""
+    found = {}
+    for child in object_root("InformationRegister", name).find("md:ChildObjects", NS):
+        kind = etree.QName(child).localname
+        field = child.findtext("md:Properties/md:Name", namespaces=NS)
+        found[field] = (kind, child.findtext("md:Properties/md:Type/v8:Type", namespaces=NS))
+    return found
+
+
+def test_the_settings_live_in_registers_and_constants_of_the_extension() -> None:
+    processes = register_fields("тг_ПроцессыСогласования")
+    assert processes["Процесс"][0] == "Dimension"
+    for method in ("МетодСогласовать", "МетодВернутьНаПредыдущийЭтап", "МетодВернутьИнициатору"):
+        assert processes[method][0] == "Resource"
+    documents = register_fields("тг_ДокументыСогласования")
+    assert documents["ТипДокумента"][0] == "Dimension"
+    assert {"Поля", "Таблицы", "МенеджерПечати", "КомандаПечати"} <= documents.keys()
+    assert {"тг_АдресPush", "тг_СекретPush", "тг_ОкноЛентыСекунд", "тг_КурсорPush"} <= names_of(
+        "Constant"
+    )
+    secret = object_root("Constant", "тг_СекретPush")
+    assert secret.findtext("md:Properties/md:PasswordMode", namespaces=NS) == "true"
+
+
+def form_xml(name: str) -> etree._Element:
+    return parse(EXT / "CommonForms" / name / "Ext" / "Form.xml").getroot()
+
+
+LF = "{http://v8.1c.ru/8.3/xcf/logform}"
+
+
+def test_the_settings_form_edits_the_constants_and_opens_the_settings_lists() -> None:
+    (form,) = names_of("CommonForm")
+    assert form == "тг_НастройкиШлюзаTelegram"
+    synonym = object_root("CommonForm", form).findtext(
+        "md:Properties/md:Synonym/v8:item/v8:content", namespaces=NS
+    )
+    assert synonym == "Настройки шлюза Telegram"
+    root = form_xml(form)
+    paths = {e.text for e in root.iter(f"{LF}DataPath")}
+    assert paths == {
+        "НаборКонстант.тг_АдресPush",
+        "НаборКонстант.тг_СекретPush",
+        "НаборКонстант.тг_ОкноЛентыСекунд",
+    }
+    for path in paths:
+        assert path.split(".")[1] in names_of("Constant")
+    (main,) = [a for a in root.iter(f"{LF}Attribute") if a.findtext(f"{LF}MainAttribute") == "true"]
+    assert main.findtext(f"{LF}Type/v8:Type", namespaces=NS) == "cfg:ConstantsSet"
+
+    module = methods(module_text("CommonForm", form))
+    commands = {c.get("name"): c.findtext(f"{LF}Action") for c in root.iter(f"{LF}Command")}
+    buttons = {b.findtext(f"{LF}CommandName") for b in root.iter(f"{LF}Button")}
+    assert buttons == {f"Form.Command.{name}" for name in commands}
+    for action in commands.values():
+        assert module[action][0] == ["Команда"], action
+    for event in root.iter(f"{LF}Event"):
+        assert event.text in module
+    text = module_text("CommonForm", form)
+    opened = set(re.findall(r'ОткрытьФорму\("РегистрСведений\.(\w+)\.ФормаСписка"', text))
+    assert opened == {"тг_ПроцессыСогласования", "тг_ДокументыСогласования", "тг_РешенияИзTelegram"}
+    assert "РегламентныеЗаданияСервер.УстановитьРасписаниеРегламентногоЗадания(" in text
+    assert "Метаданные.РегламентныеЗадания.тг_ОтправкаСобытийВШлюз" in text
+
+
+def test_no_module_reads_a_customer_setting_except_the_settings_module() -> None:
+    own = {
+        module_path("CommonModule", "тг_Настройки"),
+        module_path("CommonForm", "тг_НастройкиШлюзаTelegram"),  # opens their lists
+    }
+    for path in set(all_modules()) - own:
+        text = path.read_text("utf-8")
+        for register in ("тг_ПроцессыСогласования", "тг_ДокументыСогласования"):
+            assert f"РегистрыСведений.{register}" not in text, path.parent.parent.name
+            assert f"РегистрСведений.{register}" not in text, path.parent.parent.name
+
+
+LOCK = re.compile(
+    r'(\w+)\s*=\s*Блокировка\.Добавить\("([^"]+)"\)|Блокировка\.Добавить\("([^"]+)"\)\.'
+)
+
+
+def locks_of(text: str) -> list[tuple[str, bool]]:
+    """(locked space, narrowed by a key value) for every managed lock a module takes."""
+    found = []
+    for match in LOCK.finditer(text):
+        element, space, whole = match.groups()
+        if whole:
+            found.append((whole, False))
+            continue
+        rest = text[match.end() :]
+        keyed = re.match(rf"[\s;]*{element}\.УстановитьЗначение\(", rest) is not None
+        found.append((space, keyed))
+    return found
+
+
+def test_no_write_path_locks_an_infobase_wide_object() -> None:
+    """Every managed lock names a key (one task, one idempotency key); no constant is locked."""
+    total = 0
+    for path in all_modules():
+        for space, keyed in locks_of(path.read_text("utf-8")):
+            assert keyed, f"{path.parent.parent.name} locks all of {space}"
+            assert not space.startswith("Константа."), f"{path.parent.parent.name} locks {space}"
+            total += 1
+    assert total >= 2
+    assert "тг_СчетчикСобытий" not in names_of("Constant")
+
+
+def test_the_lock_checker_finds_a_lock_on_a_whole_object() -> None:
+    bad = 'Блокировка.Добавить("Константа.Счетчик").Режим = РежимБлокировкиДанных.Исключительный;'
+    assert locks_of(bad) == [("Константа.Счетчик", False)]
+    good = 'Элемент = Блокировка.Добавить("Задача.З");\n\tЭлемент.УстановитьЗначение("Ссылка", З);'
+    assert locks_of(good) == [("Задача.З", True)]
+
+
+def test_an_event_is_one_record_keyed_by_time_and_task_written_without_a_counter() -> None:
+    fields = register_fields("тг_ЛентаСобытий")
+    dimensions = [name for name, (kind, _) in fields.items() if kind == "Dimension"]
+    assert sorted(dimensions) == ["ИдентификаторЗадачи", "Отметка"]
+    feed = module_text("CommonModule", "тг_ЛентаСобытий")
+    register = method_body(feed, "ЗарегистрироватьСобытие")
+    assert "ТекущаяУниверсальнаяДатаВМиллисекундах()" in register
+    assert "Набор.Отбор.Отметка.Установить(Отметка)" in register
+    assert "Набор.Отбор.ИдентификаторЗадачи.Установить(Идентификатор)" in register
+    assert "Константы." not in register and "Блокировка" not in register
+    assert "НачатьТранзакцию" not in register  # the task's own transaction is enough
+    # Subscriptions reach the feed only through ЗарегистрироватьСобытие.
+    subscriptions = module_text("CommonModule", "тг_ПодпискиНаСобытия")
+    assert "Константы." not in strip_bsl(subscriptions)
+    assert "тг_ЛентаСобытий.ЗарегистрироватьСобытие(" in subscriptions
+
+
+def test_the_feed_cursor_stops_at_the_horizon_and_fresh_events_never_fill_a_page() -> None:
+    feed = module_text("CommonModule", "тг_ЛентаСобытий")
+    page = method_body(feed, "СобытияПосле")
+    assert "ТекущаяУниверсальнаяДатаВМиллисекундах() - тг_Настройки.ОкноЛентыМиллисекунд()" in page
+    assert "УПОРЯДОЧИТЬ ПО\n\t\t|\tОтметка,\n\t\t|\tИдентификаторЗадачи" in page
+    # The cursor moves only with settled events; a fresh one stops the page one short of the limit.
+    settled = page.index("Если Выборка.Отметка <= Горизонт Тогда")
+    assert page.index("Результат.Позиция = Новый Структура(", settled) < page.index(
+        "ИначеЕсли Результат.События.Количество() + 1 >= Лимит Тогда", settled
+    )
+    # A cursor of the previous version (a counter's number) restarts the feed instead of failing.
+    cursor = method_body(feed, "ПозицияИзКурсора")
+    assert cursor.index('СтрНачинаетсяС(Курсор, "v1.")') < cursor.index('"v2."')
+    push = module_text("CommonModule", "тг_ОтправкаСобытий")
+    assert "тг_ЛентаСобытий.СобытияПосле(Позиция, РазмерПакета())" in push
+    assert "Константы.тг_КурсорPush.Установить(" in push
+
+
+def test_document_fields_and_print_form_are_read_only_after_the_approvers_rights_check() -> None:
+    access = module_text("CommonModule", "тг_ДоступКПредмету")
+    check = method_body(access, "ПричинаОтказа")
+    assert "УправлениеДоступом.ЧтениеРазрешено(Предмет, Пользователь)" in check
+    assert "УправлениеДоступом.ПроизводительныйВариант()" in check
+    assert 'ПравоДоступа("Чтение", МетаданныеПредмета, ПользовательИБ)' in check
+    reads = ("ЗначенияРеквизитовОбъекта(Предмет", "Предмет[", "НапечататьВФайл(")
+    for name in ("ПоляИТаблицы", "ПечатнаяФормаPDF"):
+        body = strip_bsl(method_body(access, name))
+        checked = body.index("ПричинаОтказа(Предмет, Пользователи)")
+        refused = body.index("Если ЗначениеЗаполнено(Результат.ПричинаОтказа) Тогда", checked)
+        first_read = min(body.index(r) for r in reads if r in body)
+        assert checked < refused < first_read, name
+        assert "тг_Настройки.НастройкиДокумента(" in body
+    # Nobody else reads the subject's attributes or prints it.
+    for path in all_modules():
+        if path == module_path("CommonModule", "тг_ДоступКПредмету"):
+            continue
+        code = strip_bsl(path.read_text("utf-8"))
+        assert "НапечататьВФайл" not in code, path.parent.parent.name
+        assert "Предмет[" not in code, path.parent.parent.name
+        assert "ЗначенияРеквизитовОбъекта(Предмет" not in code, path.parent.parent.name
+
+
+def test_the_card_says_why_the_document_is_not_available() -> None:
+    tasks = module_text("CommonModule", "тг_ПредставлениеЗадач")
+    subject = method_body(tasks, "ОписаниеПредмета")
+    assert "тг_ДоступКПредмету.ПоляИТаблицы(Предмет, Кандидаты)" in subject
+    assert 'Отказ.Вставить("reason", "Документ недоступен: " + Состав.ПричинаОтказа)' in subject
+    assert 'Результат.Вставить("denied", Отказ)' in subject
+    assert 'Результат.Вставить("version",' in subject
+
+
+def test_tasks_carry_the_addressing_fields_of_design_5_5() -> None:
+    tasks = module_text("CommonModule", "тг_ПредставлениеЗадач")
+    body = method_body(tasks, "ЗадачаВКонтракте")
+    for field in ("kind", "performer", "role", "candidates", "subject", "allowed_decisions"):
+        assert f'Результат.Вставить("{field}",' in body
+    adapter = module_text("CommonModule", "тг_АдаптерУХ")
+    candidates = method_body(adapter, "КандидатыЗадач")
+    assert "РегистрСведений.ИсполнителиЗадач" in candidates
+    assert "Исполнители.ГруппаИсполнителейЗадач = Задача.ГруппаИсполнителейЗадач" in candidates
+    assert "БизнесПроцессыИЗадачиСервер.ГруппаИсполнителейЗадач" in adapter  # the rule cited
+    can = method_body(adapter, "ПользовательМожетВыполнить")
+    assert "КандидатыЗадач(Задачи)[Задача].Найти(Пользователь)" in can
+
+
+def test_the_approver_becomes_the_performer_before_the_task_is_executed() -> None:
+    adapter = module_text("CommonModule", "тг_АдаптерУХ")
+    body = strip_bsl(method_body(adapter, "ВыполнитьРешение"))
+    performer = body.index("ЗадачаОбъект.Исполнитель = Пользователь;")
+    accepted = body.index("ЗадачаОбъект.ПринятаКИсполнению = Истина;")
+    assert performer < body.index("ЗадачаОбъект.ВыполнитьЗадачу();")
+    assert accepted < body.index("ЗадачаОбъект.ВыполнитьЗадачу();")
+    for method in ("МетодСогласовать", "МетодВернутьНаПредыдущийЭтап", "МетодВернутьИнициатору"):
+        call = body.index(f"ВызватьМетодКонфигурации(Настройки.{method},")
+        assert body.rindex("ЗадачаОбъект.Записать();", 0, call) > accepted, method
+
+
+def error_codes(text: str) -> set[tuple[int, str]]:
+    return {(int(code), name) for code, name in re.findall(r'Ошибка\(\s*(\d+),\s*"(\w+)"', text)}
+
+
+def test_each_decision_error_of_the_contract_is_produced_where_the_contract_says() -> None:
+    server = module_text("CommonModule", "тг_ШлюзСервер")
+    checks = method_body(server, "ВыполнитьРешение")
+    assert {
+        (404, "not_found"),
+        (422, "invalid"),
+        (403, "not_performer"),
+        (409, "already_completed"),
+        (409, "stale"),
+    } <= error_codes(checks)
+    # A task of a process that is not an approval is refused as invalid (design 5.5).
+    kind = checks.index('ЗадачаВКонтракте.Получить("kind") <> "approval"')
+    assert checks.index('"invalid"', kind) < checks.index('"not_performer"')
+    # 409 stale compares what the approver saw with the task and its document now.
+    assert 'Тело.Получить("expected_version")' in checks
+    assert 'Тело.Получить("expected_subject_version")' in checks
+    assert checks.index('"already_completed"') < checks.index('"stale"')
+    assert checks.index('"stale"') < checks.index("тг_АдаптерУХ.ВыполнитьРешение(")
+    # Refusals and transient failures: decided in the exception handler of ПринятьРешение.
+    decide = method_body(server, "ПринятьРешение")
+    handler = decide[decide.index("Исключение") :]
+    assert "ОтменитьТранзакцию();" in handler
+    assert (503, "unavailable") in error_codes(handler)
+    assert "Не Контекст.ИдётВыполнение Или ЭтоВременнаяОшибка(Информация)" in handler
+    assert handler.index("Ошибка(503") < handler.index("ЗапомнитьОтказ(")
+    refused = method_body(server, "ЗапомнитьОтказ")
+    assert (422, "refused") in error_codes(refused)
+    assert "КраткоеПредставлениеОшибки(Информация)" in refused
+    assert "ЗапомнитьОтвет(Ключ" in refused  # final: the key replays the refusal
+    # Only the configuration's own execution can be a refusal.
+    assert checks.index("Контекст.ИдётВыполнение = Истина;") < checks.index(
+        "тг_АдаптерУХ.ВыполнитьРешение("
+    )
+    temporary = method_body(server, "ЭтоВременнаяОшибка")
+    for sign in ("конфликт блокировок", "превышено максимальное время ожидания", "deadlock"):
+        assert sign in temporary
+
+
+def test_every_decision_from_telegram_is_audited_with_the_telegram_account() -> None:
+    audit = register_fields("тг_РешенияИзTelegram")
+    for field in (
+        "Задача",
+        "Документ",
+        "Пользователь",
+        "TelegramИдентификатор",
+        "TelegramИмя",
+        "Решение",
+        "Комментарий",
+        "Момент",
+        "КлючИдемпотентности",
+    ):
+        assert field in audit, field
+    assert audit["Пользователь"][1] == "cfg:CatalogRef.Пользователи"
+    props = object_root("InformationRegister", "тг_РешенияИзTelegram").find("md:Properties", NS)
+    assert props.findtext("md:UseStandardCommands", namespaces=NS) == "true"  # its list form
+    module = module_text("CommonModule", "тг_Аудит")
+    write = method_body(module, "ЗаписатьРешение")
+    assert 'Тело.Получить("telegram_user")' in write
+    assert "ЗаписьЖурналаРегистрации(" in write and "Строка(Пользователь)" in write
+    server = module_text("CommonModule", "тг_ШлюзСервер")
+    assert "тг_Аудит.ЗаписатьРешение(Контекст.Задача" in method_body(server, "ПринятьРешение")
+    assert "тг_Аудит.ЗаписатьРешение(" in method_body(server, "ЗапомнитьОтказ")
+
+
+def test_phones_are_looked_up_in_the_index_not_by_scanning_contact_information() -> None:
+    server = module_text("CommonModule", "тг_ШлюзСервер")
+    lookup = method_body(server, "ПользователиПоТелефону")
+    assert "КонтактнаяИнформация" not in lookup
+    assert 'тг_ТелефоныПользователей.ПользователиСТелефоном("+" + Цифры)' in lookup
+    index = register_fields("тг_ТелефоныПользователей")
+    assert index["Телефон"][0] == "Dimension"
+    (subscription,) = [
+        name
+        for name in names_of("EventSubscription")
+        if "Пользователи"
+        in object_root("EventSubscription", name).findtext(
+            "md:Properties/md:Source/v8:Type", namespaces=NS
+        )
+    ]
+    handler = object_root("EventSubscription", subscription).findtext(
+        "md:Properties/md:Handler", namespaces=NS
+    )
+    assert handler == "CommonModule.тг_ТелефоныПользователей.ПользователиПриЗаписи"
+
+
+def bsl_international_number(number: str) -> str:
+    """МеждународныйНомер of тг_ТелефоныПользователей, branch by branch as the BSL writes it."""
+    body = method_body(
+        module_text("CommonModule", "тг_ТелефоныПользователей"), "МеждународныйНомер"
+    )
+    assert 'Если СтрНачинаетсяС(Текст, "+") Тогда' in body
+    assert 'ИначеЕсли СтрНачинаетсяС(Цифры, "00") Тогда' in body
+    assert (
+        'СтрДлина(Цифры) = 11 И (СтрНачинаетсяС(Цифры, "8") Или СтрНачинаетсяС(Цифры, "7"))' in body
+    )
+    assert 'ИначеЕсли СтрДлина(Цифры) = 10 И СтрНачинаетсяС(Цифры, "9") Тогда' in body
+    assert "СтрДлина(Международный) < 8 Или СтрДлина(Международный) > 15" in body
+    text = number.strip()
+    digits = "".join(ch for ch in text if ch in "0123456789")
+    if text.startswith("+"):
+        international = digits
+    elif digits.startswith("00"):
+        international = digits[2:]
+    elif len(digits) == 11 and digits[0] in "87":
+        international = "7" + digits[1:]
+    elif len(digits) == 10 and digits.startswith("9"):
+        international = "7" + digits
+    else:
+        return ""
+    return "+" + international if 8 <= len(international) <= 15 else ""
+
+
+@pytest.mark.parametrize(
+    ("in_1c", "expected"),
+    [
+        ("+7 (912) 345-67-89", "+79123456789"),
+        ("8 912 345 67 89", "+79123456789"),
+        ("912 345-67-89", "+79123456789"),
+        ("+49 30 1234567", "+49301234567"),  # international as written, no Russian rules
+        ("+1 912 345 6789", "+19123456789"),
+        ("0049 30 1234567", "+49301234567"),
+        ("30 1234567", ""),  # no country code and not a Russian form: not indexed
+    ],
+)
+def test_numbers_from_1c_are_indexed_in_international_form(in_1c: str, expected: str) -> None:
+    assert bsl_international_number(in_1c) == expected
+
+
+def test_the_error_codes_the_extension_answers_are_the_contracts_and_all_of_them_are_used() -> None:
+    produced: set[tuple[int, str]] = set()
+    for path in all_modules():
+        produced |= error_codes(path.read_text("utf-8"))
+    enum = set(openapi()["components"]["schemas"]["Error"]["properties"]["error"]["enum"])
+    assert {name for _, name in produced} == enum
+    decision = openapi()["paths"]["/tasks/{id}/decision"]["post"]["responses"]
+    statuses = {str(code) for code, _ in produced if code != 400}
+    assert statuses <= set(decision) | {"404"}
+
+
+def test_the_contract_describes_the_rights_refusal_and_the_telegram_account() -> None:
+    schemas = openapi()["components"]["schemas"]
+    denied = schemas["Subject"]["properties"]["denied"]
+    assert {"type": "null"} in denied["anyOf"]
+    assert "denied" not in schemas["Subject"]["required"]  # compatible: older servers omit it
+    telegram_user = schemas["DecisionRequest"]["properties"]["telegram_user"]
+    assert telegram_user["required"] == ["id", "name"]
+    assert "telegram_user" not in schemas["DecisionRequest"]["required"]

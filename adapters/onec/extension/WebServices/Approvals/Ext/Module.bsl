@@ -24,7 +24,17 @@
 	
 КонецФункции
 
-Функция SubmitDecision(task_id, decision, comment, user_id, idempotency_key, expected_version, expected_subject_version)
+Функция SubmitDecision(
+	task_id,
+	decision,
+	comment,
+	user_id,
+	idempotency_key,
+	expected_version,
+	expected_subject_version,
+	telegram_user_id,
+	telegram_user_name
+)
 	
 	// Тело решения собирается так же, как из JSON HTTP-сервиса, чтобы проверки были одни.
 	Тело = Новый Соответствие;
@@ -38,6 +48,13 @@
 	КонецЕсли;
 	Если expected_subject_version <> Неопределено Тогда
 		Тело.Вставить("expected_subject_version", expected_subject_version);
+	КонецЕсли;
+	// Аккаунт Telegram, который нажал кнопку, — для журнала решений (в JSON это telegram_user).
+	Если telegram_user_id <> Неопределено Тогда
+		АккаунтTelegram = Новый Соответствие;
+		АккаунтTelegram.Вставить("id", telegram_user_id);
+		АккаунтTelegram.Вставить("name", ?(telegram_user_name = Неопределено, "", telegram_user_name));
+		Тело.Вставить("telegram_user", АккаунтTelegram);
 	КонецЕсли;
 	Возврат ОтветXDTO(тг_ШлюзСервер.ПринятьРешение(task_id, Тело), "Task");
 	
