@@ -32,7 +32,8 @@ class TaskSource(Pingable, Protocol):
         ...
 
     def find_users_by_phone(self, phone: str) -> Sequence[OneCUser]:
-        """Valid 1C users with this phone (digits only, country code first)."""
+        """Valid 1C users with this international number ("+" and digits), each with its card
+        phones read by `gateway.phones.normalize_phone`."""
         ...
 
     def print_form(self, task: Task) -> bytes | None:
