@@ -384,11 +384,17 @@ class RateLimiter(Protocol):
     """Telegram's flood limits, shared by every process that sends."""
 
     def acquire(self, chat_id: int) -> float:
-        """Seconds to wait before sending to `chat_id`; 0 means send now (a slot was taken)."""
+        """Seconds to wait before sending to `chat_id`; 0 means send now (a slot was taken,
+        and the calling thread says `ended` when the send has its answer)."""
+        ...
+
+    def ended(self) -> None:
+        """The send this thread was last let start has its answer, or failed."""
         ...
 
     def pause(self, seconds: float) -> None:
-        """Everyone stops sending for `seconds` (Telegram answered 429 with retry_after)."""
+        """Everyone stops sending for `seconds` (Telegram answered 429 with retry_after), then
+        sends slower for a while."""
         ...
 
 
