@@ -39,6 +39,9 @@ SEEN_UPDATE_SECONDS: Final = 24 * 3600  # Telegram redelivers an unconfirmed upd
 TELEGRAM_PER_SECOND: Final = 30
 TELEGRAM_PER_CHAT_PER_SECOND: Final = 1.0
 TELEGRAM_WINDOW_MS: Final = 1000
+# Sends let through at once before the bot's bucket paces them: 10 spread the relay best of
+# 5, 10 and 30 (bench (a), strict mode, full sizes: 28.66, 29.29 and 28.92 msg/s).
+BOT_BURST: Final = 10.0
 # A send whose answer has not come counts as in flight for at most this long (its process may
 # have died), and a sender held back by sends in flight looks again after IN_FLIGHT_POLL_MS.
 IN_FLIGHT_BOUND_MS: Final = 60_000
@@ -297,8 +300,9 @@ class RedisRateLimiter:
     sends counted so (one per chat) is at most that many arrivals in ANY second, whichever way
     Telegram counts, with no margin to guess. The price is the call's own duration: 30 sends per
     (1 s + a call), about 29.5 a second on a near Telegram. A stall is caught up at once, as far
-    as the window allows. Token buckets (`per_second`, `burst`) can pace on top; by default
-    they allow what the windows allow.
+    as the window allows. Token buckets pace on top: the bot's at 30 a second with bursts of
+    BOT_BURST, so sends do not bunch into the calls at once (a bunched call takes longer, and
+    its duration is what the window costs); a chat's at one a second, no burst.
 
     A 429 can still come (another bot on the same token, a Telegram counting yet another way):
     every sender pauses for its `retry_after`, and the pace falls to SLOW_DOWN_FACTOR of itself
@@ -315,7 +319,7 @@ class RedisRateLimiter:
         prefix: str,
         *,
         per_second: float = TELEGRAM_PER_SECOND,
-        burst: float = TELEGRAM_PER_SECOND,
+        burst: float = BOT_BURST,
         per_chat_per_second: float = TELEGRAM_PER_CHAT_PER_SECOND,
         chat_burst: float = 1.0,
         window_count: int = TELEGRAM_PER_SECOND,
