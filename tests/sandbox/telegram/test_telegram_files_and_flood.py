@@ -259,3 +259,10 @@ def test_an_unknown_mode_is_refused(control):
     with pytest.raises(SandboxControlError) as refused:
         control.set_flood(30, 1, mode="leaky")
     assert refused.value.status == 400
+
+
+def test_the_command_line_takes_the_way_of_counting():
+    from sandbox.telegram.cli import parse_args
+
+    assert parse_args([]).flood_mode == "bucket"
+    assert parse_args(["--flood-mode", "strict"]).flood_mode == "strict"
