@@ -178,7 +178,10 @@ class Messenger(Pingable, Protocol):
 class LinkStore(Protocol):
     """Links between Telegram users and 1C users."""
 
-    def save_link(self, link: UserLink) -> None: ...
+    def save_link(self, link: UserLink) -> None:
+        """Store `link` as the only link of its Telegram user and of its 1C user: any other
+        Telegram user's link to the same 1C user goes, in the same step."""
+        ...
 
     def get_link(self, telegram_user_id: int) -> UserLink | None: ...
 

@@ -85,9 +85,8 @@ def users_with_phone(ctx: FlowContext, phone: str) -> list[OneCUser]:
 
 
 def _replaced(ctx: FlowContext, old: UserLink, new: UserLink) -> None:
-    """`old` lost its 1C user to `new`: unlinked, told at once, admins alerted; the next pass
-    takes the buttons off its cards (they are no longer its 1C user's)."""
-    ctx.store.delete_link(old.telegram_user_id)
+    """`old` lost its 1C user to `new` (saving `new` unlinked it): told at once, admins
+    alerted; the next pass takes the buttons off its cards (they are no longer its 1C user's)."""
     log.warning(
         "1C user %s moved from Telegram user %s to %s",
         new.onec_user_id,
