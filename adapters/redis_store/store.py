@@ -87,7 +87,8 @@ class RedisStore(FlowState, Outbox, Coordination):
         )
 
     def links_for_onec_user(self, onec_user_id: str) -> list[UserLink]:
-        """Every Telegram user linked to this 1C user (usually one)."""
+        """The Telegram user linked to this 1C user, as a list (empty, or one: save_link keeps
+        it so; links made before it did may still hold more, until the next link)."""
         with translated_errors():
             members = self._redis.smembers(self.key("link", "onec", onec_user_id))
         links = [self.get_link(int(m)) for m in sorted(int(m) for m in members)]
