@@ -1,5 +1,7 @@
 """(a) Relay throughput: N tasks for M linked approvers over D documents, delivered by one sync
 pass, with Telegram's flood limits on (the emulator's and the gateway's) and with both off.
+Limits on runs twice: the emulator counting with token buckets, and strictly (at most 30 in any
+sliding second, one per chat in any second).
 
 Limits on runs the worker as deployed (`python -m gateway run`, its own process and GIL), so the
 same run gives (e)'s peak memory during the relay. Limits off runs the worker in-process with
@@ -22,9 +24,11 @@ from bench.sizes import Sizes
 from bench.stats import wait_until
 from bench.subprocess_worker import WorkerProcess
 from sandbox.onec.harness import RunningSandbox
+from sandbox.telegram.flood import BUCKET
 from sandbox.telegram.harness import SandboxServer
 
 CEILING_PER_SECOND = 30.0  # Telegram's documented bot-wide limit, and the emulator's
+CHAT_CEILING_PER_SECOND = 1.0  # one message a second per chat
 SENDS = ("sendDocument", "sendMessage")
 FLOOD_WARNING = "Telegram flood control"
 CONNECTOR = "odata"  # the default connector: the gateway renders every PDF itself
@@ -83,12 +87,15 @@ def _figures(
     return figures
 
 
-def relay_limits_on(sizes: Sizes, latency: float = 0.0) -> dict[str, Any]:
+def relay_limits_on(sizes: Sizes, latency: float = 0.0, mode: str = BUCKET) -> dict[str, Any]:
     """The worker subprocess relays with the emulator's flood limits and the gateway's limiter;
-    each Bot API call waits `latency` seconds in the emulator (Telegram over the internet)."""
+    each Bot API call waits `latency` seconds in the emulator (Telegram over the internet).
+    `mode` is how the emulator counts: token buckets, or `strict` (at most 30 in any sliding
+    second, one per chat), the strictest way Telegram might count."""
     with harness.redis_prefix() as prefix, harness.emulators(flood=True) as (telegram, onec):
         approvals = _populate(telegram, onec, prefix, sizes)
         telegram.client.set_latency(latency)
+        telegram.client.set_flood(CEILING_PER_SECOND, CHAT_CEILING_PER_SECOND, mode)
         env = harness.environment(
             telegram, onec, prefix, ONEC_CONNECTOR=CONNECTOR, ONEC_POLL_INTERVAL="120"
         )
@@ -108,6 +115,7 @@ def relay_limits_on(sizes: Sizes, latency: float = 0.0) -> dict[str, Any]:
             figures["answers_429_gateway"] = worker.log_text().count(FLOOD_WARNING)
             figures["worker_peak_rss_mb"] = worker.peak_mb
         figures["mode"] = "limits on: worker subprocess"
+        figures["flood_counting"] = mode
         figures["connector"] = CONNECTOR
         figures["telegram_latency_seconds"] = latency
         return figures

@@ -22,7 +22,10 @@ def _row(item: str, figure: str, reference: str, target: str, ok: bool | None) -
 
 
 def _relay_rows(
-    on: dict[str, Any] | None, off: dict[str, Any] | None, far: dict[str, Any] | None = None
+    on: dict[str, Any] | None,
+    off: dict[str, Any] | None,
+    far: dict[str, Any] | None = None,
+    strict: dict[str, Any] | None = None,
 ) -> list[str]:
     rows = []
     if on:
@@ -56,6 +59,30 @@ def _relay_rows(
                 f"{ideal} s at the ceiling",
                 "—",
                 None,
+            )
+        )
+    if strict:
+        rate = strict.get("messages_per_second")
+        share = strict.get("share_of_ceiling")
+        refused = int(strict.get("answers_429_emulator", 0))
+        rows.append(
+            _row(
+                "(a) relay, strict limits (30 in any second, 1 per chat)",
+                f"{rate} msg/s ({strict['delivered']}/{strict['tasks']} delivered,"
+                f" drained in {strict.get('drain_seconds')} s)",
+                f"ceiling {strict['ceiling_per_second']:g} msg/s:"
+                f" {share and round(share * 100, 1)} %",
+                "≥ 28.5 msg/s (≥ 95 %)",
+                None if rate is None else rate >= 28.5 and strict["delivered"] == strict["tasks"],
+            )
+        )
+        rows.append(
+            _row(
+                "(a) 429 answers, strict limits",
+                f"{refused} (emulator log); {strict.get('answers_429_gateway')} (gateway)",
+                "before issue 17: 17 answers 429 in a relay of 300 cards",
+                "0",
+                refused == 0,
             )
         )
     if off:
@@ -229,7 +256,7 @@ def tables(results: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     relay_on, relay_off = results.get("relay_limits_on"), results.get("relay_limits_off")
-    lines += _relay_rows(relay_on, relay_off, results.get("relay_far"))
+    lines += _relay_rows(relay_on, relay_off, results.get("relay_far"), results.get("relay_strict"))
     lines += _latency_rows(results.get("latency_push"), results.get("latency_polling"))
     lines += _pdf_rows(results.get("pdf_engines"), results.get("pdf_reuse"))
     lines += _memory_rows(results.get("memory"), relay_on)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bench import latency, machine, memory, pdf, relay, report, sync_cost
 from bench.sizes import Sizes
+from sandbox.telegram.flood import STRICT
 
 RESULTS = Path(__file__).parent / "results"
 DOCS = Path(__file__).parent.parent / "docs" / "performance.md"
@@ -24,6 +25,7 @@ log = logging.getLogger("bench")
 def _steps(sizes: Sizes) -> list[tuple[str, str, Callable[[], Any]]]:
     steps: list[tuple[str, str, Callable[[], Any]]] = [
         ("a", "relay_limits_on", lambda: relay.relay_limits_on(sizes)),
+        ("a", "relay_strict", lambda: relay.relay_limits_on(sizes, mode=STRICT)),
         ("a", "relay_limits_off", lambda: relay.relay_limits_off(sizes)),
         ("b", "latency_push", lambda: latency.push_mode(sizes)),
         ("b", "latency_polling", lambda: latency.polling_mode(sizes)),

@@ -32,7 +32,8 @@ class TaskSource(Pingable, Protocol):
         ...
 
     def find_users_by_phone(self, phone: str) -> Sequence[OneCUser]:
-        """Valid 1C users with this phone (digits only, country code first)."""
+        """Valid 1C users with this international number ("+" and digits), each with its card
+        phones read by `gateway.phones.normalize_phone`."""
         ...
 
     def print_form(self, task: Task) -> bytes | None:
@@ -182,7 +183,10 @@ class Messenger(Pingable, Protocol):
 class LinkStore(Protocol):
     """Links between Telegram users and 1C users."""
 
-    def save_link(self, link: UserLink) -> None: ...
+    def save_link(self, link: UserLink) -> None:
+        """Store `link` as the only link of its Telegram user and of its 1C user: any other
+        Telegram user's link to the same 1C user goes, in the same step."""
+        ...
 
     def get_link(self, telegram_user_id: int) -> UserLink | None: ...
 
@@ -434,11 +438,17 @@ class RateLimiter(Protocol):
     """Telegram's flood limits, shared by every process that sends."""
 
     def acquire(self, chat_id: int) -> float:
-        """Seconds to wait before sending to `chat_id`; 0 means send now (a slot was taken)."""
+        """Seconds to wait before sending to `chat_id`; 0 means send now (a slot was taken,
+        and the calling thread says `ended` when the send has its answer)."""
+        ...
+
+    def ended(self) -> None:
+        """The send this thread was last let start has its answer, or failed."""
         ...
 
     def pause(self, seconds: float) -> None:
-        """Everyone stops sending for `seconds` (Telegram answered 429 with retry_after)."""
+        """Everyone stops sending for `seconds` (Telegram answered 429 with retry_after), then
+        sends slower for a while."""
         ...
 
 

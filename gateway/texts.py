@@ -53,6 +53,11 @@ _RU: Final[dict[str, str]] = {
         "действующего пользователя 1С «{name}». Поделитесь номером ещё раз, когда администратор "
         "1С обновит карточку."
     ),
+    "link.replaced": (
+        "Подключение к 1С перенесено на другой аккаунт Telegram: пользователь 1С «{name}» "
+        "теперь получает задачи там. Кнопки на прежних карточках здесь больше не действуют. "
+        "Если это сделали не вы, сообщите администратору 1С."
+    ),
     "help": (
         "Бот присылает задачи согласования из 1С: документ в PDF и кнопки "
         "«Согласовать», «Вернуть на предыдущий этап», «Вернуть инициатору».\n\n"
@@ -144,6 +149,10 @@ _RU: Final[dict[str, str]] = {
     "admin.onec_down": "⚠️ 1С недоступна с {since}: {error}",
     "admin.onec_back": "✅ 1С снова доступна (была недоступна с {since}).",
     "admin.sync_failing": "⚠️ Синхронизация с 1С не удаётся {count} раз подряд: {error}",
+    "admin.link_replaced": (
+        "🔁 Пользователь 1С «{name}» подключён с другого аккаунта Telegram: {new} вместо {old} "
+        "(номер {phone}). Прежний аккаунт отключён."
+    ),
 }
 
 _EN: Final[dict[str, str]] = {
@@ -178,6 +187,11 @@ _EN: Final[dict[str, str]] = {
     "link.lost": (
         "Disconnected from 1C: the number <code>+{phone}</code> is no longer on the active 1C "
         "user “{name}”. Share your number again once the 1C administrator updates the card."
+    ),
+    "link.replaced": (
+        "Your 1C connection moved to another Telegram account: 1C user “{name}” now gets the "
+        "tasks there. The buttons on earlier cards here no longer work. If this was not you, "
+        "tell the 1C administrator."
     ),
     "help": (
         "The bot brings approval tasks from 1C: the document as PDF and the buttons Approve, "
@@ -265,6 +279,10 @@ _EN: Final[dict[str, str]] = {
     "admin.onec_down": "⚠️ 1C unreachable since {since}: {error}",
     "admin.onec_back": "✅ 1C is reachable again (was down since {since}).",
     "admin.sync_failing": "⚠️ Sync with 1C failed {count} times in a row: {error}",
+    "admin.link_replaced": (
+        "🔁 1C user “{name}” connected from another Telegram account: {new} instead of {old} "
+        "(number {phone}). The earlier account is disconnected."
+    ),
 }
 
 _CATALOGS: Final = {"ru": _RU, "en": _EN}

@@ -1,5 +1,6 @@
 """A Messenger that keeps to Telegram's flood limits, shared by every process through a
-RateLimiter, and obeys 429 `retry_after` for everyone instead of hammering on."""
+RateLimiter (told when each send starts and when its answer came), and obeys 429 `retry_after`
+for everyone instead of hammering on."""
 
 from __future__ import annotations
 
@@ -54,6 +55,9 @@ class ThrottledMessenger:
                 if retries > MAX_RETRIES_AFTER_429:
                     raise
                 self._sleep(exc.retry_after)
+            finally:
+                # Telegram counted the send somewhere between its start and now.
+                self.limiter.ended()
 
     def _take_turn(self, chat_id: int) -> float:
         """A slot from the limiter (0), or how long to wait for one when that is long.

@@ -9,12 +9,18 @@ Keys (after the prefix):
   updates:offset        string  the next getUpdates offset of the polling leader
   updates:dead          list    updates set aside after failing MAX_UPDATE_DELIVERIES times (JSON)
   inbound:<user>:<n>    string  updates from one Telegram user in window n (expires)
-  rate:global, rate:chat:<id>  token buckets; rate:pause  "send nothing until"
+  rate:global, rate:chat:<id>  token buckets
+  rate:sends, rate:sends:<chat id>  zset, recent sends (the bot's, a chat's), scored by end
+  rate:pause            string  "send nothing until" (ms)
+  rate:pace             hash    the slow-down after a 429 (factor, since when)
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -23,6 +29,8 @@ import redis
 
 from adapters.redis_store.connection import SOCKET_TIMEOUT_SECONDS, translated_errors
 
+log = logging.getLogger(__name__)
+
 GROUP: Final = "workers"
 STALE_UPDATE_MS: Final = 60_000  # an update a consumer held this long without ack is retaken
 # Taken this often without an ack (its handling raised, or killed the worker, each time): the
@@ -30,6 +38,24 @@ STALE_UPDATE_MS: Final = 60_000  # an update a consumer held this long without a
 MAX_UPDATE_DELIVERIES: Final = 3
 DEAD_UPDATES_KEPT: Final = 1000
 SEEN_UPDATE_SECONDS: Final = 24 * 3600  # Telegram redelivers an unconfirmed update for a day
+
+# Telegram's flood limits as it documents them: about 30 messages a second per bot, about one a
+# second per chat (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+TELEGRAM_PER_SECOND: Final = 30
+TELEGRAM_PER_CHAT_PER_SECOND: Final = 1.0
+TELEGRAM_WINDOW_MS: Final = 1000
+# Sends let through at once before the bot's bucket paces them: 10 spread the relay best of
+# 5, 10 and 30 (bench (a), strict mode, full sizes: 28.66, 29.29 and 28.92 msg/s).
+BOT_BURST: Final = 10.0
+# A send whose answer has not come counts as in flight for at most this long (its process may
+# have died), and a sender held back by sends in flight looks again after IN_FLIGHT_POLL_MS.
+IN_FLIGHT_BOUND_MS: Final = 60_000
+IN_FLIGHT_POLL_MS: Final = 10
+# After a 429: the pace falls to this share of itself (not below MIN_PACE) and comes back by
+# PACE_RECOVERY_PER_SECOND (from 75 % to full in 25 s).
+SLOW_DOWN_FACTOR: Final = 0.75
+MIN_PACE: Final = 0.25
+PACE_RECOVERY_PER_SECOND: Final = 0.01
 
 # Take or renew: set when free, extend when ours.
 _ACQUIRE = """
@@ -45,26 +71,54 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# Two token buckets (bot-wide and per chat) and a global pause, taken together or not at all.
-# Returns milliseconds to wait; 0 means a token of each bucket was taken.
+# Telegram's flood limits, taken together or not at all. Returns milliseconds to wait; 0 means
+# the send may start and was counted.
+#
+# KEYS[4] (the bot's) and KEYS[5] (the chat's) are sorted sets of sends scored by when each
+# ended (its answer came) or, while in flight, by its start plus ARGV[10] ms. A send counts in a
+# window from its start until ARGV[7] ms (the bot's) / ARGV[9] ms (a chat's) after its end:
+# Telegram counts it on arrival, some time between the two, so at most ARGV[6] sends (one for a
+# chat) counted this way means at most that many arrivals in any window, however the arrivals
+# spread. Token buckets (KEYS[1], KEYS[2]) can pace on top; a pause (KEYS[3]) after a 429 stops
+# everyone, and the pace factor (KEYS[6]) a 429 lowers widens the windows and slows the buckets
+# until time (ARGV[11] a second) restores it.
 _TAKE = """
 local now = tonumber(ARGV[1])
 local pause = tonumber(redis.call('GET', KEYS[3]) or '0')
 if pause > now then return pause - now end
-local function check(key, rate, burst)
-  if rate <= 0 then return 0, nil, nil end
+local pace = 1
+local slow = redis.call('HMGET', KEYS[6], 'factor', 'at')
+if slow[1] then
+  pace = math.min(1, tonumber(slow[1]) + (now - tonumber(slow[2])) * tonumber(ARGV[11]) / 1000)
+  if pace >= 1 then redis.call('DEL', KEYS[6]) end
+end
+local function bucket(key, rate, burst)
+  if rate <= 0 then return 0, nil end
   local state = redis.call('HMGET', key, 'tokens', 'at')
   local tokens = tonumber(state[1] or burst)
   local at = tonumber(state[2] or now)
   tokens = math.min(burst, tokens + (now - at) * rate / 1000)
-  if tokens < 1 then return math.ceil((1 - tokens) * 1000 / rate), tokens, at end
-  return 0, tokens, now
+  if tokens < 1 then return math.ceil((1 - tokens) * 1000 / rate), tokens end
+  return 0, tokens
 end
-local g_rate, g_burst = tonumber(ARGV[2]), tonumber(ARGV[3])
-local c_rate, c_burst = tonumber(ARGV[4]), tonumber(ARGV[5])
-local g_wait, g_tokens = check(KEYS[1], g_rate, g_burst)
-local c_wait, c_tokens = check(KEYS[2], c_rate, c_burst)
-local wait = math.max(g_wait, c_wait)
+local function window(key, count, span)
+  if count <= 0 or span <= 0 then return 0 end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  local n = redis.call('ZCARD', key)
+  if n < count then return 0 end
+  local ends = tonumber(redis.call('ZRANGE', key, n - count, n - count, 'WITHSCORES')[2])
+  -- A send still in flight leaves a window after its answer, which may come any moment.
+  if ends > now then return tonumber(ARGV[12]) end
+  return math.max(1, math.ceil(ends + span - now))
+end
+local g_rate, g_burst = tonumber(ARGV[2]) * pace, tonumber(ARGV[3])
+local c_rate, c_burst = tonumber(ARGV[4]) * pace, tonumber(ARGV[5])
+local g_count, g_span = tonumber(ARGV[6]), tonumber(ARGV[7]) / pace
+local c_count, c_span = tonumber(ARGV[8]), tonumber(ARGV[9]) / pace
+local g_wait, g_tokens = bucket(KEYS[1], g_rate, g_burst)
+local c_wait, c_tokens = bucket(KEYS[2], c_rate, c_burst)
+local wait = math.max(g_wait, c_wait, window(KEYS[4], g_count, g_span),
+  window(KEYS[5], c_count, c_span))
 if wait > 0 then return wait end
 if g_rate > 0 then
   redis.call('HSET', KEYS[1], 'tokens', g_tokens - 1, 'at', now)
@@ -74,7 +128,38 @@ if c_rate > 0 then
   redis.call('HSET', KEYS[2], 'tokens', c_tokens - 1, 'at', now)
   redis.call('PEXPIRE', KEYS[2], 60000)
 end
+local in_flight = now + tonumber(ARGV[10])
+if g_count > 0 and g_span > 0 then
+  redis.call('ZADD', KEYS[4], in_flight, ARGV[13])
+  redis.call('PEXPIRE', KEYS[4], math.ceil(tonumber(ARGV[10]) + g_span))
+end
+if c_count > 0 and c_span > 0 then
+  redis.call('ZADD', KEYS[5], in_flight, ARGV[13])
+  redis.call('PEXPIRE', KEYS[5], math.ceil(tonumber(ARGV[10]) + c_span))
+end
 return 0
+"""
+# A send's answer came at ARGV[1]: it counts until then plus the window, no longer until its
+# in-flight bound (XX: a send the log already dropped stays dropped).
+_ENDED = """
+redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 'XX', ARGV[1], ARGV[2])
+return 0
+"""
+# A 429: every sender stops until ARGV[1] + ARGV[2] ms, and the pace drops to ARGV[3] times
+# what it is now (never under ARGV[4]); the take script brings it back at ARGV[5] a second.
+_SLOW_DOWN = """
+local now = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], now + tonumber(ARGV[2]), 'PX', tonumber(ARGV[2]) + 1000)
+local pace = 1
+local slow = redis.call('HMGET', KEYS[2], 'factor', 'at')
+if slow[1] then
+  pace = math.min(1, tonumber(slow[1]) + (now - tonumber(slow[2])) * tonumber(ARGV[5]) / 1000)
+end
+pace = math.max(tonumber(ARGV[4]), pace * tonumber(ARGV[3]))
+redis.call('HSET', KEYS[2], 'factor', pace, 'at', now)
+redis.call('PEXPIRE', KEYS[2], math.ceil((1 - pace) * 1000 / tonumber(ARGV[5])) + 60000)
+return tostring(pace)
 """
 
 
@@ -271,14 +356,27 @@ class Coordination:
 
 
 class RedisRateLimiter:
-    """Token buckets in Redis, so every process sending for the bot shares one budget.
+    """Telegram's flood limits in Redis, so every process sending for the bot shares one budget.
 
-    Defaults keep a margin under Telegram's guidance (about 30 messages a second per bot, about
-    one a second per chat, short bursts): we count a message when it starts, Telegram when it
-    arrives, and uploads take varying time, so arrivals bunch. The margin is in the burst (10
-    messages, a third of a second's 30) more than in the rate: 29.5 a second is 98 % of the
-    ceiling. A burst of 10 lets senders catch up after a stall of up to a third of a second (a
-    slow upload, a busy core); with 5, a run lost up to 2 % of its pace in such pauses.
+    Telegram counts a message when it arrives, which is some time between the start of our call
+    and its answer: uploads of different sizes and a busy core spread arrivals by tens of
+    milliseconds, so counting starts alone lets 31 arrivals fall within one second (with 30 a
+    second and a burst of 10, a strict Telegram answered 17 × 429 in a relay of 300 cards). So a
+    send counts from its start until one second after its answer: at most TELEGRAM_PER_SECOND
+    sends counted so (one per chat) is at most that many arrivals in ANY second, whichever way
+    Telegram counts, with no margin to guess. The price is the call's own duration: 30 sends per
+    (1 s + a call), about 29.5 a second on a near Telegram. A stall is caught up at once, as far
+    as the window allows. Token buckets pace on top: the bot's at 30 a second with bursts of
+    BOT_BURST, so sends do not bunch into the calls at once (a bunched call takes longer, and
+    its duration is what the window costs); a chat's at one a second, no burst.
+
+    A 429 can still come (another bot on the same token, a Telegram counting yet another way):
+    every sender pauses for its `retry_after`, and the pace falls to SLOW_DOWN_FACTOR of itself
+    (windows widen, rates fall), coming back by PACE_RECOVERY_PER_SECOND; each 429 in a row
+    slows it further, down to MIN_PACE, so the senders settle under what Telegram allows.
+
+    `acquire` and `ended` pair up per thread: the thread that was let send tells when its
+    answer came.
     """
 
     def __init__(
@@ -286,33 +384,98 @@ class RedisRateLimiter:
         client: redis.Redis,
         prefix: str,
         *,
-        per_second: float = 29.5,
-        burst: float = 10.0,
-        per_chat_per_second: float = 1.0,
-        chat_burst: float = 2.0,
+        per_second: float = TELEGRAM_PER_SECOND,
+        burst: float = BOT_BURST,
+        per_chat_per_second: float = TELEGRAM_PER_CHAT_PER_SECOND,
+        chat_burst: float = 1.0,
+        window_count: int = TELEGRAM_PER_SECOND,
     ) -> None:
         self._redis = client
         self._prefix = prefix
-        self._limits = (per_second, burst, per_chat_per_second, chat_burst)
+        bot_on, chat_on = per_second > 0, per_chat_per_second > 0
+        self._limits: tuple[float, ...] = (
+            per_second,
+            burst,
+            per_chat_per_second,
+            chat_burst,
+            window_count if bot_on else 0,
+            TELEGRAM_WINDOW_MS,
+            1 if chat_on else 0,
+            int(1000 / per_chat_per_second) if chat_on else 0,
+            IN_FLIGHT_BOUND_MS,
+        )
         self._take = client.register_script(_TAKE)
+        self._ended = client.register_script(_ENDED)
+        self._slow_down = client.register_script(_SLOW_DOWN)
+        self._sending = threading.local()
+
+    def _key(self, *parts: object) -> str:
+        return self._prefix + ":".join(str(p) for p in ("rate", *parts))
 
     def acquire(self, chat_id: int) -> float:
-        """Seconds to wait; 0 when the message may go now."""
+        """Seconds to wait; 0 when the message may go now (it is counted until `ended`)."""
         keys = [
-            f"{self._prefix}rate:global",
-            f"{self._prefix}rate:chat:{chat_id}",
-            f"{self._prefix}rate:pause",
+            self._key("global"),
+            self._key("chat", chat_id),
+            self._key("pause"),
+            self._key("sends"),
+            self._key("sends", chat_id),
+            self._key("pace"),
         ]
         now_ms = int(time.time() * 1000)
+        send = f"{now_ms}:{secrets.token_hex(6)}"
+        args: list[str | float] = [
+            now_ms,
+            *self._limits,
+            PACE_RECOVERY_PER_SECOND,
+            IN_FLIGHT_POLL_MS,
+            send,
+        ]
         with translated_errors():
-            wait_ms = self._take(keys=keys, args=[now_ms, *self._limits])
-        return int(wait_ms) / 1000
+            wait_ms = int(self._take(keys=keys, args=args))
+        if wait_ms == 0:
+            self._sending.current = (chat_id, send)
+        return wait_ms / 1000
+
+    def ended(self) -> None:
+        """The send this thread was last let start has its answer (or failed): Telegram has
+        counted it by now, if at all."""
+        current = getattr(self._sending, "current", None)
+        if current is None:
+            return
+        self._sending.current = None
+        chat_id, send = current
+        keys = [self._key("sends"), self._key("sends", chat_id)]
+        with translated_errors():
+            self._ended(keys=keys, args=[int(time.time() * 1000), send])
 
     def pause(self, seconds: float) -> None:
-        """Hold every sender back for `seconds` (Telegram said retry_after)."""
-        until = int((time.time() + seconds) * 1000)
+        """Telegram said 429, retry after `seconds`: every sender waits that long, then goes on
+        slower for a while."""
+        now_ms = int(time.time() * 1000)
         with translated_errors():
-            self._redis.set(f"{self._prefix}rate:pause", until, px=int(seconds * 1000) + 1000)
+            pace = self._slow_down(
+                keys=[self._key("pause"), self._key("pace")],
+                args=[
+                    now_ms,
+                    int(seconds * 1000),
+                    SLOW_DOWN_FACTOR,
+                    MIN_PACE,
+                    PACE_RECOVERY_PER_SECOND,
+                ],
+            )
+        log.warning(
+            "flood limits: pausing %g s, then at %.0f %% of the pace", seconds, float(pace) * 100
+        )
+
+    def pace(self) -> float:
+        """The share of the full pace senders keep now (1 when no 429 came lately)."""
+        with translated_errors():
+            slow: Any = self._redis.hmget(self._key("pace"), ["factor", "at"])
+        if slow[0] is None:
+            return 1.0
+        elapsed = time.time() * 1000 - float(slow[1])
+        return min(1.0, float(slow[0]) + elapsed * PACE_RECOVERY_PER_SECOND / 1000)
 
 
 def dumps(payload: object) -> str:

@@ -2,7 +2,7 @@
 
 Key layout (every key starts with the prefix; a message is always chat id + message id):
   link:tg:<telegram user id>      hash   one UserLink
-  link:onec:<1C user id>          set    telegram user ids linked to that 1C user
+  link:onec:<1C user id>          set    the telegram user id linked to that 1C user (one)
   msg:<chat id>:<message id>      string the task id the message shows
   task:msgs:<task id>             set    "<chat id>:<message id>" of every message showing it
 """
@@ -40,7 +40,8 @@ class RedisStore(FlowState, Outbox, Coordination):
     # --- user links ---------------------------------------------------------------------------
 
     def save_link(self, link: UserLink) -> None:
-        """Store `link`, replacing any earlier link of the same Telegram user."""
+        """Store `link`, replacing any earlier link of the same Telegram user, and any other
+        Telegram user's link to the same 1C user (one account per 1C user), in one step."""
         previous = self.get_link(link.telegram_user_id)
         fields: dict[FieldT, EncodableT] = {
             "telegram_user_id": link.telegram_user_id,
@@ -52,14 +53,21 @@ class RedisStore(FlowState, Outbox, Coordination):
             "is_admin": int(link.is_admin),
         }
         tg_key = self.key("link", "tg", link.telegram_user_id)
-        with translated_errors():
-            pipe = self._redis.pipeline(transaction=True)
+        onec_key = self.key("link", "onec", link.onec_user_id)
+
+        def replace_links(pipe: redis.client.Pipeline) -> None:
+            others = [int(m) for m in pipe.smembers(onec_key) if int(m) != link.telegram_user_id]
+            pipe.multi()
             if previous and previous.onec_user_id != link.onec_user_id:
                 pipe.srem(self.key("link", "onec", previous.onec_user_id), link.telegram_user_id)
-            pipe.delete(tg_key)
+            for other in others:
+                pipe.delete(self.key("link", "tg", other))
+            pipe.delete(tg_key, onec_key)
             pipe.hset(tg_key, mapping=fields)
-            pipe.sadd(self.key("link", "onec", link.onec_user_id), link.telegram_user_id)
-            pipe.execute()
+            pipe.sadd(onec_key, link.telegram_user_id)
+
+        with translated_errors():
+            self._redis.transaction(replace_links, onec_key)
 
     def get_link(self, telegram_user_id: int) -> UserLink | None:
         """The link of this Telegram user, or None if not linked."""
@@ -79,7 +87,8 @@ class RedisStore(FlowState, Outbox, Coordination):
         )
 
     def links_for_onec_user(self, onec_user_id: str) -> list[UserLink]:
-        """Every Telegram user linked to this 1C user (usually one)."""
+        """The Telegram user linked to this 1C user, as a list (empty, or one: save_link keeps
+        it so; links made before it did may still hold more, until the next link)."""
         with translated_errors():
             members = self._redis.smembers(self.key("link", "onec", onec_user_id))
         links = [self.get_link(int(m)) for m in sorted(int(m) for m in members)]

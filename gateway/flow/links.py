@@ -1,4 +1,9 @@
-"""Linking a Telegram user to the 1C user with the same phone, and keeping the link honest."""
+"""Linking a Telegram user to the 1C user with the same phone, and keeping the link honest.
+
+A Telegram contact's number is international; it matches a 1C user only if one of the user's
+card phones, read by the 1C-side rules, is that very number. One Telegram account per 1C user:
+a new link replaces the old one, whose owner and the admins are told at once.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,12 @@ import logging
 from dataclasses import replace
 from typing import Final
 
-from gateway.domain import UserLink
+from gateway.domain import OneCUser, UserLink
 from gateway.errors import AuthenticationFailed, UpstreamUnavailable
 from gateway.flow.context import FlowContext
 from gateway.flow.groups import may_connect
 from gateway.incoming import IncomingMessage
-from gateway.phones import normalize_phone
+from gateway.phones import international_phone, masked_phone, same_phone
 from gateway.ports import ContactRequest, RemoveKeyboard
 from gateway.texts import escape
 
@@ -35,11 +40,11 @@ def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
         log.warning("user %s shared someone else's contact", message.user_id)
         ask_for_contact(ctx, message.chat_id, "contact.foreign")
         return None
-    phone = normalize_phone(contact.phone)
+    phone = international_phone(contact.phone)
     if len(phone) < MIN_PHONE_DIGITS:
         ask_for_contact(ctx, message.chat_id, "contact.unknown", phone=escape(phone))
         return None
-    users = list(ctx.onec.find_users_by_phone(phone))
+    users = users_with_phone(ctx, phone)
     if not users:
         ask_for_contact(ctx, message.chat_id, "contact.unknown", phone=phone)
         return None
@@ -58,6 +63,11 @@ def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
         )
         return None
     previous = ctx.store.get_link(message.user_id)
+    displaced = [
+        other
+        for other in ctx.store.links_for_onec_user(user.id)
+        if other.telegram_user_id != message.user_id
+    ]
     link = UserLink(
         telegram_user_id=message.user_id,
         chat_id=message.chat_id,
@@ -69,7 +79,42 @@ def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
     )
     ctx.store.save_link(link)
     log.info("Telegram user %s linked to 1C user %s", message.user_id, user.id)
+    for other in displaced:
+        _replaced(ctx, other, link)
     return link
+
+
+def users_with_phone(ctx: FlowContext, phone: str) -> list[OneCUser]:
+    """Valid 1C users with exactly this international number on their card.
+
+    The connector is asked with a leading "+" (the number is international), and what it
+    answers is checked again here: a 1C side that read the query by Russian local rules must
+    not hand a foreign number a Russian subscriber's account.
+    """
+    found = ctx.onec.find_users_by_phone("+" + phone)
+    return [user for user in found if same_phone(phone, user.phones)]
+
+
+def _replaced(ctx: FlowContext, old: UserLink, new: UserLink) -> None:
+    """`old` lost its 1C user to `new` (saving `new` unlinked it): told at once, admins
+    alerted; the next pass takes the buttons off its cards (they are no longer its 1C user's)."""
+    log.warning(
+        "1C user %s moved from Telegram user %s to %s",
+        new.onec_user_id,
+        old.telegram_user_id,
+        new.telegram_user_id,
+    )
+    ask_for_contact(ctx, old.chat_id, "link.replaced", name=escape(new.onec_user_name))
+    ctx.alert_admins(
+        ctx.texts.t(
+            "admin.link_replaced",
+            name=escape(new.onec_user_name),
+            old=old.telegram_user_id,
+            new=new.telegram_user_id,
+            phone=masked_phone(new.phone),
+        )
+    )
+    ctx.store.request_sync([])
 
 
 def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
@@ -83,7 +128,7 @@ def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
     if link is None:
         return None
     try:
-        users = ctx.onec.find_users_by_phone(link.phone)
+        users = users_with_phone(ctx, link.phone)
     except (UpstreamUnavailable, AuthenticationFailed):
         return link
     match = next((u for u in users if u.id == link.onec_user_id), None)

@@ -80,9 +80,16 @@ ITEMS = (("Подшипник 6205-2RS", "SKF-6205"), ("Масло индуст�
 
 
 def phone_digits(text: str) -> str:
-    """A phone as digits only, Russian `8XXXXXXXXXX` read as `7XXXXXXXXXX`."""
+    """A phone as international digits, as the gateway's extension reads a card: written with
+    "+" it is international already (but "+89…" is a Russian `8…`: no country code starts with
+    89); otherwise `8XXXXXXXXXX` and ten digits are Russian local forms of `7XXXXXXXXXX`."""
     digits = "".join(ch for ch in text if ch.isdigit())
-    return "7" + digits[1:] if len(digits) == 11 and digits.startswith("8") else digits
+    trunk = len(digits) == 11 and digits.startswith("8")
+    if text.strip().startswith("+") and not (trunk and digits.startswith("89")):
+        return digits
+    if trunk:
+        return "7" + digits[1:]
+    return "7" + digits if len(digits) == 10 else digits
 
 
 def seed(ib: Infobase) -> None:

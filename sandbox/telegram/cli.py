@@ -7,6 +7,7 @@ import contextlib
 import sys
 
 from sandbox.telegram.config import DEFAULT_TOKEN, SandboxConfig
+from sandbox.telegram.flood import BUCKET, MODES
 from sandbox.telegram.harness import SandboxServer
 
 
@@ -22,6 +23,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--global-per-second", type=float, default=30.0, help="0 turns it off")
     parser.add_argument("--chat-per-second", type=float, default=1.0, help="0 turns it off")
+    parser.add_argument(
+        "--flood-mode",
+        choices=MODES,
+        default=BUCKET,
+        help="how the limits count: token buckets, or at most N in any sliding window",
+    )
     parser.add_argument("--callback-timeout", type=float, default=15.0)
     return parser.parse_args(argv)
 
@@ -36,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         token=args.token,
         global_per_second=args.global_per_second,
         chat_per_second=args.chat_per_second,
+        flood_mode=args.flood_mode,
         callback_answer_timeout=args.callback_timeout,
     )
     try:

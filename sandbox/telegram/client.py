@@ -165,9 +165,16 @@ class TelegramSandbox:
         """Updates not yet confirmed by getUpdates or delivered to the webhook."""
         return list(self._call("GET", "/updates")["updates"])
 
-    def set_flood(self, global_per_second: float, chat_per_second: float) -> dict[str, Any]:
-        """Set flood limits (0 turns one off)."""
-        body = {"global_per_second": global_per_second, "chat_per_second": chat_per_second}
+    def set_flood(
+        self, global_per_second: float, chat_per_second: float, mode: str | None = None
+    ) -> dict[str, Any]:
+        """Set flood limits (0 turns one off) and, if given, how they count ("bucket", "strict")."""
+        body: dict[str, Any] = {
+            "global_per_second": global_per_second,
+            "chat_per_second": chat_per_second,
+        }
+        if mode is not None:
+            body["mode"] = mode
         return dict(self._call("POST", "/flood", body))
 
     def set_latency(self, seconds: float) -> None:

@@ -22,6 +22,9 @@ class SandboxConfig:
     global_per_second: float = 30.0
     chat_per_second: float = 1.0
     chat_burst: int = 3
+    # How the limits count: "bucket" (the burst above, then the rate) or "strict" (at most the
+    # rate's count in any sliding window: no burst at all), see flood.py.
+    flood_mode: str = "bucket"
     # Seconds every Bot API call waits before it is handled: loopback answers in a millisecond,
     # Telegram over the internet in tens to hundreds (benchmarks of sends in flight).
     latency_seconds: float = 0.0

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from sandbox.telegram.flood import MODES
 from sandbox.telegram.state import ControlError, SandboxState
 
 
@@ -133,7 +134,10 @@ def control_api(state: SandboxState) -> Blueprint:
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ControlError(400, f"{key} must be a number ≥ 0 (0 turns it off)")
             limits[key] = value
-        state.flood.set_limits(limits["global_per_second"], limits["chat_per_second"])
+        mode = body.get("mode", state.flood.mode)
+        if mode not in MODES:
+            raise ControlError(400, f"mode must be one of: {', '.join(MODES)}")
+        state.flood.set_limits(limits["global_per_second"], limits["chat_per_second"], mode)
         return jsonify(_flood(state))
 
     @api.get("/latency")
@@ -169,8 +173,9 @@ def _message_order(message: dict[str, Any]) -> int:
     return int(message["message_id"])
 
 
-def _flood(state: SandboxState) -> dict[str, float]:
+def _flood(state: SandboxState) -> dict[str, float | str]:
     return {
         "global_per_second": state.flood.global_per_second,
         "chat_per_second": state.flood.chat_per_second,
+        "mode": state.flood.mode,
     }

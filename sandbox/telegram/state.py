@@ -86,6 +86,7 @@ class SandboxState:
             config.global_per_second,
             config.chat_per_second,
             config.chat_burst,
+            mode=config.flood_mode,
         )
         self.closed = False
         self.reset()
@@ -109,7 +110,9 @@ class SandboxState:
             self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
             self.calls: list[dict[str, Any]] = []
             self.poll_generation = 0
-            self.flood.set_limits(self.config.global_per_second, self.config.chat_per_second)
+            self.flood.set_limits(
+                self.config.global_per_second, self.config.chat_per_second, self.config.flood_mode
+            )
             self.latency = self.config.latency_seconds
             self.changed.notify_all()
 

@@ -68,7 +68,7 @@ def test_someone_elses_contact_is_refused(make_approver) -> None:
 
 
 def test_an_unknown_number_is_named_and_sent_to_the_1c_administrator(make_approver) -> None:
-    approver: Approver = make_approver("Морозов", phone="8 (999) 000-11-22")
+    approver: Approver = make_approver("Морозов", phone="+7 (999) 000-11-22")
     approver.telegram.client.share_contact(approver.user_id)
     message = approver.wait_message("не найден")
     assert "+79990001122" in approver.text_of(message)

@@ -164,6 +164,60 @@ def test_a_pause_holds_every_sender_back(redis_prefix: str) -> None:
     assert 1.5 < limiter.acquire(99) <= 2
 
 
+def test_a_send_counts_in_the_window_until_a_second_after_its_answer(redis_prefix: str) -> None:
+    limiter = RedisRateLimiter(
+        connect(URL),
+        redis_prefix,
+        per_second=100,
+        burst=100,
+        window_count=3,
+        per_chat_per_second=0,
+    )
+    for chat in (1, 2, 3):
+        assert limiter.acquire(chat) == 0
+        limiter.ended()
+    wait = limiter.acquire(4)
+    assert 0.5 < wait <= 1.0  # the first send's answer came a moment ago: a second from then
+
+
+def test_a_send_in_flight_holds_its_place_until_its_answer_comes(redis_prefix: str) -> None:
+    limiter = RedisRateLimiter(
+        connect(URL),
+        redis_prefix,
+        per_second=100,
+        burst=100,
+        window_count=1,
+        per_chat_per_second=0,
+    )
+    assert limiter.acquire(1) == 0  # no answer yet: Telegram may count it at any moment
+    assert 0 < limiter.acquire(2) <= 0.01  # looked at again soon, not a second from the start
+    limiter.ended()
+    assert limiter.acquire(2) > 0.5
+
+
+def test_a_chat_gets_its_next_message_a_second_after_the_last_ones_answer(
+    redis_prefix: str,
+) -> None:
+    limiter = RedisRateLimiter(connect(URL), redis_prefix)
+    assert limiter.acquire(1) == 0
+    limiter.ended()
+    assert 0.5 < limiter.acquire(1) <= 1.0
+    assert limiter.acquire(2) == 0
+
+
+def test_a_429_pauses_everyone_then_slows_the_pace_more_with_each_one(redis_prefix: str) -> None:
+    limiter = RedisRateLimiter(connect(URL), redis_prefix, window_count=1, per_chat_per_second=0)
+    assert limiter.pace() == 1.0
+    limiter.pause(0.05)
+    assert 0.74 < limiter.pace() <= 0.76
+    limiter.pause(0.05)
+    assert 0.56 < limiter.pace() <= 0.57
+    time.sleep(0.06)
+    assert limiter.acquire(1) == 0
+    limiter.ended()
+    assert limiter.acquire(2) > 1.1  # the one-second window is 1 / 0.5625 s wide now
+
+
 def test_every_coordination_key_carries_the_prefix(store: RedisStore, redis_prefix: str) -> None:
     store.acquire_leadership("sync", "a", 5)
     store.push_update(1, "{}")

@@ -37,6 +37,17 @@ def test_relinking_to_another_1c_user_drops_the_old_reverse_entry(store: RedisSt
     assert store.links_for_onec_user("user-b") == [link(1001, "user-b")]
 
 
+def test_a_second_account_linked_to_the_same_1c_user_replaces_the_first(
+    store: RedisStore,
+) -> None:
+    store.save_link(link(1001, "user-a"))
+    store.save_link(link(1002, "user-a"))
+    assert store.get_link(1001) is None
+    assert store.links_for_onec_user("user-a") == [link(1002, "user-a")]
+    store.save_link(link(1002, "user-a"))  # the same account again: kept
+    assert store.links_for_onec_user("user-a") == [link(1002, "user-a")]
+
+
 def test_deleting_a_link_removes_both_directions(store: RedisStore) -> None:
     store.save_link(link(1001, "user-a"))
     store.delete_link(1001)

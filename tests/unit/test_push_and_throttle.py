@@ -70,9 +70,13 @@ class ScriptedLimiter:
     def __init__(self, waits: list[float]) -> None:
         self.waits = list(waits)
         self.pauses: list[float] = []
+        self.ended_sends = 0
 
     def acquire(self, chat_id: int) -> float:
         return self.waits.pop(0) if self.waits else 0.0
+
+    def ended(self) -> None:
+        self.ended_sends += 1
 
     def pause(self, seconds: float) -> None:
         self.pauses.append(seconds)
@@ -130,6 +134,13 @@ def test_a_429_pauses_every_sender_and_the_message_still_goes() -> None:
     assert messenger.rate_limited == 1
 
 
+def test_every_send_let_through_is_reported_ended_answered_or_refused() -> None:
+    limiter = ScriptedLimiter([0.5])
+    messenger = ThrottledMessenger(FloodedMessenger(1), limiter, lambda _: None)
+    messenger.send_text(1, "первое")  # a wait, a 429, then the send
+    assert limiter.ended_sends == 2
+
+
 def test_endless_429s_give_up_with_the_error() -> None:
     messenger = ThrottledMessenger(FloodedMessenger(100), ScriptedLimiter([]), lambda _: None)
     with pytest.raises(RateLimited):
@@ -155,6 +166,8 @@ class OneAtATimeLimiter:
         with self.lock:
             self.asking -= 1
         return wait
+
+    def ended(self) -> None: ...
 
     def pause(self, seconds: float) -> None: ...
 

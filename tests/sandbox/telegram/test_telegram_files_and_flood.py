@@ -148,7 +148,8 @@ def test_the_global_limit_counts_every_chat(bot, control, timedelta_retry_after)
 
 
 def test_zero_turns_flood_control_off(bot, user, control):
-    assert control.set_flood(0, 0) == {"global_per_second": 0, "chat_per_second": 0}
+    limits = control.set_flood(0, 0)
+    assert limits == {"global_per_second": 0, "chat_per_second": 0, "mode": "bucket"}
     for n in range(20):
         bot.send_message(user["id"], str(n))
 
@@ -207,3 +208,61 @@ def test_latency_holds_every_call_until_reset(bot, user, control):
 def test_a_latency_out_of_range_is_refused(control, seconds):
     with pytest.raises(SandboxControlError, match="0 to 10"):
         control.set_latency(seconds)
+
+
+def test_the_strict_mode_counts_any_sliding_window_not_a_bucket():
+    now = [0.0]
+    flood = FloodControl(3, 0, chat_burst=3, clock=lambda: now[0], mode="strict")
+    assert flood.acquire(1) is None
+    now[0] = 0.5
+    assert [flood.acquire(1), flood.acquire(1)] == [None, None]
+    now[0] = 0.9
+    assert flood.acquire(1) == 1  # a bucket would have refilled 2.7 tokens by now
+    now[0] = 1.0
+    assert flood.acquire(1) is None  # the first of the three has left the window
+    assert flood.acquire(1) == 1
+
+
+def test_the_strict_mode_allows_one_message_per_chat_in_any_second():
+    now = [0.0]
+    flood = FloodControl(0, 1, chat_burst=3, clock=lambda: now[0], mode="strict")
+    assert flood.acquire(7) is None
+    now[0] = 0.99
+    assert flood.acquire(7) == 1  # bucket mode lets 3 through at once
+    assert flood.acquire(8) is None
+    now[0] = 1.0
+    assert flood.acquire(7) is None
+
+
+def test_a_chat_rate_below_one_widens_the_strict_window():
+    now = [0.0]
+    flood = FloodControl(0, 0.5, chat_burst=1, clock=lambda: now[0], mode="strict")
+    assert flood.acquire(1) is None
+    now[0] = 1.5
+    assert flood.acquire(1) == 1
+    now[0] = 2.0
+    assert flood.acquire(1) is None
+
+
+def test_the_mode_is_set_through_the_control_api_and_kept_when_left_out(
+    bot, user, control, timedelta_retry_after
+):
+    assert control.set_flood(0, 1, mode="strict")["mode"] == "strict"
+    limits = control.set_flood(0, 1)
+    assert limits == {"global_per_second": 0, "chat_per_second": 1, "mode": "strict"}
+    bot.send_message(user["id"], "one")
+    with pytest.raises(RetryAfter):
+        bot.send_message(user["id"], "two")
+
+
+def test_an_unknown_mode_is_refused(control):
+    with pytest.raises(SandboxControlError) as refused:
+        control.set_flood(30, 1, mode="leaky")
+    assert refused.value.status == 400
+
+
+def test_the_command_line_takes_the_way_of_counting():
+    from sandbox.telegram.cli import parse_args
+
+    assert parse_args([]).flood_mode == "bucket"
+    assert parse_args(["--flood-mode", "strict"]).flood_mode == "strict"
