@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from sandbox.onec.seed import SEED_USERS_BY_KEY
 from sandbox.telegram.harness import SandboxServer
 
 FIRST_CHAT_ID = 700_000
+ROLE_CANDIDATES = 3  # performers of each role a role-addressed task goes to
 PHONE_OFFSET = 5_000_000  # numbers "+7 (905) …": clear of the seeded users' phones
 
 
@@ -88,9 +90,15 @@ def link(store: Store, approver: Approver) -> None:
 
 
 def start_document(
-    onec: RunningSandbox, approvers: list[Approver], tag: str, *, render_print_form: bool = False
+    onec: RunningSandbox,
+    approvers: list[Approver],
+    tag: str,
+    *,
+    render_print_form: bool = False,
+    roles: Sequence[tuple[uuid.UUID, Sequence[Approver]]] = (),
 ) -> list[Approval]:
-    """One payment request with a one-stage approval started for each approver at once.
+    """One payment request with a one-stage approval started for each approver at once, and one
+    for each role of `roles` (addressed to the role: one task, a card for each of its approvers).
 
     The control API starts one approval per new document; several approvers deciding on one
     document at the same time (parallel approval) is made here on the infobase directly.
@@ -129,25 +137,57 @@ def start_document(
             started.append(
                 Approval(str(task.ref), str(document.ref), approver.chat_id, tag, started_at)
             )
+        for role, candidates in roles:
+            _, task = routing.start_approval(ib, document, [routing.RoleRoute(role)], initiator)
+            started += [
+                Approval(str(task.ref), str(document.ref), c.chat_id, tag, started_at)
+                for c in candidates
+            ]
     return started
 
 
 def spread_tasks(
-    onec: RunningSandbox, approvers: list[Approver], tasks: int, documents: int
+    onec: RunningSandbox,
+    approvers: list[Approver],
+    tasks: int,
+    documents: int,
+    *,
+    role_every: int = 0,
 ) -> list[Approval]:
-    """`tasks` pending tasks over `documents` documents, `tasks // documents` approvers each.
+    """`tasks` pending tasks over `documents` documents, `tasks // documents` each.
 
     Approvers are taken round-robin, so consecutive tasks go to different chats, as a real mix
     of documents and approvers would: the per-chat limit then never holds the whole relay up.
+    With `role_every` = n, every n-th task is addressed to a role of ROLE_CANDIDATES approvers
+    (the next ones in turn) instead of one approver: one task, a card for each candidate.
+    Answers one Approval per card.
     """
     per_document = max(1, tasks // documents)
     made: list[Approval] = []
     cursor = 0
+    started = 0
     for d in range(documents):
-        count = min(per_document, tasks - len(made))
+        count = min(per_document, tasks - started)
         if count <= 0:
             break
-        chosen = [approvers[(cursor + i) % len(approvers)] for i in range(count)]
-        cursor += count
-        made += start_document(onec, chosen, f"док-{d:04d}")
+        people: list[Approver] = []
+        roles: list[tuple[uuid.UUID, list[Approver]]] = []
+        for _ in range(count):
+            started += 1
+            if role_every and started % role_every == 0:
+                members = [approvers[(cursor + i) % len(approvers)] for i in range(ROLE_CANDIDATES)]
+                cursor += ROLE_CANDIDATES
+                roles.append((_role_of(onec, members, len(roles) + d * per_document), members))
+            else:
+                people.append(approvers[cursor % len(approvers)])
+                cursor += 1
+        made += start_document(onec, people, f"док-{d:04d}", roles=roles)
     return made
+
+
+def _role_of(onec: RunningSandbox, members: list[Approver], n: int) -> uuid.UUID:
+    """A new performer role whose register records name `members`."""
+    role = onec.client.create_role(
+        f"Бенчмарк-роль {n:05d}", [{"user": m.onec_id, "organization": None} for m in members]
+    )
+    return uuid.UUID(role)

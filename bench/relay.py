@@ -33,6 +33,7 @@ SENDS = ("sendDocument", "sendMessage")
 FLOOD_WARNING = "Telegram flood control"
 CONNECTOR = "odata"  # the default connector: the gateway renders every PDF itself
 FAR_LATENCY = 0.1  # seconds each Bot API call takes in the "Telegram far away" relay
+ROLE_EVERY = 3  # the roles relay: every third task is addressed to a role of three candidates
 
 
 def _sends(telegram: SandboxServer, chats: set[int]) -> list[dict[str, Any]]:
@@ -41,11 +42,13 @@ def _sends(telegram: SandboxServer, chats: set[int]) -> list[dict[str, Any]]:
 
 
 def _populate(
-    telegram: SandboxServer, onec: RunningSandbox, prefix: str, sizes: Sizes
+    telegram: SandboxServer, onec: RunningSandbox, prefix: str, sizes: Sizes, role_every: int = 0
 ) -> list[Approval]:
     store = RedisStore(connect(harness.REDIS_URL), prefix)
     approvers = make_approvers(onec, telegram, store, sizes.relay_approvers)
-    return spread_tasks(onec, approvers, sizes.relay_tasks, sizes.relay_documents)
+    return spread_tasks(
+        onec, approvers, sizes.relay_tasks, sizes.relay_documents, role_every=role_every
+    )
 
 
 def _figures(
@@ -87,13 +90,16 @@ def _figures(
     return figures
 
 
-def relay_limits_on(sizes: Sizes, latency: float = 0.0, mode: str = BUCKET) -> dict[str, Any]:
+def relay_limits_on(
+    sizes: Sizes, latency: float = 0.0, mode: str = BUCKET, role_every: int = 0
+) -> dict[str, Any]:
     """The worker subprocess relays with the emulator's flood limits and the gateway's limiter;
     each Bot API call waits `latency` seconds in the emulator (Telegram over the internet).
     `mode` is how the emulator counts: token buckets, or `strict` (at most 30 in any sliding
-    second, one per chat), the strictest way Telegram might count."""
+    second, one per chat), the strictest way Telegram might count. With `role_every` = n,
+    every n-th task is addressed to a role of three candidates (three cards)."""
     with harness.redis_prefix() as prefix, harness.emulators(flood=True) as (telegram, onec):
-        approvals = _populate(telegram, onec, prefix, sizes)
+        approvals = _populate(telegram, onec, prefix, sizes, role_every)
         telegram.client.set_latency(latency)
         telegram.client.set_flood(CEILING_PER_SECOND, CHAT_CEILING_PER_SECOND, mode)
         env = harness.environment(
@@ -118,7 +124,16 @@ def relay_limits_on(sizes: Sizes, latency: float = 0.0, mode: str = BUCKET) -> d
         figures["flood_counting"] = mode
         figures["connector"] = CONNECTOR
         figures["telegram_latency_seconds"] = latency
+        figures["role_tasks"] = _role_tasks(approvals)
         return figures
+
+
+def _role_tasks(approvals: list[Approval]) -> int:
+    """How many tasks have more than one card (addressed to a role)."""
+    cards: dict[str, int] = {}
+    for a in approvals:
+        cards[a.task_id] = cards.get(a.task_id, 0) + 1
+    return sum(1 for n in cards.values() if n > 1)
 
 
 def relay_limits_off(sizes: Sizes) -> dict[str, Any]:

@@ -26,6 +26,7 @@ def _relay_rows(
     off: dict[str, Any] | None,
     far: dict[str, Any] | None = None,
     strict: dict[str, Any] | None = None,
+    roles: dict[str, Any] | None = None,
 ) -> list[str]:
     rows = []
     if on:
@@ -59,6 +60,21 @@ def _relay_rows(
                 f"{ideal} s at the ceiling",
                 "—",
                 None,
+            )
+        )
+    if roles:
+        rate = roles.get("messages_per_second")
+        refused = int(roles.get("answers_429_emulator", 0))
+        rows.append(
+            _row(
+                "(a) relay, limits on, a third of the tasks addressed to roles of 3",
+                f"{rate} msg/s ({roles['delivered']}/{roles['tasks']} cards delivered,"
+                f" {roles.get('role_tasks')} role tasks; {refused} answers 429)",
+                f"ceiling {roles['ceiling_per_second']:g} msg/s",
+                "≥ 29 msg/s, 0 answers 429",
+                None
+                if rate is None
+                else rate >= 29 and refused == 0 and roles["delivered"] == roles["tasks"],
             )
         )
     if strict:
@@ -256,7 +272,13 @@ def tables(results: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     relay_on, relay_off = results.get("relay_limits_on"), results.get("relay_limits_off")
-    lines += _relay_rows(relay_on, relay_off, results.get("relay_far"), results.get("relay_strict"))
+    lines += _relay_rows(
+        relay_on,
+        relay_off,
+        results.get("relay_far"),
+        results.get("relay_strict"),
+        results.get("relay_roles"),
+    )
     lines += _latency_rows(results.get("latency_push"), results.get("latency_polling"))
     lines += _pdf_rows(results.get("pdf_engines"), results.get("pdf_reuse"))
     lines += _memory_rows(results.get("memory"), relay_on)

@@ -18,7 +18,17 @@ from bench.sizes import SMOKE
 @pytest.mark.parametrize(
     ("letters", "sections"),
     [
-        ("a", {"relay_limits_on", "relay_strict", "relay_limits_off", "relay_far", "pdf_reuse"}),
+        (
+            "a",
+            {
+                "relay_limits_on",
+                "relay_strict",
+                "relay_roles",
+                "relay_limits_off",
+                "relay_far",
+                "pdf_reuse",
+            },
+        ),
         ("b", {"latency_push", "latency_polling"}),
         ("cd", {"sync_cost", "pdf_engines"}),
         ("e", {"memory"}),
