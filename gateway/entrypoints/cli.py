@@ -1,4 +1,4 @@
-"""`python -m gateway <command>`: the command line of design section 4."""
+"""`tg1c <command>` (or `python -m gateway <command>`): the command line of design section 4."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway import __version__
@@ -157,9 +158,9 @@ def cmd_delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every command that works today."""
-    root = argparse.ArgumentParser(
-        prog="python -m gateway", description="tg1c: 1C approval tasks in Telegram."
-    )
+    # The installed console script `tg1c` and `python -m gateway` run the same commands.
+    prog = "tg1c" if Path(sys.argv[0]).name == "tg1c" else "python -m gateway"
+    root = argparse.ArgumentParser(prog=prog, description="tg1c: 1C approval tasks in Telegram.")
     root.add_argument("--version", action="version", version=f"tg1c {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
 
