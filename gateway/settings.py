@@ -19,7 +19,9 @@ CONNECTORS: Final = ("odata", "http", "soap")
 BUILTIN_PROFILES: Final = ("bsp", "sandbox")
 TELEGRAM_MODES: Final = ("polling", "webhook")
 LANGUAGES: Final = ("ru", "en")
-PDF_ENGINES: Final = ("pdfkit", "weasyprint")
+# `auto`: wkhtmltopdf when its binary is on PATH, WeasyPrint otherwise (Debian 13 packages no
+# wkhtmltopdf); the engine chosen is named by `check`, /readyz and the processes' start log.
+PDF_ENGINES: Final = ("auto", "pdfkit", "weasyprint")
 OTHER_TASKS_MODES: Final = ("notify", "off")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS: Final = ("text", "json")
@@ -111,7 +113,7 @@ class Settings:
     redis_url: Secret = field(default=Secret("redis://127.0.0.1:6379/0"), repr=False)
     redis_prefix: str = "tg1c:"
     gateway_language: str = "ru"
-    pdf_engine: str = "pdfkit"
+    pdf_engine: str = "auto"
     pdf_templates_dir: Path | None = None
     remind_after_hours: float = 24.0
     work_hours: WorkHours = WorkHours(9, 19)
@@ -377,7 +379,7 @@ class _Reader:
             )
         values["onec_push_secret"] = Secret(push_secret)
         values["gateway_language"] = self.choice("GATEWAY_LANGUAGE", "ru", LANGUAGES)
-        values["pdf_engine"] = self.choice("PDF_ENGINE", "pdfkit", PDF_ENGINES)
+        values["pdf_engine"] = self.choice("PDF_ENGINE", "auto", PDF_ENGINES)
         templates = self.raw("PDF_TEMPLATES_DIR")
         if templates and not Path(templates).is_dir():
             self.problem("PDF_TEMPLATES_DIR", f"{templates} is not a directory")

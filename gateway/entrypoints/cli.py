@@ -51,6 +51,11 @@ def settings_warnings(settings: Settings) -> list[str]:
     return lines
 
 
+def _pdf_detail(setting: str, engine: str) -> str:
+    """`pdfkit`, or `pdfkit, chosen by PDF_ENGINE=auto` when the default picked it."""
+    return f"{engine}, chosen by PDF_ENGINE=auto" if setting == "auto" else engine
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -78,7 +83,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         "1c": f"{settings.onec_connector} at {settings.onec_base_url}",
         "redis": settings.redis_url_display,
         "telegram": settings.telegram_api_url,
-        "pdf": settings.pdf_engine,
+        "pdf": _pdf_detail(settings.pdf_engine, gateway.renderer.engine),
     }
     for name in gateway.dependencies():
         if name in readiness.failing:

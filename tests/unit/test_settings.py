@@ -36,7 +36,7 @@ def test_defaults_are_those_of_the_design() -> None:
     assert s.redis_url.reveal() == "redis://127.0.0.1:6379/0"
     assert s.redis_prefix == "tg1c:"
     assert s.gateway_language == "ru"
-    assert s.pdf_engine == "pdfkit"
+    assert s.pdf_engine == "auto"
     assert s.pdf_templates_dir is None
     assert s.remind_after_hours == 24
     assert s.work_hours == WorkHours(9, 19)
