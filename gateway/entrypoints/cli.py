@@ -28,7 +28,7 @@ Command = Callable[[Settings, argparse.Namespace], int]
 
 def print_settings_problems(exc: SettingsError) -> None:
     """The settings' problems on stderr, one line each (values of secrets are never in them)."""
-    print("Settings are invalid (see config/gateway.env.example):", file=sys.stderr)
+    print("Settings are invalid (docs/settings.md describes each):", file=sys.stderr)
     for problem in exc.problems:
         print(f"  {problem}", file=sys.stderr)
 
