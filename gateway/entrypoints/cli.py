@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from gateway import __version__
 from gateway.bootstrap import build, load_settings
+from gateway.entrypoints.admin_commands import register as register_admin_commands
 from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import register as register_onec_commands
@@ -189,6 +190,7 @@ def parser() -> argparse.ArgumentParser:
     web.set_defaults(handler=cmd_web)
 
     register_onec_commands(commands)
+    register_admin_commands(commands)
     register_demo_command(commands)
     return root
 

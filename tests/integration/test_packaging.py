@@ -52,7 +52,7 @@ def test_the_installed_tg1c_lists_the_same_commands_as_python_m_gateway(
     result = _tg1c(installed, {}, tmp_path, "--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: tg1c ")
-    for command in ("run", "check", "web", "admin-invite"):
+    for command in ("run", "check", "web", "admin-invite", "links", "outbox"):
         assert command in result.stdout
 
 
