@@ -106,7 +106,9 @@ def build(
 ) -> Gateway:
     """Wire the gateway for `settings`; a keyword replaces that adapter (tests, benchmarks)."""
     telegram = telegram or TelegramBot(
-        settings.telegram_bot_token.reveal(), settings.telegram_api_url
+        settings.telegram_bot_token.reveal(),
+        settings.telegram_api_url,
+        proxy=settings.telegram_proxy_url.reveal(),
     )
     limiter = limiter or RedisRateLimiter(
         connect(settings.redis_url.reveal()), settings.redis_prefix
@@ -139,6 +141,7 @@ def build_onec(settings: Settings) -> OneC:
         username=settings.onec_username,
         password=settings.onec_password.reveal(),
         timeout=settings.onec_timeout,
+        verify=settings.onec_tls_verify,
     )
     if settings.onec_connector == "http":
         return HttpServiceConnector(session, settings.onec_http_base)

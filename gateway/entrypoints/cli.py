@@ -49,7 +49,26 @@ def settings_warnings(settings: Settings) -> list[str]:
             f"telegram: warning: TELEGRAM_API_URL is http:// to {telegram.hostname}: the bot "
             "token (part of every request's URL) crosses the network in clear; use https://"
         )
+    if not settings.onec_verify_tls and onec.scheme == "https":
+        lines.append(
+            "1c: warning: ONEC_VERIFY_TLS=false: 1C's certificate is not checked, so anyone on "
+            "the way can read the password; give the company CA in ONEC_CA_BUNDLE instead"
+        )
     return lines
+
+
+def _onec_detail(settings: Settings) -> str:
+    detail = f"{settings.onec_connector} at {settings.onec_base_url}"
+    if settings.onec_ca_bundle and settings.onec_verify_tls:
+        detail += f", CA bundle {settings.onec_ca_bundle}"
+    elif not settings.onec_verify_tls:
+        detail += ", certificate not verified"
+    return detail
+
+
+def _telegram_detail(settings: Settings) -> str:
+    proxy = settings.telegram_proxy_display
+    return f"{settings.telegram_api_url} via proxy {proxy}" if proxy else settings.telegram_api_url
 
 
 def _pdf_detail(setting: str, engine: str) -> str:
@@ -81,9 +100,9 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         gateway.close()
     details = {
-        "1c": f"{settings.onec_connector} at {settings.onec_base_url}",
+        "1c": _onec_detail(settings),
         "redis": settings.redis_url_display,
-        "telegram": settings.telegram_api_url,
+        "telegram": _telegram_detail(settings),
         "pdf": _pdf_detail(settings.pdf_engine, gateway.renderer.engine),
     }
     for name in gateway.dependencies():

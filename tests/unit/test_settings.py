@@ -266,3 +266,22 @@ def test_the_redis_password_is_put_into_the_url_percent_encoded_and_can_come_fro
 def test_the_1c_login_is_a_secret_value_as_basic_auth_encodes_it() -> None:
     s = Settings.from_env({**VALID, "ONEC_USERNAME": "Шлюз", "ONEC_PASSWORD": "пароль"})
     assert "Шлюз:пароль" in s.secret_values()
+
+
+def test_the_proxy_password_is_masked_and_counted_among_the_secrets() -> None:
+    s = Settings.from_env({**VALID, "TELEGRAM_PROXY_URL": "socks5://office:pr%40xy@10.0.0.1:1080"})
+    assert s.telegram_proxy_display == "socks5://office:***@10.0.0.1:1080"
+    assert "pr@xy" in s.secret_values() and "pr%40xy" in s.secret_values()
+    assert "pr%40xy" not in repr(s)
+
+
+def test_1c_certificates_are_checked_against_the_system_cas_unless_told_otherwise(
+    tmp_path,
+) -> None:
+    bundle = tmp_path / "company-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert Settings.from_env(VALID).onec_tls_verify is True
+    assert Settings.from_env({**VALID, "ONEC_CA_BUNDLE": str(bundle)}).onec_tls_verify == str(
+        bundle
+    )
+    assert Settings.from_env({**VALID, "ONEC_VERIFY_TLS": "false"}).onec_tls_verify is False
