@@ -185,7 +185,14 @@ units() {
 #!/bin/sh
 # tg1c commands (check, links, outbox, admin-invite, ...) with the service's settings.
 # Run as root: ${ENV_FILE} is readable by root only.
-exec "${OPT}/.venv/bin/python" -m dotenv -f "${ENV_FILE}" run --no-override -- "${OPT}/.venv/bin/tg1c" "\$@"
+# The settings file is read with python-dotenv; the environment wins. exec, so
+# signals (Ctrl-C, kill) reach the command itself.
+exec "${OPT}/.venv/bin/python" -c '
+import os, sys
+from dotenv import dotenv_values
+settings = {k: v for k, v in dotenv_values(sys.argv[1]).items() if v is not None}
+os.execve(sys.argv[2], sys.argv[2:], {**settings, **os.environ})
+' "${ENV_FILE}" "${OPT}/.venv/bin/tg1c" "\$@"
 EOF
   chmod 0755 "$COMMAND"
 }
