@@ -86,6 +86,8 @@ class Gateway:
             remind_after_hours=s.remind_after_hours,
             work_hours=s.work_hours,
             metrics=self.metrics,
+            send_pdf=s.telegram_send_pdf,
+            card_fields=s.telegram_card_fields,
         )
 
     def close(self) -> None:

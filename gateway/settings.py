@@ -42,6 +42,7 @@ PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h")
 _TRUE: Final = ("1", "true", "yes", "on")
 _FALSE: Final = ("0", "false", "no", "off")
 MIN_GATEWAY_SECRET_LENGTH: Final = 16
+MAX_CARD_FIELDS: Final = 6  # the document's fields a card shows at most; the PDF has them all
 
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -117,6 +118,8 @@ class Settings:
     telegram_webhook_url: str = ""
     telegram_webhook_secret: Secret = field(default=Secret(""), repr=False)
     telegram_proxy_url: Secret = field(default=Secret(""), repr=False)
+    telegram_send_pdf: bool = True
+    telegram_card_fields: int = MAX_CARD_FIELDS
     redis_url: Secret = field(default=Secret("redis://127.0.0.1:6379/0"), repr=False)
     redis_prefix: str = "tg1c:"
     gateway_language: str = "ru"
@@ -376,6 +379,15 @@ class _Reader:
                     "(http://host:port, socks5://host:port, optionally user:password@)",
                 )
         values["telegram_proxy_url"] = Secret(proxy)
+        # What leaves for Telegram's servers: cards without the PDF, or with fewer fields.
+        values["telegram_send_pdf"] = self.flag("TELEGRAM_SEND_PDF", True)
+        fields = self.number("TELEGRAM_CARD_FIELDS", MAX_CARD_FIELDS, minimum=0, positive=False)
+        if fields > MAX_CARD_FIELDS or fields != int(fields):
+            self.problem(
+                "TELEGRAM_CARD_FIELDS", f"must be a whole number from 0 to {MAX_CARD_FIELDS}"
+            )
+            fields = MAX_CARD_FIELDS
+        values["telegram_card_fields"] = int(fields)
 
     def _read_redis(self, values: dict[str, Any]) -> None:
         url = self.raw("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -58,12 +58,13 @@ def _send_card(
     ctx: FlowContext, task: Task, link: UserLink, prepared: Future[Document] | None
 ) -> None:
     texts = ctx.texts
-    lines = cards.card_lines(task, texts)
+    lines = cards.card_lines(task, texts, ctx.card_fields)
     keyboard = cards.keyboard(task, texts, ctx.secret, link.chat_id)
     note = ""
     document = None
     try:
-        document = prepared.result() if prepared is not None else fetch_document(ctx, task)
+        if ctx.send_pdf:
+            document = prepared.result() if prepared is not None else fetch_document(ctx, task)
     except GatewayError as exc:
         log.error("no PDF for task %s: %s", task.id, exc)
         note = texts.t("card.pdf.none", reason=texts.t("card.pdf.failed"))
@@ -81,7 +82,7 @@ def _send_card(
             remember_upload(document.key, sent.file_id, ctx.documents)
         is_caption = True
     else:
-        text = cards.fit(lines, [f"<i>{note}</i>"], cards.MESSAGE_LIMIT)
+        text = cards.fit(lines, [f"<i>{note}</i>"] if note else [], cards.MESSAGE_LIMIT)
         sent = ctx.messenger.send_text(link.chat_id, text, keyboard)
         is_caption = False
     ctx.store.save_delivery(

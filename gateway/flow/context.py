@@ -9,7 +9,7 @@ from datetime import datetime
 
 from gateway.errors import GatewayError
 from gateway.ports import DocumentCache, Messenger, Metrics, NoMetrics, OneC, PdfRenderer, Store
-from gateway.settings import WorkHours
+from gateway.settings import MAX_CARD_FIELDS, WorkHours
 from gateway.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,9 @@ class FlowContext:
     now: Callable[[], datetime] = local_now
     wake_outbox: Callable[[], None] = lambda: None
     metrics: Metrics = field(default_factory=NoMetrics)
+    # TELEGRAM_SEND_PDF and TELEGRAM_CARD_FIELDS: how much of the document goes to Telegram.
+    send_pdf: bool = True
+    card_fields: int = MAX_CARD_FIELDS
 
     def alert_admins(self, html: str) -> None:
         """Send `html` to every admin; an admin who cannot be reached is skipped."""

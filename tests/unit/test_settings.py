@@ -285,3 +285,11 @@ def test_1c_certificates_are_checked_against_the_system_cas_unless_told_otherwis
         bundle
     )
     assert Settings.from_env({**VALID, "ONEC_VERIFY_TLS": "false"}).onec_tls_verify is False
+
+
+def test_card_content_settings_default_to_everything_and_name_bad_values() -> None:
+    s = Settings.from_env(VALID)
+    assert (s.telegram_send_pdf, s.telegram_card_fields) == (True, 6)
+    found = problems({**VALID, "TELEGRAM_SEND_PDF": "maybe", "TELEGRAM_CARD_FIELDS": "7"})
+    assert "TELEGRAM_SEND_PDF: 'maybe' is not true or false" in found
+    assert "TELEGRAM_CARD_FIELDS: must be a whole number from 0 to 6" in found
