@@ -136,6 +136,8 @@ redis_config() {
     return 1
   fi
   install -d "$REDIS_CONF_DIR"
+  local previous=""
+  [ -f "$REDIS_CONF" ] && previous="$(cat "$REDIS_CONF")"
   (umask 027 && cat >"$REDIS_CONF" <<EOF
 # Written by tg1c's deploy/install.sh; read last by redis.conf (include), so it wins.
 # Links and queued decisions live here: keep them across restarts (AOF) and never evict them.
@@ -152,7 +154,10 @@ EOF
   if [ "$SYSTEM" -eq 1 ]; then
     chown redis:redis "$REDIS_CONF"
     systemctl enable redis-server >/dev/null 2>&1
-    systemctl restart redis-server
+    # An upgrade that changes nothing here leaves Redis running.
+    if [ "$previous" != "$(cat "$REDIS_CONF")" ] || ! systemctl is-active --quiet redis-server; then
+      systemctl restart redis-server
+    fi
   fi
   say "Redis: AOF on, noeviction, password from REDIS_PASSWORD (${REDIS_CONF#"$ROOT"})"
 }
