@@ -170,8 +170,15 @@ program() {
   fi
   "$OPT/.venv/bin/python" -m pip install -q --disable-pip-version-check \
     --require-hashes -r "$SOURCE/requirements.lock"
+  # Built from a clean copy: setuptools builds in the source tree, and a build/ left there by an
+  # earlier version could bring files that version removed into this one.
+  local copy
+  copy="$(mktemp -d)"
+  tar -C "$SOURCE" --exclude=./.venv --exclude=./.git --exclude=./build --exclude='*.egg-info' \
+    -cf - . | tar -C "$copy" -xf -
   "$OPT/.venv/bin/python" -m pip install -q --disable-pip-version-check \
-    --no-deps --force-reinstall "$SOURCE"
+    --no-deps --force-reinstall "$copy"
+  rm -rf "$copy"
   install -m 0644 "$SOURCE/deploy/gunicorn.conf.py" "$OPT/deploy/gunicorn.conf.py"
   install -m 0644 "$SOURCE"/docs/*.md "$OPT/docs/"
   install -m 0644 "$SOURCE/config/gateway.env.example" "$OPT/tg1c.env.example"

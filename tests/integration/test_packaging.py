@@ -6,6 +6,7 @@ about 15 s here, so the test stays in the integration tier.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -21,9 +22,16 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the package and its runtime dependencies installed by `pip install .`."""
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # A copy, as a release archive would be: setuptools builds in the source tree.
+    source = tmp_path_factory.mktemp("source") / "tg1c"
+    shutil.copytree(
+        CHECKOUT,
+        source,
+        ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__"),
+    )
     build = tmp_path_factory.mktemp("build")
     result = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", "--no-cache-dir", str(CHECKOUT)],
+        [str(venv / "bin" / "pip"), "install", "-q", "--no-cache-dir", str(source)],
         capture_output=True,
         text=True,
         cwd=build,
