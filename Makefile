@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test unit integration e2e faults lint typecheck system-deps redis demo bench bench-quick clean
+.PHONY: install test unit integration e2e faults lint typecheck system-deps redis demo bench bench-quick clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: $(STAMP) system-deps redis
 
 bench-quick: $(STAMP) system-deps redis
 	$(PY) -m bench --quick
+
+# Production install or upgrade on this server, as root (Debian 12/13, Ubuntu 22.04/24.04):
+# runtime dependencies only, settings kept; see docs/admin-guide.md.
+install:
+	./deploy/install.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -91,6 +91,8 @@ class Gateway:
             users_group=s.onec_users_group,
             admins_group=s.onec_admins_group,
             mask=SecretMask(s.secret_values()),
+            send_pdf=s.telegram_send_pdf,
+            card_fields=s.telegram_card_fields,
         )
 
     def close(self) -> None:
@@ -111,7 +113,9 @@ def build(
 ) -> Gateway:
     """Wire the gateway for `settings`; a keyword replaces that adapter (tests, benchmarks)."""
     telegram = telegram or TelegramBot(
-        settings.telegram_bot_token.reveal(), settings.telegram_api_url
+        settings.telegram_bot_token.reveal(),
+        settings.telegram_api_url,
+        proxy=settings.telegram_proxy_url.reveal(),
     )
     limiter = limiter or RedisRateLimiter(
         connect(settings.redis_url.reveal()), settings.redis_prefix
@@ -144,6 +148,7 @@ def build_onec(settings: Settings) -> OneC:
         username=settings.onec_username,
         password=settings.onec_password.reveal(),
         timeout=settings.onec_timeout,
+        verify=settings.onec_tls_verify,
     )
     if settings.onec_connector == "http":
         return HttpServiceConnector(session, settings.onec_http_base)

@@ -12,11 +12,12 @@ from gateway import callbacks
 from gateway.documents import Document, DocumentSource
 from gateway.domain import Decision, Task
 from gateway.ports import Button
+from gateway.settings import MAX_CARD_FIELDS
 from gateway.texts import Texts, escape
 
 CAPTION_LIMIT: Final = 1024  # visible characters after parsing, counted in UTF-16 units
 MESSAGE_LIMIT: Final = 4096
-CARD_FIELDS: Final = 6  # key fields on the card; the PDF has them all
+CARD_FIELDS: Final = MAX_CARD_FIELDS  # key fields on the card; the PDF has them all
 _SKIP_FIELDS: Final = {"номер", "дата", "number", "date"}  # already in the presentation
 _TAG_RE = re.compile(r"<[^>]+>")
 ELLIPSIS: Final = "…"
@@ -38,14 +39,14 @@ def format_moment(moment: datetime) -> str:
     return moment.strftime("%d.%m.%Y %H:%M")
 
 
-def card_lines(task: Task, texts: Texts) -> list[str]:
+def card_lines(task: Task, texts: Texts, max_fields: int = CARD_FIELDS) -> list[str]:
     """The card's lines, most important first (cut from the end to fit)."""
     lines = [f"<b>{escape(task.title or texts.t('card.title'))}</b>"]
     if task.subject.presentation and task.subject.presentation not in task.title:
         lines.append(escape(task.subject.presentation))
     shown = 0
     for field in task.subject.fields:
-        if field.name.strip().lower() in _SKIP_FIELDS or not field.value or shown >= CARD_FIELDS:
+        if field.name.strip().lower() in _SKIP_FIELDS or not field.value or shown >= max_fields:
             continue
         lines.append(f"{escape(field.name)}: <b>{escape(field.value)}</b>")
         shown += 1

@@ -358,6 +358,24 @@ class OutboxStore(Protocol):
 
     def dead_letter_count(self) -> int: ...
 
+    def get_entry(self, entry_id: str) -> OutboxEntry | None:
+        """One entry by id, waiting or given up on; None if there is none."""
+        ...
+
+    def dead(self, limit: int) -> list[OutboxEntry]:
+        """Entries given up on, oldest first (for the admin commands)."""
+        ...
+
+    def retry_entry(self, entry_id: str, now: float) -> bool:
+        """Make one entry due now, a dead one too, with its attempts counted afresh; False if
+        there is no such entry or a worker is sending it right now."""
+        ...
+
+    def drop_entry(self, entry_id: str) -> bool:
+        """Forget the entry: that decision never reaches 1C. False if there is no such entry
+        or a worker is sending it right now."""
+        ...
+
 
 class StatusStore(Protocol):
     """Shared facts about the gateway's health (last sync, 1C outage), read by /status."""

@@ -19,7 +19,9 @@ CONNECTORS: Final = ("odata", "http", "soap")
 BUILTIN_PROFILES: Final = ("bsp", "sandbox")
 TELEGRAM_MODES: Final = ("polling", "webhook")
 LANGUAGES: Final = ("ru", "en")
-PDF_ENGINES: Final = ("pdfkit", "weasyprint")
+# `auto`: wkhtmltopdf when its binary is on PATH, WeasyPrint otherwise (Debian 13 packages no
+# wkhtmltopdf); the engine chosen is named by `check`, /readyz and the processes' start log.
+PDF_ENGINES: Final = ("auto", "pdfkit", "weasyprint")
 OTHER_TASKS_MODES: Final = ("notify", "off")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS: Final = ("text", "json")
@@ -34,8 +36,13 @@ SECRET_NAMES: Final = (
     "REDIS_URL",
     "REDIS_PASSWORD",
     "ONEC_PUSH_SECRET",
+    "TELEGRAM_PROXY_URL",
 )
+PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h")
+_TRUE: Final = ("1", "true", "yes", "on")
+_FALSE: Final = ("0", "false", "no", "off")
 MIN_GATEWAY_SECRET_LENGTH: Final = 16
+MAX_CARD_FIELDS: Final = 6  # the document's fields a card shows at most; the PDF has them all
 
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -104,14 +111,19 @@ class Settings:
     onec_other_tasks: str = "notify"
     onec_users_group: str = ""
     onec_admins_group: str = ""
+    onec_ca_bundle: Path | None = None
+    onec_verify_tls: bool = True
     telegram_api_url: str = OFFICIAL_TELEGRAM_API
     telegram_mode: str = "polling"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: Secret = field(default=Secret(""), repr=False)
+    telegram_proxy_url: Secret = field(default=Secret(""), repr=False)
+    telegram_send_pdf: bool = True
+    telegram_card_fields: int = MAX_CARD_FIELDS
     redis_url: Secret = field(default=Secret("redis://127.0.0.1:6379/0"), repr=False)
     redis_prefix: str = "tg1c:"
     gateway_language: str = "ru"
-    pdf_engine: str = "pdfkit"
+    pdf_engine: str = "auto"
     pdf_templates_dir: Path | None = None
     remind_after_hours: float = 24.0
     work_hours: WorkHours = WorkHours(9, 19)
@@ -127,6 +139,19 @@ class Settings:
     def redis_url_display(self) -> str:
         """REDIS_URL with any password masked, safe to print."""
         return mask_url_password(self.redis_url.reveal())
+
+    @property
+    def telegram_proxy_display(self) -> str:
+        """TELEGRAM_PROXY_URL with any password masked, safe to print ("" when unset)."""
+        return mask_url_password(self.telegram_proxy_url.reveal())
+
+    @property
+    def onec_tls_verify(self) -> bool | str:
+        """What the 1C session checks certificates with: the CA bundle's path, True for the
+        system's CAs, False when ONEC_VERIFY_TLS=false."""
+        if not self.onec_verify_tls:
+            return False
+        return str(self.onec_ca_bundle) if self.onec_ca_bundle else True
 
     @property
     def onec_http_base(self) -> str:
@@ -145,9 +170,10 @@ class Settings:
         if self.onec_username and self.onec_password:
             # What HTTP Basic encodes, so the header's base64 is masked as a whole too.
             values.append(f"{self.onec_username}:{self.onec_password.reveal()}")
-        redis_password = urlsplit(self.redis_url.reveal()).password
-        if redis_password:
-            values += [redis_password, unquote(redis_password)]
+        for url in (self.redis_url.reveal(), self.telegram_proxy_url.reveal()):
+            password = urlsplit(url).password
+            if password:
+                values += [password, unquote(password)]
         return [v for v in values if v]
 
 
@@ -241,6 +267,16 @@ class _Reader:
             return default
         return value
 
+    def flag(self, name: str, default: bool) -> bool:
+        """true/false (also 1/0, yes/no, on/off)."""
+        text = self.raw(name, "true" if default else "false").lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        self.problem(name, f"{text!r} is not true or false")
+        return default
+
     def http_url(self, name: str, default: str = "") -> str:
         value = self.raw(name, default).rstrip("/")
         if not value:
@@ -294,6 +330,11 @@ class _Reader:
         values["onec_other_tasks"] = self.choice("ONEC_OTHER_TASKS", "notify", OTHER_TASKS_MODES)
         values["onec_users_group"] = self.raw("ONEC_USERS_GROUP").strip()
         values["onec_admins_group"] = self.raw("ONEC_ADMINS_GROUP").strip()
+        bundle = self.raw("ONEC_CA_BUNDLE")
+        if bundle and not Path(bundle).is_file():
+            self.problem("ONEC_CA_BUNDLE", f"{bundle} is not a file (PEM certificates of the CA)")
+        values["onec_ca_bundle"] = Path(bundle) if bundle else None
+        values["onec_verify_tls"] = self.flag("ONEC_VERIFY_TLS", True)
 
     def _read_telegram(self, values: dict[str, Any]) -> None:
         token = self.raw("TELEGRAM_BOT_TOKEN")
@@ -323,6 +364,30 @@ class _Reader:
             )
         values["telegram_webhook_url"] = hook_url
         values["telegram_webhook_secret"] = Secret(hook_secret)
+        proxy = self.raw("TELEGRAM_PROXY_URL")
+        if proxy:
+            parts = urlsplit(proxy)
+            try:
+                parts.port  # noqa: B018 - raises ValueError on a malformed port
+                valid = parts.scheme in PROXY_SCHEMES and bool(parts.hostname)
+            except ValueError:
+                valid = False
+            if not valid:
+                self.problem(
+                    "TELEGRAM_PROXY_URL",
+                    f"{mask_url_password(proxy)!r} is not a proxy URL "
+                    "(http://host:port, socks5://host:port, optionally user:password@)",
+                )
+        values["telegram_proxy_url"] = Secret(proxy)
+        # What leaves for Telegram's servers: cards without the PDF, or with fewer fields.
+        values["telegram_send_pdf"] = self.flag("TELEGRAM_SEND_PDF", True)
+        fields = self.number("TELEGRAM_CARD_FIELDS", MAX_CARD_FIELDS, minimum=0, positive=False)
+        if fields > MAX_CARD_FIELDS or fields != int(fields):
+            self.problem(
+                "TELEGRAM_CARD_FIELDS", f"must be a whole number from 0 to {MAX_CARD_FIELDS}"
+            )
+            fields = MAX_CARD_FIELDS
+        values["telegram_card_fields"] = int(fields)
 
     def _read_redis(self, values: dict[str, Any]) -> None:
         url = self.raw("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -377,7 +442,7 @@ class _Reader:
             )
         values["onec_push_secret"] = Secret(push_secret)
         values["gateway_language"] = self.choice("GATEWAY_LANGUAGE", "ru", LANGUAGES)
-        values["pdf_engine"] = self.choice("PDF_ENGINE", "pdfkit", PDF_ENGINES)
+        values["pdf_engine"] = self.choice("PDF_ENGINE", "auto", PDF_ENGINES)
         templates = self.raw("PDF_TEMPLATES_DIR")
         if templates and not Path(templates).is_dir():
             self.problem("PDF_TEMPLATES_DIR", f"{templates} is not a directory")

@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
 import requests.auth
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -111,11 +112,16 @@ class OneCSession:
         timeout: float,
         retries: int = READ_RETRIES,
         backoff: float = RETRY_BACKOFF_SECONDS,
+        verify: bool | str = True,
     ) -> None:
         self.timeout = (min(timeout, MAX_CONNECT_TIMEOUT_SECONDS), timeout)
         self._failing_until = 0.0
         self._last_failure = ""
         self._http = requests.Session()
+        # ONEC_CA_BUNDLE (a path) or ONEC_VERIFY_TLS=false; `check` warns about the latter.
+        self._http.verify = verify
+        if verify is False:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         if username:
             self._http.auth = Utf8BasicAuth(username, password)
         self._http.headers["User-Agent"] = USER_AGENT
@@ -196,9 +202,16 @@ def _reason(exc: requests.RequestException) -> str:
     names = []
     while inner is not None:
         names.append(type(inner).__name__)
-        inner = getattr(inner, "reason", None) or inner.__context__
+        # ssl's errors carry `reason` as a string (e.g. CERTIFICATE_VERIFY_FAILED), not a cause.
+        reason = getattr(inner, "reason", None)
+        inner = reason if isinstance(reason, BaseException) else inner.__context__
     if any("Timeout" in name for name in names):
         return "no answer in time (read timeout)"
+    if "SSLCertVerificationError" in names:
+        return (
+            "1C's TLS certificate is not trusted: give its CA's PEM file in ONEC_CA_BUNDLE "
+            "(SSLCertVerificationError)"
+        )
     if isinstance(exc, requests.ConnectionError):
         return f"connection failed ({names[-1]})"
     return f"request failed ({names[-1]})"

@@ -6,6 +6,7 @@ PdfRenderer; see README.md in this folder for templates, hardening and engine di
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from adapters.pdf.renderer import HtmlPdfRenderer, HtmlToPdf
@@ -20,11 +21,23 @@ __all__ = [
     "WkhtmltopdfEngine",
     "create_engine",
     "create_renderer",
+    "resolve_engine",
 ]
 
 
+def resolve_engine(name: str) -> str:
+    """`pdfkit` or `weasyprint` for PDF_ENGINE `name`; `auto` is wkhtmltopdf when its binary
+    is on PATH (the faster engine, and the one the templates were first made for), else
+    WeasyPrint, which needs only Python packages and Pango."""
+    if name == "auto":
+        return "pdfkit" if shutil.which("wkhtmltopdf") else "weasyprint"
+    return name
+
+
 def create_engine(name: str) -> HtmlToPdf:
-    """The engine called `name` (`pdfkit` or `weasyprint`); nothing runs until the first PDF."""
+    """The engine PDF_ENGINE `name` gives (`auto`, `pdfkit` or `weasyprint`); nothing runs
+    until the first PDF."""
+    name = resolve_engine(name)
     if name == "pdfkit":
         return WkhtmltopdfEngine()
     if name == "weasyprint":
@@ -35,7 +48,7 @@ def create_engine(name: str) -> HtmlToPdf:
 
 
 def create_renderer(
-    engine: str = "pdfkit", *, templates_dir: Path | None = None, language: str = "ru"
+    engine: str = "auto", *, templates_dir: Path | None = None, language: str = "ru"
 ) -> HtmlPdfRenderer:
     """The PdfRenderer for PDF_ENGINE, PDF_TEMPLATES_DIR and GATEWAY_LANGUAGE."""
     return HtmlPdfRenderer(create_engine(engine), templates_dir=templates_dir, language=language)

@@ -139,6 +139,27 @@ end
 return #ids
 """
 
+# An administrator's retry (`outbox retry`): due now, out of `dead`, attempts afresh; refused
+# while a worker holds the lease (its own outcome settles the entry).
+_RETRY_ENTRY: Final = """
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+if not (redis.call('ZSCORE', KEYS[2], ARGV[1]) or redis.call('ZSCORE', KEYS[4], ARGV[1])) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'attempts', 0)
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+# An administrator's drop (`outbox drop`): the entry is forgotten unless a worker holds it.
+_DROP_ENTRY: Final = """
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return 1
+"""
+
 
 class Outbox:
     """Mixin for RedisStore: needs `self._redis` and `self.key(...)`."""
@@ -234,6 +255,21 @@ class Outbox:
     def retry_now(self, now: float) -> int:
         """Make every entry waiting for a later attempt due now; returns how many."""
         return self._run(_RETRY_NOW, [self.key("outbox", "due")], now)
+
+    def dead(self, limit: int) -> list[OutboxEntry]:
+        """Entries given up on, oldest first."""
+        with translated_errors():
+            ids = self._redis.zrange(self.key("outbox", "dead"), 0, max(limit, 1) - 1)
+        entries = (self.get_entry(str(i)) for i in ids)
+        return [e for e in entries if e is not None]
+
+    def retry_entry(self, entry_id: str, now: float) -> bool:
+        """Make the entry (waiting or dead) due now; False if absent or held by a worker."""
+        return bool(self._run(_RETRY_ENTRY, self._keys(entry_id), entry_id, now))
+
+    def drop_entry(self, entry_id: str) -> bool:
+        """Forget the entry; False if absent or held by a worker."""
+        return bool(self._run(_DROP_ENTRY, self._keys(entry_id), entry_id))
 
     def outbox_depth(self) -> int:
         """Decisions waiting to reach 1C."""

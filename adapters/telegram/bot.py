@@ -44,11 +44,15 @@ ALLOWED_UPDATES: Final = ["message", "callback_query"]
 class TelegramBot:
     """Bot API client for synchronous callers; `close()` when done."""
 
-    def __init__(self, token: str, api_url: str = "https://api.telegram.org") -> None:
+    def __init__(
+        self, token: str, api_url: str = "https://api.telegram.org", proxy: str = ""
+    ) -> None:
         # PTB 22 warns (DeprecationWarning) when building RetryAfter unless told to use timedelta.
         os.environ.setdefault("PTB_TIMEDELTA", "1")
         self._token = token
         self._api_url = api_url.rstrip("/")
+        # TELEGRAM_PROXY_URL: http(s):// or socks5:// (httpx through socksio) for every call.
+        self._proxy = proxy or None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="telegram", daemon=True)
         self._thread.start()
@@ -82,9 +86,12 @@ class TelegramBot:
                         read_timeout=READ_TIMEOUT_SECONDS,
                         write_timeout=READ_TIMEOUT_SECONDS,
                         pool_timeout=READ_TIMEOUT_SECONDS,
+                        proxy=self._proxy,
                     ),
                     get_updates_request=HTTPXRequest(
-                        connection_pool_size=1, connect_timeout=CONNECT_TIMEOUT_SECONDS
+                        connection_pool_size=1,
+                        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                        proxy=self._proxy,
                     ),
                 )
 

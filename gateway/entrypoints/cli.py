@@ -1,4 +1,4 @@
-"""`python -m gateway <command>`: the command line of design section 4."""
+"""`tg1c <command>` (or `python -m gateway <command>`): the command line of design section 4."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import argparse
 import ipaddress
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway import __version__
 from gateway.bootstrap import build, load_settings
+from gateway.entrypoints.admin_commands import register as register_admin_commands
 from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import onec_findings
@@ -28,7 +30,7 @@ Command = Callable[[Settings, argparse.Namespace], int]
 
 def print_settings_problems(exc: SettingsError) -> None:
     """The settings' problems on stderr, one line each (values of secrets are never in them)."""
-    print("Settings are invalid (see config/gateway.env.example):", file=sys.stderr)
+    print("Settings are invalid (docs/settings.md describes each):", file=sys.stderr)
     for problem in exc.problems:
         print(f"  {problem}", file=sys.stderr)
 
@@ -48,7 +50,31 @@ def settings_warnings(settings: Settings) -> list[str]:
             f"telegram: warning: TELEGRAM_API_URL is http:// to {telegram.hostname}: the bot "
             "token (part of every request's URL) crosses the network in clear; use https://"
         )
+    if not settings.onec_verify_tls and onec.scheme == "https":
+        lines.append(
+            "1c: warning: ONEC_VERIFY_TLS=false: 1C's certificate is not checked, so anyone on "
+            "the way can read the password; give the company CA in ONEC_CA_BUNDLE instead"
+        )
     return lines
+
+
+def _onec_detail(settings: Settings) -> str:
+    detail = f"{settings.onec_connector} at {settings.onec_base_url}"
+    if settings.onec_ca_bundle and settings.onec_verify_tls:
+        detail += f", CA bundle {settings.onec_ca_bundle}"
+    elif not settings.onec_verify_tls:
+        detail += ", certificate not verified"
+    return detail
+
+
+def _telegram_detail(settings: Settings) -> str:
+    proxy = settings.telegram_proxy_display
+    return f"{settings.telegram_api_url} via proxy {proxy}" if proxy else settings.telegram_api_url
+
+
+def _pdf_detail(setting: str, engine: str) -> str:
+    """`pdfkit`, or `pdfkit, chosen by PDF_ENGINE=auto` when the default picked it."""
+    return f"{engine}, chosen by PDF_ENGINE=auto" if setting == "auto" else engine
 
 
 def _is_loopback(host: str) -> bool:
@@ -79,10 +105,10 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         gateway.close()
     details = {
-        "1c": f"{settings.onec_connector} at {settings.onec_base_url}",
+        "1c": _onec_detail(settings),
         "redis": settings.redis_url_display,
-        "telegram": settings.telegram_api_url,
-        "pdf": settings.pdf_engine,
+        "telegram": _telegram_detail(settings),
+        "pdf": _pdf_detail(settings.pdf_engine, gateway.renderer.engine),
     }
     for name in gateway.dependencies():
         if name in readiness.failing:
@@ -167,9 +193,9 @@ def cmd_delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every command that works today."""
-    root = argparse.ArgumentParser(
-        prog="python -m gateway", description="tg1c: 1C approval tasks in Telegram."
-    )
+    # The installed console script `tg1c` and `python -m gateway` run the same commands.
+    prog = "tg1c" if Path(sys.argv[0]).name == "tg1c" else "python -m gateway"
+    root = argparse.ArgumentParser(prog=prog, description="tg1c: 1C approval tasks in Telegram.")
     root.add_argument("--version", action="version", version=f"tg1c {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
 
@@ -193,6 +219,7 @@ def parser() -> argparse.ArgumentParser:
     web.set_defaults(handler=cmd_web)
 
     register_onec_commands(commands)
+    register_admin_commands(commands)
     register_demo_command(commands)
     return root
 

@@ -32,12 +32,15 @@ def _gateway() -> Gateway:
 
 @ops.get("/readyz")
 def readyz() -> Any:
-    """Ping 1C, Redis, Telegram (getMe, cached) and the PDF engine (cached); 200 or 503."""
+    """Ping 1C, Redis, Telegram (getMe, cached) and the PDF engine (cached); 200 or 503.
+
+    `pdf_engine` names the engine in use, which PDF_ENGINE=auto picks at start."""
     gateway = _gateway()
     readiness = check_readiness(gateway.dependencies())
     masking = SecretMaskingFilter(gateway.settings.secret_values())
     failing = {name: masking.mask(reason) for name, reason in readiness.failing.items()}
-    return jsonify(ok=readiness.ok, failing=failing), 200 if readiness.ready else 503
+    body = {"ok": readiness.ok, "failing": failing, "pdf_engine": gateway.renderer.engine}
+    return jsonify(body), 200 if readiness.ready else 503
 
 
 @ops.get("/status")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
 from flask import Blueprint, Flask, jsonify
@@ -17,6 +18,8 @@ from gateway.settings import Settings
 # No route takes more: Telegram's updates and 1C's pushes have lower limits of their own
 # (inbound.py); the operators' routes take no body at all.
 MAX_BODY_BYTES: Final = 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 health = Blueprint("health", __name__)
 
@@ -55,4 +58,7 @@ def app_from_environment() -> Flask:
     """
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format, settings.secret_values())
-    return create_app(settings)
+    app = create_app(settings)
+    gateway: Gateway = app.extensions["gateway"]
+    log.info("web process started: PDF engine %s", gateway.renderer.engine)
+    return app

@@ -113,11 +113,12 @@ class Worker:
             thread.start()
             self._threads.append(thread)
         log.info(
-            "worker %s started: %s connector, %s mode, sync every %g s",
+            "worker %s started: %s connector, %s mode, sync every %g s, PDF engine %s",
             self.id,
             self.gateway.settings.onec_connector,
             self.gateway.settings.telegram_mode,
             self.gateway.settings.onec_poll_interval,
+            self.gateway.renderer.engine,
         )
 
     def stop(self, timeout: float = 30.0) -> None:

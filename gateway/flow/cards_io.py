@@ -58,14 +58,15 @@ def _send_card(
     ctx: FlowContext, task: Task, link: UserLink, prepared: Future[Document] | None
 ) -> None:
     texts = ctx.texts
-    lines = cards.card_lines(task, texts)
+    lines = cards.card_lines(task, texts, ctx.card_fields)
     keyboard = cards.keyboard(task, texts, ctx.secret, link.chat_id)
     # The line saying a task is for information only is part of the tail, so it is never cut.
     notify = [] if task.is_approval else [texts.t("card.notify")]
     note = ""
     document = None
     try:
-        document = prepared.result() if prepared is not None else fetch_document(ctx, task)
+        if ctx.send_pdf:
+            document = prepared.result() if prepared is not None else fetch_document(ctx, task)
     except GatewayError as exc:
         log.error("no PDF for task %s: %s", task.id, exc)
         note = texts.t("card.pdf.none", reason=texts.t("card.pdf.failed"))
@@ -83,7 +84,9 @@ def _send_card(
             remember_upload(document.key, sent.file_id, ctx.documents)
         is_caption = True
     else:
-        text = cards.fit(lines, [*notify, f"<i>{note}</i>"], cards.MESSAGE_LIMIT)
+        text = cards.fit(
+            lines, [*notify, *([f"<i>{note}</i>"] if note else [])], cards.MESSAGE_LIMIT
+        )
         sent = ctx.messenger.send_text(link.chat_id, text, keyboard or None)
         is_caption = False
     ctx.store.save_delivery(

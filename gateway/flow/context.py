@@ -10,7 +10,7 @@ from datetime import datetime
 from gateway.domain import Task, UserLink
 from gateway.errors import GatewayError
 from gateway.ports import DocumentCache, Messenger, Metrics, NoMetrics, OneC, PdfRenderer, Store
-from gateway.settings import WorkHours
+from gateway.settings import MAX_CARD_FIELDS, WorkHours
 from gateway.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,9 @@ class FlowContext:
     # Hides the settings' secrets in error texts that reach a chat or the stored status: an
     # error from 1C or a proxy may quote the request that carried them.
     mask: Callable[[str], str] = lambda text: text
+    # TELEGRAM_SEND_PDF and TELEGRAM_CARD_FIELDS: how much of the document goes to Telegram.
+    send_pdf: bool = True
+    card_fields: int = MAX_CARD_FIELDS
 
     def is_admin(self, link: UserLink, group_admins: frozenset[str] | None = None) -> bool:
         """True for an invited admin, or a member of ONEC_ADMINS_GROUP as last read from 1C."""

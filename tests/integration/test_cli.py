@@ -32,7 +32,7 @@ def test_check_passes_when_1c_and_redis_answer(runner, onec_env) -> None:
         f"1c: ok (odata at {onec_env['ONEC_BASE_URL']})",
         f"redis: ok ({onec_env['REDIS_URL']})",
         f"telegram: ok ({onec_env['TELEGRAM_API_URL']})",
-        "pdf: ok (pdfkit)",
+        "pdf: ok (pdfkit, chosen by PDF_ENGINE=auto)",
         "push: off (ONEC_PUSH_SECRET is not set: every push from 1C is refused)",
     ]
 
@@ -90,10 +90,17 @@ def test_check_says_1c_is_unreachable(runner, env) -> None:
 
 
 def test_check_says_what_to_install_when_the_pdf_engine_is_missing(runner, onec_env) -> None:
-    env = {**onec_env, "PATH": "/nonexistent"}  # no wkhtmltopdf on this PATH
+    env = {**onec_env, "PDF_ENGINE": "pdfkit", "PATH": "/nonexistent"}  # no wkhtmltopdf here
     result = runner("check", env=env)
     assert result.returncode == 1
     assert "pdf: FAILED:" in result.stdout and "wkhtmltopdf" in result.stdout
+
+
+def test_by_default_check_falls_back_to_weasyprint_without_wkhtmltopdf(runner, onec_env) -> None:
+    env = {**onec_env, "PATH": "/nonexistent"}  # wkhtmltopdf hidden; PDF_ENGINE left unset
+    result = runner("check", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pdf: ok (weasyprint, chosen by PDF_ENGINE=auto)" in result.stdout.splitlines()
 
 
 def test_a_broken_profile_file_is_a_configuration_error(runner, onec_env, tmp_path) -> None:

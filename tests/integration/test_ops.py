@@ -70,7 +70,16 @@ def serve() -> Iterator[Callable[..., FlaskClient]]:
 def test_readyz_is_200_when_every_dependency_answers(serve, onec_env: dict[str, str]) -> None:
     response = serve(onec_env).get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"ok": DEPENDENCIES, "failing": {}}
+    assert response.get_json() == {"ok": DEPENDENCIES, "failing": {}, "pdf_engine": "pdfkit"}
+
+
+def test_readyz_names_weasyprint_when_wkhtmltopdf_is_not_on_path(
+    serve, onec_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no wkhtmltopdf
+    response = serve(onec_env).get("/readyz")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["pdf_engine"] == "weasyprint"
 
 
 @pytest.mark.parametrize("down", DEPENDENCIES)

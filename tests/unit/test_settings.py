@@ -36,7 +36,7 @@ def test_defaults_are_those_of_the_design() -> None:
     assert s.redis_url.reveal() == "redis://127.0.0.1:6379/0"
     assert s.redis_prefix == "tg1c:"
     assert s.gateway_language == "ru"
-    assert s.pdf_engine == "pdfkit"
+    assert s.pdf_engine == "auto"
     assert s.pdf_templates_dir is None
     assert s.remind_after_hours == 24
     assert s.work_hours == WorkHours(9, 19)
@@ -266,3 +266,30 @@ def test_the_redis_password_is_put_into_the_url_percent_encoded_and_can_come_fro
 def test_the_1c_login_is_a_secret_value_as_basic_auth_encodes_it() -> None:
     s = Settings.from_env({**VALID, "ONEC_USERNAME": "Шлюз", "ONEC_PASSWORD": "пароль"})
     assert "Шлюз:пароль" in s.secret_values()
+
+
+def test_the_proxy_password_is_masked_and_counted_among_the_secrets() -> None:
+    s = Settings.from_env({**VALID, "TELEGRAM_PROXY_URL": "socks5://office:pr%40xy@10.0.0.1:1080"})
+    assert s.telegram_proxy_display == "socks5://office:***@10.0.0.1:1080"
+    assert "pr@xy" in s.secret_values() and "pr%40xy" in s.secret_values()
+    assert "pr%40xy" not in repr(s)
+
+
+def test_1c_certificates_are_checked_against_the_system_cas_unless_told_otherwise(
+    tmp_path,
+) -> None:
+    bundle = tmp_path / "company-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert Settings.from_env(VALID).onec_tls_verify is True
+    assert Settings.from_env({**VALID, "ONEC_CA_BUNDLE": str(bundle)}).onec_tls_verify == str(
+        bundle
+    )
+    assert Settings.from_env({**VALID, "ONEC_VERIFY_TLS": "false"}).onec_tls_verify is False
+
+
+def test_card_content_settings_default_to_everything_and_name_bad_values() -> None:
+    s = Settings.from_env(VALID)
+    assert (s.telegram_send_pdf, s.telegram_card_fields) == (True, 6)
+    found = problems({**VALID, "TELEGRAM_SEND_PDF": "maybe", "TELEGRAM_CARD_FIELDS": "7"})
+    assert "TELEGRAM_SEND_PDF: 'maybe' is not true or false" in found
+    assert "TELEGRAM_CARD_FIELDS: must be a whole number from 0 to 6" in found
