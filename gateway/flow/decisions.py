@@ -468,6 +468,11 @@ def _replace_card(ctx: FlowContext, entry: OutboxEntry, task: Task | None, line:
             task = _current(ctx, request.task_id)
         if delivery is None:
             ctx.messenger.send_text(chat_id, line)
+        elif delivery.message_id != request.message.message_id:
+            # The card was replaced while a reason was typed: it stands, the sync pass keeps
+            # it current again.
+            ctx.store.save_delivery(replace(delivery, deciding=""))
+            ctx.messenger.send_text(chat_id, line)
         elif task is not None and task.is_pending:
             cards_io.refresh(ctx, task, delivery, _link_of(ctx, request), [line])
         else:
