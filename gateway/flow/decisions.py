@@ -113,7 +113,12 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
     if _decided_elsewhere(ctx, task.id, press.chat_id):
         answer("alert.taken")
         return
-    if callbacks.version_tag(task.version) != wanted.version_tag:
+    card = MessageRef(press.chat_id, press.message_id)
+    shown = Shown(task.version, _shown_subject_version(delivery, card, task))
+    if (
+        callbacks.version_tag(task.version) != wanted.version_tag
+        or shown.subject_version != task.subject.version
+    ):
         answer("alert.stale")
         if delivery:
             cards_io.refresh(ctx, task, delivery, link)
@@ -121,8 +126,6 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
     if not task.allows(wanted.decision):
         answer("alert.not_allowed")
         return
-    card = MessageRef(press.chat_id, press.message_id)
-    shown = Shown(task.version, _shown_subject_version(delivery, card, task))
     if wanted.decision.needs_reason:
         ask_reason(ctx, link, task.id, shown, wanted.decision, card, task.subject.presentation)
         answer("alert.reason", alert=False)

@@ -297,6 +297,18 @@ def test_a_return_carries_the_versions_of_the_card_pressed_not_of_the_reason_tim
     assert request.comment == "Нет счёта"
 
 
+def test_a_press_on_a_card_whose_document_changed_is_refused_and_the_card_refreshed(
+    ctx: FlowContext, store: FakeStore, onec: FakeOneC, messenger: FakeMessenger
+) -> None:
+    """A source whose task version leaves the document out: the card's record still tells."""
+    onec.task = replace(SHOWN, subject=replace(SHOWN.subject, version="AAAAAw=="))
+    press(ctx, Decision.APPROVE)
+    assert store.outbox == {}
+    assert messenger.answers == [ctx.texts.t("alert.stale")]
+    current = store.get_delivery(SHOWN.id, CHAT)
+    assert current is not None and current.subject_version == "AAAAAw=="
+
+
 # --- what the outbox does with 1C's answers -------------------------------------------------------
 
 
