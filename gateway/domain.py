@@ -208,7 +208,10 @@ class DecisionRequest:
     """An approver's decision on its way to 1C.
 
     `idempotency_key` is derived from the approver's press, so every retry of the same press
-    carries the same key and 1C applies it once.
+    carries the same key and 1C applies it once. `expected_version` and
+    `expected_subject_version` are the task and document versions the approver's card showed:
+    1C writes nothing if either changed since (design 6.12). Empty means unknown (a decision
+    queued before versions were carried): then nothing is compared.
     """
 
     task_id: str
@@ -220,3 +223,5 @@ class DecisionRequest:
     requested_at: datetime
     telegram_user_id: int | None = None
     message: MessageRef | None = field(default=None)
+    expected_version: str = ""
+    expected_subject_version: str = ""

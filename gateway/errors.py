@@ -87,6 +87,23 @@ class VersionConflict(RequestRejected):
     """The object changed since we read it (HTTP 412 on `If-Match`): re-read and decide again."""
 
 
+class StaleDecision(RequestRejected):
+    """The task or its document changed since the approver's card showed them (design 6.12):
+    nothing was written; `task` is the current state, when 1C told it."""
+
+    def __init__(self, upstream: str, message: str, task: Any = None) -> None:
+        super().__init__(upstream, "stale", message)
+        self.task = task
+
+
+class Refused(RequestRejected):
+    """1C's own code refused to execute the decision (design 6.13): final, never retried;
+    `message` is 1C's text, what the approver is shown."""
+
+    def __init__(self, upstream: str, message: str) -> None:
+        super().__init__(upstream, "refused", message)
+
+
 class NotPerformer(RequestRejected):
     """The deciding user is not the task's performer."""
 

@@ -222,6 +222,7 @@ class Delivery:
     text: str = ""  # the card's HTML as sent, so outcome edits keep it without asking 1C
     reminded_at: datetime | None = None
     deciding: str = ""  # a decision from this card is in the outbox: the outbox closes the card
+    subject_version: str = ""  # the document version the card shows (a decision must match it)
 
     @property
     def ref(self) -> MessageRef:
@@ -262,6 +263,7 @@ class Prompt:
     version: str
     card_message_id: int
     created_at: datetime
+    subject_version: str = ""
 
 
 class PromptStore(Protocol):

@@ -122,6 +122,11 @@ _RU: Final[dict[str, str]] = {
     "decision.not_performer": "1С не приняла решение: вы не исполнитель задачи.",
     "decision.already": "1С не приняла решение: задача уже выполнена или отменена.",
     "decision.rejected": "1С отклонила решение: {reason}",
+    "decision.stale": (
+        "⚠️ Решение «{decision}» не передано в 1С: документ изменился после того, как вы его"
+        " открыли. Актуальная версия — ниже, проверьте её и решите снова."
+    ),
+    "decision.refused": "⛔ 1С отказалась выполнить решение: {reason}",
     "decision.dead": (
         "Решение «{decision}» по «{subject}» не удалось передать в 1С после {attempts} "
         "попыток. Администратор уведомлён; примите решение в 1С."
@@ -255,6 +260,11 @@ _EN: Final[dict[str, str]] = {
     "decision.not_performer": "1C refused the decision: you are not the task's performer.",
     "decision.already": "1C refused the decision: the task is already completed or cancelled.",
     "decision.rejected": "1C rejected the decision: {reason}",
+    "decision.stale": (
+        "⚠️ Decision “{decision}” was not passed to 1C: the document changed after you opened"
+        " it. The current version is below; check it and decide again."
+    ),
+    "decision.refused": "⛔ 1C refused to execute the decision: {reason}",
     "decision.dead": (
         "The decision “{decision}” on “{subject}” could not be passed to 1C after {attempts} "
         "attempts. The administrator was notified; please decide in 1C."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.onec.session import UPSTREAM, Answer, safe_url
+from gateway.domain import Task
 from gateway.errors import (
     AlreadyCompleted,
     GatewayError,
@@ -12,7 +13,9 @@ from gateway.errors import (
     MalformedAnswer,
     NotFound,
     NotPerformer,
+    Refused,
     RequestRejected,
+    StaleDecision,
     UpstreamApplicationError,
     UpstreamUnavailable,
 )
@@ -40,14 +43,15 @@ def error_for(
     where = f" at {safe_url(url)}" if url else ""
     if status == 404 or code == "not_found":
         return NotFound(UPSTREAM, code, message or f"not found{where}")
+    if code == "stale":
+        # Checked before 409's usual meaning: the task is pending, only not as the card showed.
+        return StaleDecision(UPSTREAM, message or "changed since the card", _task_or_none(task))
+    if code == "refused":
+        return Refused(UPSTREAM, message or f"1C refused to execute the decision{where}")
     if status == 409 or code == "already_completed":
-        current = None
-        if task is not None:
-            try:
-                current = task_from_dict(task)
-            except ValueError:
-                current = None
-        return AlreadyCompleted(UPSTREAM, message or "the task was already completed", current)
+        return AlreadyCompleted(
+            UPSTREAM, message or "the task was already completed", _task_or_none(task)
+        )
     if status == 403 or code == "not_performer":
         return NotPerformer(UPSTREAM, code, message or "the user is not the task's performer")
     if status in (400, 422) or code == "invalid":
@@ -57,3 +61,13 @@ def error_for(
             return UpstreamApplicationError(UPSTREAM, code, message)
         return UpstreamUnavailable(UPSTREAM, f"HTTP {status}{where}")
     return RequestRejected(UPSTREAM, code, message or f"HTTP {status}{where}")
+
+
+def _task_or_none(task: object) -> Task | None:
+    """The task an error answer carries, if it reads as contract v1's `Task`."""
+    if task is None:
+        return None
+    try:
+        return task_from_dict(task)
+    except ValueError:
+        return None

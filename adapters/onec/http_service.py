@@ -103,7 +103,8 @@ class HttpServiceConnector:
     # --- writing -------------------------------------------------------------------------------
 
     def submit_decision(self, request: DecisionRequest) -> Task:
-        """POST the decision with its idempotency key; the task's new state comes back."""
+        """POST the decision with its idempotency key and the versions its card showed; the
+        task's new state comes back (409 `stale`: StaleDecision; 422 `refused`: Refused)."""
         url = f"{self._base}/tasks/{quote(request.task_id, safe='')}/decision"
         body = {
             "decision": request.decision.value,
@@ -111,6 +112,12 @@ class HttpServiceConnector:
             "user_id": request.user_id,
             "idempotency_key": request.idempotency_key,
         }
+        # What the card showed; left out when unknown (a decision queued before versions were
+        # carried), so 1C compares nothing.
+        if request.expected_version:
+            body["expected_version"] = request.expected_version
+        if request.expected_subject_version:
+            body["expected_subject_version"] = request.expected_subject_version
         answer = self._session.request("POST", url, json_body=body)
         if answer.status != 200:
             error = contract_error(answer)

@@ -9,10 +9,12 @@ process shows on the task itself (`СостояниеБизнесПроцесс�
 infobases without the field. Tasks of processes not listed as approvals are `TaskKind.TASK`, never
 executed from here.
 
-A decision re-reads the task first; on a role task it first makes the approver the task's
-`Исполнитель` (so 1C shows who decided), all under `If-Match`; it marks 1C's result text with a
-key derived from the approver's press, so a retried decision is recognised as already applied and
-never executed twice.
+A decision re-reads the task and its document first (one read each) and writes nothing unless
+both are at the versions the approver's card showed; its PATCH carries that task version in
+`If-Match`. On a role task the same PATCH makes the approver the task's `Исполнитель` (so 1C
+shows who decided). It marks 1C's result text with a key derived from the approver's press, so a
+retried decision is recognised as already applied and never executed twice. An exception in 1C's
+code on the writes is a refusal, final, unless 1C's text says lock conflict or timeout.
 
 Profile names the infobase lacks are left out of every `$select` (see `odata_schema`).
 """
@@ -32,7 +34,7 @@ from urllib.parse import quote
 from adapters.onec import odata_values as v
 from adapters.onec.metadata import read_metadata
 from adapters.onec.odata_documents import NOT_DOCUMENTS, DocumentViews, as_int
-from adapters.onec.odata_errors import odata_error
+from adapters.onec.odata_errors import odata_error, refusal_or_transient
 from adapters.onec.odata_schema import Schema
 from adapters.onec.profile import Profile
 from adapters.onec.session import UPSTREAM, OneCSession, safe_url
@@ -53,10 +55,12 @@ from gateway.domain import (
 from gateway.errors import (
     AccessDenied,
     AlreadyCompleted,
+    GatewayError,
     InvalidRequest,
     MalformedAnswer,
     NotPerformer,
     RequestRejected,
+    StaleDecision,
     UpstreamApplicationError,
     VersionConflict,
 )
@@ -273,7 +277,12 @@ class ODataConnector:
     # --- the port: writing ---------------------------------------------------------------------
 
     def submit_decision(self, request: DecisionRequest) -> Task:
-        """Re-read, check, then apply the profile's operations once (see module docstring)."""
+        """Re-read, check, then apply the profile's operations once (see module docstring).
+
+        Raises StaleDecision, writing nothing, when the task or its document is not at the
+        version the approver's card showed (design 6.12), and Refused when 1C's own code
+        refuses to execute it (design 6.13).
+        """
         spec = self.profile.decisions.get(request.decision)
         if spec is None:
             raise InvalidRequest(
@@ -282,58 +291,73 @@ class ODataConnector:
                 f"profile {self.profile.name} does not define {request.decision}",
             )
         tag = marker(request.idempotency_key)
-        for attempt in (1, 2):
-            row = self._task_row(request.task_id)
-            self._refresh_related([row], fresh=True)
-            self._refresh_register([row], whole=False)
-            task = self._map(row)
-            if not task.is_pending:
-                if tag in str(row.get(self._f["result"], "")):
-                    return task  # our own earlier attempt went through
-                raise AlreadyCompleted(UPSTREAM, f"the task is {task.state.value} in 1C", task)
-            if not task.is_approval:
-                raise InvalidRequest(
-                    UPSTREAM,
-                    "not_approval",
-                    f"the task belongs to {task_process(row, self._f) or 'no business process'}, "
-                    "which is not an approval process (ONEC_APPROVAL_PROCESSES): it is never "
-                    "executed from Telegram",
-                )
-            if not task.may_decide(request.user_id):
-                raise NotPerformer(
-                    UPSTREAM, "not_performer", "the user is not the task's performer"
-                )
-            try:
-                self._apply(request, spec.label, tag, row, claim=task.performer is None)
-            except VersionConflict:
-                if attempt == 2:
-                    raise
-                continue  # someone changed the task between our read and write: read again
-            except UpstreamApplicationError as exc:
-                if ALREADY_EXECUTED not in exc.message:
-                    raise
-            return self.get_task(request.task_id)
-        raise AssertionError("unreachable")
+        row = self._task_row(request.task_id)
+        self._refresh_related([row], fresh=True)
+        self._refresh_register([row], whole=False)
+        task = self._map(row)
+        ours = tag in str(row.get(self._f["result"], ""))  # an earlier attempt of this press
+        if not task.is_pending:
+            if ours:
+                return task  # our own earlier attempt went through
+            raise AlreadyCompleted(UPSTREAM, f"the task is {task.state.value} in 1C", task)
+        if not task.is_approval:
+            raise InvalidRequest(
+                UPSTREAM,
+                "not_approval",
+                f"the task belongs to {task_process(row, self._f) or 'no business process'}, "
+                "which is not an approval process (ONEC_APPROVAL_PROCESSES): it is never "
+                "executed from Telegram",
+            )
+        if not task.may_decide(request.user_id):
+            raise NotPerformer(UPSTREAM, "not_performer", "the user is not the task's performer")
+        # An earlier attempt of this press that wrote its PATCH but failed before the action
+        # changed the task's version itself: then only the document is compared.
+        _check_shown(request, task, compare_task=not ours)
+        try:
+            # The PATCH goes under `If-Match` with the task version just compared equal to the
+            # card's: a change after this read is refused by 1C with 412.
+            self._apply(request, spec.label, tag, row, claim=task.performer is None)
+        except VersionConflict as exc:
+            raise StaleDecision(
+                UPSTREAM, f"the task changed since it was read: {exc.message}", self._fresh(task)
+            ) from exc
+        except UpstreamApplicationError as exc:
+            if ALREADY_EXECUTED in exc.message:
+                return self.get_task(request.task_id)
+            raise refusal_or_transient(exc) from exc
+        return self.get_task(request.task_id)
+
+    def _fresh(self, known: Task) -> Task:
+        """The task read again, or `known` if 1C cannot tell it now."""
+        try:
+            return self.get_task(known.id)
+        except GatewayError:
+            return known
 
     def _apply(
         self, request: DecisionRequest, label: str, tag: str, row: dict[str, Any], *, claim: bool
     ) -> None:
-        """The profile's operations; with `claim` (a role task), first the approver becomes the
-        task's performer, as БСП would otherwise record the gateway's own 1C user (design 5.5)."""
+        """The profile's operations; with `claim` (a role task), the approver also becomes the
+        task's performer, as БСП would otherwise record the gateway's own 1C user (design 5.5).
+        The claim goes into the first PATCH, so a retry finds it together with the result's
+        marker (or neither)."""
         key = v.guid_literal(request.task_id)
         resource = f"{self.profile.task_set}({key})"
         version = str(row.get(self._f["version"], ""))
         spec = self.profile.decisions[request.decision]
         values = self._template_values(request, label, tag)
+        claimed: dict[str, object] = {}
         if claim:
             performer = self._f["performer"]
-            body: dict[str, object] = {
+            claimed = {
                 performer: request.user_id,
                 f"{performer}_Type": f"{v.TYPE_PREFIX}{self.profile.users_set}",
             }
             if self.schema.has(self.profile.task_set, self._a.accepted):
-                body[self._a.accepted] = True
-            version = self._patch(resource, body, version)
+                claimed[self._a.accepted] = True
+            if not any(not op.action for op in spec.operations):
+                version = self._patch(resource, claimed, version)
+                claimed = {}
         for op in spec.operations:
             if op.action:
                 url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}/{op.action}"
@@ -342,7 +366,8 @@ class ODataConnector:
                     raise odata_error(answer)
             else:
                 patch = {prop: template.format(**values) for prop, template in op.patch}
-                version = self._patch(resource, patch, version)
+                version = self._patch(resource, {**claimed, **patch}, version)
+                claimed = {}
 
     def _patch(self, resource: str, body: Mapping[str, object], version: str) -> str:
         """PATCH under `If-Match: version`; answers the entity's new DataVersion."""
@@ -708,8 +733,12 @@ class ODataConnector:
         entity_set, key = ref
         document = self._related.get(key)
         spec = self._documents.spec(entity_set)
-        if spec is None or document is None or document.value is None or not spec.title:
+        if document is None or document.value is None:
             return Subject(type=entity_set, id=key, presentation=presentation)
+        if spec is None or not spec.title:
+            return Subject(
+                type=entity_set, id=key, presentation=presentation, version=document.version
+            )
         return Subject(
             type=entity_set,
             id=key,
@@ -738,6 +767,19 @@ class ODataConnector:
 
 
 _NONE = _Versioned("\0", None)
+
+
+def _check_shown(request: DecisionRequest, task: Task, *, compare_task: bool) -> None:
+    """StaleDecision unless the task and its document are at the versions the decision's card
+    showed; a decision that does not tell a version is not compared on it."""
+    expected = request.expected_version
+    if compare_task and expected and expected != task.version:
+        raise StaleDecision(UPSTREAM, "the task changed since the approver's card showed it", task)
+    expected_subject = request.expected_subject_version
+    if expected_subject and expected_subject != task.subject.version:
+        raise StaleDecision(
+            UPSTREAM, "the document changed since the approver's card showed it", task
+        )
 
 
 def task_process(row: dict[str, Any], fields: dict[str, str]) -> str:

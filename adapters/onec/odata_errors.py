@@ -1,8 +1,13 @@
-"""1C's OData error answers (`{"odata.error": {"code", "message"}}`) as gateway errors."""
+"""1C's OData error answers (`{"odata.error": {"code", "message"}}`) as gateway errors.
+
+Code -1 (HTTP 500) is "an exception in application code". On a decision's writes it is usually
+the configuration refusing (its own check failed: design 6.13), which is final; but the platform
+reports lock conflicts, lock timeouts and DBMS failures the same way, and those pass: they stay
+retryable (`refusal_or_transient`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from adapters.onec.session import UPSTREAM, Answer, safe_url
 from gateway.errors import (
@@ -11,6 +16,7 @@ from gateway.errors import (
     InvalidRequest,
     MalformedAnswer,
     NotFound,
+    Refused,
     RequestRejected,
     UpstreamApplicationError,
     UpstreamUnavailable,
@@ -18,6 +24,32 @@ from gateway.errors import (
 )
 
 INVALID_CODES = {"6", "14", "15", "19", "21"}
+# How the platform words failures that pass by themselves (ru and en interfaces); matched
+# lowercased, anywhere in 1C's text.
+TRANSIENT_TEXTS: Final = (
+    "конфликт блокировок",
+    "превышено максимальное время ожидания предоставления блокировки",
+    "lock conflict",
+    "lock request timeout",
+    "взаимоблокировк",
+    "deadlock",
+    "ошибка субд",
+    "dbms error",
+)
+
+
+def is_transient(message: str) -> bool:
+    """True for 1C's text of a failure that passes (a lock conflict or timeout, the DBMS)."""
+    lowered = message.lower()
+    return any(text in lowered for text in TRANSIENT_TEXTS)
+
+
+def refusal_or_transient(error: UpstreamApplicationError) -> GatewayError:
+    """A code -1 answer to a decision's write: Refused with 1C's text, unless it is a lock
+    conflict, a lock timeout or a DBMS failure, which stay retryable."""
+    if error.code != "-1" or not error.message or is_transient(error.message):
+        return error
+    return Refused(UPSTREAM, error.message)
 
 
 def odata_error(answer: Answer) -> GatewayError:

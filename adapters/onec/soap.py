@@ -44,7 +44,7 @@ NAMESPACE: Final = "http://tg1c.ru/approvals/v1"
 BINDING: Final = f"{{{NAMESPACE}}}ApprovalsSoapBinding"  # SOAP 1.1, which every 1C publishes
 FAULT_DETAIL: Final = f"{{{NAMESPACE}}}ApprovalsFault"
 _CONTRACT_CODE_IN_TEXT: Final = re.compile(
-    r"\b(not_found|already_completed|not_performer|invalid)\s*:\s*(.*)", re.DOTALL
+    r"\b(not_found|already_completed|not_performer|invalid|stale|refused)\s*:\s*(.*)", re.DOTALL
 )
 PAGE_SIZE: Final = 200
 PDF_MAGIC: Final = b"%PDF-"
@@ -192,6 +192,10 @@ class SoapConnector:
                 comment=request.comment,
                 user_id=request.user_id,
                 idempotency_key=request.idempotency_key,
+                # What the card showed; left out when unknown (a decision queued before
+                # versions were carried), so 1C compares nothing.
+                expected_version=request.expected_version or None,
+                expected_subject_version=request.expected_subject_version or None,
             )
         except NotPerformer as refusal:
             decided_elsewhere(refusal, self.get_task, request.task_id)

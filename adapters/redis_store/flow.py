@@ -58,6 +58,7 @@ class FlowState:
             "delivered_at": delivery.delivered_at.isoformat(),
             "reminded_at": delivery.reminded_at.isoformat() if delivery.reminded_at else "",
             "deciding": delivery.deciding,
+            "subject_version": delivery.subject_version,
         }
         with translated_errors():
             pipe = self._redis.pipeline(transaction=True)
@@ -84,6 +85,7 @@ class FlowState:
             text=f.get("text", ""),
             reminded_at=datetime.fromisoformat(f["reminded_at"]) if f.get("reminded_at") else None,
             deciding=f.get("deciding", ""),
+            subject_version=f.get("subject_version", ""),
         )
 
     def deliveries_for_task(self, task_id: str) -> list[Delivery]:
@@ -121,6 +123,7 @@ class FlowState:
             "version": prompt.version,
             "card_message_id": prompt.card_message_id,
             "created_at": prompt.created_at.isoformat(),
+            "subject_version": prompt.subject_version,
         }
         key = self.key("prompt", prompt.chat_id)
         with translated_errors():
@@ -145,6 +148,7 @@ class FlowState:
             version=f["version"],
             card_message_id=int(f["card_message_id"]),
             created_at=datetime.fromisoformat(f["created_at"]),
+            subject_version=f.get("subject_version", ""),
         )
 
     def delete_prompt(self, chat_id: int) -> None:

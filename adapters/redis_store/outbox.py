@@ -43,6 +43,8 @@ def _request_to_json(request: DecisionRequest) -> str:
             "message": [request.message.chat_id, request.message.message_id]
             if request.message
             else None,
+            "expected_version": request.expected_version,
+            "expected_subject_version": request.expected_subject_version,
         },
         ensure_ascii=False,
     )
@@ -61,6 +63,9 @@ def _request_from_json(text: str) -> DecisionRequest:
         requested_at=datetime.fromisoformat(d["requested_at"]),
         telegram_user_id=d.get("telegram_user_id"),
         message=MessageRef(int(message[0]), int(message[1])) if message else None,
+        # Entries queued before decisions carried versions have none: nothing is compared.
+        expected_version=d.get("expected_version") or "",
+        expected_subject_version=d.get("expected_subject_version") or "",
     )
 
 

@@ -98,6 +98,7 @@ def _send_card(
             is_caption=is_caption,
             delivered_at=ctx.now(),
             text=text,
+            subject_version=task.subject.version,
         )
     )
     ctx.store.remember_message(sent.ref, task.id)
@@ -138,9 +139,16 @@ def outcome_tail(ctx: FlowContext, task: Task) -> list[str]:
     return lines
 
 
-def refresh(ctx: FlowContext, task: Task, delivery: Delivery, link: UserLink) -> None:
-    """The task changed (new stage data, new document version): retire the card, send anew."""
-    close(ctx, delivery, [ctx.texts.t("outcome.superseded")])
+def refresh(
+    ctx: FlowContext,
+    task: Task,
+    delivery: Delivery,
+    link: UserLink,
+    tail: list[str] | None = None,
+) -> None:
+    """The task changed (new stage data, new document version): retire the card with `tail`
+    (by default, that it was superseded), send anew."""
+    close(ctx, delivery, tail if tail is not None else [ctx.texts.t("outcome.superseded")])
     deliver(ctx, task, link)
 
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Final
 
 from gateway import callbacks, cards
@@ -30,7 +30,9 @@ from gateway.errors import (
     GatewayError,
     NotFound,
     NotPerformer,
+    Refused,
     RequestRejected,
+    StaleDecision,
     UpstreamUnavailable,
 )
 from gateway.flow import cards_io
@@ -50,6 +52,14 @@ PROBE_SECONDS: Final = 5.0  # while decisions wait for 1C to come back, ask it t
 UNAVAILABLE: Final = "unavailable"
 LOST_LEASE: Final = "lost_lease"
 PENDING_AFTER_SECONDS: Final = 0.5  # a first write to 1C slower than this shows "passing to 1C"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """The task and document versions an approver's card showed (design 6.12)."""
+
+    version: str
+    subject_version: str = ""
 
 
 def press_key(task_id: str, version: str, decision: Decision, telegram_user_id: int) -> str:
@@ -103,7 +113,12 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
     if _decided_elsewhere(ctx, task.id, press.chat_id):
         answer("alert.taken")
         return
-    if callbacks.version_tag(task.version) != wanted.version_tag:
+    card = MessageRef(press.chat_id, press.message_id)
+    shown = Shown(task.version, _shown_subject_version(delivery, card, task))
+    if (
+        callbacks.version_tag(task.version) != wanted.version_tag
+        or shown.subject_version != task.subject.version
+    ):
         answer("alert.stale")
         if delivery:
             cards_io.refresh(ctx, task, delivery, link)
@@ -111,15 +126,25 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
     if not task.allows(wanted.decision):
         answer("alert.not_allowed")
         return
-    card = MessageRef(press.chat_id, press.message_id)
     if wanted.decision.needs_reason:
-        ask_reason(
-            ctx, link, task.id, task.version, wanted.decision, card, task.subject.presentation
-        )
+        ask_reason(ctx, link, task.id, shown, wanted.decision, card, task.subject.presentation)
         answer("alert.reason", alert=False)
         return
-    accepted = submit(ctx, link, task.id, task.version, wanted.decision, "", card)
+    accepted = submit(ctx, link, task.id, shown, wanted.decision, "", card)
     answer("alert.accepted" if accepted else "alert.in_progress", alert=False)
+
+
+def _shown_subject_version(delivery: Delivery | None, card: MessageRef, task: Task) -> str:
+    """The document version the pressed card showed: as recorded when it was sent, else (a
+    card sent before versions were recorded) the current one, the task version being equal."""
+    if (
+        delivery is not None
+        and delivery.message_id == card.message_id
+        and delivery.version == task.version
+        and delivery.subject_version
+    ):
+        return delivery.subject_version
+    return task.subject.version
 
 
 def _press_while_1c_is_down(
@@ -143,11 +168,13 @@ def _press_while_1c_is_down(
         ctx.messenger.answer_callback(press.callback_id, texts.t("alert.taken"), True)
         return
     subject = cards.visible_text(delivery.text.split("\n", 1)[0])
+    # 1C compares these versions when the decision reaches it (design 6.12).
+    shown = Shown(delivery.version, delivery.subject_version)
     if wanted.decision.needs_reason:
-        ask_reason(ctx, link, delivery.task_id, delivery.version, wanted.decision, card, subject)
+        ask_reason(ctx, link, delivery.task_id, shown, wanted.decision, card, subject)
         ctx.messenger.answer_callback(press.callback_id, texts.t("alert.reason"), False)
         return
-    accepted = submit(ctx, link, delivery.task_id, delivery.version, wanted.decision, "", card)
+    accepted = submit(ctx, link, delivery.task_id, shown, wanted.decision, "", card)
     key = "alert.accepted" if accepted else "alert.in_progress"
     ctx.messenger.answer_callback(press.callback_id, texts.t(key), False)
 
@@ -161,7 +188,7 @@ def ask_reason(
     ctx: FlowContext,
     link: UserLink,
     task_id: str,
-    version: str,
+    shown: Shown,
     decision: Decision,
     card: MessageRef,
     subject: str,
@@ -179,9 +206,10 @@ def ask_reason(
             prompt_message_id=sent.ref.message_id,
             task_id=task_id,
             decision=decision,
-            version=version,
+            version=shown.version,
             card_message_id=card.message_id,
             created_at=ctx.now(),
+            subject_version=shown.subject_version,
         )
     )
 
@@ -194,21 +222,24 @@ def on_reason(ctx: FlowContext, message: IncomingMessage, prompt: Prompt, link: 
         return
     ctx.store.delete_prompt(message.chat_id)
     card = MessageRef(message.chat_id, prompt.card_message_id)
-    submit(ctx, link, prompt.task_id, prompt.version, prompt.decision, comment, card)
+    shown = Shown(prompt.version, prompt.subject_version)
+    submit(ctx, link, prompt.task_id, shown, prompt.decision, comment, card)
 
 
 def submit(
     ctx: FlowContext,
     link: UserLink,
     task_id: str,
-    version: str,
+    shown: Shown,
     decision: Decision,
     comment: str,
     card: MessageRef,
 ) -> bool:
     """Store the decision durably and wake the outbox (which shows "passing to 1C").
 
-    False if the same press is already on its way (nothing is stored twice).
+    The decision carries the versions its card showed (`shown`): 1C writes nothing if the task
+    or its document changed since. False if the same press is already on its way (nothing is
+    stored twice).
     """
     delivery = ctx.store.get_delivery(task_id, card.chat_id)
     subject = cards.visible_text(delivery.text.split("\n", 1)[0]) if delivery else ""
@@ -218,10 +249,12 @@ def submit(
         comment=comment,
         user_id=link.onec_user_id,
         user_name=link.onec_user_name,
-        idempotency_key=press_key(task_id, version, decision, link.telegram_user_id),
+        idempotency_key=press_key(task_id, shown.version, decision, link.telegram_user_id),
         requested_at=ctx.now(),
         telegram_user_id=link.telegram_user_id,
         message=card,
+        expected_version=shown.version,
+        expected_subject_version=shown.subject_version,
     )
     entry = OutboxEntry(request, subject, delivery.is_caption if delivery else True)
     if not ctx.store.enqueue(entry):
@@ -328,6 +361,21 @@ def apply(ctx: FlowContext, entry: OutboxEntry, lease: str) -> str:
         return (
             UNAVAILABLE if isinstance(exc, UpstreamUnavailable) and outcome == "retry" else outcome
         )
+    except StaleDecision as exc:
+        # Nothing was written: the approver gets the current card, saying why (design 6.12).
+        if not settled("stale"):
+            return LOST_LEASE
+        label = escape(ctx.texts.button(request.decision))
+        _replace_card(ctx, entry, exc.task, ctx.texts.t("decision.stale", decision=label))
+        return "stale"
+    except Refused as exc:
+        # Final (design 6.13): told now with 1C's text, never retried.
+        if not settled("refused"):
+            return LOST_LEASE
+        log.info("decision %s on task %s refused by 1C: %s", entry.id, request.task_id, exc)
+        text = ctx.texts.t("decision.refused", reason=escape(exc.message))
+        _replace_card(ctx, entry, None, text)
+        return "refused"
     except AlreadyCompleted as exc:
         if not settled("already_completed"):
             return LOST_LEASE
@@ -408,6 +456,43 @@ def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: st
         log.warning("could not update the card of task %s: %s", request.task_id, exc)
     if problem is None:
         _close_other_cards(ctx, request.task_id, request.message.chat_id, tail)
+
+
+def _replace_card(ctx: FlowContext, entry: OutboxEntry, task: Task | None, line: str) -> None:
+    """The decision was not applied: its card ends with `line`, and the task's current card
+    (re-read from 1C when `task` is not given) follows it, buttons and all."""
+    request = entry.request
+    if request.message is None:
+        return
+    chat_id = request.message.chat_id
+    try:
+        delivery = ctx.store.get_delivery(request.task_id, chat_id)
+        if task is None:
+            task = _current(ctx, request.task_id)
+        if delivery is None:
+            ctx.messenger.send_text(chat_id, line)
+        elif delivery.message_id != request.message.message_id:
+            # The card was replaced while a reason was typed: it stands, the sync pass keeps
+            # it current again.
+            ctx.store.save_delivery(replace(delivery, deciding=""))
+            ctx.messenger.send_text(chat_id, line)
+        elif task is not None and task.is_pending:
+            cards_io.refresh(ctx, task, delivery, _link_of(ctx, request), [line])
+        else:
+            # 1C cannot tell the task now: the next sync pass sends its card.
+            tail = [] if task is None else cards_io.outcome_tail(ctx, task)
+            cards_io.close(ctx, delivery, [*tail, line])
+    except GatewayError as exc:
+        log.warning("could not update the card of task %s: %s", request.task_id, exc)
+
+
+def _current(ctx: FlowContext, task_id: str) -> Task | None:
+    """The task as 1C has it now, or None if 1C cannot tell."""
+    try:
+        return ctx.onec.get_task(task_id)
+    except GatewayError as exc:
+        log.info("could not re-read task %s: %s", task_id, exc)
+        return None
 
 
 def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[str]) -> None:

@@ -28,6 +28,8 @@ from gateway.errors import (
     MalformedAnswer,
     NotFound,
     NotPerformer,
+    Refused,
+    StaleDecision,
     UpstreamApplicationError,
     UpstreamUnavailable,
 )
@@ -237,6 +239,60 @@ def test_a_decision_on_a_cancelled_approval_is_already_completed_as_cancelled(
     with pytest.raises(AlreadyCompleted) as caught:
         decide(connector, task, Decision.APPROVE)
     assert caught.value.task is not None and caught.value.task.state is TaskState.CANCELLED
+
+
+def decide_as_shown(connector: OneC, card: Task, key: str = "press-shown") -> Task:
+    """The performer's approval, carrying the versions the card `card` showed (design 6.12)."""
+    return connector.submit_decision(
+        DecisionRequest(
+            task_id=card.id,
+            decision=Decision.APPROVE,
+            comment="",
+            user_id=card.performer.id,
+            user_name=card.performer.name,
+            idempotency_key=key,
+            requested_at=datetime(2026, 11, 27, 10, 15, tzinfo=UTC),
+            expected_version=card.version,
+            expected_subject_version=card.subject.version,
+        )
+    )
+
+
+def test_a_decision_carrying_the_versions_its_card_showed_is_applied(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    card = connector.get_task(start_approval(onec, ["Морозов", "Волков"]))
+    assert card.subject.version
+    assert decide_as_shown(connector, card).state is TaskState.COMPLETED
+
+
+def test_a_decision_on_a_document_edited_since_its_card_is_stale_and_writes_nothing(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    card = connector.get_task(start_approval(onec, ["Морозов", "Волков"]))
+    onec.client.edit_document(card.subject.id, {"СуммаДокумента": "2500000.00"})
+    onec.client.clear_requests()
+    with pytest.raises(StaleDecision) as caught:
+        decide_as_shown(connector, card)
+    current = caught.value.task
+    assert current is not None and current.is_pending
+    assert current.subject.version not in ("", card.subject.version)
+    assert not caught.value.retryable
+    approval = onec.client.approvals(card.subject.id)[0]
+    assert [t["decision"] for t in approval["tasks"]] == [None]
+    assert [r for r in onec.client.requests_log() if r["method"] == "PATCH"] == []
+
+
+def test_a_refusal_by_1c_own_code_is_final_and_keeps_1c_text(
+    connector: OneC, onec: RunningSandbox
+) -> None:
+    card = connector.get_task(start_approval(onec, ["Морозов", "Волков"]))
+    onec.client.set_refusal(card.subject.id, "Превышен лимит бюджета по статье «Закупки»")
+    with pytest.raises(Refused) as caught:
+        decide_as_shown(connector, card)
+    assert caught.value.message.endswith("Превышен лимит бюджета по статье «Закупки»")
+    assert not caught.value.retryable
+    assert connector.get_task(card.id).is_pending
 
 
 def test_only_the_performer_may_decide(connector: OneC, onec: RunningSandbox) -> None:

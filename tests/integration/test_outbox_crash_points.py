@@ -29,7 +29,7 @@ from gateway.domain import Decision, MessageRef, Task, UserLink
 from gateway.errors import UpstreamUnavailable
 from gateway.flow import decisions
 from gateway.flow.context import FlowContext
-from gateway.flow.decisions import OutboxRunner, submit
+from gateway.flow.decisions import OutboxRunner, Shown, submit
 from gateway.settings import Settings
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
@@ -153,9 +153,8 @@ def scene(onec: RunningSandbox, telegram: SandboxServer, workers: Callable[[], G
 
 def press(ctx: FlowContext, scene: Scene) -> bool:
     """What handling the approver's press of «Согласовать» does once the checks passed."""
-    return submit(
-        ctx, scene.link, scene.task.id, scene.task.version, Decision.APPROVE, "", scene.card
-    )
+    shown = Shown(scene.task.version, scene.task.subject.version)
+    return submit(ctx, scene.link, scene.task.id, shown, Decision.APPROVE, "", scene.card)
 
 
 def run_outbox_until_empty(ctx: FlowContext, timeout: float = 15.0) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -163,3 +164,25 @@ def test_retry_now_makes_every_waiting_entry_due_in_the_order_they_waited(
     assert sorted(due) == ["tg-press-0", "tg-press-1", "tg-press-2", "tg-press-due"]
     assert [i for i in due if i != "tg-press-due"] == ["tg-press-1", "tg-press-2", "tg-press-0"]
     assert store.retry_now(NOW) == 0
+
+
+def test_a_decision_keeps_the_versions_its_card_showed(store: RedisStore) -> None:
+    shown = replace(
+        entry().request, expected_version="AAAAAQ==.AAAAAg==", expected_subject_version="AAAAAg=="
+    )
+    store.enqueue(replace(entry(), request=shown))
+    [loaded] = store.due(NOW, 10)
+    assert loaded.request == shown
+
+
+def test_an_entry_queued_before_decisions_carried_versions_still_loads(
+    store: RedisStore,
+) -> None:
+    store.enqueue(entry())
+    key = store.key("outbox", "entry", "tg-press-1")
+    raw = json.loads(store._redis.hget(key, "request"))
+    del raw["expected_version"], raw["expected_subject_version"]
+    store._redis.hset(key, "request", json.dumps(raw, ensure_ascii=False))
+    [loaded] = store.due(NOW, 10)
+    assert loaded.request == entry().request
+    assert (loaded.request.expected_version, loaded.request.expected_subject_version) == ("", "")
