@@ -45,7 +45,9 @@ def card_lines(task: Task, texts: Texts, max_fields: int = CARD_FIELDS) -> list[
     if task.subject.presentation and task.subject.presentation not in task.title:
         lines.append(escape(task.subject.presentation))
     shown = 0
-    for field in task.subject.fields:
+    # A document withheld by 1C's access rights shows nothing of its content, whatever came.
+    fields = task.subject.fields if task.subject.denied is None else ()
+    for field in fields:
         if field.name.strip().lower() in _SKIP_FIELDS or not field.value or shown >= max_fields:
             continue
         lines.append(f"{escape(field.name)}: <b>{escape(field.value)}</b>")

@@ -89,6 +89,9 @@ class Subject:
     tables: tuple[Table, ...] = ()
     version: str = ""
     """1C's `DataVersion` of the document; empty where the source does not tell it."""
+    denied: str | None = None
+    """None, or why the approver may not read the document in 1C (its access rights): then
+    `fields` and `tables` are empty, and no PDF of it is fetched or rendered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,8 @@ class DecisionRequest:
     `expected_subject_version` are the task and document versions the approver's card showed:
     1C writes nothing if either changed since (design 6.12). Empty means unknown (a decision
     queued before versions were carried): then nothing is compared.
+    `telegram_user_id` and `telegram_user_name` name the Telegram account that pressed, for
+    1C's audit of decisions (the name is empty in entries queued before it was carried).
     """
 
     task_id: str
@@ -225,3 +230,4 @@ class DecisionRequest:
     message: MessageRef | None = field(default=None)
     expected_version: str = ""
     expected_subject_version: str = ""
+    telegram_user_name: str = ""

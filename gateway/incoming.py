@@ -29,6 +29,7 @@ class IncomingMessage:
     contact: Contact | None = None
     reply_to_message_id: int | None = None
     user_name: str = ""
+    """The sender's Telegram name: first and last name, else @username."""
 
     @property
     def command(self) -> tuple[str, str] | None:
@@ -49,6 +50,8 @@ class IncomingPress:
     user_id: int
     message_id: int
     data: str
+    user_name: str = ""
+    """The presser's Telegram name: first and last name, else @username."""
 
 
 Incoming = IncomingMessage | IncomingPress

@@ -51,6 +51,7 @@ def task_to_dict(task: Task) -> dict[str, Any]:
             "id": task.subject.id,
             "presentation": task.subject.presentation,
             "version": task.subject.version,
+            "denied": None if task.subject.denied is None else {"reason": task.subject.denied},
             "fields": [{"name": f.name, "value": f.value} for f in task.subject.fields],
             "tables": [
                 {"name": t.name, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}
@@ -103,6 +104,7 @@ def task_from_dict(data: Any) -> Task:
             id=_str(subject, "id", "subject."),
             presentation=_str(subject, "presentation", "subject."),
             version=_optional_str(subject, "version", "subject."),
+            denied=_denied(subject),
             fields=tuple(
                 Field(
                     name=_str(f, "name", "subject.fields[]."),
@@ -195,6 +197,14 @@ def _optional_person(d: Mapping[str, Any], key: str) -> Person | None:
 
 def _optional_str(d: Mapping[str, Any], key: str, where: str = "") -> str:
     return "" if d.get(key) is None else _str(d, key, where)
+
+
+def _denied(subject: Mapping[str, Any]) -> str | None:
+    """`subject.denied`: null (or absent, in older servers) when shown, else `{reason}`."""
+    if subject.get("denied") is None:
+        return None
+    denied = _mapping(subject["denied"], "subject.denied")
+    return _str(denied, "reason", "subject.denied.")
 
 
 def _table(value: Any) -> Table:

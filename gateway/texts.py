@@ -83,6 +83,9 @@ _RU: Final[dict[str, str]] = {
     "card.pdf.failed": "документ не удалось сформировать, подробности в карточке 1С",
     "card.pdf.cut": "В PDF показаны первые {shown} строк из {total}; весь документ — в 1С",
     "card.no_due": "не указан",
+    "card.denied": (
+        "🔒 Документ вам недоступен в 1С, поэтому его реквизиты и PDF не показаны. {reason}"
+    ),
     "outcome.approve": "✅ Согласовано",
     "outcome.return_previous": "↩️ Возвращено на предыдущий этап",
     "outcome.return_initiator": "↩️ Возвращено инициатору",
@@ -222,6 +225,10 @@ _EN: Final[dict[str, str]] = {
     "card.pdf.failed": "the document could not be rendered; see the task in 1C",
     "card.pdf.cut": "The PDF shows the first {shown} of {total} rows; the whole document is in 1C",
     "card.no_due": "not set",
+    "card.denied": (
+        "🔒 The document is not available to you in 1C, so its fields and PDF are not shown. "
+        "{reason}"
+    ),
     "outcome.approve": "✅ Approved",
     "outcome.return_previous": "↩️ Returned to the previous stage",
     "outcome.return_initiator": "↩️ Returned to the initiator",

@@ -48,6 +48,9 @@ def error_for(
         return StaleDecision(UPSTREAM, message or "changed since the card", _task_or_none(task))
     if code == "refused":
         return Refused(UPSTREAM, message or f"1C refused to execute the decision{where}")
+    if code == "unavailable":
+        # A lock conflict or timeout in 1C: nothing was recorded, the same decision goes again.
+        return UpstreamUnavailable(UPSTREAM, message or f"HTTP {status}{where}")
     if status == 409 or code == "already_completed":
         return AlreadyCompleted(
             UPSTREAM, message or "the task was already completed", _task_or_none(task)

@@ -106,7 +106,7 @@ class HttpServiceConnector:
         """POST the decision with its idempotency key and the versions its card showed; the
         task's new state comes back (409 `stale`: StaleDecision; 422 `refused`: Refused)."""
         url = f"{self._base}/tasks/{quote(request.task_id, safe='')}/decision"
-        body = {
+        body: dict[str, Any] = {
             "decision": request.decision.value,
             "comment": request.comment,
             "user_id": request.user_id,
@@ -118,6 +118,12 @@ class HttpServiceConnector:
             body["expected_version"] = request.expected_version
         if request.expected_subject_version:
             body["expected_subject_version"] = request.expected_subject_version
+        if request.telegram_user_id is not None:
+            # Who pressed, for 1C's audit register; entries queued without it still decide.
+            body["telegram_user"] = {
+                "id": request.telegram_user_id,
+                "name": request.telegram_user_name,
+            }
         answer = self._session.request("POST", url, json_body=body)
         if answer.status != 200:
             error = contract_error(answer)

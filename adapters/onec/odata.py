@@ -388,7 +388,7 @@ class ODataConnector:
         at = request.requested_at.astimezone(self.profile.server_timezone)
         stamp = at.strftime("%d.%m.%Y %H:%M")
         comment = request.comment.strip()
-        result_line = f"{label} через Telegram: {request.user_name}, {stamp}."
+        result_line = f"{label} через Telegram{_account(request)}: {request.user_name}, {stamp}."
         if comment:
             result_line += f" Комментарий: {comment}"
         return {
@@ -786,3 +786,14 @@ def task_process(row: dict[str, Any], fields: dict[str, str]) -> str:
     """The task's business process type (`BusinessProcess_…`), '' if it has none."""
     found = v.composite(row, fields["business_process"])
     return found[0] if found else ""
+
+
+def _account(request: DecisionRequest) -> str:
+    """The Telegram account that decided, as the result text names it: " (Иван, id 42)"; OData
+    has no field of its own for it (the extension's audit register does)."""
+    if request.telegram_user_id is None:
+        return ""
+    name = request.telegram_user_name.strip()
+    return (
+        f" ({name}, id {request.telegram_user_id})" if name else f" (id {request.telegram_user_id})"
+    )

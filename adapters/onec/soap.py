@@ -44,7 +44,8 @@ NAMESPACE: Final = "http://tg1c.ru/approvals/v1"
 BINDING: Final = f"{{{NAMESPACE}}}ApprovalsSoapBinding"  # SOAP 1.1, which every 1C publishes
 FAULT_DETAIL: Final = f"{{{NAMESPACE}}}ApprovalsFault"
 _CONTRACT_CODE_IN_TEXT: Final = re.compile(
-    r"\b(not_found|already_completed|not_performer|invalid|stale|refused)\s*:\s*(.*)", re.DOTALL
+    r"\b(not_found|already_completed|not_performer|invalid|stale|refused|unavailable)\s*:\s*(.*)",
+    re.DOTALL,
 )
 PAGE_SIZE: Final = 200
 PDF_MAGIC: Final = b"%PDF-"
@@ -196,6 +197,9 @@ class SoapConnector:
                 # versions were carried), so 1C compares nothing.
                 expected_version=request.expected_version or None,
                 expected_subject_version=request.expected_subject_version or None,
+                # Who pressed, for 1C's audit register.
+                telegram_user_id=request.telegram_user_id,
+                telegram_user_name=request.telegram_user_name or None,
             )
         except NotPerformer as refusal:
             decided_elsewhere(refusal, self.get_task, request.task_id)
@@ -352,6 +356,12 @@ def _contract_task(raw: Any) -> dict[str, Any]:
         }
         for table in subject.get("tables") or []
     ]
+    denied = subject.get("denied")
+    # zeep gives a nil `denied` as an object of Nones, like a nil person.
+    if isinstance(denied, dict) and denied.get("reason") is not None:
+        subject["denied"] = {"reason": denied["reason"]}
+    else:
+        subject["denied"] = None
     task["allowed_decisions"] = task.get("allowed_decisions") or []
     # Contract fields of design 5.5: zeep gives a nil person as an object of Nones, and an
     # absent list as None; a service without them keeps contract v1's meaning.

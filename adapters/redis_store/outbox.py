@@ -40,6 +40,7 @@ def _request_to_json(request: DecisionRequest) -> str:
             "idempotency_key": request.idempotency_key,
             "requested_at": request.requested_at.isoformat(),
             "telegram_user_id": request.telegram_user_id,
+            "telegram_user_name": request.telegram_user_name,
             "message": [request.message.chat_id, request.message.message_id]
             if request.message
             else None,
@@ -66,6 +67,7 @@ def _request_from_json(text: str) -> DecisionRequest:
         # Entries queued before decisions carried versions have none: nothing is compared.
         expected_version=d.get("expected_version") or "",
         expected_subject_version=d.get("expected_subject_version") or "",
+        telegram_user_name=d.get("telegram_user_name") or "",
     )
 
 

@@ -12,6 +12,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
+    User,
 )
 
 from gateway.incoming import Contact, Incoming, IncomingMessage, IncomingPress
@@ -34,6 +35,7 @@ def incoming(update: Update) -> Incoming | None:
             user_id=query.from_user.id,
             message_id=message.message_id,
             data=query.data,
+            user_name=account_name(query.from_user),
         )
     message = update.message
     if message is None or message.from_user is None or message.chat.type != "private":
@@ -54,8 +56,16 @@ def incoming(update: Update) -> Incoming | None:
         text=message.text or "",
         contact=contact,
         reply_to_message_id=reply_to,
-        user_name=message.from_user.full_name,
+        user_name=account_name(message.from_user),
     )
+
+
+def account_name(user: User) -> str:
+    """A Telegram account as 1C's audit names it: first and last name, else @username."""
+    name = user.full_name.strip()
+    if name:
+        return name
+    return f"@{user.username}" if user.username else ""
 
 
 def reply_markup(markup: Markup | None) -> ReplyMarkup | None:

@@ -252,6 +252,10 @@ def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
         except NotFound:
             print(f"error: 1C has no task {args.task_id}", file=sys.stderr)
             return EXIT_FAILED
+        if task.subject.denied is not None:
+            # The approvers may not read it in 1C: the gateway makes no PDF of it for anyone.
+            print(f"error: 1C withholds the document: {task.subject.denied}", file=sys.stderr)
+            return EXIT_FAILED
         document = document_for(
             task,
             onec=gateway.onec,

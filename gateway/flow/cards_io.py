@@ -64,8 +64,11 @@ def _send_card(
     notify = [] if task.is_approval else [texts.t("card.notify")]
     note = ""
     document = None
+    if task.subject.denied is not None:
+        # 1C withholds the document from this approver: no print form, nothing rendered.
+        notify.append(f"<i>{texts.t('card.denied', reason=escape(task.subject.denied))}</i>")
     try:
-        if ctx.send_pdf:
+        if ctx.send_pdf and task.subject.denied is None:
             document = prepared.result() if prepared is not None else fetch_document(ctx, task)
     except GatewayError as exc:
         log.error("no PDF for task %s: %s", task.id, exc)

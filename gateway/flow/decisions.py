@@ -130,7 +130,9 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
         ask_reason(ctx, link, task.id, shown, wanted.decision, card, task.subject.presentation)
         answer("alert.reason", alert=False)
         return
-    accepted = submit(ctx, link, task.id, shown, wanted.decision, "", card)
+    accepted = submit(
+        ctx, link, task.id, shown, wanted.decision, "", card, telegram_name=press.user_name
+    )
     answer("alert.accepted" if accepted else "alert.in_progress", alert=False)
 
 
@@ -174,7 +176,9 @@ def _press_while_1c_is_down(
         ask_reason(ctx, link, delivery.task_id, shown, wanted.decision, card, subject)
         ctx.messenger.answer_callback(press.callback_id, texts.t("alert.reason"), False)
         return
-    accepted = submit(ctx, link, delivery.task_id, shown, wanted.decision, "", card)
+    accepted = submit(
+        ctx, link, delivery.task_id, shown, wanted.decision, "", card, telegram_name=press.user_name
+    )
     key = "alert.accepted" if accepted else "alert.in_progress"
     ctx.messenger.answer_callback(press.callback_id, texts.t(key), False)
 
@@ -223,7 +227,16 @@ def on_reason(ctx: FlowContext, message: IncomingMessage, prompt: Prompt, link: 
     ctx.store.delete_prompt(message.chat_id)
     card = MessageRef(message.chat_id, prompt.card_message_id)
     shown = Shown(prompt.version, prompt.subject_version)
-    submit(ctx, link, prompt.task_id, shown, prompt.decision, comment, card)
+    submit(
+        ctx,
+        link,
+        prompt.task_id,
+        shown,
+        prompt.decision,
+        comment,
+        card,
+        telegram_name=message.user_name,
+    )
 
 
 def submit(
@@ -234,12 +247,15 @@ def submit(
     decision: Decision,
     comment: str,
     card: MessageRef,
+    *,
+    telegram_name: str = "",
 ) -> bool:
     """Store the decision durably and wake the outbox (which shows "passing to 1C").
 
     The decision carries the versions its card showed (`shown`): 1C writes nothing if the task
-    or its document changed since. False if the same press is already on its way (nothing is
-    stored twice).
+    or its document changed since. It also names the Telegram account that decided
+    (`link.telegram_user_id`, `telegram_name`) for 1C's audit. False if the same press is
+    already on its way (nothing is stored twice).
     """
     delivery = ctx.store.get_delivery(task_id, card.chat_id)
     subject = cards.visible_text(delivery.text.split("\n", 1)[0]) if delivery else ""
@@ -255,6 +271,7 @@ def submit(
         message=card,
         expected_version=shown.version,
         expected_subject_version=shown.subject_version,
+        telegram_user_name=telegram_name,
     )
     entry = OutboxEntry(request, subject, delivery.is_caption if delivery else True)
     if not ctx.store.enqueue(entry):

@@ -114,7 +114,12 @@ def _prepare_documents(
     plan = _DocumentPlan()
     seen: set[str] = set()
     for task in pending:
-        if task.id in tracked or not _approvers(ctx, task, links) or not ctx.send_pdf:
+        if (
+            task.id in tracked
+            or not _approvers(ctx, task, links)
+            or not ctx.send_pdf
+            or task.subject.denied is not None
+        ):
             continue
         key = rendition_key(task, ctx.renderer.template_for(task), ctx.renderer.engine)
         if key not in seen:
@@ -319,7 +324,7 @@ def _announce_cancelled(ctx: FlowContext, task: Task | None, delivery: Delivery)
         subject = cards.visible_text(subject)
     caption = ctx.texts.t("cancelled.caption", subject=escape(subject))
     try:
-        if task is not None and ctx.send_pdf:
+        if task is not None and ctx.send_pdf and task.subject.denied is None:
             document = document_for(
                 task,
                 onec=ctx.onec,

@@ -186,3 +186,25 @@ def test_an_entry_queued_before_decisions_carried_versions_still_loads(
     [loaded] = store.due(NOW, 10)
     assert loaded.request == entry().request
     assert (loaded.request.expected_version, loaded.request.expected_subject_version) == ("", "")
+
+
+def test_a_decision_keeps_the_telegram_account_that_pressed(store: RedisStore) -> None:
+    named = replace(entry().request, telegram_user_id=700123, telegram_user_name="@morozov")
+    store.enqueue(replace(entry(), request=named))
+    [loaded] = store.due(NOW, 10)
+    assert (loaded.request.telegram_user_id, loaded.request.telegram_user_name) == (
+        700123,
+        "@morozov",
+    )
+
+
+def test_an_entry_queued_before_decisions_carried_the_telegram_name_still_loads(
+    store: RedisStore,
+) -> None:
+    store.enqueue(replace(entry(), request=replace(entry().request, telegram_user_id=700123)))
+    key = store.key("outbox", "entry", "tg-press-1")
+    raw = json.loads(store._redis.hget(key, "request"))
+    del raw["telegram_user_name"]
+    store._redis.hset(key, "request", json.dumps(raw, ensure_ascii=False))
+    [loaded] = store.due(NOW, 10)
+    assert (loaded.request.telegram_user_id, loaded.request.telegram_user_name) == (700123, "")

@@ -13,6 +13,7 @@ from gateway.errors import (
     NotFound,
     NotPerformer,
     UpstreamApplicationError,
+    UpstreamUnavailable,
 )
 
 
@@ -52,3 +53,11 @@ def test_any_other_server_fault_keeps_1c_text_as_an_application_error(
     error = connector._fault_error(fault)
     assert isinstance(error, UpstreamApplicationError)
     assert "Ошибка блокировки данных" in str(error)
+
+
+def test_a_lock_conflict_fault_is_transient_not_a_rejection(connector: SoapConnector) -> None:
+    text = "unavailable: Конфликт блокировок при выполнении транзакции"
+    error = connector._fault_error(zeep.exceptions.Fault(text, code="soap:Server"))
+    assert type(error) is UpstreamUnavailable
+    assert error.retryable
+    assert "Конфликт блокировок" in str(error)

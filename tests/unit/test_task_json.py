@@ -147,3 +147,24 @@ def test_a_candidate_without_a_name_is_refused_with_the_field_named() -> None:
     data["candidates"] = [{"id": "p-9"}]
     with pytest.raises(ValueError, match=r"candidates\[\]\.name"):
         task_from_dict(data)
+
+
+def test_a_withheld_document_round_trips_with_its_reason() -> None:
+    reason = "Документ недоступен: у пользователя 1С «Иванова» нет права на чтение"
+    task = make_task(subject=replace(make_task().subject, fields=(), tables=(), denied=reason))
+    data = task_to_dict(task)
+    assert data["subject"]["denied"] == {"reason": reason}
+    assert task_from_dict(json.loads(json.dumps(data))) == task
+
+
+def test_a_subject_without_denied_from_an_older_server_is_shown() -> None:
+    data = task_to_dict(make_task())
+    del data["subject"]["denied"]
+    assert task_from_dict(data).subject.denied is None
+
+
+def test_a_denied_without_a_reason_is_refused_with_the_field_named() -> None:
+    data = task_to_dict(make_task())
+    data["subject"]["denied"] = {}
+    with pytest.raises(ValueError, match=r"subject\.denied\.reason"):
+        task_from_dict(data)
