@@ -62,7 +62,8 @@ def incoming(update: Update) -> Incoming | None:
 
 def account_name(user: User) -> str:
     """A Telegram account as 1C's audit names it: first and last name, else @username."""
-    name = user.full_name.strip()
+    # python-telegram-bot answers None for an empty first name, though it types str.
+    name = (user.full_name or "").strip()
     if name:
         return name
     return f"@{user.username}" if user.username else ""

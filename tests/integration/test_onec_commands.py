@@ -162,6 +162,19 @@ def test_render_pdf_of_an_unknown_task_says_so_and_exits_1(
     assert not output.exists()
 
 
+def test_render_pdf_of_a_document_1c_withholds_says_why_and_makes_no_pdf(
+    runner: Runner, onec_env: dict[str, str], onec: RunningSandbox, tmp_path: Path
+) -> None:
+    task = onec.client.task(FIRST_TASK)
+    onec.client.set_read_denied(task["subject"]["id"], [onec.client.user("Петрова")["id"]])
+    output = tmp_path / "task.pdf"
+    env = {**onec_env, "ONEC_CONNECTOR": "http"}
+    result = runner("render-pdf", FIRST_TASK, "-o", str(output), env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: 1C withholds the document: Документ недоступен")
+    assert not output.exists()
+
+
 def test_a_document_type_the_profile_gets_wrong_is_listed_and_rendered_in_full(
     runner: Runner, onec_env: dict[str, str], tmp_path: Path
 ) -> None:
