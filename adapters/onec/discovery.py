@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Final
-from urllib.parse import quote
+from typing import Final
 
 from adapters.onec import odata_values as v
 from adapters.onec.generic_documents import document_spec, profile_toml
 from adapters.onec.metadata import EntitySet
-from adapters.onec.odata_errors import odata_error
+from adapters.onec.odata_collection import read_rows
 from adapters.onec.profile import BUILTIN_DIR, Profile
-from adapters.onec.session import UPSTREAM, OneCSession
-from gateway.errors import MalformedAnswer
+from adapters.onec.session import OneCSession
 
 PAGE: Final = 5000
 HEADER: Final = (
@@ -23,7 +21,6 @@ HEADER: Final = (
     "# task model, then the document types of pending tasks as $metadata describes them.\n"
     "# Check the labels, leave out what approvers need not see, set ONEC_PROFILE to this file.\n"
 )
-ODATA_ROOT: Final = "/odata/standard.odata"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,29 +35,19 @@ def pending_types(session: OneCSession, base_url: str, profile: Profile) -> Pend
     """Count pending tasks by `BusinessProcess_Type` and `Предмет_Type`, reading only those."""
     f = profile.task_fields
     process, subject = f["business_process"], f["subject"]
-    url = f"{base_url.rstrip('/')}{ODATA_ROOT}/{quote(profile.task_set)}"
     processes: Counter[str] = Counter()
     documents: Counter[str] = Counter()
     skip = 0
     while True:
-        params = {
-            "$format": "json",
+        params: dict[str, object] = {
             "$filter": profile.pending_filter,
             "$select": ",".join((process, f"{process}_Type", subject, f"{subject}_Type")),
             "$orderby": profile.order_by,
             "$top": PAGE,
             "$skip": skip,
         }
-        answer = session.request("GET", url, params=params)
-        if answer.status != 200:
-            raise odata_error(answer)
-        body: Any = answer.json()
-        rows = body.get("value") if isinstance(body, dict) else None
-        if not isinstance(rows, list):
-            raise MalformedAnswer(UPSTREAM, f"{profile.task_set}: answer without a `value` list")
+        rows = read_rows(session, base_url, profile.task_set, params)
         for row in rows:
-            if not isinstance(row, dict):
-                continue
             found = v.composite(row, process)
             processes[found[0] if found else ""] += 1
             if document := v.composite(row, subject):
