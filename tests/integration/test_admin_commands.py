@@ -68,9 +68,7 @@ def test_links_list_shows_every_linked_user_as_text_and_json(runner, env, store)
     assert listed[1]["onec_user_name"] == "Сидорова Анна"
 
 
-def test_links_revoke_with_yes_drops_the_link_of_a_1c_user_and_logs_it(
-    runner, env, store
-) -> None:
+def test_links_revoke_with_yes_drops_the_link_of_a_1c_user_and_logs_it(runner, env, store) -> None:
     store.save_link(link(101, "onec-1", "Иванов Иван"))
     store.save_link(link(103, "onec-1", "Иванов Иван"))  # replaces 101: one account per 1C user
     store.save_link(link(102, "onec-2", "Сидорова Анна"))
