@@ -29,7 +29,7 @@ from importlib import metadata
 from typing import IO, Final
 
 from adapters.pdf import weasyprint_child as child
-from adapters.pdf.wkhtmltopdf_pool import RenderPool
+from adapters.pdf.wkhtmltopdf_pool import RenderPool, stop_process
 from gateway.errors import ConfigurationError, RenderFailed
 
 NAME: Final = "weasyprint"
@@ -107,19 +107,7 @@ class WeasyPrintProcess:
 
     def close(self) -> None:
         """Stop the process (end of input, then a kill if it lingers)."""
-        try:
-            if self._process.stdin is not None:
-                self._process.stdin.close()
-        except OSError:
-            pass  # already gone
-        try:
-            self._process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._reader.join(timeout=_EXIT_WAIT_SECONDS)
-        if self._process.stdout is not None and not self._reader.is_alive():
-            self._process.stdout.close()
+        stop_process(self._process, self._reader, self._process.stdout)
 
     def _exit_answer(self) -> tuple[bytes, bytes, tuple[str, ...]]:
         try:

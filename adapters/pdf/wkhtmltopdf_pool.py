@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Final, Generic, Protocol, TypeVar
+from typing import IO, Final, Generic, Protocol, TypeVar
 
 from gateway.errors import RenderFailed
 
@@ -40,6 +40,26 @@ _BACKTRACE = re.compile(r"^\d+\s+0x[0-9a-f]+ ")  # the frames WebKit prints as i
 
 R_co = TypeVar("R_co", covariant=True)
 R = TypeVar("R")
+
+
+def stop_process(
+    process: subprocess.Popen[bytes], reader: threading.Thread, stream: IO[bytes] | None
+) -> None:
+    """End a kept rendering process: end of input, a kill if it lingers, then its reader thread
+    and the stream that thread read (closed only once the thread is done with it)."""
+    try:
+        if process.stdin is not None:
+            process.stdin.close()
+    except OSError:
+        pass  # already gone
+    try:
+        process.wait(timeout=1)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    reader.join(timeout=_EXIT_WAIT_SECONDS)
+    if stream is not None and not reader.is_alive():
+        stream.close()
 
 
 class PooledProcess(Protocol[R_co]):
@@ -145,19 +165,7 @@ class RenderProcess:
 
     def close(self) -> None:
         """Stop the process (end of input, then a kill if it lingers) and remove its files."""
-        try:
-            if self._process.stdin is not None:
-                self._process.stdin.close()
-        except OSError:
-            pass  # already gone
-        try:
-            self._process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._reader.join(timeout=_EXIT_WAIT_SECONDS)
-        if self._process.stderr is not None and not self._reader.is_alive():
-            self._process.stderr.close()
+        stop_process(self._process, self._reader, self._process.stderr)
         self._release_files()
 
     def _release_files(self) -> None:
