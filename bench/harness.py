@@ -16,10 +16,10 @@ import redis
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from gateway.bootstrap import Gateway, build
-from gateway.domain import Task
+from gateway.domain.tasks import Task
 from gateway.entrypoints.web import create_app
 from gateway.entrypoints.worker import Worker
-from gateway.ports import PdfRenderer
+from gateway.ports.documents import PdfRenderer
 from gateway.settings import Settings
 from sandbox.onec import harness as onec_harness
 from sandbox.onec.harness import RunningSandbox

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from gateway.domain import UserLink
-from gateway.ports import Store
+from gateway.domain.records import UserLink
+from gateway.ports.storage import Store
 from sandbox.onec import routing
 from sandbox.onec.documents import PAYMENT_REQUEST
 from sandbox.onec.harness import RunningSandbox

@@ -19,7 +19,7 @@ from typing import Any
 
 from bench import harness
 from bench.sizes import Sizes
-from gateway.flow.sync import sync_pass
+from gateway.usecases.sync import sync_pass
 from sandbox.onec.harness import RunningSandbox
 
 CONNECTORS = ("odata", "http", "soap")

@@ -35,12 +35,16 @@ from adapters.redis_store import (
     connect_binary,
 )
 from adapters.telegram import TelegramBot
-from gateway.flow.context import FlowContext
+from adapters.telegram.throttle import ThrottledMessenger
 from gateway.masking import SecretMask
-from gateway.ports import DocumentCache, OneC, PdfRenderer, Pingable, RateLimiter, Store
+from gateway.ports.documents import DocumentCache, PdfRenderer
+from gateway.ports.messenger import RateLimiter
+from gateway.ports.onec import OneC
+from gateway.ports.pingable import Pingable
+from gateway.ports.storage import Store
+from gateway.presentation.texts import Texts
 from gateway.settings import Settings
-from gateway.texts import Texts
-from gateway.throttle import ThrottledMessenger
+from gateway.usecases.context import FlowContext
 
 
 @dataclass
@@ -75,7 +79,7 @@ class Gateway:
     def flow(self) -> FlowContext:
         """The approval flow's context on these adapters."""
         s = self.settings
-        return FlowContext(
+        return FlowContext.over(
             onec=self.onec,
             messenger=self.messenger,
             store=self.store,

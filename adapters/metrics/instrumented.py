@@ -11,17 +11,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from gateway.domain import DecisionRequest, MessageRef, OneCUser, Task
-from gateway.ports import (
-    Attachment,
-    Keyboard,
-    Markup,
-    Messenger,
-    Metrics,
-    OneC,
-    PdfRenderer,
-    Sent,
-)
+from gateway.domain.records import DecisionRequest, MessageRef
+from gateway.domain.tasks import OneCUser, Task
+from gateway.ports.documents import PdfRenderer
+from gateway.ports.messenger import Attachment, Keyboard, Markup, Messenger, Sent
+from gateway.ports.metrics import Metrics
+from gateway.ports.onec import OneC
 
 
 @contextmanager

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.onec.contract_json import task_from_dict
 from adapters.onec.session import UPSTREAM, Answer, safe_url
-from gateway.domain import Task
+from gateway.domain.tasks import Task
 from gateway.errors import (
     AlreadyCompleted,
     GatewayError,
@@ -19,7 +20,6 @@ from gateway.errors import (
     UpstreamApplicationError,
     UpstreamUnavailable,
 )
-from gateway.task_json import task_from_dict
 
 
 def contract_error(answer: Answer) -> GatewayError:

@@ -11,13 +11,14 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from adapters.onec.contract_errors import contract_error
+from adapters.onec.contract_json import task_from_dict
 from adapters.onec.pending import PendingTasks, decided_elsewhere
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
 from adapters.onec.user_groups import read_group_members
-from gateway.domain import DecisionRequest, OneCUser, Task
+from gateway.domain.phones import normalize_phone
+from gateway.domain.records import DecisionRequest
+from gateway.domain.tasks import OneCUser, Task
 from gateway.errors import MalformedAnswer, NotPerformer
-from gateway.phones import normalize_phone
-from gateway.task_json import task_from_dict
 
 PAGE_SIZE: Final = 200
 PDF_MAGIC: Final = b"%PDF-"

@@ -39,9 +39,10 @@ from adapters.onec.odata_schema import Schema
 from adapters.onec.profile import Profile
 from adapters.onec.session import UPSTREAM, OneCSession, safe_url
 from adapters.onec.user_groups import read_group_members
-from gateway.domain import (
+from gateway.domain.phones import normalize_phone
+from gateway.domain.records import DecisionRequest
+from gateway.domain.tasks import (
     Decision,
-    DecisionRequest,
     Importance,
     OneCUser,
     Person,
@@ -64,7 +65,6 @@ from gateway.errors import (
     UpstreamApplicationError,
     VersionConflict,
 )
-from gateway.phones import normalize_phone
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from adapters.onec import odata_values as v
 from adapters.onec.generic_documents import document_spec
 from adapters.onec.odata_schema import Schema
 from adapters.onec.profile import Column, DocumentSpec, Profile
-from gateway.domain import Field, Table
+from gateway.domain.tasks import Field, Table
 
 log = logging.getLogger(__name__)
 

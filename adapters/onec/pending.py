@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from gateway.domain import Task
+from gateway.domain.tasks import Task
 from gateway.errors import AlreadyCompleted, NotFound, NotPerformer
 
 EVENTS_PAGE_SIZE: Final = 1000

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
-from gateway.domain import Decision, Importance
+from gateway.domain.tasks import Decision, Importance
 from gateway.errors import ConfigurationError
 
 BUILTIN_DIR: Final = Path(__file__).parent / "profiles"

@@ -24,10 +24,13 @@ import zeep.helpers
 from lxml import etree
 
 from adapters.onec.contract_errors import contract_error, error_for
+from adapters.onec.contract_json import task_from_dict
 from adapters.onec.pending import PendingTasks, decided_elsewhere
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
 from adapters.onec.user_groups import read_group_members
-from gateway.domain import DecisionRequest, OneCUser, Task
+from gateway.domain.phones import normalize_phone
+from gateway.domain.records import DecisionRequest
+from gateway.domain.tasks import OneCUser, Task
 from gateway.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -37,8 +40,6 @@ from gateway.errors import (
     NotPerformer,
     UpstreamUnavailable,
 )
-from gateway.phones import normalize_phone
-from gateway.task_json import task_from_dict
 
 NAMESPACE: Final = "http://tg1c.ru/approvals/v1"
 BINDING: Final = f"{{{NAMESPACE}}}ApprovalsSoapBinding"  # SOAP 1.1, which every 1C publishes

@@ -21,8 +21,8 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from adapters.redis_store.connection import translated_errors
-from gateway.domain import Decision
-from gateway.ports import Delivery, Prompt
+from gateway.domain.records import Delivery, Prompt
+from gateway.domain.tasks import Decision
 
 CLAIM_SECONDS: Final = 60  # a worker that died mid-send frees the card after this
 PROMPT_SECONDS: Final = 24 * 3600

@@ -25,8 +25,8 @@ import redis
 from redis.typing import EncodableT
 
 from adapters.redis_store.connection import translated_errors
-from gateway.domain import Decision, DecisionRequest, MessageRef
-from gateway.ports import OutboxEntry
+from gateway.domain.records import DecisionRequest, MessageRef, OutboxEntry
+from gateway.domain.tasks import Decision
 
 
 def _request_to_json(request: DecisionRequest) -> str:

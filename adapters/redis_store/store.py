@@ -18,7 +18,7 @@ from adapters.redis_store.connection import translated_errors
 from adapters.redis_store.coordination import Coordination
 from adapters.redis_store.flow import FlowState
 from adapters.redis_store.outbox import Outbox
-from gateway.domain import MessageRef, UserLink
+from gateway.domain.records import MessageRef, UserLink
 
 
 class RedisStore(FlowState, Outbox, Coordination):

@@ -23,10 +23,10 @@ from telegram.request import HTTPXRequest
 
 from adapters.telegram.convert import incoming, reply_markup
 from adapters.telegram.errors import NOT_MODIFIED, translated
-from gateway.domain import MessageRef
+from gateway.domain.incoming import Incoming
+from gateway.domain.records import MessageRef
 from gateway.errors import InvalidRequest, UpstreamUnavailable
-from gateway.incoming import Incoming
-from gateway.ports import Attachment, Keyboard, Markup, Sent
+from gateway.ports.messenger import Attachment, Keyboard, Markup, Sent
 
 log = logging.getLogger(__name__)
 

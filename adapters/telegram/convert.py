@@ -15,8 +15,8 @@ from telegram import (
     User,
 )
 
-from gateway.incoming import Contact, Incoming, IncomingMessage, IncomingPress
-from gateway.ports import ContactRequest, ForceReply, Markup, RemoveKeyboard
+from gateway.domain.incoming import Contact, Incoming, IncomingMessage, IncomingPress
+from gateway.ports.messenger import ContactRequest, ForceReply, Markup, RemoveKeyboard
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | TgForceReply
 

@@ -1,7 +1,7 @@
 """`links list|revoke` and `outbox list|retry|drop`: the administrator's commands (issue 19).
 
 Each has `--json`; `links revoke` and `outbox drop` ask for confirmation unless `--yes`. What
-they change is logged (gateway.admin) on stderr, through the same masking as every log.
+they change is logged (gateway.usecases.admin) on stderr, through the same masking as every log.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final
 
-from gateway.admin import (
+from gateway.bootstrap import build
+from gateway.ports.storage import Store
+from gateway.settings import Settings
+from gateway.usecases.admin import (
     drop_entries,
     link_to_dict,
     links_to_revoke,
@@ -23,9 +26,6 @@ from gateway.admin import (
     retry_entries,
     revoke_links,
 )
-from gateway.bootstrap import build
-from gateway.ports import Store
-from gateway.settings import Settings
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1

@@ -17,9 +17,9 @@ from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
-from gateway.health import check_readiness
 from gateway.masking import SecretMask
 from gateway.settings import Settings
+from gateway.usecases.health import check_readiness
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -150,7 +150,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
     """Print a one-time deep link that makes the linked user who opens it an admin."""
-    from gateway.flow.commands import INVITE_PREFIX, INVITE_TTL_SECONDS, create_invite
+    from gateway.usecases.commands import INVITE_PREFIX, INVITE_TTL_SECONDS, create_invite
 
     gateway = build(settings)
     try:

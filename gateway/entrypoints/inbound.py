@@ -11,9 +11,9 @@ from typing import Any, Final
 
 from flask import Blueprint, current_app, jsonify, request
 
-from gateway import push
 from gateway.bootstrap import Gateway
 from gateway.errors import GatewayError
+from gateway.usecases import push
 
 log = logging.getLogger(__name__)
 

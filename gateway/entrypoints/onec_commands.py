@@ -12,16 +12,16 @@ from pathlib import Path
 from typing import Final
 
 from adapters.onec import ODataConnector, OneCSession
+from adapters.onec.contract_json import task_to_dict
 from adapters.onec.discovery import PendingTypes, pending_types, starting_profile
 from adapters.onec.metadata import EntitySet, Property, read_metadata
 from adapters.onec.profile import load_profile
 from gateway.bootstrap import Gateway, build
-from gateway.documents import Document, DocumentSource, document_for
-from gateway.domain import Task
+from gateway.domain.tasks import Task
 from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
-from gateway.ports import OneC
+from gateway.ports.onec import OneC
 from gateway.settings import Settings
-from gateway.task_json import task_to_dict
+from gateway.usecases.documents import Document, DocumentSource, document_for
 
 # The exit codes of gateway.entrypoints.cli (which imports this module, so they are not shared).
 EXIT_OK: Final = 0

@@ -17,8 +17,8 @@ from gateway import __version__
 from gateway.bootstrap import Gateway
 from gateway.entrypoints.logs import SecretMaskingFilter
 from gateway.errors import GatewayError
-from gateway.health import check_readiness
-from gateway.status import collect_status, last_sync_timestamp
+from gateway.usecases.health import check_readiness
+from gateway.usecases.status import collect_status, last_sync_timestamp
 
 SYNC_ROLE: Final = "sync"  # the leader lock the worker takes for the 1C sync loop
 

@@ -25,15 +25,15 @@ from collections.abc import Callable
 from typing import Final
 
 from gateway.bootstrap import Gateway
+from gateway.domain.incoming import Incoming
 from gateway.errors import GatewayError, RateLimited
-from gateway.flow import commands
-from gateway.flow.decisions import OutboxRunner
-from gateway.flow.dispatch import Admission, admit, handle, tell_flooding
-from gateway.flow.links import check_all_links
-from gateway.flow.monitor import monitored_sync
-from gateway.flow.sync import sync_tasks
-from gateway.incoming import Incoming
-from gateway.lanes import Lanes
+from gateway.scheduling.lanes import Lanes
+from gateway.usecases import commands
+from gateway.usecases.decisions import OutboxRunner
+from gateway.usecases.dispatch import Admission, admit, handle, tell_flooding
+from gateway.usecases.links import check_all_links
+from gateway.usecases.monitor import monitored_sync
+from gateway.usecases.sync import sync_tasks
 
 log = logging.getLogger(__name__)
 

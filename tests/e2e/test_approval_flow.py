@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from gateway.entrypoints.worker import Worker
-from gateway.flow.sync import sync_pass
+from gateway.usecases.sync import sync_pass
 from sandbox.onec.harness import RunningSandbox
 from tests.e2e.conftest import Approver, wait_for
 
@@ -302,9 +302,9 @@ def test_a_press_on_a_task_already_done_gets_an_alert(
     card = approver.card("Двойное согласование")
     worker.stop()  # no sync pass may close the card before the press
     onec.client.complete_task(created["task_id"])
-    worker.ctx.store.delete_prompt(approver.user_id)
-    from gateway.flow.dispatch import handle
-    from gateway.incoming import IncomingPress
+    worker.ctx.prompts.delete_prompt(approver.user_id)
+    from gateway.domain.incoming import IncomingPress
+    from gateway.usecases.dispatch import handle
 
     update = approver.press(card["message_id"], "Согласовать")
     query = update["callback_query"]
@@ -384,13 +384,13 @@ def test_tasks_lists_the_pending_tasks(make_approver, onec: RunningSandbox) -> N
 
 
 def test_status_is_for_admins_made_with_an_invite(make_approver, worker: Worker) -> None:
-    from gateway.flow.commands import create_invite
+    from gateway.usecases.commands import create_invite
 
     approver: Approver = make_approver("Морозов")
     approver.connect()
     approver.say("/status")
     approver.wait_message("только администраторам")
-    code = create_invite(worker.ctx.store)
+    code = create_invite(worker.ctx.invites)
     approver.telegram.client.start(approver.user_id, f"admin-{code}")
     approver.wait_message("назначены администратором")
     approver.say("/status")

@@ -120,7 +120,7 @@ def test_a_return_whose_reason_is_given_after_the_document_changed_writes_nothin
     approver.wait_message(CHANGED, "the line saying the document changed")
     assert decided_in_1c(onec, created) == []
     assert onec.client.task(created["task_id"])["state"] == "pending"
-    assert worker.ctx.store.outbox_depth() == 0
+    assert worker.ctx.outbox.outbox_depth() == 0
     # The current card is left as it is, and decides as usual.
     assert approver.buttons(approver.message(current["message_id"]))
     approver.press(current["message_id"], "Согласовать")
@@ -140,8 +140,8 @@ def test_a_decision_1c_refuses_reaches_the_approver_with_1c_text_and_is_not_retr
 
     told = approver.wait_message(REFUSAL, "1C's own text")
     assert "1С отказалась выполнить решение" in approver.text_of(told)
-    assert worker.ctx.store.outbox_depth() == 0
-    assert worker.ctx.store.dead_letter_count() == 0
+    assert worker.ctx.outbox.outbox_depth() == 0
+    assert worker.ctx.outbox.dead_letter_count() == 0
     time.sleep(3)  # a retry (the first comes after 1-2 s) has every chance to show up
     assert len([r for r in writes_to_1c(onec) if r["method"] == "POST"]) == 1
     assert decided_in_1c(onec, created) == []
@@ -167,6 +167,6 @@ def test_a_queued_decision_1c_refuses_when_back_is_told_at_once_not_retried_for_
     onec.client.clear_fault()
 
     approver.wait_message(REFUSAL, "1C's own text")
-    assert worker.ctx.store.outbox_depth() == 0
-    assert worker.ctx.store.dead_letter_count() == 0
+    assert worker.ctx.outbox.outbox_depth() == 0
+    assert worker.ctx.outbox.dead_letter_count() == 0
     assert decided_in_1c(onec, created) == []

@@ -27,7 +27,7 @@ def test_a_relay_of_300_cards_draws_no_429_from_a_strict_telegram(
     telegram: SandboxServer, onec: RunningSandbox, worker: Worker
 ) -> None:
     telegram.client.set_flood(30, 1, mode="strict")
-    approvers = make_approvers(onec, telegram, worker.ctx.store, APPROVERS)
+    approvers = make_approvers(onec, telegram, worker.store, APPROVERS)
     spread_tasks(onec, approvers, CARDS, DOCUMENTS)
     chats = {a.chat_id for a in approvers}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.entrypoints.worker import Worker
-from gateway.flow.commands import create_invite
+from gateway.usecases.commands import create_invite
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 from tests.e2e.conftest import Approver, wait_for
@@ -60,7 +60,7 @@ def test_a_new_account_replaces_the_old_one_which_and_the_admins_are_told(
 ) -> None:
     admin: Approver = make_approver("Волков")
     admin.connect()
-    admin.telegram.client.start(admin.user_id, f"admin-{create_invite(worker.ctx.store)}")
+    admin.telegram.client.start(admin.user_id, f"admin-{create_invite(worker.ctx.invites)}")
     admin.wait_message("назначены администратором")
     old: Approver = make_approver("Морозов")
     old.connect()
@@ -76,7 +76,7 @@ def test_a_new_account_replaces_the_old_one_which_and_the_admins_are_told(
     assert "Морозов Дмитрий Олегович" in text
     assert str(old.user_id) in text and str(new.user_id) in text
     assert "79127008090" not in text  # the number is masked
-    links = worker.ctx.store.links_for_onec_user(new.onec_user["id"])
+    links = worker.ctx.links.links_for_onec_user(new.onec_user["id"])
     assert [link.telegram_user_id for link in links] == [new.user_id]
 
 

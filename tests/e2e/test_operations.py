@@ -18,7 +18,7 @@ from gateway.bootstrap import Gateway
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.web import create_app
 from gateway.entrypoints.worker import Worker
-from gateway.status import last_sync_timestamp
+from gateway.usecases.status import last_sync_timestamp
 from sandbox.onec.harness import RunningSandbox
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
 from tests.e2e.conftest import Approver, wait_for

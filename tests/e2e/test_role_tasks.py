@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from gateway import callbacks
-from gateway.domain import Decision
+from gateway.domain.tasks import Decision
+from gateway.presentation import callbacks
 from gateway.settings import Settings
 from sandbox.onec.harness import RunningSandbox
 from tests.e2e.conftest import Approver, wait_for

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.redis_store import RedisStore, coordination
 from gateway.bootstrap import Gateway
-from gateway.flow import dispatch
+from gateway.usecases import dispatch
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 from tests.e2e.conftest import Approver, wait_for

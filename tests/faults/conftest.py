@@ -18,7 +18,7 @@ import redis
 
 from adapters.redis_store import RedisRateLimiter, RedisStore, connect
 from gateway.bootstrap import Gateway, build
-from gateway.domain import UserLink
+from gateway.domain.records import UserLink
 from gateway.settings import Settings
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from gateway.bootstrap import build, load_settings
-from gateway.domain import Task
+from gateway.domain.tasks import Task
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.worker import Worker
 

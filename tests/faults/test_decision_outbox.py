@@ -16,7 +16,7 @@ import pytest
 
 from gateway.bootstrap import Gateway
 from gateway.entrypoints.worker import Worker
-from gateway.flow import decisions
+from gateway.usecases import decisions
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 from tests.e2e.conftest import wait_for

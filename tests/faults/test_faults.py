@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from gateway.bootstrap import Gateway
-from gateway.domain import UserLink
+from gateway.domain.records import UserLink
 from gateway.entrypoints.worker import Worker
-from gateway.flow import decisions
+from gateway.usecases import decisions
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 from tests.e2e.conftest import wait_for

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.redis_store import RedisStore, connect
-from gateway.domain import Decision, DecisionRequest, MessageRef, UserLink
-from gateway.ports import OutboxEntry
+from gateway.domain.records import DecisionRequest, MessageRef, OutboxEntry, UserLink
+from gateway.domain.tasks import Decision
 
 
 @pytest.fixture

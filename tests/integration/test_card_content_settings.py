@@ -11,10 +11,10 @@ import dataclasses
 from adapters.pdf import create_renderer
 from adapters.redis_store import RedisStore, connect
 from gateway.bootstrap import build
-from gateway.domain import Field, Task
-from gateway.flow import cards_io
-from gateway.ports import PdfRenderer
+from gateway.domain.tasks import Field, Task
+from gateway.ports.documents import PdfRenderer
 from gateway.settings import Settings
+from gateway.usecases import cards_io
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
 from tests.integration.test_pdf_cards import LINK, URL, Chat, context
 from tests.unit.test_documents import make_task

@@ -9,8 +9,7 @@ import pytest
 import redis
 
 from adapters.redis_store import RedisDocumentCache, connect_binary
-from gateway.documents import Document, DocumentSource, document_for, remember_upload
-from gateway.domain import (
+from gateway.domain.tasks import (
     Decision,
     Field,
     Importance,
@@ -22,6 +21,7 @@ from gateway.domain import (
     TaskState,
 )
 from gateway.errors import UpstreamUnavailable
+from gateway.usecases.documents import Document, DocumentSource, document_for, remember_upload
 
 URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 MSK = timezone(timedelta(hours=3))

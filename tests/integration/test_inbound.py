@@ -8,11 +8,11 @@ import time
 import pytest
 from flask.testing import FlaskClient
 
-from gateway import push
 from gateway.bootstrap import build
 from gateway.entrypoints.inbound import MAX_PUSH_BYTES, MAX_UPDATE_BYTES
 from gateway.entrypoints.web import create_app
 from gateway.settings import Settings
+from gateway.usecases import push
 from tests.conftest import TEST_SECRET
 
 HOOK_SECRET = "hook-secret_123"

@@ -25,7 +25,8 @@ from adapters.onec import (
     load_profile,
 )
 from adapters.onec.profile import Column
-from gateway.domain import Decision, DecisionRequest, Person, Task, TaskKind, TaskState
+from gateway.domain.records import DecisionRequest
+from gateway.domain.tasks import Decision, Person, Task, TaskKind, TaskState
 from gateway.errors import (
     AlreadyCompleted,
     InvalidRequest,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from adapters.onec.contract_json import task_from_dict
 from adapters.onec.profile import BUILTIN_DIR, load_profile
-from gateway.task_json import task_from_dict
 from sandbox.onec.harness import RunningSandbox
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]

@@ -20,8 +20,10 @@ from adapters.onec import (
     SoapConnector,
     load_profile,
 )
+from adapters.onec.contract_json import task_to_dict
 from gateway.bootstrap import build_onec
-from gateway.domain import Decision, DecisionRequest, Task, TaskState
+from gateway.domain.records import DecisionRequest
+from gateway.domain.tasks import Decision, Task, TaskState
 from gateway.errors import (
     AlreadyCompleted,
     AuthenticationFailed,
@@ -33,9 +35,8 @@ from gateway.errors import (
     UpstreamApplicationError,
     UpstreamUnavailable,
 )
-from gateway.ports import OneC
+from gateway.ports.onec import OneC
 from gateway.settings import Settings
-from gateway.task_json import task_to_dict
 from sandbox.onec.harness import RunningSandbox
 
 CONNECTORS = ["odata", "http", "soap"]

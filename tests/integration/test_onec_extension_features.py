@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.domain import Decision, DecisionRequest, Task
+from gateway.domain.records import DecisionRequest
+from gateway.domain.tasks import Decision, Task
 from gateway.errors import UpstreamUnavailable
-from gateway.ports import OneC
+from gateway.ports.onec import OneC
 from sandbox.onec.harness import RunningSandbox
 from tests.integration.test_onec_connectors import make, start_approval, user_id
 

@@ -12,7 +12,8 @@ import pytest
 import zeep.exceptions
 
 from adapters.onec import OneCSession, SoapConnector
-from gateway.domain import Decision, DecisionRequest
+from gateway.domain.records import DecisionRequest
+from gateway.domain.tasks import Decision
 from gateway.errors import (
     AuthenticationFailed,
     ConfigurationError,

@@ -19,7 +19,8 @@ from flask.testing import FlaskClient
 from adapters.redis_store import RedisStore, connect
 from gateway import __version__
 from gateway.bootstrap import Gateway, build
-from gateway.domain import Task, UserLink
+from gateway.domain.records import UserLink
+from gateway.domain.tasks import Task
 from gateway.entrypoints.web import create_app
 from gateway.errors import RenderFailed
 from gateway.settings import Settings

@@ -25,12 +25,13 @@ import pytest
 
 from adapters.redis_store import RedisRateLimiter, connect
 from gateway.bootstrap import Gateway, build
-from gateway.domain import Decision, MessageRef, Task, UserLink
+from gateway.domain.records import MessageRef, UserLink
+from gateway.domain.tasks import Decision, Task
 from gateway.errors import UpstreamUnavailable
-from gateway.flow import decisions
-from gateway.flow.context import FlowContext
-from gateway.flow.decisions import OutboxRunner, Shown, submit
 from gateway.settings import Settings
+from gateway.usecases import decisions
+from gateway.usecases.context import FlowContext
+from gateway.usecases.decisions import OutboxRunner, Shown, submit
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 
@@ -160,7 +161,7 @@ def press(ctx: FlowContext, scene: Scene) -> bool:
 def run_outbox_until_empty(ctx: FlowContext, timeout: float = 15.0) -> None:
     runner = OutboxRunner(ctx)
     deadline = time.monotonic() + timeout
-    while ctx.store.outbox_depth():
+    while ctx.outbox.outbox_depth():
         assert time.monotonic() < deadline, "the outbox did not empty"
         if not runner.run_once():
             time.sleep(0.1)
@@ -281,8 +282,8 @@ def test_redis_failing_mid_attempt_does_not_lock_the_decision_for_the_lease_time
     if method == "reschedule":
         onec.client.set_fault("down", seconds=1)
     ctx = workers().flow()
-    flaky = RedisFailsOnce(ctx.store, method)
-    ctx.store = flaky
+    flaky = RedisFailsOnce(ctx.outbox, method)
+    ctx.outbox = flaky
     assert press(ctx, scene)
     runner = OutboxRunner(ctx)
     with pytest.raises(UpstreamUnavailable):
@@ -290,7 +291,7 @@ def test_redis_failing_mid_attempt_does_not_lock_the_decision_for_the_lease_time
             runner.run_once()
             time.sleep(0.1)
     started = time.monotonic()
-    while ctx.store.outbox_depth():
+    while ctx.outbox.outbox_depth():
         assert time.monotonic() - started < 10, "the decision waited for its lease to expire"
         with contextlib.suppress(UpstreamUnavailable):
             runner.run_once()
@@ -347,7 +348,7 @@ def test_a_write_slower_than_the_lease_is_still_settled_when_nobody_took_the_ent
     ctx = workers().flow()
     assert press(ctx, scene)
     assert OutboxRunner(ctx).run_once() == 1
-    assert ctx.store.outbox_depth() == 0
+    assert ctx.outbox.outbox_depth() == 0
     assert decisions_in_1c(onec, scene) == ["approve"]
     assert told(telegram, scene, "Согласовано") == 1
 
@@ -366,7 +367,7 @@ def test_a_decision_waiting_out_a_long_backoff_goes_to_1c_within_seconds_of_its_
     runner = OutboxRunner(ctx)
     assert press(ctx, scene)
     assert runner.run_once() == 1
-    assert ctx.store.due(time.time() + 60, 10) == []
+    assert ctx.outbox.due(time.time() + 60, 10) == []
     onec.client.clear_fault()
     back = time.monotonic()
     while not decisions_in_1c(onec, scene):

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.redis_store import RedisStore, connect
-from gateway.domain import Decision, DecisionRequest, MessageRef
-from gateway.ports import OutboxEntry
+from gateway.domain.records import DecisionRequest, MessageRef, OutboxEntry
+from gateway.domain.tasks import Decision
 
 URL = "redis://127.0.0.1:6379/0"
 NOW = 1_800_000_000.0

@@ -15,12 +15,14 @@ import pytest
 from adapters.pdf import HtmlPdfRenderer, create_renderer
 from adapters.pdf.weasyprint_engine import WeasyPrintEngine
 from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
-from gateway.documents import MAX_TABLE_ROWS
-from gateway.domain import MessageRef, Person, Table, Task, UserLink
-from gateway.flow import cards_io
-from gateway.flow.context import FlowContext
-from gateway.ports import Attachment, PdfRenderer, Sent
-from gateway.texts import Texts
+from gateway.domain.records import MessageRef, UserLink
+from gateway.domain.tasks import Person, Table, Task
+from gateway.ports.documents import PdfRenderer
+from gateway.ports.messenger import Attachment, Sent
+from gateway.presentation.texts import Texts
+from gateway.usecases import cards_io
+from gateway.usecases.context import FlowContext
+from gateway.usecases.documents import MAX_TABLE_ROWS
 from tests.unit.test_documents import FakeOneC, make_task
 
 URL = "redis://127.0.0.1:6379/0"
@@ -60,7 +62,7 @@ def store(redis_prefix: str) -> RedisStore:
 
 
 def context(store: RedisStore, prefix: str, chat: Chat, renderer: PdfRenderer) -> FlowContext:
-    return FlowContext(
+    return FlowContext.over(
         onec=FakeOneC(),  # type: ignore[arg-type]
         messenger=chat,  # type: ignore[arg-type]
         store=store,

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from adapters.redis_store import RedisStore, connect
-from gateway.domain import MessageRef, UserLink
+from gateway.domain.records import MessageRef, UserLink
 from gateway.errors import UpstreamUnavailable
 
 URL = "redis://127.0.0.1:6379/0"

@@ -16,28 +16,26 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
-from gateway import callbacks
-from gateway.domain import (
+from gateway.domain.incoming import Contact, IncomingMessage, IncomingPress
+from gateway.domain.records import DecisionRequest, MessageRef, UserLink
+from gateway.domain.tasks import (
     Decision,
-    DecisionRequest,
-    MessageRef,
     OneCUser,
     Person,
     Result,
     Task,
     TaskKind,
     TaskState,
-    UserLink,
 )
 from gateway.errors import AlreadyCompleted, NotFound, NotPerformer
-from gateway.flow.commands import run as run_command
-from gateway.flow.context import FlowContext
-from gateway.flow.decisions import OutboxRunner, on_press
-from gateway.flow.dispatch import handle
-from gateway.flow.sync import sync_pass
-from gateway.incoming import Contact, IncomingMessage, IncomingPress
-from gateway.ports import Attachment, Keyboard, Markup, Sent
-from gateway.texts import Texts
+from gateway.ports.messenger import Attachment, Keyboard, Markup, Sent
+from gateway.presentation import callbacks
+from gateway.presentation.texts import Texts
+from gateway.usecases.commands import run as run_command
+from gateway.usecases.context import FlowContext
+from gateway.usecases.decisions import OutboxRunner, on_press
+from gateway.usecases.dispatch import handle
+from gateway.usecases.sync import sync_pass
 from tests.unit.test_documents import CountingRenderer, make_task
 
 URL = "redis://127.0.0.1:6379/0"
@@ -215,7 +213,7 @@ def chats() -> Chats:
 def flow(
     store: RedisStore, onec: Infobase, chats: Chats, prefix: str, **settings: str
 ) -> FlowContext:
-    return FlowContext(
+    return FlowContext.over(
         onec=onec,
         messenger=chats,
         store=store,

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
-from gateway.domain import MessageRef, Person, Task, UserLink
+from gateway.domain.records import MessageRef, UserLink
+from gateway.domain.tasks import Person, Task
 from gateway.errors import UpstreamUnavailable
-from gateway.flow.context import FlowContext
-from gateway.flow.sync import sync_pass
-from gateway.ports import Attachment, Sent
-from gateway.texts import Texts
+from gateway.ports.messenger import Attachment, Sent
+from gateway.presentation.texts import Texts
+from gateway.usecases.context import FlowContext
+from gateway.usecases.sync import sync_pass
 from tests.unit.test_documents import CountingRenderer, FakeOneC, make_task
 
 URL = "redis://127.0.0.1:6379/0"
@@ -108,7 +109,7 @@ def store(redis_prefix: str) -> RedisStore:
 
 
 def context(store: RedisStore, prefix: str, telegram: Telegram, renderer: CountingRenderer):
-    return FlowContext(
+    return FlowContext.over(
         onec=PendingOneC(tasks()),  # type: ignore[arg-type]
         messenger=telegram,  # type: ignore[arg-type]
         store=store,

@@ -12,20 +12,21 @@ from urllib.parse import quote
 
 import pytest
 
-from gateway.domain import Decision, DecisionRequest, MessageRef, UserLink
+from gateway.domain.records import DecisionRequest, MessageRef, OutboxEntry, UserLink
+from gateway.domain.tasks import Decision
 from gateway.errors import (
     AuthenticationFailed,
     GatewayError,
     RecipientBlocked,
     UpstreamUnavailable,
 )
-from gateway.flow import cards_io
-from gateway.flow.context import FlowContext
-from gateway.flow.decisions import MAX_ATTEMPTS, apply
-from gateway.flow.monitor import ONEC_DOWN_ALERT_AFTER, SYNC_FAILURE_ALERT_AFTER, monitored_sync
 from gateway.masking import SecretMask
-from gateway.ports import OutboxEntry, Sent
-from gateway.texts import Texts
+from gateway.ports.messenger import Sent
+from gateway.presentation.texts import Texts
+from gateway.usecases import cards_io
+from gateway.usecases.context import FlowContext
+from gateway.usecases.decisions import MAX_ATTEMPTS, apply
+from gateway.usecases.monitor import ONEC_DOWN_ALERT_AFTER, SYNC_FAILURE_ALERT_AFTER, monitored_sync
 from tests.unit.test_documents import CountingRenderer, make_task
 
 MSK = timezone(timedelta(hours=3))
@@ -194,7 +195,7 @@ def onec() -> FakeOneC:
 
 @pytest.fixture
 def ctx(store: FakeStore, onec: FakeOneC, messenger: FakeMessenger, clock: Clock) -> FlowContext:
-    return FlowContext(
+    return FlowContext.over(
         onec=onec,  # type: ignore[arg-type]
         messenger=messenger,  # type: ignore[arg-type]
         store=store,  # type: ignore[arg-type]
@@ -252,7 +253,7 @@ def test_only_admins_get_alerts_and_an_unreachable_admin_does_not_stop_the_other
         [link(ADMIN_CHAT, admin=True), link(OTHER_ADMIN_CHAT, admin=True), link(APPROVER_CHAT)]
     )
     messenger = FakeMessenger(blocked=(ADMIN_CHAT,))
-    ctx = FlowContext(
+    ctx = FlowContext.over(
         onec=onec,  # type: ignore[arg-type]
         messenger=messenger,  # type: ignore[arg-type]
         store=store,  # type: ignore[arg-type]

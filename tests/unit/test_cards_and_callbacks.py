@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from gateway import callbacks, cards
-from gateway.domain import Decision, Field
-from gateway.texts import Texts, catalog_keys
+from gateway.domain.tasks import Decision, Field
+from gateway.presentation import callbacks, cards
+from gateway.presentation.texts import Texts, catalog_keys
 from tests.unit.test_task_json import make_task
 
 SECRET = "unit-secret-0123456789"
@@ -100,8 +100,8 @@ def test_english_texts_are_chosen_with_gateway_language_en() -> None:
 
 
 def test_a_sync_pass_takes_approvers_in_turn() -> None:
-    from gateway.domain import Person
-    from gateway.flow.sync import _interleaved
+    from gateway.domain.tasks import Person
+    from gateway.usecases.sync import _interleaved
 
     plan = [("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2)]
     tasks = [make_task(id=f"{who}{n}", performer=Person(who, who)) for who, n in plan]

@@ -13,9 +13,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from adapters.onec.contract_errors import error_for
+from adapters.onec.contract_json import task_to_dict
 from adapters.onec.odata_errors import refusal_or_transient
-from gateway import callbacks
-from gateway.domain import Decision, DecisionRequest, MessageRef, Task, UserLink
+from gateway.domain.incoming import IncomingMessage, IncomingPress
+from gateway.domain.records import (
+    DecisionRequest,
+    Delivery,
+    MessageRef,
+    OutboxEntry,
+    Prompt,
+    UserLink,
+)
+from gateway.domain.tasks import Decision, Task
 from gateway.errors import (
     AlreadyCompleted,
     Refused,
@@ -23,12 +32,11 @@ from gateway.errors import (
     UpstreamApplicationError,
     UpstreamUnavailable,
 )
-from gateway.flow.context import FlowContext
-from gateway.flow.decisions import apply, on_press, on_reason
-from gateway.incoming import IncomingMessage, IncomingPress
-from gateway.ports import Delivery, OutboxEntry, Prompt, Sent
-from gateway.task_json import task_to_dict
-from gateway.texts import Texts
+from gateway.ports.messenger import Sent
+from gateway.presentation import callbacks
+from gateway.presentation.texts import Texts
+from gateway.usecases.context import FlowContext
+from gateway.usecases.decisions import apply, on_press, on_reason
 from tests.unit.test_documents import CountingRenderer, make_task
 
 MSK = timezone(timedelta(hours=3))
@@ -236,7 +244,7 @@ def messenger() -> FakeMessenger:
 
 @pytest.fixture
 def ctx(store: FakeStore, onec: FakeOneC, messenger: FakeMessenger) -> FlowContext:
-    return FlowContext(
+    return FlowContext.over(
         onec=onec,  # type: ignore[arg-type]
         messenger=messenger,  # type: ignore[arg-type]
         store=store,  # type: ignore[arg-type]

@@ -9,8 +9,22 @@ from typing import Any
 
 import pytest
 
-from gateway import cards
-from gateway.documents import (
+from gateway.domain.tasks import (
+    Decision,
+    Field,
+    Importance,
+    OneCUser,
+    Person,
+    Stage,
+    Subject,
+    Table,
+    Task,
+    TaskState,
+)
+from gateway.errors import UpstreamUnavailable
+from gateway.presentation import cards
+from gateway.presentation.texts import Texts
+from gateway.usecases.documents import (
     MAX_TABLE_ROWS,
     MAX_TEXT_CHARS,
     MAX_TOTAL_ROWS,
@@ -25,20 +39,6 @@ from gateway.documents import (
     remember_upload,
     rendition_key,
 )
-from gateway.domain import (
-    Decision,
-    Field,
-    Importance,
-    OneCUser,
-    Person,
-    Stage,
-    Subject,
-    Table,
-    Task,
-    TaskState,
-)
-from gateway.errors import UpstreamUnavailable
-from gateway.texts import Texts
 
 MSK = timezone(timedelta(hours=3))
 PDF = b"%PDF-1.7 rendered\n%%EOF"

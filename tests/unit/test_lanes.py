@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from gateway.lanes import Lanes
+from gateway.scheduling.lanes import Lanes
 
 WAIT = 10.0
 

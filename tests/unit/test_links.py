@@ -10,12 +10,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from gateway.domain import OneCUser, UserLink
-from gateway.flow.context import FlowContext
-from gateway.flow.links import on_contact
-from gateway.incoming import Contact, IncomingMessage
-from gateway.phones import normalize_phone
-from gateway.texts import Texts
+from gateway.domain.incoming import Contact, IncomingMessage
+from gateway.domain.phones import normalize_phone
+from gateway.domain.records import UserLink
+from gateway.domain.tasks import OneCUser
+from gateway.presentation.texts import Texts
+from gateway.usecases.context import FlowContext
+from gateway.usecases.links import on_contact
 from tests.unit.test_admin_alerts import FakeDocuments, FakeMessenger
 from tests.unit.test_documents import CountingRenderer
 
@@ -67,7 +68,7 @@ class LinkStore:
 
 
 def context(onec: LooseOneC, store: LinkStore, messenger: FakeMessenger) -> FlowContext:
-    return FlowContext(
+    return FlowContext.over(
         onec=onec,  # type: ignore[arg-type]
         messenger=messenger,  # type: ignore[arg-type]
         store=store,  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.onec.profile import BUILTIN_DIR, Addressing, load_profile, parse_profile
-from gateway.domain import Decision, Importance
+from gateway.domain.tasks import Decision, Importance
 from gateway.errors import ConfigurationError
 from gateway.settings import BUILTIN_PROFILES
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gateway.phones import international_phone, masked_phone, normalize_phone, same_phone
+from gateway.domain.phones import international_phone, masked_phone, normalize_phone, same_phone
 
 
 @pytest.mark.parametrize(

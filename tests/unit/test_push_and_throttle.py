@@ -9,11 +9,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from gateway import push
-from gateway.domain import MessageRef
+from adapters.telegram.throttle import ThrottledMessenger
+from gateway.domain.records import MessageRef
 from gateway.errors import RateLimited
-from gateway.ports import Attachment, Keyboard, Markup, Sent
-from gateway.throttle import ThrottledMessenger
+from gateway.ports.messenger import Attachment, Keyboard, Markup, Sent
+from gateway.usecases import push
 
 SECRET = "push-secret-0123456789"
 BODY = json.dumps({"events": [{"seq": 1, "type": "created", "task_id": "t-1"}]}).encode()

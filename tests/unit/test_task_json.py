@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from gateway.domain import (
+from adapters.onec.contract_json import task_from_dict, task_to_dict
+from gateway.domain.tasks import (
     Decision,
     Field,
     Importance,
@@ -22,7 +23,6 @@ from gateway.domain import (
     TaskKind,
     TaskState,
 )
-from gateway.task_json import task_from_dict, task_to_dict
 
 MSK = timezone(timedelta(hours=3))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from adapters.telegram.convert import account_name, incoming
-from gateway.incoming import IncomingPress
+from gateway.domain.incoming import IncomingPress
 
 
 def test_an_account_is_named_by_its_first_and_last_name() -> None:

@@ -12,15 +12,16 @@ from datetime import timedelta
 from itertools import zip_longest
 from typing import Any
 
-from gateway import cards
-from gateway.documents import Document, document_for, rendition_key
-from gateway.domain import Task, TaskState, UserLink
+from gateway.domain.records import Delivery, UserLink
+from gateway.domain.tasks import Task, TaskState
 from gateway.errors import GatewayError, NotFound, RecipientBlocked, UpstreamUnavailable
-from gateway.flow import cards_io
-from gateway.flow.context import FlowContext
-from gateway.flow.groups import check_groups
-from gateway.ports import Attachment, Delivery
-from gateway.texts import escape
+from gateway.ports.messenger import Attachment
+from gateway.presentation import cards
+from gateway.presentation.texts import escape
+from gateway.usecases import cards_io
+from gateway.usecases.context import FlowContext
+from gateway.usecases.documents import Document, document_for, rendition_key
+from gateway.usecases.groups import check_groups
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,9 @@ def sync_pass(ctx: FlowContext) -> SyncReport:
     report = SyncReport()
     pending = list(ctx.onec.pending_tasks())
     report.pending = len(pending)
-    tracked = ctx.store.tracked_tasks()
+    tracked = ctx.deliveries.tracked_tasks()
     links: dict[str, list[UserLink]] = defaultdict(list)
-    for link in check_groups(ctx, ctx.store.all_links(), tracked):
+    for link in check_groups(ctx, ctx.links.all_links(), tracked):
         links[link.onec_user_id].append(link)
     # One approver's tasks side by side would each wait out the per-chat flood limit (about
     # one message a second) while other chats idle: take the approvers in turn instead.
@@ -235,7 +236,9 @@ def _sync_task(
     report: SyncReport,
     prepared: Future[Document] | None = None,
 ) -> None:
-    cards_held = {d.chat_id: d for d in ctx.store.deliveries_for_task(task.id)} if tracked else {}
+    cards_held = (
+        {d.chat_id: d for d in ctx.deliveries.deliveries_for_task(task.id)} if tracked else {}
+    )
     # While a decision is on its way, 1C may already show its approver as the only performer:
     # the other cards are the outbox's to close, with who decided.
     deciding = any(d.deciding for d in cards_held.values())
@@ -263,9 +266,9 @@ def sync_tasks(ctx: FlowContext, task_ids: list[str]) -> SyncReport:
     """Sync only the named tasks (1C pushed their events): one read each, no full listing."""
     report = SyncReport()
     links: dict[str, list[UserLink]] = defaultdict(list)
-    for link in ctx.store.all_links():
+    for link in ctx.links.all_links():
         links[link.onec_user_id].append(link)
-    tracked = ctx.store.tracked_tasks()
+    tracked = ctx.deliveries.tracked_tasks()
     for task_id in task_ids:
         try:
             task = ctx.onec.get_task(task_id)
@@ -306,7 +309,7 @@ def finish(ctx: FlowContext, task_id: str, known: object = _UNREAD) -> None:
             task = None  # deleted in 1C: for the approver that is a cancellation
     if task is not None and task.is_pending:
         return  # the listing raced a change; the next pass sees it
-    for delivery in ctx.store.deliveries_for_task(task_id):
+    for delivery in ctx.deliveries.deliveries_for_task(task_id):
         if delivery.deciding:
             continue  # our own decision finished it; the outbox edits this card
         if task is None or task.state is TaskState.CANCELLED:
@@ -360,5 +363,5 @@ def _remind(ctx: FlowContext, delivery: Delivery) -> bool:
         )
     except RecipientBlocked:
         return False
-    ctx.store.save_delivery(cards_io.with_reminded(delivery, ctx))
+    ctx.deliveries.save_delivery(cards_io.with_reminded(delivery, ctx))
     return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from gateway.domain import Decision, Importance
+from gateway.domain.tasks import Decision, Importance
 
 LANGUAGES: Final = ("ru", "en")
 

@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final, TypeVar
 
-from gateway.domain import MessageRef
+from gateway.domain.records import MessageRef
 from gateway.errors import RateLimited
-from gateway.ports import Attachment, Keyboard, Markup, Messenger, RateLimiter, Sent
+from gateway.ports.messenger import Attachment, Keyboard, Markup, Messenger, RateLimiter, Sent
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -178,56 +178,3 @@ class OneCUser:
     id: str
     name: str
     phones: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRef:
-    """A Telegram message: message ids are unique only within a chat, so the key is both."""
-
-    chat_id: int
-    message_id: int
-
-    @property
-    def key(self) -> str:
-        """A stable text key, `<chat_id>:<message_id>`."""
-        return f"{self.chat_id}:{self.message_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class UserLink:
-    """The link between a Telegram user and the 1C user with the same phone."""
-
-    telegram_user_id: int
-    chat_id: int
-    onec_user_id: str
-    onec_user_name: str
-    phone: str
-    linked_at: datetime
-    is_admin: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionRequest:
-    """An approver's decision on its way to 1C.
-
-    `idempotency_key` is derived from the approver's press, so every retry of the same press
-    carries the same key and 1C applies it once. `expected_version` and
-    `expected_subject_version` are the task and document versions the approver's card showed:
-    1C writes nothing if either changed since (design 6.12). Empty means unknown (a decision
-    queued before versions were carried): then nothing is compared.
-    `telegram_user_id` and `telegram_user_name` name the Telegram account that pressed, for
-    1C's audit of decisions (the name is empty in entries queued before it was carried).
-    """
-
-    task_id: str
-    decision: Decision
-    comment: str
-    user_id: str
-    user_name: str
-    idempotency_key: str
-    requested_at: datetime
-    telegram_user_id: int | None = None
-    message: MessageRef | None = field(default=None)
-    expected_version: str = ""
-    expected_subject_version: str = ""
-    telegram_user_name: str = ""

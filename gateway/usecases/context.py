@@ -6,12 +6,30 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from gateway.domain import Task, UserLink
+from gateway.domain.records import UserLink
+from gateway.domain.tasks import Task
 from gateway.errors import GatewayError
-from gateway.ports import DocumentCache, Messenger, Metrics, NoMetrics, OneC, PdfRenderer, Store
+from gateway.ports.documents import DocumentCache, PdfRenderer
+from gateway.ports.messenger import Messenger
+from gateway.ports.metrics import Metrics, NoMetrics
+from gateway.ports.onec import OneC
+from gateway.ports.storage import (
+    AdminGroupStore,
+    Coordination,
+    DeliveryStore,
+    InviteStore,
+    LinkStore,
+    MessageStore,
+    OutboxStore,
+    PromptStore,
+    StatusStore,
+    Store,
+    UpdateQueue,
+)
+from gateway.presentation.texts import Texts
 from gateway.settings import MAX_CARD_FIELDS, WorkHours
-from gateway.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +45,16 @@ class FlowContext:
 
     onec: OneC
     messenger: Messenger
-    store: Store
+    links: LinkStore
+    messages: MessageStore
+    deliveries: DeliveryStore
+    prompts: PromptStore
+    admins: AdminGroupStore
+    invites: InviteStore
+    outbox: OutboxStore
+    status: StatusStore
+    coordination: Coordination
+    updates: UpdateQueue
     renderer: PdfRenderer
     documents: DocumentCache
     texts: Texts
@@ -48,13 +75,30 @@ class FlowContext:
     send_pdf: bool = True
     card_fields: int = MAX_CARD_FIELDS
 
+    @classmethod
+    def over(cls, store: Store, **rest: Any) -> FlowContext:
+        """A context whose every storage port is `store` (Redis holds them all)."""
+        return cls(
+            links=store,
+            messages=store,
+            deliveries=store,
+            prompts=store,
+            admins=store,
+            invites=store,
+            outbox=store,
+            status=store,
+            coordination=store,
+            updates=store,
+            **rest,
+        )
+
     def is_admin(self, link: UserLink, group_admins: frozenset[str] | None = None) -> bool:
         """True for an invited admin, or a member of ONEC_ADMINS_GROUP as last read from 1C."""
         if link.is_admin:
             return True
         if not self.admins_group:
             return False
-        members = self.store.group_admins() if group_admins is None else group_admins
+        members = self.admins.group_admins() if group_admins is None else group_admins
         return link.onec_user_id in members
 
     def delivers(self, task: Task) -> bool:
@@ -63,8 +107,8 @@ class FlowContext:
 
     def alert_admins(self, html: str) -> None:
         """Send `html` to every admin; an admin who cannot be reached is skipped."""
-        group_admins = self.store.group_admins() if self.admins_group else frozenset()
-        for link in self.store.all_links():
+        group_admins = self.admins.group_admins() if self.admins_group else frozenset()
+        for link in self.links.all_links():
             if not self.is_admin(link, group_admins):
                 continue
             try:

@@ -11,14 +11,15 @@ import logging
 from dataclasses import replace
 from typing import Final
 
-from gateway.domain import OneCUser, UserLink
+from gateway.domain.incoming import IncomingMessage
+from gateway.domain.phones import international_phone, masked_phone, same_phone
+from gateway.domain.records import UserLink
+from gateway.domain.tasks import OneCUser
 from gateway.errors import AuthenticationFailed, UpstreamUnavailable
-from gateway.flow.context import FlowContext
-from gateway.flow.groups import may_connect
-from gateway.incoming import IncomingMessage
-from gateway.phones import international_phone, masked_phone, same_phone
-from gateway.ports import ContactRequest, RemoveKeyboard
-from gateway.texts import escape
+from gateway.ports.messenger import ContactRequest, RemoveKeyboard
+from gateway.presentation.texts import escape
+from gateway.usecases.context import FlowContext
+from gateway.usecases.groups import may_connect
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,10 @@ def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
             group=escape(ctx.users_group),
         )
         return None
-    previous = ctx.store.get_link(message.user_id)
+    previous = ctx.links.get_link(message.user_id)
     displaced = [
         other
-        for other in ctx.store.links_for_onec_user(user.id)
+        for other in ctx.links.links_for_onec_user(user.id)
         if other.telegram_user_id != message.user_id
     ]
     link = UserLink(
@@ -77,7 +78,7 @@ def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
         linked_at=ctx.now(),
         is_admin=bool(previous and previous.is_admin and previous.onec_user_id == user.id),
     )
-    ctx.store.save_link(link)
+    ctx.links.save_link(link)
     log.info("Telegram user %s linked to 1C user %s", message.user_id, user.id)
     for other in displaced:
         _replaced(ctx, other, link)
@@ -114,7 +115,7 @@ def _replaced(ctx: FlowContext, old: UserLink, new: UserLink) -> None:
             phone=masked_phone(new.phone),
         )
     )
-    ctx.store.request_sync([])
+    ctx.coordination.request_sync([])
 
 
 def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
@@ -124,7 +125,7 @@ def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
     link is dropped and the user asked to share the number again. With 1C unreachable the link
     stands: an outage must not disconnect anyone.
     """
-    link = ctx.store.get_link(telegram_user_id)
+    link = ctx.links.get_link(telegram_user_id)
     if link is None:
         return None
     try:
@@ -137,13 +138,13 @@ def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
         return None
     if match.name != link.onec_user_name:
         link = replace(link, onec_user_name=match.name)
-        ctx.store.save_link(link)
+        ctx.links.save_link(link)
     return link
 
 
 def unlink(ctx: FlowContext, link: UserLink) -> None:
     """Drop the link and ask the user to share their number again."""
-    ctx.store.delete_link(link.telegram_user_id)
+    ctx.links.delete_link(link.telegram_user_id)
     log.info("Telegram user %s unlinked: phone no longer matches in 1C", link.telegram_user_id)
     ask_for_contact(
         ctx, link.chat_id, "link.lost", phone=link.phone, name=escape(link.onec_user_name)
@@ -153,7 +154,7 @@ def unlink(ctx: FlowContext, link: UserLink) -> None:
 def check_all_links(ctx: FlowContext) -> int:
     """Verify every link against 1C (periodically); returns how many were dropped."""
     dropped = 0
-    for link in ctx.store.all_links():
+    for link in ctx.links.all_links():
         if current_link(ctx, link.telegram_user_id) is None:
             dropped += 1
     return dropped

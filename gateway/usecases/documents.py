@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 
-from gateway.domain import Field, Table, Task
+from gateway.domain.tasks import Field, Table, Task
 from gateway.errors import UpstreamUnavailable
-from gateway.ports import DocumentCache, PdfRenderer, TaskSource
+from gateway.ports.documents import DocumentCache, PdfRenderer
+from gateway.ports.onec import TaskSource
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from gateway.domain import (
+from gateway.domain.tasks import (
     Decision,
     Field,
     Importance,

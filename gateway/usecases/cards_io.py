@@ -6,13 +6,14 @@ import dataclasses
 import logging
 from concurrent.futures import Future
 
-from gateway import cards
-from gateway.documents import Document, document_for, remember_upload
-from gateway.domain import Task, TaskState, UserLink
+from gateway.domain.records import Delivery, UserLink
+from gateway.domain.tasks import Task, TaskState
 from gateway.errors import GatewayError, NotFound, RecipientBlocked
-from gateway.flow.context import FlowContext
-from gateway.ports import Attachment, Delivery
-from gateway.texts import escape
+from gateway.ports.messenger import Attachment
+from gateway.presentation import cards
+from gateway.presentation.texts import escape
+from gateway.usecases.context import FlowContext
+from gateway.usecases.documents import Document, document_for, remember_upload
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +38,19 @@ def deliver(
     `prepared` is the document already being made for this card (the sync pass renders the
     next documents while earlier cards wait for their turn under the flood limits).
     """
-    if not ctx.store.claim_delivery(task.id, link.chat_id, task.version):
+    if not ctx.deliveries.claim_delivery(task.id, link.chat_id, task.version):
         return False
     try:
         _send_card(ctx, task, link, prepared)
     except RecipientBlocked:
-        ctx.store.close_delivery(task.id, link.chat_id)
+        ctx.deliveries.close_delivery(task.id, link.chat_id)
         log.warning("user %s blocked the bot; card of task %s not delivered", link.chat_id, task.id)
         ctx.alert_admins(
             ctx.texts.t("admin.blocked", name=escape(link.onec_user_name), task=escape(task.title))
         )
         return False
     except GatewayError:
-        ctx.store.close_delivery(task.id, link.chat_id)  # release the claim: next pass retries
+        ctx.deliveries.close_delivery(task.id, link.chat_id)  # release the claim: next pass retries
         raise
     return True
 
@@ -92,7 +93,7 @@ def _send_card(
         )
         sent = ctx.messenger.send_text(link.chat_id, text, keyboard or None)
         is_caption = False
-    ctx.store.save_delivery(
+    ctx.deliveries.save_delivery(
         Delivery(
             task_id=task.id,
             chat_id=link.chat_id,
@@ -104,14 +105,14 @@ def _send_card(
             subject_version=task.subject.version,
         )
     )
-    ctx.store.remember_message(sent.ref, task.id)
+    ctx.messages.remember_message(sent.ref, task.id)
     ctx.metrics.task_relayed()
 
 
 def close(ctx: FlowContext, delivery: Delivery, tail: list[str]) -> None:
     """Remove the card's buttons and add `tail` (the outcome); the card stops being tracked."""
     edit(ctx, delivery, tail)
-    ctx.store.close_delivery(delivery.task_id, delivery.chat_id)
+    ctx.deliveries.close_delivery(delivery.task_id, delivery.chat_id)
 
 
 def edit(ctx: FlowContext, delivery: Delivery, tail: list[str], keyboard: bool = False) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.errors import GatewayError
-from gateway.ports import Pingable
+from gateway.ports.pingable import Pingable
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,14 +7,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Final
 
-from gateway import cards
-from gateway.domain import Task, UserLink
-from gateway.flow import cards_io
-from gateway.flow.context import FlowContext
-from gateway.flow.links import ask_for_contact, confirm, current_link
-from gateway.incoming import IncomingMessage
-from gateway.ports import InviteStore
-from gateway.texts import Texts, escape
+from gateway.domain.incoming import IncomingMessage
+from gateway.domain.records import UserLink
+from gateway.domain.tasks import Task
+from gateway.ports.storage import InviteStore
+from gateway.presentation import cards
+from gateway.presentation.texts import Texts, escape
+from gateway.usecases import cards_io
+from gateway.usecases.context import FlowContext
+from gateway.usecases.links import ask_for_contact, confirm, current_link
 
 INVITE_PREFIX: Final = "admin-"
 INVITE_TTL_SECONDS: Final = 24 * 3600
@@ -64,8 +65,8 @@ def run(ctx: FlowContext, message: IncomingMessage, command: str, argument: str)
         _accept_invite(ctx, message, argument.removeprefix(INVITE_PREFIX))
         return
     if command == "/cancel":
-        had = ctx.store.get_prompt(chat) is not None
-        ctx.store.delete_prompt(chat)
+        had = ctx.prompts.get_prompt(chat) is not None
+        ctx.prompts.delete_prompt(chat)
         ctx.messenger.send_text(chat, texts.t("reason.cancelled" if had else "reason.nothing"))
         return
     link = current_link(ctx, message.user_id)
@@ -89,15 +90,15 @@ def run(ctx: FlowContext, message: IncomingMessage, command: str, argument: str)
 
 
 def _accept_invite(ctx: FlowContext, message: IncomingMessage, code: str) -> None:
-    link = ctx.store.get_link(message.user_id)
+    link = ctx.links.get_link(message.user_id)
     if link is None:
         # The invitation stays valid: connect first, then open the link again.
         ask_for_contact(ctx, message.chat_id)
         return
-    if not code or not ctx.store.take_invite(code):
+    if not code or not ctx.invites.take_invite(code):
         ctx.messenger.send_text(message.chat_id, ctx.texts.t("admin.invalid"))
         return
-    ctx.store.save_link(replace(link, is_admin=True))
+    ctx.links.save_link(replace(link, is_admin=True))
     ctx.messenger.send_text(message.chat_id, ctx.texts.t("admin.granted"))
 
 
@@ -119,7 +120,7 @@ def _list_tasks(ctx: FlowContext, link: UserLink) -> None:
 
 def status_text(ctx: FlowContext) -> str:
     """A short status for admins: sync, 1C, outbox, counts (no personal data)."""
-    status = ctx.store.get_status()
+    status = ctx.status.get_status()
     texts = ctx.texts
 
     def moment(name: str) -> str:
@@ -131,8 +132,8 @@ def status_text(ctx: FlowContext) -> str:
         last_sync=moment("last_sync_at"),
         onec="—" if not status.get("onec_down_since") else moment("onec_down_since"),
         error=escape(status.get("last_sync_error", "") or "—"),
-        outbox=ctx.store.outbox_depth(),
-        dead=ctx.store.dead_letter_count(),
-        tracked=len(ctx.store.tracked_tasks()),
-        linked=len(ctx.store.all_links()),
+        outbox=ctx.outbox.outbox_depth(),
+        dead=ctx.outbox.dead_letter_count(),
+        tracked=len(ctx.deliveries.tracked_tasks()),
+        linked=len(ctx.links.all_links()),
     )

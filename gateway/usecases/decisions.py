@@ -21,8 +21,16 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import Final
 
-from gateway import callbacks, cards
-from gateway.domain import Decision, DecisionRequest, MessageRef, Task, TaskState, UserLink
+from gateway.domain.incoming import IncomingMessage, IncomingPress
+from gateway.domain.records import (
+    DecisionRequest,
+    Delivery,
+    MessageRef,
+    OutboxEntry,
+    Prompt,
+    UserLink,
+)
+from gateway.domain.tasks import Decision, Task, TaskState
 from gateway.errors import (
     AlreadyCompleted,
     AuthenticationFailed,
@@ -35,12 +43,12 @@ from gateway.errors import (
     StaleDecision,
     UpstreamUnavailable,
 )
-from gateway.flow import cards_io
-from gateway.flow.context import FlowContext
-from gateway.flow.links import current_link
-from gateway.incoming import IncomingMessage, IncomingPress
-from gateway.ports import Delivery, ForceReply, OutboxEntry, Prompt
-from gateway.texts import escape
+from gateway.ports.messenger import ForceReply
+from gateway.presentation import callbacks, cards
+from gateway.presentation.texts import escape
+from gateway.usecases import cards_io
+from gateway.usecases.context import FlowContext
+from gateway.usecases.links import current_link
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +93,7 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
     if link is None:
         answer("alert.not_linked")
         return
-    delivery = ctx.store.get_delivery(wanted.task_id, press.chat_id)
+    delivery = ctx.deliveries.get_delivery(wanted.task_id, press.chat_id)
     try:
         task = ctx.onec.get_task(wanted.task_id)
     except NotFound:
@@ -185,7 +193,9 @@ def _press_while_1c_is_down(
 
 def _decided_elsewhere(ctx: FlowContext, task_id: str, chat_id: int) -> bool:
     """True if another candidate's decision on the task is on its way to 1C (first one wins)."""
-    return any(d.deciding and d.chat_id != chat_id for d in ctx.store.deliveries_for_task(task_id))
+    return any(
+        d.deciding and d.chat_id != chat_id for d in ctx.deliveries.deliveries_for_task(task_id)
+    )
 
 
 def ask_reason(
@@ -204,7 +214,7 @@ def ask_reason(
         texts.t("reason.ask", decision=texts.button(decision), subject=escape(subject)),
         ForceReply(texts.t("reason.placeholder")),
     )
-    ctx.store.save_prompt(
+    ctx.prompts.save_prompt(
         Prompt(
             chat_id=link.chat_id,
             prompt_message_id=sent.ref.message_id,
@@ -224,7 +234,7 @@ def on_reason(ctx: FlowContext, message: IncomingMessage, prompt: Prompt, link: 
     if not comment:
         ctx.messenger.send_text(message.chat_id, ctx.texts.t("reason.empty"))
         return
-    ctx.store.delete_prompt(message.chat_id)
+    ctx.prompts.delete_prompt(message.chat_id)
     card = MessageRef(message.chat_id, prompt.card_message_id)
     shown = Shown(prompt.version, prompt.subject_version)
     submit(
@@ -257,7 +267,7 @@ def submit(
     (`link.telegram_user_id`, `telegram_name`) for 1C's audit. False if the same press is
     already on its way (nothing is stored twice).
     """
-    delivery = ctx.store.get_delivery(task_id, card.chat_id)
+    delivery = ctx.deliveries.get_delivery(task_id, card.chat_id)
     subject = cards.visible_text(delivery.text.split("\n", 1)[0]) if delivery else ""
     request = DecisionRequest(
         task_id=task_id,
@@ -274,11 +284,11 @@ def submit(
         telegram_user_name=telegram_name,
     )
     entry = OutboxEntry(request, subject, delivery.is_caption if delivery else True)
-    if not ctx.store.enqueue(entry):
+    if not ctx.outbox.enqueue(entry):
         return False
     if delivery is not None:
         # From now on the outbox, not the sync pass, says how this card ends.
-        ctx.store.save_delivery(replace(delivery, deciding=decision.value))
+        ctx.deliveries.save_delivery(replace(delivery, deciding=decision.value))
     ctx.wake_outbox()
     return True
 
@@ -305,15 +315,15 @@ class OutboxRunner:
         """Attempt every due entry this worker can claim; returns how many were attempted.
 
         Raises GatewayError when Redis fails (the caller waits and calls again)."""
-        store = self.ctx.store
+        outbox = self.ctx.outbox
         for entry_id, held in list(self._unreleased.items()):
-            store.release(entry_id, held)
+            outbox.release(entry_id, held)
             del self._unreleased[entry_id]
         self._retry_now_if_1c_is_back()
         attempted = 0
         now = self.ctx.now().timestamp()
-        for entry in store.due(now, limit):
-            lease = store.claim(entry.id, now, LEASE_SECONDS)
+        for entry in outbox.due(now, limit):
+            lease = outbox.claim(entry.id, now, LEASE_SECONDS)
             if lease is None:
                 continue
             attempted += 1
@@ -332,14 +342,14 @@ class OutboxRunner:
         if not self._onec_down or time.monotonic() - self._probed_at < PROBE_SECONDS:
             return
         self._probed_at = time.monotonic()
-        if self.ctx.store.outbox_depth() == 0:
+        if self.ctx.outbox.outbox_depth() == 0:
             return
         try:
             self.ctx.onec.ping()
         except GatewayError:
             return
         self._onec_down = False
-        moved = self.ctx.store.retry_now(self.ctx.now().timestamp())
+        moved = self.ctx.outbox.retry_now(self.ctx.now().timestamp())
         if moved:
             log.info("1C answers again: %d waiting decisions are due now", moved)
 
@@ -360,7 +370,7 @@ def apply(ctx: FlowContext, entry: OutboxEntry, lease: str) -> str:
             _show_pending(ctx, entry)
 
     def settled(outcome: str) -> bool:
-        if not ctx.store.complete(entry.id, lease):
+        if not ctx.outbox.complete(entry.id, lease):
             log.warning("decision %s: the lease was lost; its new holder settles it", entry.id)
             return False
         ctx.metrics.decision(request.decision.value, outcome)
@@ -435,7 +445,7 @@ def _show_pending(ctx: FlowContext, entry: OutboxEntry) -> None:
     request = entry.request
     if request.message is None:
         return
-    delivery = ctx.store.get_delivery(request.task_id, request.message.chat_id)
+    delivery = ctx.deliveries.get_delivery(request.task_id, request.message.chat_id)
     if delivery is None:
         return
     label = escape(ctx.texts.button(request.decision))
@@ -450,7 +460,7 @@ def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: st
     request = entry.request
     if request.message is None:
         return
-    delivery = ctx.store.get_delivery(request.task_id, request.message.chat_id)
+    delivery = ctx.deliveries.get_delivery(request.task_id, request.message.chat_id)
     if problem is None:
         tail = cards.outcome_lines(
             ctx.texts, request.decision, request.user_name, request.requested_at, request.comment
@@ -483,7 +493,7 @@ def _replace_card(ctx: FlowContext, entry: OutboxEntry, task: Task | None, line:
         return
     chat_id = request.message.chat_id
     try:
-        delivery = ctx.store.get_delivery(request.task_id, chat_id)
+        delivery = ctx.deliveries.get_delivery(request.task_id, chat_id)
         if task is None:
             task = _current(ctx, request.task_id)
         if delivery is None:
@@ -491,7 +501,7 @@ def _replace_card(ctx: FlowContext, entry: OutboxEntry, task: Task | None, line:
         elif delivery.message_id != request.message.message_id:
             # The card was replaced while a reason was typed: it stands, the sync pass keeps
             # it current again.
-            ctx.store.save_delivery(replace(delivery, deciding=""))
+            ctx.deliveries.save_delivery(replace(delivery, deciding=""))
             ctx.messenger.send_text(chat_id, line)
         elif task is not None and task.is_pending:
             cards_io.refresh(ctx, task, delivery, _link_of(ctx, request), [line])
@@ -515,7 +525,7 @@ def _current(ctx: FlowContext, task_id: str) -> Task | None:
 def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[str]) -> None:
     """The decision went through: every other candidate's card says who decided, and loses
     its buttons (a decision of theirs still on its way ends by itself, through the outbox)."""
-    for other in ctx.store.deliveries_for_task(task_id):
+    for other in ctx.deliveries.deliveries_for_task(task_id):
         if other.chat_id == chat_id or other.deciding:
             continue
         try:
@@ -527,7 +537,7 @@ def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[
 
 
 def _link_of(ctx: FlowContext, request: DecisionRequest) -> UserLink:
-    link = ctx.store.get_link(request.telegram_user_id or 0)
+    link = ctx.links.get_link(request.telegram_user_id or 0)
     if link is None:
         raise NotFound("Redis", "no_link", "the approver is no longer linked")
     return link
@@ -538,14 +548,14 @@ def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, lease: str, error: s
     or LOST_LEASE if another worker holds the entry now."""
     attempts = entry.attempts + 1
     if attempts >= MAX_ATTEMPTS:
-        if not ctx.store.dead_letter(entry.id, lease, error):
+        if not ctx.outbox.dead_letter(entry.id, lease, error):
             return LOST_LEASE
         log.error("decision %s dead-lettered after %d attempts: %s", entry.id, attempts, error)
         _tell_dead(ctx, replace(entry, attempts=attempts), error)
         return "dead_letter"
     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
     delay *= random.uniform(0.5, 1.0)  # jitter: many workers do not retry in lockstep
-    if not ctx.store.reschedule(entry.id, lease, attempts, ctx.now().timestamp() + delay, error):
+    if not ctx.outbox.reschedule(entry.id, lease, attempts, ctx.now().timestamp() + delay, error):
         return LOST_LEASE
     log.info(
         "decision %s: 1C unavailable (%s); attempt %d in %.0f s", entry.id, error, attempts, delay
@@ -569,7 +579,7 @@ def _tell_dead(ctx: FlowContext, entry: OutboxEntry, error: str) -> None:
     )
     if request.message is None:
         return
-    delivery = ctx.store.get_delivery(request.task_id, request.message.chat_id)
+    delivery = ctx.deliveries.get_delivery(request.task_id, request.message.chat_id)
     try:
         if delivery is not None:
             failed = texts.t("outcome.failed", decision=label, reason=escape(error))

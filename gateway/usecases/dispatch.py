@@ -13,12 +13,12 @@ import logging
 from enum import Enum
 from typing import Final
 
+from gateway.domain.incoming import Incoming, IncomingMessage, IncomingPress
 from gateway.errors import GatewayError, UpstreamUnavailable
-from gateway.flow import commands
-from gateway.flow.context import FlowContext
-from gateway.flow.decisions import on_press, on_reason
-from gateway.flow.links import ask_for_contact, current_link, on_contact
-from gateway.incoming import Incoming, IncomingMessage, IncomingPress
+from gateway.usecases import commands
+from gateway.usecases.context import FlowContext
+from gateway.usecases.decisions import on_press, on_reason
+from gateway.usecases.links import ask_for_contact, current_link, on_contact
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,9 @@ class Admission(Enum):
 
 def admit(ctx: FlowContext, incoming: Incoming) -> Admission:
     """Count the update against its user's inbound limit (shared by every worker)."""
-    if ctx.store.count_inbound(incoming.user_id, INBOUND_WINDOW_SECONDS) <= INBOUND_LIMIT:
+    if ctx.updates.count_inbound(incoming.user_id, INBOUND_WINDOW_SECONDS) <= INBOUND_LIMIT:
         return Admission.HANDLE
-    if ctx.store.first_use(f"flood-notice:{incoming.user_id}", FLOOD_NOTICE_SECONDS):
+    if ctx.coordination.first_use(f"flood-notice:{incoming.user_id}", FLOOD_NOTICE_SECONDS):
         log.warning("user %s is past %d updates a minute", incoming.user_id, INBOUND_LIMIT)
         return Admission.NOTICE
     return Admission.IGNORE
@@ -86,7 +86,7 @@ def _on_message(ctx: FlowContext, message: IncomingMessage) -> None:
     if link is None:
         ask_for_contact(ctx, message.chat_id)
         return
-    prompt = ctx.store.get_prompt(message.chat_id)
+    prompt = ctx.prompts.get_prompt(message.chat_id)
     if prompt is not None and message.reply_to_message_id in (None, prompt.prompt_message_id):
         on_reason(ctx, message, prompt, link)
         return

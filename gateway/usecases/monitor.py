@@ -10,11 +10,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Final
 
-from gateway import cards
 from gateway.errors import GatewayError, UpstreamUnavailable
-from gateway.flow.context import FlowContext
-from gateway.flow.sync import SyncReport, sync_pass
-from gateway.texts import escape
+from gateway.presentation import cards
+from gateway.presentation.texts import escape
+from gateway.usecases.context import FlowContext
+from gateway.usecases.sync import SyncReport, sync_pass
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ SYNC_FAILURE_ALERT_AFTER: Final = 5
 
 def monitored_sync(ctx: FlowContext) -> SyncReport | None:
     """One sync pass with its outcome recorded in the status; None when it failed."""
-    status = ctx.store.get_status()
+    status = ctx.status.get_status()
     now = ctx.now()
     try:
         report = sync_pass(ctx)
@@ -36,7 +36,7 @@ def monitored_sync(ctx: FlowContext) -> SyncReport | None:
     except GatewayError as exc:
         failures = int(status.get("sync_failures") or 0) + 1
         error = ctx.mask(str(exc))
-        ctx.store.set_status(sync_failures=str(failures), last_sync_error=error)
+        ctx.status.set_status(sync_failures=str(failures), last_sync_error=error)
         log.error("sync failed (%d in a row): %s", failures, error)
         if failures == SYNC_FAILURE_ALERT_AFTER:
             ctx.alert_admins(ctx.texts.t("admin.sync_failing", count=failures, error=escape(error)))
@@ -46,7 +46,7 @@ def monitored_sync(ctx: FlowContext) -> SyncReport | None:
         log.info("1C reachable again (down since %s)", since.isoformat())
         if status.get("onec_down_alerted"):
             ctx.alert_admins(ctx.texts.t("admin.onec_back", since=cards.format_moment(since)))
-    ctx.store.set_status(
+    ctx.status.set_status(
         last_sync_at=now.isoformat(),
         last_sync_pending=str(report.pending),
         last_sync_error="",
@@ -69,10 +69,10 @@ def monitored_sync(ctx: FlowContext) -> SyncReport | None:
 def _onec_down(ctx: FlowContext, status: dict[str, str], now: datetime, error: str) -> None:
     since_text = status.get("onec_down_since")
     since = datetime.fromisoformat(since_text) if since_text else now
-    ctx.store.set_status(onec_down_since=since.isoformat(), last_sync_error=error)
+    ctx.status.set_status(onec_down_since=since.isoformat(), last_sync_error=error)
     log.warning("1C unreachable since %s: %s", since.isoformat(), error)
     if not status.get("onec_down_alerted") and now - since >= ONEC_DOWN_ALERT_AFTER:
         ctx.alert_admins(
             ctx.texts.t("admin.onec_down", since=cards.format_moment(since), error=escape(error))
         )
-        ctx.store.set_status(onec_down_alerted="1")
+        ctx.status.set_status(onec_down_alerted="1")

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from gateway.domain import UserLink
-from gateway.ports import LinkStore, OutboxEntry, OutboxStore
+from gateway.domain.records import OutboxEntry, UserLink
+from gateway.ports.storage import LinkStore, OutboxStore
 
 log = logging.getLogger(__name__)
 

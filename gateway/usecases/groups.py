@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from gateway.domain import UserLink
+from gateway.domain.records import UserLink
 from gateway.errors import NotFound, RecipientBlocked
-from gateway.flow import cards_io
-from gateway.flow.context import FlowContext
-from gateway.ports import ContactRequest
-from gateway.texts import escape
+from gateway.ports.messenger import ContactRequest
+from gateway.presentation.texts import escape
+from gateway.usecases import cards_io
+from gateway.usecases.context import FlowContext
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def check_groups(ctx: FlowContext, links: list[UserLink], tracked: set[str]) -> 
     more likely a misspelt ONEC_USERS_GROUP than an order to disconnect everyone.
     """
     if ctx.admins_group:
-        ctx.store.save_group_admins(_members(ctx, ctx.admins_group, "ONEC_ADMINS_GROUP"))
+        ctx.admins.save_group_admins(_members(ctx, ctx.admins_group, "ONEC_ADMINS_GROUP"))
     if not ctx.users_group or not links:
         return links
     members = _members(ctx, ctx.users_group, "ONEC_USERS_GROUP")
@@ -69,7 +69,7 @@ def _members(ctx: FlowContext, group: str, setting: str) -> frozenset[str]:
 def unlink_outside_group(ctx: FlowContext, link: UserLink, tracked: set[str]) -> None:
     """Drop the link of a user no longer in the users group: their cards lose their buttons,
     and they are told what to ask the 1C administrator."""
-    ctx.store.delete_link(link.telegram_user_id)
+    ctx.links.delete_link(link.telegram_user_id)
     log.info(
         "Telegram user %s unlinked: 1C user %s left group %r",
         link.telegram_user_id,
@@ -78,7 +78,7 @@ def unlink_outside_group(ctx: FlowContext, link: UserLink, tracked: set[str]) ->
     )
     try:
         for task_id in sorted(tracked):
-            delivery = ctx.store.get_delivery(task_id, link.chat_id)
+            delivery = ctx.deliveries.get_delivery(task_id, link.chat_id)
             if delivery is not None:
                 cards_io.close(ctx, delivery, [ctx.texts.t("outcome.unlinked")])
         texts = ctx.texts

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
-from gateway.domain import Decision
+from gateway.domain.tasks import Decision
 
 MAX_CALLBACK_DATA_BYTES: Final = 64
 SIGNATURE_CHARS: Final = 16  # 96 bits: forging one takes ~2^96 tries

@@ -1,0 +1,1 @@
+"""The domain: approval tasks and decisions as 1C describes them, and the records kept."""

@@ -1,0 +1,1 @@
+"""Scheduling: which work runs when and on which thread."""
