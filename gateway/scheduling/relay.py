@@ -214,10 +214,10 @@ def relay(
                 if result is not _Skipped.SKIPPED:
                     results.append(result)
     finally:
-        for document in documents.values():
-            document.cancel()  # not needed after all (or the pass failed): render no more
-        left: list[Future[Any]] = [*documents.values(), *running]
-        wait(left)
+        # Renders not started are not needed after all (or the pass failed): cancel them, and
+        # wait for the ones running, so the next pass finds no job of this one still going.
+        left: list[Future[Any]] = [d for d in documents.values() if not d.cancel()]
+        wait([*left, *running])
     if failure is not None:
         raise failure
     return results
