@@ -27,23 +27,23 @@ class AlertPorts(AdminPorts, Protocol):
     messenger: Messenger
 
 
-def is_admin(ports: AdminPorts, link: UserLink, group_admins: frozenset[str] | None = None) -> bool:
+def is_admin(ctx: AdminPorts, link: UserLink, group_admins: frozenset[str] | None = None) -> bool:
     """True for an invited admin, or a member of ONEC_ADMINS_GROUP as last read from 1C."""
     if link.is_admin:
         return True
-    if not ports.admins_group:
+    if not ctx.admins_group:
         return False
-    members = ports.admins.group_admins() if group_admins is None else group_admins
+    members = ctx.admins.group_admins() if group_admins is None else group_admins
     return link.onec_user_id in members
 
 
-def alert_admins(ports: AlertPorts, html: str) -> None:
+def alert_admins(ctx: AlertPorts, html: str) -> None:
     """Send `html` to every admin; an admin who cannot be reached is skipped."""
-    group_admins = ports.admins.group_admins() if ports.admins_group else frozenset()
-    for link in ports.links.all_links():
-        if not is_admin(ports, link, group_admins):
+    group_admins = ctx.admins.group_admins() if ctx.admins_group else frozenset()
+    for link in ctx.links.all_links():
+        if not is_admin(ctx, link, group_admins):
             continue
         try:
-            ports.messenger.send_text(link.chat_id, html)
+            ctx.messenger.send_text(link.chat_id, html)
         except GatewayError as exc:
             log.warning("admin alert to chat %s failed: %s", link.chat_id, exc)

@@ -47,7 +47,9 @@ class DocumentPorts(TextPorts, Protocol):
 
     # Read-only, so a context holding a whole 1C connector (OneC) satisfies it too.
     @property
-    def onec(self) -> TaskSource: ...
+    def onec(self) -> TaskSource:
+        """1C, asked for its own print form."""
+        ...
 
 
 class CardPorts(EditPorts, DocumentPorts, AlertPorts, Protocol):
@@ -61,7 +63,9 @@ class CardPorts(EditPorts, DocumentPorts, AlertPorts, Protocol):
 
     # A function as a dataclass field's default reads as a method: only a property matches it.
     @property
-    def now(self) -> Callable[[], datetime]: ...
+    def now(self) -> Callable[[], datetime]:
+        """The clock a card's delivery and reminder times come from."""
+        ...
 
 
 class DeliveryPolicy(Protocol):
@@ -70,9 +74,9 @@ class DeliveryPolicy(Protocol):
     other_tasks: str  # ONEC_OTHER_TASKS
 
 
-def delivers(ports: DeliveryPolicy, task: Task) -> bool:
+def delivers(ctx: DeliveryPolicy, task: Task) -> bool:
     """True if approvers get a card of `task`: every approval, other tasks unless off."""
-    return task.is_approval or ports.other_tasks != "off"
+    return task.is_approval or ctx.other_tasks != "off"
 
 
 def fetch_document(ctx: DocumentPorts, task: Task) -> Document:
