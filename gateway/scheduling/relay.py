@@ -160,6 +160,8 @@ class RelayOrder:
 
 
 class _Skipped(enum.Enum):
+    """What a card's job answers when it did not run: the pass had stopped."""
+
     SKIPPED = enum.auto()
 
 
