@@ -17,8 +17,8 @@ from gateway.domain.incoming import Incoming, IncomingMessage, IncomingPress
 from gateway.errors import GatewayError, UpstreamUnavailable
 from gateway.usecases import commands
 from gateway.usecases.context import FlowContext
-from gateway.usecases.decisions import on_press, on_reason
 from gateway.usecases.links import ask_for_contact, current_link, on_contact
+from gateway.usecases.press import on_press, on_reason
 
 log = logging.getLogger(__name__)
 

@@ -33,8 +33,9 @@ from gateway.presentation import callbacks
 from gateway.presentation.texts import Texts
 from gateway.usecases.commands import run as run_command
 from gateway.usecases.context import FlowContext
-from gateway.usecases.decisions import OutboxRunner, on_press
 from gateway.usecases.dispatch import handle
+from gateway.usecases.outbox import OutboxRunner
+from gateway.usecases.press import on_press
 from gateway.usecases.sync import sync_pass
 from tests.unit.test_documents import CountingRenderer, make_task
 

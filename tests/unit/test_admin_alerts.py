@@ -25,8 +25,8 @@ from gateway.ports.messenger import Sent
 from gateway.presentation.texts import Texts
 from gateway.usecases import cards_io
 from gateway.usecases.context import FlowContext
-from gateway.usecases.decisions import MAX_ATTEMPTS, apply
 from gateway.usecases.monitor import ONEC_DOWN_ALERT_AFTER, SYNC_FAILURE_ALERT_AFTER, monitored_sync
+from gateway.usecases.outbox import MAX_ATTEMPTS, apply
 from tests.unit.test_documents import CountingRenderer, make_task
 
 MSK = timezone(timedelta(hours=3))

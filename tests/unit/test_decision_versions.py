@@ -36,7 +36,8 @@ from gateway.ports.messenger import Sent
 from gateway.presentation import callbacks
 from gateway.presentation.texts import Texts
 from gateway.usecases.context import FlowContext
-from gateway.usecases.decisions import apply, on_press, on_reason
+from gateway.usecases.outbox import apply
+from gateway.usecases.press import on_press, on_reason
 from tests.unit.test_documents import CountingRenderer, make_task
 
 MSK = timezone(timedelta(hours=3))
