@@ -29,6 +29,7 @@ from gateway.ports.storage import (
     UpdateQueue,
 )
 from gateway.presentation.texts import Texts
+from gateway.scheduling.deadline import Deadline, ThreadDeadline
 from gateway.settings import MAX_CARD_FIELDS, WorkHours
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ class FlowContext:
     # TELEGRAM_SEND_PDF and TELEGRAM_CARD_FIELDS: how much of the document goes to Telegram.
     send_pdf: bool = True
     card_fields: int = MAX_CARD_FIELDS
+    # Runs the first write of a decision to 1C on a helper thread, so the outbox thread can
+    # mark the card "passing to 1C" meanwhile when the write is slow.
+    deadline: Deadline = field(default_factory=ThreadDeadline)
 
     @classmethod
     def over(cls, store: Store, **rest: Any) -> FlowContext:

@@ -14,8 +14,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Final
 
@@ -186,13 +184,9 @@ def _write(ctx: FlowContext, entry: OutboxEntry, when_slow: Callable[[], None]) 
     the card) if a first attempt is still going after PENDING_AFTER_SECONDS."""
     if entry.attempts > 0:
         return ctx.onec.submit_decision(entry.request)
-    with ThreadPoolExecutor(1, thread_name_prefix="decision") as one:
-        writing = one.submit(ctx.onec.submit_decision, entry.request)
-        try:
-            return writing.result(timeout=PENDING_AFTER_SECONDS)
-        except FutureTimeout:
-            when_slow()
-            return writing.result()
+    return ctx.deadline.run(
+        lambda: ctx.onec.submit_decision(entry.request), PENDING_AFTER_SECONDS, when_slow
+    )
 
 
 def _show_pending(ctx: FlowContext, entry: OutboxEntry) -> None:
