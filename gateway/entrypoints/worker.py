@@ -127,6 +127,7 @@ class Worker:
         self._outbox_now.set()
         for thread in self._threads:
             thread.join(timeout)
+        self.ctx.pools.shutdown()  # the sync pass's threads live as long as this worker
         for role in list(self._held):
             try:
                 self.store.release_leadership(role, self.id)

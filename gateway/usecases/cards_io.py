@@ -4,21 +4,78 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime
+from typing import Protocol
 
 from gateway.domain.records import Delivery, UserLink
 from gateway.domain.tasks import Task, TaskState
 from gateway.errors import GatewayError, NotFound, RecipientBlocked
-from gateway.ports.messenger import Attachment
+from gateway.ports.documents import DocumentCache, PdfRenderer
+from gateway.ports.messenger import Attachment, Messenger
+from gateway.ports.metrics import Metrics
+from gateway.ports.onec import TaskSource
+from gateway.ports.storage import DeliveryStore, MessageStore
 from gateway.presentation import cards
-from gateway.presentation.texts import escape
-from gateway.usecases.context import FlowContext
+from gateway.presentation.texts import Texts, escape
+from gateway.usecases.alerts import AlertPorts, alert_admins
 from gateway.usecases.documents import Document, document_for, remember_upload
 
 log = logging.getLogger(__name__)
 
 
-def fetch_document(ctx: FlowContext, task: Task) -> Document:
+class TextPorts(Protocol):
+    """What wording a card's lines needs."""
+
+    texts: Texts
+
+
+class EditPorts(Protocol):
+    """What editing and closing a card needs."""
+
+    messenger: Messenger
+    deliveries: DeliveryStore
+
+
+class DocumentPorts(TextPorts, Protocol):
+    """What fetching a card's document needs."""
+
+    renderer: PdfRenderer
+    documents: DocumentCache
+    prefers_print_form: bool
+
+    # Read-only, so a context holding a whole 1C connector (OneC) satisfies it too.
+    @property
+    def onec(self) -> TaskSource: ...
+
+
+class CardPorts(EditPorts, DocumentPorts, AlertPorts, Protocol):
+    """What sending a card needs: the rest of the cards' ports, settings and the clock."""
+
+    messages: MessageStore
+    metrics: Metrics
+    secret: str
+    send_pdf: bool  # TELEGRAM_SEND_PDF
+    card_fields: int  # TELEGRAM_CARD_FIELDS
+
+    # A function as a dataclass field's default reads as a method: only a property matches it.
+    @property
+    def now(self) -> Callable[[], datetime]: ...
+
+
+class DeliveryPolicy(Protocol):
+    """What deciding who gets a card needs."""
+
+    other_tasks: str  # ONEC_OTHER_TASKS
+
+
+def delivers(ports: DeliveryPolicy, task: Task) -> bool:
+    """True if approvers get a card of `task`: every approval, other tasks unless off."""
+    return task.is_approval or ports.other_tasks != "off"
+
+
+def fetch_document(ctx: DocumentPorts, task: Task) -> Document:
     """The task's PDF (cached, 1C's print form, or rendered): what a card attaches."""
     return document_for(
         task,
@@ -31,7 +88,7 @@ def fetch_document(ctx: FlowContext, task: Task) -> Document:
 
 
 def deliver(
-    ctx: FlowContext, task: Task, link: UserLink, prepared: Future[Document] | None = None
+    ctx: CardPorts, task: Task, link: UserLink, prepared: Future[Document] | None = None
 ) -> bool:
     """Send the task's card to the linked approver once per task version; True if sent now.
 
@@ -45,8 +102,9 @@ def deliver(
     except RecipientBlocked:
         ctx.deliveries.close_delivery(task.id, link.chat_id)
         log.warning("user %s blocked the bot; card of task %s not delivered", link.chat_id, task.id)
-        ctx.alert_admins(
-            ctx.texts.t("admin.blocked", name=escape(link.onec_user_name), task=escape(task.title))
+        alert_admins(
+            ctx,
+            ctx.texts.t("admin.blocked", name=escape(link.onec_user_name), task=escape(task.title)),
         )
         return False
     except GatewayError:
@@ -56,7 +114,7 @@ def deliver(
 
 
 def _send_card(
-    ctx: FlowContext, task: Task, link: UserLink, prepared: Future[Document] | None
+    ctx: CardPorts, task: Task, link: UserLink, prepared: Future[Document] | None
 ) -> None:
     texts = ctx.texts
     lines = cards.card_lines(task, texts, ctx.card_fields)
@@ -109,13 +167,13 @@ def _send_card(
     ctx.metrics.task_relayed()
 
 
-def close(ctx: FlowContext, delivery: Delivery, tail: list[str]) -> None:
+def close(ctx: EditPorts, delivery: Delivery, tail: list[str]) -> None:
     """Remove the card's buttons and add `tail` (the outcome); the card stops being tracked."""
     edit(ctx, delivery, tail)
     ctx.deliveries.close_delivery(delivery.task_id, delivery.chat_id)
 
 
-def edit(ctx: FlowContext, delivery: Delivery, tail: list[str], keyboard: bool = False) -> None:
+def edit(ctx: EditPorts, delivery: Delivery, tail: list[str], keyboard: bool = False) -> None:
     """Rewrite the card with `tail` under it and no buttons; a vanished message is no error."""
     limit = cards.CAPTION_LIMIT if delivery.is_caption else cards.MESSAGE_LIMIT
     body = [line for line in delivery.text.split("\n") if line]
@@ -127,7 +185,7 @@ def edit(ctx: FlowContext, delivery: Delivery, tail: list[str], keyboard: bool =
         log.info("card %s was deleted in Telegram; nothing to edit", delivery.ref.key)
 
 
-def outcome_tail(ctx: FlowContext, task: Task) -> list[str]:
+def outcome_tail(ctx: TextPorts, task: Task) -> list[str]:
     """The lines a finished task's card gets: who decided what, or that 1C did it."""
     if task.state is TaskState.CANCELLED:
         return [ctx.texts.t("outcome.cancelled")]
@@ -144,7 +202,7 @@ def outcome_tail(ctx: FlowContext, task: Task) -> list[str]:
 
 
 def refresh(
-    ctx: FlowContext,
+    ctx: CardPorts,
     task: Task,
     delivery: Delivery,
     link: UserLink,
@@ -156,6 +214,6 @@ def refresh(
     deliver(ctx, task, link)
 
 
-def with_reminded(delivery: Delivery, ctx: FlowContext) -> Delivery:
+def with_reminded(delivery: Delivery, ctx: CardPorts) -> Delivery:
     """The delivery marked as reminded now."""
     return dataclasses.replace(delivery, reminded_at=ctx.now())

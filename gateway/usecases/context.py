@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +9,6 @@ from typing import Any
 
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import Task
-from gateway.errors import GatewayError
 from gateway.ports.documents import DocumentCache, PdfRenderer
 from gateway.ports.messenger import Messenger
 from gateway.ports.metrics import Metrics, NoMetrics
@@ -30,9 +28,9 @@ from gateway.ports.storage import (
 )
 from gateway.presentation.texts import Texts
 from gateway.scheduling.deadline import Deadline, ThreadDeadline
+from gateway.scheduling.relay import RelayPools
 from gateway.settings import MAX_CARD_FIELDS, WorkHours
-
-log = logging.getLogger(__name__)
+from gateway.usecases import alerts, cards_io
 
 
 def local_now() -> datetime:
@@ -75,6 +73,9 @@ class FlowContext:
     # TELEGRAM_SEND_PDF and TELEGRAM_CARD_FIELDS: how much of the document goes to Telegram.
     send_pdf: bool = True
     card_fields: int = MAX_CARD_FIELDS
+    # The sync pass's threads: made once per context and started on first use; the worker
+    # that owns the context shuts them down.
+    pools: RelayPools = field(default_factory=RelayPools.threaded)
     # Runs the first write of a decision to 1C on a helper thread, so the outbox thread can
     # mark the card "passing to 1C" meanwhile when the write is slow.
     deadline: Deadline = field(default_factory=ThreadDeadline)
@@ -96,26 +97,16 @@ class FlowContext:
             **rest,
         )
 
+    # Callers that hold the whole context may keep asking it; use cases call the functions.
+
     def is_admin(self, link: UserLink, group_admins: frozenset[str] | None = None) -> bool:
-        """True for an invited admin, or a member of ONEC_ADMINS_GROUP as last read from 1C."""
-        if link.is_admin:
-            return True
-        if not self.admins_group:
-            return False
-        members = self.admins.group_admins() if group_admins is None else group_admins
-        return link.onec_user_id in members
+        """See `gateway.usecases.alerts.is_admin`."""
+        return alerts.is_admin(self, link, group_admins)
 
     def delivers(self, task: Task) -> bool:
-        """True if approvers get a card of `task`: every approval, other tasks unless off."""
-        return task.is_approval or self.other_tasks != "off"
+        """See `gateway.usecases.cards_io.delivers`."""
+        return cards_io.delivers(self, task)
 
     def alert_admins(self, html: str) -> None:
-        """Send `html` to every admin; an admin who cannot be reached is skipped."""
-        group_admins = self.admins.group_admins() if self.admins_group else frozenset()
-        for link in self.links.all_links():
-            if not self.is_admin(link, group_admins):
-                continue
-            try:
-                self.messenger.send_text(link.chat_id, html)
-            except GatewayError as exc:
-                log.warning("admin alert to chat %s failed: %s", link.chat_id, exc)
+        """See `gateway.usecases.alerts.alert_admins`."""
+        alerts.alert_admins(self, html)
