@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Final
+from typing import Final, Protocol
 
 from gateway.domain.records import DecisionRequest, OutboxEntry, UserLink
 from gateway.domain.tasks import Task
@@ -30,10 +30,14 @@ from gateway.errors import (
     StaleDecision,
     UpstreamUnavailable,
 )
+from gateway.ports.onec import OneC
+from gateway.ports.storage import OutboxStore
 from gateway.presentation import cards
 from gateway.presentation.texts import escape
+from gateway.scheduling.deadline import Deadline
 from gateway.usecases import cards_io
-from gateway.usecases.context import FlowContext
+from gateway.usecases.alerts import alert_admins
+from gateway.usecases.cards_io import CardPorts
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,18 @@ PROBE_SECONDS: Final = 5.0  # while decisions wait for 1C to come back, ask it t
 UNAVAILABLE: Final = "unavailable"
 LOST_LEASE: Final = "lost_lease"
 PENDING_AFTER_SECONDS: Final = 0.5  # a first write to 1C slower than this shows "passing to 1C"
+
+
+class OutboxPorts(CardPorts, Protocol):
+    """What carrying decisions to 1C needs: the outbox, 1C to write to, the deadline that
+    shows a slow first write, and the cards' ports to tell the approver (and the admins)."""
+
+    outbox: OutboxStore
+    deadline: Deadline
+
+    # 1C is written to here, not only read: the whole connector.
+    @property
+    def onec(self) -> OneC: ...
 
 
 class OutboxRunner:
@@ -59,7 +75,7 @@ class OutboxRunner:
       it is back, and once it is, every waiting decision becomes due at once.
     """
 
-    def __init__(self, ctx: FlowContext) -> None:
+    def __init__(self, ctx: OutboxPorts) -> None:
         self.ctx = ctx
         self._unreleased: dict[str, str] = {}  # entry id → our lease, to give back
         self._onec_down = True  # not known to be up: a new worker asks before waiting out backoff
@@ -108,7 +124,7 @@ class OutboxRunner:
             log.info("1C answers again: %d waiting decisions are due now", moved)
 
 
-def apply(ctx: FlowContext, entry: OutboxEntry, lease: str) -> str:
+def apply(ctx: OutboxPorts, entry: OutboxEntry, lease: str) -> str:
     """One attempt to write a claimed entry to 1C, and what the approver sees after it.
 
     Returns the outcome (as counted in metrics, with UNAVAILABLE for a 1C that could not be
@@ -179,7 +195,7 @@ def apply(ctx: FlowContext, entry: OutboxEntry, lease: str) -> str:
     return "applied"
 
 
-def _write(ctx: FlowContext, entry: OutboxEntry, when_slow: Callable[[], None]) -> Task:
+def _write(ctx: OutboxPorts, entry: OutboxEntry, when_slow: Callable[[], None]) -> Task:
     """Write the decision to 1C; `when_slow` runs (in this thread, which makes every edit of
     the card) if a first attempt is still going after PENDING_AFTER_SECONDS."""
     if entry.attempts > 0:
@@ -189,7 +205,7 @@ def _write(ctx: FlowContext, entry: OutboxEntry, when_slow: Callable[[], None]) 
     )
 
 
-def _show_pending(ctx: FlowContext, entry: OutboxEntry) -> None:
+def _show_pending(ctx: OutboxPorts, entry: OutboxEntry) -> None:
     """ "Passing to 1C" on the card, edited here, in the thread that later writes the outcome,
     so the two edits cannot arrive in the wrong order."""
     request = entry.request
@@ -205,7 +221,7 @@ def _show_pending(ctx: FlowContext, entry: OutboxEntry) -> None:
         log.warning("could not mark the card of task %s as pending: %s", request.task_id, exc)
 
 
-def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: str | None) -> None:
+def _finish(ctx: OutboxPorts, entry: OutboxEntry, task: Task | None, problem: str | None) -> None:
     """Edit the approver's card with what became of the decision, and stop tracking it."""
     request = entry.request
     if request.message is None:
@@ -235,7 +251,7 @@ def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: st
         _close_other_cards(ctx, request.task_id, request.message.chat_id, tail)
 
 
-def _replace_card(ctx: FlowContext, entry: OutboxEntry, task: Task | None, line: str) -> None:
+def _replace_card(ctx: OutboxPorts, entry: OutboxEntry, task: Task | None, line: str) -> None:
     """The decision was not applied: its card ends with `line`, and the task's current card
     (re-read from 1C when `task` is not given) follows it, buttons and all."""
     request = entry.request
@@ -263,7 +279,7 @@ def _replace_card(ctx: FlowContext, entry: OutboxEntry, task: Task | None, line:
         log.warning("could not update the card of task %s: %s", request.task_id, exc)
 
 
-def _current(ctx: FlowContext, task_id: str) -> Task | None:
+def _current(ctx: OutboxPorts, task_id: str) -> Task | None:
     """The task as 1C has it now, or None if 1C cannot tell."""
     try:
         return ctx.onec.get_task(task_id)
@@ -272,7 +288,7 @@ def _current(ctx: FlowContext, task_id: str) -> Task | None:
         return None
 
 
-def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[str]) -> None:
+def _close_other_cards(ctx: OutboxPorts, task_id: str, chat_id: int, tail: list[str]) -> None:
     """The decision went through: every other candidate's card says who decided, and loses
     its buttons (a decision of theirs still on its way ends by itself, through the outbox)."""
     for other in ctx.deliveries.deliveries_for_task(task_id):
@@ -286,14 +302,14 @@ def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[
             )
 
 
-def _link_of(ctx: FlowContext, request: DecisionRequest) -> UserLink:
+def _link_of(ctx: OutboxPorts, request: DecisionRequest) -> UserLink:
     link = ctx.links.get_link(request.telegram_user_id or 0)
     if link is None:
         raise NotFound("Redis", "no_link", "the approver is no longer linked")
     return link
 
 
-def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, lease: str, error: str) -> str:
+def _retry_or_give_up(ctx: OutboxPorts, entry: OutboxEntry, lease: str, error: str) -> str:
     """Reschedule the entry, or dead-letter it after MAX_ATTEMPTS; returns which (for metrics),
     or LOST_LEASE if another worker holds the entry now."""
     attempts = entry.attempts + 1
@@ -313,19 +329,20 @@ def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, lease: str, error: s
     return "retry"
 
 
-def _tell_dead(ctx: FlowContext, entry: OutboxEntry, error: str) -> None:
+def _tell_dead(ctx: OutboxPorts, entry: OutboxEntry, error: str) -> None:
     texts = ctx.texts
     request = entry.request
     label = escape(texts.button(request.decision))
     subject = escape(entry.subject or request.task_id)
-    ctx.alert_admins(
+    alert_admins(
+        ctx,
         texts.t(
             "admin.dead_letter",
             decision=label,
             subject=subject,
             who=escape(request.user_name),
             error=escape(error),
-        )
+        ),
     )
     if request.message is None:
         return

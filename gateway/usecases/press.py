@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
 
 from gateway.domain.incoming import IncomingMessage, IncomingPress
 from gateway.domain.records import (
@@ -25,13 +28,41 @@ from gateway.domain.records import (
 from gateway.domain.tasks import Decision, Task, TaskState
 from gateway.errors import AuthenticationFailed, NotFound, UpstreamUnavailable
 from gateway.ports.messenger import ForceReply
+from gateway.ports.storage import DeliveryStore, OutboxStore, PromptStore
 from gateway.presentation import callbacks, cards
 from gateway.presentation.texts import escape
 from gateway.usecases import cards_io
-from gateway.usecases.context import FlowContext
-from gateway.usecases.links import current_link
+from gateway.usecases.cards_io import CardPorts
+from gateway.usecases.links import LinkPorts, ReplyPorts, current_link
 
 log = logging.getLogger(__name__)
+
+
+class SubmitPorts(Protocol):
+    """What storing a decision in the outbox needs."""
+
+    deliveries: DeliveryStore
+    outbox: OutboxStore
+
+    # Functions as dataclass fields' defaults read as methods: only a property matches them.
+    @property
+    def now(self) -> Callable[[], datetime]: ...
+
+    @property
+    def wake_outbox(self) -> Callable[[], None]:
+        """Tells this worker's outbox loop that a decision waits (it looks at once)."""
+        ...
+
+
+class ReasonPorts(SubmitPorts, ReplyPorts, Protocol):
+    """What asking for a return's reason, and taking the reply, needs."""
+
+    prompts: PromptStore
+
+
+class PressPorts(ReasonPorts, CardPorts, LinkPorts, Protocol):
+    """What handling a decision button needs: the press is checked against 1C and the card
+    refreshed or closed when it no longer holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +79,7 @@ def press_key(task_id: str, version: str, decision: Decision, telegram_user_id: 
     return "tg-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
-def on_press(ctx: FlowContext, press: IncomingPress) -> None:
+def on_press(ctx: PressPorts, press: IncomingPress) -> None:
     """A decision button: verify it, then decide, ask for a reason, or explain why not."""
     texts = ctx.texts
 
@@ -90,7 +121,7 @@ def on_press(ctx: FlowContext, press: IncomingPress) -> None:
     if not task.may_decide(link.onec_user_id):
         answer("alert.foreign")
         return
-    if _decided_elsewhere(ctx, task.id, press.chat_id):
+    if _decided_elsewhere(ctx.deliveries, task.id, press.chat_id):
         answer("alert.taken")
         return
     card = MessageRef(press.chat_id, press.message_id)
@@ -130,7 +161,7 @@ def _shown_subject_version(delivery: Delivery | None, card: MessageRef, task: Ta
 
 
 def _press_while_1c_is_down(
-    ctx: FlowContext,
+    ctx: PressPorts,
     press: IncomingPress,
     wanted: callbacks.Press,
     link: UserLink,
@@ -146,7 +177,7 @@ def _press_while_1c_is_down(
     ):
         ctx.messenger.answer_callback(press.callback_id, texts.t("alert.unavailable"), True)
         return
-    if _decided_elsewhere(ctx, delivery.task_id, press.chat_id):
+    if _decided_elsewhere(ctx.deliveries, delivery.task_id, press.chat_id):
         ctx.messenger.answer_callback(press.callback_id, texts.t("alert.taken"), True)
         return
     subject = cards.visible_text(delivery.text.split("\n", 1)[0])
@@ -163,15 +194,15 @@ def _press_while_1c_is_down(
     ctx.messenger.answer_callback(press.callback_id, texts.t(key), False)
 
 
-def _decided_elsewhere(ctx: FlowContext, task_id: str, chat_id: int) -> bool:
+def _decided_elsewhere(deliveries: DeliveryStore, task_id: str, chat_id: int) -> bool:
     """True if another candidate's decision on the task is on its way to 1C (first one wins)."""
     return any(
-        d.deciding and d.chat_id != chat_id for d in ctx.deliveries.deliveries_for_task(task_id)
+        d.deciding and d.chat_id != chat_id for d in deliveries.deliveries_for_task(task_id)
     )
 
 
 def ask_reason(
-    ctx: FlowContext,
+    ctx: ReasonPorts,
     link: UserLink,
     task_id: str,
     shown: Shown,
@@ -200,7 +231,7 @@ def ask_reason(
     )
 
 
-def on_reason(ctx: FlowContext, message: IncomingMessage, prompt: Prompt, link: UserLink) -> None:
+def on_reason(ctx: ReasonPorts, message: IncomingMessage, prompt: Prompt, link: UserLink) -> None:
     """The approver's reply to a reason prompt: the return goes to the outbox."""
     comment = message.text.strip()
     if not comment:
@@ -222,7 +253,7 @@ def on_reason(ctx: FlowContext, message: IncomingMessage, prompt: Prompt, link: 
 
 
 def submit(
-    ctx: FlowContext,
+    ctx: SubmitPorts,
     link: UserLink,
     task_id: str,
     shown: Shown,
