@@ -196,9 +196,7 @@ def _press_while_1c_is_down(
 
 def _decided_elsewhere(deliveries: DeliveryStore, task_id: str, chat_id: int) -> bool:
     """True if another candidate's decision on the task is on its way to 1C (first one wins)."""
-    return any(
-        d.deciding and d.chat_id != chat_id for d in deliveries.deliveries_for_task(task_id)
-    )
+    return any(d.deciding and d.chat_id != chat_id for d in deliveries.deliveries_for_task(task_id))
 
 
 def ask_reason(
