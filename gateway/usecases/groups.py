@@ -29,7 +29,9 @@ class MembershipPorts(Protocol):
 
     # Read-only, so a context holding a whole 1C connector (OneC) satisfies it too.
     @property
-    def onec(self) -> TaskSource: ...
+    def onec(self) -> TaskSource:
+        """1C, asked for a group's members."""
+        ...
 
 
 class GroupPorts(MembershipPorts, EditPorts, Protocol):

@@ -44,7 +44,9 @@ class LinkPorts(ReplyPorts, Protocol):
 
     # Read-only, so a context holding a whole 1C connector (OneC) satisfies it too.
     @property
-    def onec(self) -> TaskSource: ...
+    def onec(self) -> TaskSource:
+        """1C, asked which users have a phone."""
+        ...
 
 
 class ConnectPorts(AlertPorts, MembershipPorts, LinkPorts, Protocol):
@@ -55,7 +57,9 @@ class ConnectPorts(AlertPorts, MembershipPorts, LinkPorts, Protocol):
 
     # A function as a dataclass field's default reads as a method: only a property matches it.
     @property
-    def now(self) -> Callable[[], datetime]: ...
+    def now(self) -> Callable[[], datetime]:
+        """The clock a link's time is read from."""
+        ...
 
 
 def ask_for_contact(ctx: ReplyPorts, chat_id: int, key: str = "welcome", **values: object) -> None:

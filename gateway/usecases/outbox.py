@@ -58,9 +58,10 @@ class OutboxPorts(CardPorts, Protocol):
     outbox: OutboxStore
     deadline: Deadline
 
-    # 1C is written to here, not only read: the whole connector.
     @property
-    def onec(self) -> OneC: ...
+    def onec(self) -> OneC:
+        """1C, written to (and read when a card must show the task as it is now)."""
+        ...
 
 
 class OutboxRunner:

@@ -46,7 +46,9 @@ class SubmitPorts(Protocol):
 
     # Functions as dataclass fields' defaults read as methods: only a property matches them.
     @property
-    def now(self) -> Callable[[], datetime]: ...
+    def now(self) -> Callable[[], datetime]:
+        """The clock a decision's time is read from."""
+        ...
 
     @property
     def wake_outbox(self) -> Callable[[], None]:
