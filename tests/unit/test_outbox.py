@@ -13,12 +13,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import pytest
 
-from gateway.domain.records import MessageRef, OutboxEntry, UserLink
-from gateway.domain.tasks import Decision, Result, Task, TaskState
+from gateway.domain.records import MessageRef, OutboxEntry
+from gateway.domain.tasks import Decision, Result, TaskState
 from gateway.errors import (
     AlreadyCompleted,
     ConfigurationError,
@@ -30,9 +29,8 @@ from gateway.errors import (
     UpstreamUnavailable,
 )
 from gateway.presentation import cards
-from gateway.presentation.texts import Texts, escape
+from gateway.presentation.texts import escape
 from gateway.scheduling.deadline import InlineDeadline
-from gateway.usecases.context import FlowContext
 from gateway.usecases.outbox import (
     BACKOFF_BASE_SECONDS,
     BACKOFF_CAP_SECONDS,
@@ -45,14 +43,12 @@ from gateway.usecases.outbox import (
 )
 from gateway.usecases.press import Shown, submit
 from tests.factories import PERFORMER_NAME, make_delivery, make_link, make_person, make_task
-from tests.fakes import NOW, FakeMessenger, FakeOneC, InMemoryStore, make_context
+from tests.fakes import NOW, InMemoryStore
+from tests.unit.scenes import CARD, CHAT, TEXTS, Scene, make_scene
 
-CHAT = 200
-CARD = 41
 OTHER_CHAT = 300
 OTHER_CARD = 7
 ADMIN_CHAT = 900
-TEXTS = Texts("ru")
 LABEL = escape(TEXTS.button(Decision.APPROVE))
 SUBJECT = "Согласовать заявку 0000-000042"  # the first line of the card (make_delivery's text)
 DOWN = UpstreamUnavailable("1C", "connection refused")
@@ -92,28 +88,9 @@ class RecordingMetrics:
         """Not counted here."""
 
 
-@dataclass
-class Scene:
-    """A role task with two candidate approvers holding cards, and an admin."""
-
-    ctx: FlowContext
-    store: InMemoryStore
-    onec: FakeOneC
-    messenger: FakeMessenger
-    metrics: RecordingMetrics
-    deadline: InlineDeadline
-    link: UserLink
-    task: Task
-
-    def current(self, **changes: Any) -> Task:
-        """The task as 1C has it now, changed (the card shows the version before)."""
-        task = replace(self.task, **changes)
-        self.onec.add(task)
-        return task
-
-
-def make_scene(store: InMemoryStore | None = None) -> Scene:
-    """`store` holds every storage port (a fresh InMemoryStore by default)."""
+def make_outbox_scene(store: InMemoryStore | None = None) -> Scene:
+    """A role task with two candidates holding cards, and an admin; `store` holds every
+    storage port (a fresh InMemoryStore by default)."""
     link = make_link(CHAT)
     other = make_link(OTHER_CHAT, name="Сидоров Сидор Сидорович")
     admin = make_link(ADMIN_CHAT, name="Админ", admin=True)
@@ -125,18 +102,14 @@ def make_scene(store: InMemoryStore | None = None) -> Scene:
             make_person(other.onec_user_id, other.onec_user_name),
         ),
     )
-    onec = FakeOneC([task])
-    onec.add_users_of(link, other, admin)
-    store = InMemoryStore() if store is None else store
-    for each in (link, other, admin):
-        store.save_link(each)
-    store.save_delivery(make_delivery(task, CHAT, CARD))
-    store.save_delivery(make_delivery(task, OTHER_CHAT, OTHER_CARD))
-    metrics = RecordingMetrics()
-    deadline = InlineDeadline()
-    ctx = make_context(store, onec=onec, metrics=metrics, deadline=deadline)
-    assert isinstance(ctx.messenger, FakeMessenger)
-    return Scene(ctx, store, onec, ctx.messenger, metrics, deadline, link, task)
+    holders = [(link, CARD), (other, OTHER_CARD), (admin, None)]
+    return make_scene(task, holders, store, metrics=RecordingMetrics(), deadline=InlineDeadline())
+
+
+def counted(scene: Scene) -> list[tuple[str, str]]:
+    """The decision outcomes counted in metrics."""
+    assert isinstance(scene.ctx.metrics, RecordingMetrics)
+    return scene.ctx.metrics.decisions
 
 
 def pressed_only(scene: Scene) -> OutboxEntry:
@@ -166,7 +139,7 @@ def written(scene: Scene, entry: OutboxEntry, lease: str) -> tuple[OutboxEntry, 
 
 
 def stale(scene: Scene, entry: OutboxEntry, lease: str) -> tuple[OutboxEntry, str]:
-    scene.onec.outcome = StaleDecision("1C", "the task changed", scene.current(version="v2"))
+    scene.onec.outcome = StaleDecision("1C", "the task changed", scene.changed(version="v2"))
     return entry, lease
 
 
@@ -177,7 +150,7 @@ def refused(scene: Scene, entry: OutboxEntry, lease: str) -> tuple[OutboxEntry, 
 
 def already(scene: Scene, entry: OutboxEntry, lease: str) -> tuple[OutboxEntry, str]:
     result = Result(Decision.APPROVE, "", scene.link.onec_user_id, NOW)
-    done = scene.current(state=TaskState.COMPLETED, result=result)
+    done = scene.changed(state=TaskState.COMPLETED, result=result)
     scene.onec.outcome = AlreadyCompleted("1C", "the task is no longer pending", done)
     return entry, lease
 
@@ -201,7 +174,8 @@ def failing(error: GatewayError, attempts: int = 0) -> Arrange:
 
 
 def slow(scene: Scene, entry: OutboxEntry, lease: str) -> tuple[OutboxEntry, str]:
-    scene.deadline.slow = True
+    assert isinstance(scene.ctx.deadline, InlineDeadline)
+    scene.ctx.deadline.slow = True
     return entry, lease
 
 
@@ -280,12 +254,12 @@ OUTCOMES = [
     ("arrange", "then"), [row[1:] for row in OUTCOMES], ids=[row[0] for row in OUTCOMES]
 )
 def test_an_attempt_to_write_a_decision(arrange: Arrange, then: Then) -> None:
-    scene = make_scene()
+    scene = make_outbox_scene()
     entry, lease = arrange(scene, *pressed(scene))
 
     assert apply(scene.ctx, entry, lease) == then.returned
 
-    assert scene.metrics.decisions == ([("approve", then.counted)] if then.counted else [])
+    assert counted(scene) == ([("approve", then.counted)] if then.counted else [])
     card = MessageRef(CHAT, CARD)
     assert [e.html.rpartition("\n")[2] for e in scene.messenger.edits if e.ref == card] == then.card
     sent = [m for m in scene.messenger.sent if m.ref.chat_id == CHAT]
@@ -327,10 +301,10 @@ def assert_card_record(scene: Scene, then: Then) -> None:
 def test_a_decision_on_a_card_replaced_while_its_reason_was_typed_leaves_the_new_card() -> None:
     """Stale, and the card it came from was replaced meanwhile: the new card stands (the sync
     pass keeps it current), the approver is told why in a message."""
-    scene = make_scene()
+    scene = make_outbox_scene()
     entry, lease = pressed(scene)
     scene.store.save_delivery(make_delivery(scene.task, CHAT, CARD + 5, deciding="approve"))
-    scene.onec.outcome = StaleDecision("1C", "the task changed", scene.current(version="v2"))
+    scene.onec.outcome = StaleDecision("1C", "the task changed", scene.changed(version="v2"))
 
     assert apply(scene.ctx, entry, lease) == "stale"
 
@@ -348,7 +322,7 @@ def test_a_decision_on_a_card_replaced_while_its_reason_was_typed_leaves_the_new
 def test_a_retry_waits_the_doubling_backoff_less_up_to_half_of_it_as_jitter(
     attempt: int, longest: float
 ) -> None:
-    scene = make_scene()
+    scene = make_outbox_scene()
     entry, lease = failing(DOWN, attempts=attempt - 1)(scene, *pressed(scene))
 
     apply(scene.ctx, entry, lease)
@@ -362,13 +336,13 @@ def test_a_retry_waits_the_doubling_backoff_less_up_to_half_of_it_as_jitter(
 
 
 def test_a_pass_attempts_each_due_decision_and_settles_it() -> None:
-    scene = make_scene()
+    scene = make_outbox_scene()
     pressed_only(scene)
 
     assert OutboxRunner(scene.ctx).run_once() == 1
 
     assert scene.store.outbox_depth() == 0
-    assert scene.metrics.decisions == [("approve", "applied")]
+    assert counted(scene) == [("approve", "applied")]
 
 
 @pytest.mark.parametrize(
@@ -377,7 +351,7 @@ def test_a_pass_attempts_each_due_decision_and_settles_it() -> None:
     ids=["1C back: waiting decisions due at once", "1C still down: they keep waiting"],
 )
 def test_a_worker_asks_1c_before_waiting_out_the_backoff(onec_down: bool, attempted: int) -> None:
-    scene = make_scene()
+    scene = make_outbox_scene()
     entry = pressed_only(scene)
     lease = scene.store.claim(entry.id, NOW.timestamp(), LEASE_SECONDS)
     assert lease is not None
@@ -408,7 +382,7 @@ def test_a_lease_held_through_a_redis_failure_is_given_back_and_the_entry_attemp
     None
 ):
     store = RedisFailsOnce()
-    scene = make_scene(store)
+    scene = make_outbox_scene(store)
     pressed_only(scene)
     runner = OutboxRunner(scene.ctx)
 

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import Enum
-from typing import Any
 
 import pytest
 
 from gateway.domain.incoming import IncomingPress
-from gateway.domain.records import MessageRef, UserLink
-from gateway.domain.tasks import Decision, Result, Task, TaskKind, TaskState
+from gateway.domain.records import Delivery, MessageRef
+from gateway.domain.tasks import Decision, Result, TaskKind, TaskState
 from gateway.errors import AuthenticationFailed, GatewayError, UpstreamUnavailable
 from gateway.ports.messenger import ForceReply
 from gateway.presentation import callbacks
-from gateway.presentation.texts import Texts
-from gateway.usecases.context import FlowContext
 from gateway.usecases.press import on_press, on_reason
 from tests.factories import (
     make_delivery,
@@ -33,12 +30,10 @@ from tests.factories import (
     make_prompt,
     make_task,
 )
-from tests.fakes import NOW, SECRET, FakeMessenger, FakeOneC, InMemoryStore, make_context
+from tests.fakes import NOW, SECRET
+from tests.unit.scenes import CARD, CHAT, TEXTS, Scene, make_scene
 
-CHAT = 200
-CARD = 41
 OTHER_CHAT = 300
-TEXTS = Texts("ru")
 
 
 class Stored(Enum):
@@ -52,63 +47,30 @@ class Stored(Enum):
 class Card(Enum):
     """What becomes of the pressed card."""
 
-    UNTOUCHED = "untouched"
-    CLOSED_CANCELLED = "closed: cancelled"
-    CLOSED_DONE = "closed: who decided in 1C"
+    KEPT = "kept as it was"
+    CANCELLED = "closed: cancelled"
+    DONE = "closed: who decided in 1C"
     REFRESHED = "closed as superseded, a new card sent"
 
 
-@dataclass
-class Scene:
-    """One approver linked in CHAT, holding card CARD of a pending task they may decide."""
-
-    ctx: FlowContext
-    store: InMemoryStore
-    onec: FakeOneC
-    messenger: FakeMessenger
-    link: UserLink
-    task: Task
-    woken: list[str]
-    card_message_id: int | None = CARD
-
-    def press(
-        self, decision: Decision = Decision.APPROVE, *, version: str | None = None
-    ) -> IncomingPress:
-        """A press of a button signed for CHAT, on CARD, showing `version` (the task's)."""
-        shown = self.task.version if version is None else version
-        data = callbacks.sign(SECRET, CHAT, decision, self.task.id, shown)
-        return make_press(data, chat_id=CHAT, message_id=CARD)
-
-    def change_task(self, **changes: Any) -> None:
-        """1C's task changes; the card we sent stays as it was."""
-        self.task = replace(self.task, **changes)
-        self.onec.add(self.task)
-
-    def forget(self) -> None:
-        """What the arranging step sent, edited or was answered is not what the row checks."""
-        self.messenger.sent.clear()
-        self.messenger.edits.clear()
-        self.messenger.answers.clear()
-        self.woken.clear()
-
-
-def make_scene() -> Scene:
-    """The task allows approval and a return; the card shows its current versions."""
+def make_press_scene() -> Scene:
+    """The approver may decide the task, which allows approval and a return; the card shows
+    the current task and document versions."""
     link = make_link(CHAT)
     task = make_task(
         performer=make_person(link.onec_user_id),
         subject_version="doc-1",
         allowed_decisions=(Decision.APPROVE, Decision.RETURN_INITIATOR),
     )
-    onec = FakeOneC([task])
-    onec.add_users_of(link)
-    store = InMemoryStore()
-    store.save_link(link)
-    store.save_delivery(make_delivery(task, CHAT, CARD))
-    woken: list[str] = []
-    ctx = make_context(store, onec=onec, wake_outbox=lambda: woken.append("outbox"))
-    assert isinstance(ctx.messenger, FakeMessenger)
-    return Scene(ctx, store, onec, ctx.messenger, link, task, woken)
+    return make_scene(task, [(link, CARD)])
+
+
+def forget(scene: Scene) -> None:
+    """What an arranging step sent, edited or answered is not what a row checks."""
+    scene.messenger.sent.clear()
+    scene.messenger.edits.clear()
+    scene.messenger.answers.clear()
+    scene.woken.clear()
 
 
 # --- arranging each branch: change the scene, return the press ----------------------------------
@@ -135,23 +97,23 @@ def gone_without_card(scene: Scene) -> IncomingPress:
 
 
 def not_an_approval(scene: Scene) -> IncomingPress:
-    scene.change_task(kind=TaskKind.TASK)
+    scene.changed(kind=TaskKind.TASK)
     return scene.press()
 
 
 def done(scene: Scene) -> IncomingPress:
     result = Result(Decision.APPROVE, "", scene.link.onec_user_id, NOW)
-    scene.change_task(state=TaskState.COMPLETED, result=result)
+    scene.changed(state=TaskState.COMPLETED, result=result)
     return scene.press()
 
 
 def cancelled(scene: Scene) -> IncomingPress:
-    scene.change_task(state=TaskState.CANCELLED)
+    scene.changed(state=TaskState.CANCELLED)
     return scene.press()
 
 
 def foreign(scene: Scene) -> IncomingPress:
-    scene.change_task(performer=make_person("somebody-else"))
+    scene.changed(performer=make_person("somebody-else"))
     return scene.press()
 
 
@@ -162,13 +124,12 @@ def taken(scene: Scene) -> IncomingPress:
 
 
 def stale_task(scene: Scene) -> IncomingPress:
-    shown = scene.task.version
-    scene.change_task(version="new-version")
-    return scene.press(version=shown)
+    scene.changed(version="new-version")
+    return scene.press()
 
 
 def stale_document(scene: Scene) -> IncomingPress:
-    scene.change_task(subject=replace(scene.task.subject, version="doc-2"))
+    scene.changed(subject=replace(scene.task.subject, version="doc-2"))
     return scene.press()
 
 
@@ -186,48 +147,27 @@ def accepted(scene: Scene) -> IncomingPress:
 
 def pressed_again(scene: Scene) -> IncomingPress:
     on_press(scene.ctx, scene.press())
-    scene.forget()
+    forget(scene)
     return scene.press()
 
 
 PRESSES = [
     # id, arrange, answer key, as an alert, stored, card
-    ("forged callback", forged, "alert.forged", True, Stored.NOTHING, Card.UNTOUCHED),
-    ("not linked", not_linked, "alert.not_linked", True, Stored.NOTHING, Card.UNTOUCHED),
-    (
-        "task gone, card closed",
-        gone_with_card,
-        "alert.cancelled",
-        True,
-        Stored.NOTHING,
-        Card.CLOSED_CANCELLED,
-    ),
+    ("forged callback", forged, "alert.forged", True, Stored.NOTHING, Card.KEPT),
+    ("not linked", not_linked, "alert.not_linked", True, Stored.NOTHING, Card.KEPT),
+    ("task gone", gone_with_card, "alert.cancelled", True, Stored.NOTHING, Card.CANCELLED),
     ("task gone, no card", gone_without_card, "alert.cancelled", True, Stored.NOTHING, None),
-    (
-        "not an approval",
-        not_an_approval,
-        "alert.not_approval",
-        True,
-        Stored.NOTHING,
-        Card.UNTOUCHED,
-    ),
-    ("done in 1C", done, "alert.done", True, Stored.NOTHING, Card.CLOSED_DONE),
-    ("cancelled in 1C", cancelled, "alert.cancelled", True, Stored.NOTHING, Card.CLOSED_CANCELLED),
-    ("not a decider", foreign, "alert.foreign", True, Stored.NOTHING, Card.UNTOUCHED),
-    ("taken by another candidate", taken, "alert.taken", True, Stored.NOTHING, Card.UNTOUCHED),
+    ("not an approval", not_an_approval, "alert.not_approval", True, Stored.NOTHING, Card.KEPT),
+    ("done in 1C", done, "alert.done", True, Stored.NOTHING, Card.DONE),
+    ("cancelled in 1C", cancelled, "alert.cancelled", True, Stored.NOTHING, Card.CANCELLED),
+    ("not a decider", foreign, "alert.foreign", True, Stored.NOTHING, Card.KEPT),
+    ("taken by another candidate", taken, "alert.taken", True, Stored.NOTHING, Card.KEPT),
     ("stale task version", stale_task, "alert.stale", True, Stored.NOTHING, Card.REFRESHED),
     ("stale document", stale_document, "alert.stale", True, Stored.NOTHING, Card.REFRESHED),
-    (
-        "decision not allowed",
-        not_allowed,
-        "alert.not_allowed",
-        True,
-        Stored.NOTHING,
-        Card.UNTOUCHED,
-    ),
-    ("needs a reason", needs_reason, "alert.reason", False, Stored.PROMPT, Card.UNTOUCHED),
-    ("accepted", accepted, "alert.accepted", False, Stored.ENTRY, Card.UNTOUCHED),
-    ("pressed again", pressed_again, "alert.in_progress", False, Stored.ENTRY, Card.UNTOUCHED),
+    ("decision not allowed", not_allowed, "alert.not_allowed", True, Stored.NOTHING, Card.KEPT),
+    ("needs a reason", needs_reason, "alert.reason", False, Stored.PROMPT, Card.KEPT),
+    ("accepted", accepted, "alert.accepted", False, Stored.ENTRY, Card.KEPT),
+    ("pressed again", pressed_again, "alert.in_progress", False, Stored.ENTRY, Card.KEPT),
 ]
 
 
@@ -243,8 +183,9 @@ def test_a_press_with_1c_up(
     stored: Stored,
     card: Card | None,
 ) -> None:
-    scene = make_scene()
+    scene = make_press_scene()
     press = arrange(scene)
+    before = scene.store.get_delivery(scene.task.id, CHAT)
 
     on_press(scene.ctx, press)
 
@@ -253,7 +194,7 @@ def test_a_press_with_1c_up(
     ]
     pressed = None if stored is Stored.NOTHING else callbacks.verify(SECRET, CHAT, press.data)
     assert_stored(scene, stored, pressed.decision if pressed else None)
-    assert_card(scene, card)
+    assert_card(scene, card, before)
 
 
 # --- 1C down: a press on the card we sent is taken on trust, 1C checks it later ------------------
@@ -261,13 +202,11 @@ def test_a_press_with_1c_up(
 
 def down_no_card(scene: Scene) -> IncomingPress:
     scene.store.close_delivery(scene.task.id, CHAT)
-    scene.card_message_id = None
     return scene.press()
 
 
 def down_other_message(scene: Scene) -> IncomingPress:
     scene.store.save_delivery(make_delivery(scene.task, CHAT, CARD + 10))
-    scene.card_message_id = CARD + 10
     return scene.press()
 
 
@@ -303,16 +242,17 @@ def test_a_press_with_1c_down(
     alert: bool,
     stored: Stored,
 ) -> None:
-    scene = make_scene()
+    scene = make_press_scene()
     scene.onec.error = outage
     press = arrange(scene)
+    before = scene.store.get_delivery(scene.task.id, CHAT)
 
     on_press(scene.ctx, press)
 
     assert [(a.text, a.alert) for a in scene.messenger.answers] == [(TEXTS.t(answer), alert)]
     decision = callbacks.verify(SECRET, CHAT, press.data).decision
     assert_stored(scene, stored, None if stored is Stored.NOTHING else decision)
-    assert_card(scene, Card.UNTOUCHED)
+    assert_card(scene, Card.KEPT, before)
     if stored is Stored.ENTRY:
         # 1C compares the versions of the card we sent when the decision reaches it.
         request = scene.store.due(math.inf, 10)[0].request
@@ -334,7 +274,7 @@ def test_a_press_with_1c_down(
     ids=["empty reason: asked again", "reason given: the return goes to the outbox"],
 )
 def test_a_reason_reply(text: str, told: str | None, stored: Stored) -> None:
-    scene = make_scene()
+    scene = make_press_scene()
     prompt = make_prompt(scene.task, CHAT, card_message_id=CARD)
     scene.store.save_prompt(prompt)
 
@@ -379,28 +319,29 @@ def assert_stored(scene: Scene, stored: Stored, decision: Decision | None) -> No
         assert prompt is None
 
 
-def assert_card(scene: Scene, card: Card | None) -> None:
+def assert_card(scene: Scene, card: Card | None, before: Delivery | None) -> None:
     edits = [(e.ref, e.html) for e in scene.messenger.edits]
     delivery = scene.store.get_delivery(scene.task.id, CHAT)
     if card is None:  # there was no card to do anything with
         assert edits == []
         return
     pressed = MessageRef(CHAT, CARD)
-    if card is Card.UNTOUCHED:
+    if card is Card.KEPT:
         assert edits == []
-        assert delivery is None or delivery.message_id == scene.card_message_id
+        assert (delivery is None) == (before is None)
+        assert delivery is None or before is None or delivery.message_id == before.message_id
         assert all(isinstance(m.markup, ForceReply) for m in scene.messenger.sent)
         return
     (edit,) = edits
     assert edit[0] == pressed
-    if card is Card.CLOSED_CANCELLED:
+    if card is Card.CANCELLED:
         assert edit[1].endswith(TEXTS.t("outcome.cancelled"))
         assert delivery is None
-    elif card is Card.CLOSED_DONE:
+    elif card is Card.DONE:
         assert scene.link.onec_user_name in edit[1].rpartition("\n")[2]
         assert delivery is None
     else:
         assert edit[1].endswith(TEXTS.t("outcome.superseded"))
         (new_card,) = scene.messenger.sent
         assert delivery is not None and delivery.message_id == new_card.ref.message_id != CARD
-        assert delivery.version == scene.task.version
+        assert delivery.version == scene.current.version
