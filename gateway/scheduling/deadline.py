@@ -9,10 +9,10 @@ reaction to its slowness.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from threading import Lock
 from typing import Final, Protocol, TypeVar
+
+from gateway.scheduling.executors import Executor, ThreadExecutor
 
 T = TypeVar("T")
 
@@ -31,17 +31,17 @@ class Deadline(Protocol):
 
 
 class ThreadDeadline:
-    """The real one: calls run on a few long-lived threads, started on first use."""
+    """The real one: calls run on a few long-lived threads (DEADLINE_THREADS by default),
+    started on first use."""
 
-    def __init__(self, threads: int = DEADLINE_THREADS, name: str = "deadline") -> None:
-        self._threads = threads
-        self._name = name
-        self._lock = Lock()
-        self._pool: ThreadPoolExecutor | None = None
+    def __init__(self, executor: Executor | None = None) -> None:
+        if executor is None:
+            executor = ThreadExecutor(DEADLINE_THREADS, "deadline")
+        self._executor = executor
 
     def run(self, call: Callable[[], T], after_seconds: float, when_slow: Callable[[], None]) -> T:
         """See `Deadline.run`."""
-        running = self._executor().submit(call)
+        running = self._executor.submit(call)
         try:
             return running.result(timeout=after_seconds)
         except FutureTimeout:
@@ -49,19 +49,10 @@ class ThreadDeadline:
             return running.result()
 
     def shutdown(self) -> None:
-        """Let calls in hand finish and stop the threads (a later call starts them again)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
-
-    def _executor(self) -> ThreadPoolExecutor:
-        # Many contexts are made (one per worker, many in tests) and most never write a
-        # decision: no pool until one is needed.
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix=self._name)
-            return self._pool
+        """Let the calls in hand finish and release the threads; a later call starts them
+        again. The worker does not call it: its threads end with it, and waiting here for a
+        write that hangs would hold up its stop."""
+        self._executor.shutdown()
 
 
 class InlineDeadline:

@@ -8,6 +8,7 @@ import pytest
 
 from gateway.errors import UpstreamUnavailable
 from gateway.scheduling.deadline import Deadline, InlineDeadline, ThreadDeadline
+from gateway.scheduling.executors import ThreadExecutor
 
 
 def test_a_quick_call_returns_its_result_and_nothing_else_happens() -> None:
@@ -55,7 +56,7 @@ def test_the_calls_exception_reaches_the_caller() -> None:
 
 
 def test_calls_share_a_few_long_lived_threads_instead_of_one_each() -> None:
-    deadline = ThreadDeadline(threads=2, name="test_deadline")
+    deadline = ThreadDeadline(ThreadExecutor(2, "test_deadline"))
     names = {
         deadline.run(lambda: threading.current_thread().name, 5.0, lambda: None) for _ in range(20)
     }
