@@ -29,10 +29,10 @@ from gateway.domain.incoming import Incoming
 from gateway.errors import GatewayError, RateLimited
 from gateway.scheduling.lanes import Lanes
 from gateway.usecases import commands
-from gateway.usecases.decisions import OutboxRunner
 from gateway.usecases.dispatch import Admission, admit, handle, tell_flooding
 from gateway.usecases.links import check_all_links
 from gateway.usecases.monitor import monitored_sync
+from gateway.usecases.outbox import OutboxRunner
 from gateway.usecases.sync import sync_tasks
 
 log = logging.getLogger(__name__)

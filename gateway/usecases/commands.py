@@ -5,20 +5,49 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
 from gateway.domain.incoming import IncomingMessage
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import Task
-from gateway.ports.storage import InviteStore
+from gateway.ports.storage import (
+    DeliveryStore,
+    InviteStore,
+    LinkStore,
+    OutboxStore,
+    PromptStore,
+    StatusStore,
+)
 from gateway.presentation import cards
 from gateway.presentation.texts import Texts, escape
 from gateway.usecases import cards_io
-from gateway.usecases.context import FlowContext
-from gateway.usecases.links import ask_for_contact, confirm, current_link
+from gateway.usecases.alerts import is_admin
+from gateway.usecases.cards_io import CardPorts, DeliveryPolicy
+from gateway.usecases.links import LinkPorts, ask_for_contact, confirm, current_link
 
 INVITE_PREFIX: Final = "admin-"
 INVITE_TTL_SECONDS: Final = 24 * 3600
+
+
+class TaskListPorts(CardPorts, DeliveryPolicy, Protocol):
+    """What listing a user's pending tasks, and sending the cards they miss, needs."""
+
+
+class StatusTextPorts(Protocol):
+    """What the admins' /status needs."""
+
+    status: StatusStore
+    texts: Texts
+    outbox: OutboxStore
+    deliveries: DeliveryStore
+    links: LinkStore
+
+
+class CommandPorts(TaskListPorts, LinkPorts, StatusTextPorts, Protocol):
+    """What carrying out any command needs."""
+
+    prompts: PromptStore
+    invites: InviteStore
 
 
 def bot_commands(texts: Texts) -> list[tuple[str, str]]:
@@ -39,15 +68,17 @@ def create_invite(store: InviteStore, ttl_seconds: int = INVITE_TTL_SECONDS) -> 
     return code
 
 
-def my_tasks(ctx: FlowContext, link: UserLink) -> list[Task]:
+def my_tasks(ctx: TaskListPorts, link: UserLink) -> list[Task]:
     """The pending tasks whose cards this user gets: those they may decide now (addressed to
     them, or to a role they are a candidate of), other tasks only while notified."""
     return [
-        t for t in ctx.onec.pending_tasks() if t.may_decide(link.onec_user_id) and ctx.delivers(t)
+        t
+        for t in ctx.onec.pending_tasks()
+        if t.may_decide(link.onec_user_id) and cards_io.delivers(ctx, t)
     ]
 
 
-def deliver_pending(ctx: FlowContext, link: UserLink, *, announce: bool) -> int:
+def deliver_pending(ctx: TaskListPorts, link: UserLink, *, announce: bool) -> int:
     """Send the user every pending task of theirs not yet on a card; returns how many pending."""
     mine = my_tasks(ctx, link)
     if announce:
@@ -57,7 +88,7 @@ def deliver_pending(ctx: FlowContext, link: UserLink, *, announce: bool) -> int:
     return len(mine)
 
 
-def run(ctx: FlowContext, message: IncomingMessage, command: str, argument: str) -> None:
+def run(ctx: CommandPorts, message: IncomingMessage, command: str, argument: str) -> None:
     """Carry out a command."""
     texts = ctx.texts
     chat = message.chat_id
@@ -75,13 +106,13 @@ def run(ctx: FlowContext, message: IncomingMessage, command: str, argument: str)
         return
     if command in ("/start", "/help"):
         help_text = texts.t("help")
-        if ctx.is_admin(link):
+        if is_admin(ctx, link):
             help_text += "\n" + texts.t("help.admin")
         ctx.messenger.send_text(chat, help_text)
     elif command == "/tasks":
         _list_tasks(ctx, link)
     elif command == "/status":
-        if not ctx.is_admin(link):
+        if not is_admin(ctx, link):
             ctx.messenger.send_text(chat, texts.t("admin.only"))
         else:
             ctx.messenger.send_text(chat, status_text(ctx))
@@ -89,7 +120,7 @@ def run(ctx: FlowContext, message: IncomingMessage, command: str, argument: str)
         ctx.messenger.send_text(chat, texts.t("unknown_command"))
 
 
-def _accept_invite(ctx: FlowContext, message: IncomingMessage, code: str) -> None:
+def _accept_invite(ctx: CommandPorts, message: IncomingMessage, code: str) -> None:
     link = ctx.links.get_link(message.user_id)
     if link is None:
         # The invitation stays valid: connect first, then open the link again.
@@ -102,7 +133,7 @@ def _accept_invite(ctx: FlowContext, message: IncomingMessage, code: str) -> Non
     ctx.messenger.send_text(message.chat_id, ctx.texts.t("admin.granted"))
 
 
-def _list_tasks(ctx: FlowContext, link: UserLink) -> None:
+def _list_tasks(ctx: TaskListPorts, link: UserLink) -> None:
     texts = ctx.texts
     mine = my_tasks(ctx, link)
     if not mine:
@@ -118,7 +149,7 @@ def _list_tasks(ctx: FlowContext, link: UserLink) -> None:
         cards_io.deliver(ctx, task, link)  # a card missing (deleted, lost) comes again
 
 
-def status_text(ctx: FlowContext) -> str:
+def status_text(ctx: StatusTextPorts) -> str:
     """A short status for admins: sync, 1C, outbox, counts (no personal data)."""
     status = ctx.status.get_status()
     texts = ctx.texts

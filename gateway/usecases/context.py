@@ -27,6 +27,7 @@ from gateway.ports.storage import (
     UpdateQueue,
 )
 from gateway.presentation.texts import Texts
+from gateway.scheduling.deadline import Deadline, ThreadDeadline
 from gateway.scheduling.relay import RelayPools
 from gateway.settings import MAX_CARD_FIELDS, WorkHours
 from gateway.usecases import alerts, cards_io
@@ -75,6 +76,9 @@ class FlowContext:
     # The sync pass's threads: made once per context and started on first use; the worker
     # that owns the context shuts them down.
     pools: RelayPools = field(default_factory=RelayPools.threaded)
+    # Runs the first write of a decision to 1C on a helper thread, so the outbox thread can
+    # mark the card "passing to 1C" meanwhile when the write is slow.
+    deadline: Deadline = field(default_factory=ThreadDeadline)
 
     @classmethod
     def over(cls, store: Store, **rest: Any) -> FlowContext:

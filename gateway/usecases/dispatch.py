@@ -11,20 +11,38 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
-from typing import Final
+from typing import Final, Protocol
 
 from gateway.domain.incoming import Incoming, IncomingMessage, IncomingPress
 from gateway.errors import GatewayError, UpstreamUnavailable
+from gateway.ports.storage import Coordination, UpdateQueue
 from gateway.usecases import commands
-from gateway.usecases.context import FlowContext
-from gateway.usecases.decisions import on_press, on_reason
-from gateway.usecases.links import ask_for_contact, current_link, on_contact
+from gateway.usecases.commands import CommandPorts
+from gateway.usecases.links import (
+    ConnectPorts,
+    ReplyPorts,
+    ask_for_contact,
+    current_link,
+    on_contact,
+)
+from gateway.usecases.press import PressPorts, on_press, on_reason
 
 log = logging.getLogger(__name__)
 
 INBOUND_LIMIT: Final = 30
 INBOUND_WINDOW_SECONDS: Final = 60
 FLOOD_NOTICE_SECONDS: Final = 3600  # one notice per user per hour, however long the flood
+
+
+class AdmissionPorts(Protocol):
+    """What counting an update against its user's limit needs (shared by every worker)."""
+
+    updates: UpdateQueue
+    coordination: Coordination
+
+
+class DispatchPorts(PressPorts, CommandPorts, ConnectPorts, Protocol):
+    """What handling any update needs: presses, reasons, commands and contacts."""
 
 
 class Admission(Enum):
@@ -35,7 +53,7 @@ class Admission(Enum):
     NOTICE = "notice"  # the first one past the limit: tell the user, handle nothing
 
 
-def admit(ctx: FlowContext, incoming: Incoming) -> Admission:
+def admit(ctx: AdmissionPorts, incoming: Incoming) -> Admission:
     """Count the update against its user's inbound limit (shared by every worker)."""
     if ctx.updates.count_inbound(incoming.user_id, INBOUND_WINDOW_SECONDS) <= INBOUND_LIMIT:
         return Admission.HANDLE
@@ -45,7 +63,7 @@ def admit(ctx: FlowContext, incoming: Incoming) -> Admission:
     return Admission.IGNORE
 
 
-def tell_flooding(ctx: FlowContext, incoming: Incoming) -> None:
+def tell_flooding(ctx: ReplyPorts, incoming: Incoming) -> None:
     """The one polite notice that further messages are ignored for a while."""
     text = ctx.texts.t("flood.ignored")
     try:
@@ -57,7 +75,7 @@ def tell_flooding(ctx: FlowContext, incoming: Incoming) -> None:
         log.warning("could not tell user %s to slow down: %s", incoming.chat_id, exc)
 
 
-def handle(ctx: FlowContext, incoming: Incoming) -> None:
+def handle(ctx: DispatchPorts, incoming: Incoming) -> None:
     """Handle one update; a failing upstream gets the user a short apology, never silence."""
     try:
         if isinstance(incoming, IncomingPress):
@@ -72,7 +90,7 @@ def handle(ctx: FlowContext, incoming: Incoming) -> None:
         _apologise(ctx, incoming)
 
 
-def _on_message(ctx: FlowContext, message: IncomingMessage) -> None:
+def _on_message(ctx: DispatchPorts, message: IncomingMessage) -> None:
     if message.contact is not None:
         link = on_contact(ctx, message)
         if link is not None:
@@ -93,7 +111,7 @@ def _on_message(ctx: FlowContext, message: IncomingMessage) -> None:
     ctx.messenger.send_text(message.chat_id, ctx.texts.t("help"))
 
 
-def _apologise(ctx: FlowContext, incoming: Incoming) -> None:
+def _apologise(ctx: ReplyPorts, incoming: Incoming) -> None:
     try:
         if isinstance(incoming, IncomingPress):
             ctx.messenger.answer_callback(

@@ -8,18 +8,42 @@ for every process to see (invited admins keep their rights whatever the group sa
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from gateway.domain.records import UserLink
 from gateway.errors import NotFound, RecipientBlocked
 from gateway.ports.messenger import ContactRequest
-from gateway.presentation.texts import escape
+from gateway.ports.onec import TaskSource
+from gateway.ports.storage import AdminGroupStore, LinkStore
+from gateway.presentation.texts import Texts, escape
 from gateway.usecases import cards_io
-from gateway.usecases.context import FlowContext
+from gateway.usecases.cards_io import EditPorts
 
 log = logging.getLogger(__name__)
 
 
-def may_connect(ctx: FlowContext, onec_user_id: str) -> bool:
+class MembershipPorts(Protocol):
+    """What asking 1C whether a user is in the users group needs."""
+
+    users_group: str  # ONEC_USERS_GROUP
+
+    # Read-only, so a context holding a whole 1C connector (OneC) satisfies it too.
+    @property
+    def onec(self) -> TaskSource:
+        """1C, asked for a group's members."""
+        ...
+
+
+class GroupPorts(MembershipPorts, EditPorts, Protocol):
+    """What applying both groups to the links needs."""
+
+    admins: AdminGroupStore
+    admins_group: str  # ONEC_ADMINS_GROUP
+    links: LinkStore
+    texts: Texts
+
+
+def may_connect(ctx: MembershipPorts, onec_user_id: str) -> bool:
     """True if this 1C user may link a Telegram account (always, without ONEC_USERS_GROUP)."""
     if not ctx.users_group:
         return True
@@ -32,7 +56,7 @@ def may_connect(ctx: FlowContext, onec_user_id: str) -> bool:
         return False
 
 
-def check_groups(ctx: FlowContext, links: list[UserLink], tracked: set[str]) -> list[UserLink]:
+def check_groups(ctx: GroupPorts, links: list[UserLink], tracked: set[str]) -> list[UserLink]:
     """Apply both groups to the `links` of this pass; returns the links that remain.
 
     One read per configured group. An empty or missing users group unlinks nobody: that is far
@@ -57,7 +81,7 @@ def check_groups(ctx: FlowContext, links: list[UserLink], tracked: set[str]) -> 
     return kept
 
 
-def _members(ctx: FlowContext, group: str, setting: str) -> frozenset[str]:
+def _members(ctx: MembershipPorts, group: str, setting: str) -> frozenset[str]:
     """The group's members; none (logged) when 1C has no such group."""
     try:
         return ctx.onec.group_members(group)
@@ -66,7 +90,7 @@ def _members(ctx: FlowContext, group: str, setting: str) -> frozenset[str]:
         return frozenset()
 
 
-def unlink_outside_group(ctx: FlowContext, link: UserLink, tracked: set[str]) -> None:
+def unlink_outside_group(ctx: GroupPorts, link: UserLink, tracked: set[str]) -> None:
     """Drop the link of a user no longer in the users group: their cards lose their buttons,
     and they are told what to ask the 1C administrator."""
     ctx.links.delete_link(link.telegram_user_id)

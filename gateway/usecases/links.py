@@ -8,32 +8,68 @@ a new link replaces the old one, whose owner and the admins are told at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Final
+from datetime import datetime
+from typing import Final, Protocol
 
 from gateway.domain.incoming import IncomingMessage
 from gateway.domain.phones import international_phone, masked_phone, same_phone
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import OneCUser
 from gateway.errors import AuthenticationFailed, UpstreamUnavailable
-from gateway.ports.messenger import ContactRequest, RemoveKeyboard
-from gateway.presentation.texts import escape
-from gateway.usecases.context import FlowContext
-from gateway.usecases.groups import may_connect
+from gateway.ports.messenger import ContactRequest, Messenger, RemoveKeyboard
+from gateway.ports.onec import TaskSource
+from gateway.ports.storage import Coordination, LinkStore
+from gateway.presentation.texts import Texts, escape
+from gateway.usecases.alerts import AlertPorts, alert_admins
+from gateway.usecases.groups import MembershipPorts, may_connect
 
 log = logging.getLogger(__name__)
 
 MIN_PHONE_DIGITS: Final = 10
 
 
-def ask_for_contact(ctx: FlowContext, chat_id: int, key: str = "welcome", **values: object) -> None:
+class ReplyPorts(Protocol):
+    """What answering a user in their chat needs."""
+
+    messenger: Messenger
+    texts: Texts
+
+
+class LinkPorts(ReplyPorts, Protocol):
+    """What checking a link against 1C (and dropping one that no longer holds) needs."""
+
+    links: LinkStore
+
+    # Read-only, so a context holding a whole 1C connector (OneC) satisfies it too.
+    @property
+    def onec(self) -> TaskSource:
+        """1C, asked which users have a phone."""
+        ...
+
+
+class ConnectPorts(AlertPorts, MembershipPorts, LinkPorts, Protocol):
+    """What linking a shared contact needs: a displaced link's owner and the admins are told,
+    and the sync leader asked to take the buttons off its cards."""
+
+    coordination: Coordination
+
+    # A function as a dataclass field's default reads as a method: only a property matches it.
+    @property
+    def now(self) -> Callable[[], datetime]:
+        """The clock a link's time is read from."""
+        ...
+
+
+def ask_for_contact(ctx: ReplyPorts, chat_id: int, key: str = "welcome", **values: object) -> None:
     """Explain and show the reply keyboard button that shares the user's own number."""
     ctx.messenger.send_text(
         chat_id, ctx.texts.t(key, **values), ContactRequest(ctx.texts.t("btn.share_phone"))
     )
 
 
-def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
+def on_contact(ctx: ConnectPorts, message: IncomingMessage) -> UserLink | None:
     """A shared contact: link its phone's 1C user if the contact is the sender's own."""
     contact = message.contact
     assert contact is not None
@@ -85,7 +121,7 @@ def on_contact(ctx: FlowContext, message: IncomingMessage) -> UserLink | None:
     return link
 
 
-def users_with_phone(ctx: FlowContext, phone: str) -> list[OneCUser]:
+def users_with_phone(ctx: LinkPorts, phone: str) -> list[OneCUser]:
     """Valid 1C users with exactly this international number on their card.
 
     The connector is asked with a leading "+" (the number is international), and what it
@@ -96,7 +132,7 @@ def users_with_phone(ctx: FlowContext, phone: str) -> list[OneCUser]:
     return [user for user in found if same_phone(phone, user.phones)]
 
 
-def _replaced(ctx: FlowContext, old: UserLink, new: UserLink) -> None:
+def _replaced(ctx: ConnectPorts, old: UserLink, new: UserLink) -> None:
     """`old` lost its 1C user to `new` (saving `new` unlinked it): told at once, admins
     alerted; the next pass takes the buttons off its cards (they are no longer its 1C user's)."""
     log.warning(
@@ -106,19 +142,20 @@ def _replaced(ctx: FlowContext, old: UserLink, new: UserLink) -> None:
         new.telegram_user_id,
     )
     ask_for_contact(ctx, old.chat_id, "link.replaced", name=escape(new.onec_user_name))
-    ctx.alert_admins(
+    alert_admins(
+        ctx,
         ctx.texts.t(
             "admin.link_replaced",
             name=escape(new.onec_user_name),
             old=old.telegram_user_id,
             new=new.telegram_user_id,
             phone=masked_phone(new.phone),
-        )
+        ),
     )
     ctx.coordination.request_sync([])
 
 
-def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
+def current_link(ctx: LinkPorts, telegram_user_id: int) -> UserLink | None:
     """The user's link if their phone still points at the same valid 1C user.
 
     When 1C no longer has that phone on that user (changed, or the user made invalid), the
@@ -142,7 +179,7 @@ def current_link(ctx: FlowContext, telegram_user_id: int) -> UserLink | None:
     return link
 
 
-def unlink(ctx: FlowContext, link: UserLink) -> None:
+def unlink(ctx: LinkPorts, link: UserLink) -> None:
     """Drop the link and ask the user to share their number again."""
     ctx.links.delete_link(link.telegram_user_id)
     log.info("Telegram user %s unlinked: phone no longer matches in 1C", link.telegram_user_id)
@@ -151,7 +188,7 @@ def unlink(ctx: FlowContext, link: UserLink) -> None:
     )
 
 
-def check_all_links(ctx: FlowContext) -> int:
+def check_all_links(ctx: LinkPorts) -> int:
     """Verify every link against 1C (periodically); returns how many were dropped."""
     dropped = 0
     for link in ctx.links.all_links():
@@ -160,7 +197,7 @@ def check_all_links(ctx: FlowContext) -> int:
     return dropped
 
 
-def confirm(ctx: FlowContext, link: UserLink, pending: int) -> None:
+def confirm(ctx: ReplyPorts, link: UserLink, pending: int) -> None:
     """«Подключение установлено: …» with the count of pending tasks; the contact button goes."""
     ctx.messenger.send_text(
         link.chat_id,

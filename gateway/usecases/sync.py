@@ -64,8 +64,7 @@ def sync_pass(ctx: SyncPorts) -> SyncReport:
     pending = list(ctx.onec.pending_tasks())
     report.pending = len(pending)
     tracked = ctx.deliveries.tracked_tasks()
-    # check_groups still takes the whole FlowContext: the ignore goes once it takes a protocol.
-    links = _by_user(check_groups(ctx, ctx.links.all_links(), tracked))  # type: ignore[arg-type]
+    links = _by_user(check_groups(ctx, ctx.links.all_links(), tracked))
     work = [(task, _approvers(ctx, task, links)) for task in _interleaved(pending)]
     work = [(task, approvers) for task, approvers in work if approvers or task.id in tracked]
     renditions = [_rendition(ctx, task, approvers, tracked) for task, approvers in work]

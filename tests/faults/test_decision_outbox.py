@@ -16,7 +16,7 @@ import pytest
 
 from gateway.bootstrap import Gateway
 from gateway.entrypoints.worker import Worker
-from gateway.usecases import decisions
+from gateway.usecases import outbox
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 from tests.e2e.conftest import wait_for
@@ -44,7 +44,7 @@ def test_a_decision_pressed_while_1c_is_down_outlives_a_redis_restart_and_lands_
 ) -> None:
     """The backoff is scaled so one failed attempt puts the next 100–200 s away, as a long
     outage does in production (up to 10 minutes): the decision must not wait it out."""
-    monkeypatch.setattr(decisions, "BACKOFF_BASE_SECONDS", 200.0)
+    monkeypatch.setattr(outbox, "BACKOFF_BASE_SECONDS", 200.0)
     gateway = make_gateway(REDIS_URL=private_redis.url, ONEC_POLL_INTERVAL="15")
     [link] = populate(onec, telegram, gateway.store, approvers=1, tasks_each=1)
     worker = Worker(gateway, long_poll_seconds=1)

@@ -20,7 +20,7 @@ import pytest
 from gateway.bootstrap import Gateway
 from gateway.domain.records import UserLink
 from gateway.entrypoints.worker import Worker
-from gateway.usecases import decisions
+from gateway.usecases import outbox
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 from tests.e2e.conftest import wait_for
@@ -90,8 +90,8 @@ def press_all(telegram: SandboxServer, links: list[UserLink], button: str) -> in
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff capped at 3 s, so recovery after an outage is seen within the test; attempts
     unbounded, since at that pace the real bound (about 4.5 hours of retries) is hit in 90 s."""
-    monkeypatch.setattr(decisions, "BACKOFF_CAP_SECONDS", 3.0)
-    monkeypatch.setattr(decisions, "MAX_ATTEMPTS", 10_000)
+    monkeypatch.setattr(outbox, "BACKOFF_CAP_SECONDS", 3.0)
+    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 10_000)
 
 
 @pytest.mark.usefixtures("quick_retries")

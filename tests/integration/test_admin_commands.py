@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.redis_store import RedisStore, connect
-from gateway.domain.records import DecisionRequest, MessageRef, OutboxEntry, UserLink
-from gateway.domain.tasks import Decision
+from gateway.domain.records import OutboxEntry, UserLink
+from tests.factories import make_entry, make_link, make_request
 
 
 @pytest.fixture
@@ -23,29 +23,15 @@ def store(env: dict[str, str]) -> RedisStore:
 
 
 def link(telegram_user_id: int, onec_user_id: str, name: str) -> UserLink:
-    return UserLink(
-        telegram_user_id=telegram_user_id,
-        chat_id=telegram_user_id,
-        onec_user_id=onec_user_id,
-        onec_user_name=name,
-        phone="+79990000000",
-        linked_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+    since = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    return make_link(
+        telegram_user_id, onec_user_id, name=name, phone="+79990000000", linked_at=since
     )
 
 
 def entry(key: str, next_at: float) -> OutboxEntry:
-    request = DecisionRequest(
-        task_id=f"task-{key}",
-        decision=Decision.APPROVE,
-        comment="личный комментарий",
-        user_id="onec-7",
-        user_name="Петров Пётр Петрович",
-        idempotency_key=key,
-        requested_at=datetime(2026, 12, 5, 12, 0, tzinfo=UTC),
-        telegram_user_id=7,
-        message=MessageRef(7, 42),
-    )
-    return OutboxEntry(request, "Заявка 0000-000042", True, next_at=next_at)
+    request = make_request(f"task-{key}", key=key, comment="личный комментарий")
+    return make_entry(request, next_at=next_at)
 
 
 def dead_entry(store: RedisStore, key: str) -> None:

@@ -1,7 +1,7 @@
 """TELEGRAM_SEND_PDF and TELEGRAM_CARD_FIELDS: how much of a document leaves for Telegram.
 
-The store and the PDF renderer are real; 1C and Telegram are the hand-written fakes of our
-ports that tests/integration/test_pdf_cards.py uses.
+The store and the PDF renderer are real; 1C and Telegram are the shared fakes of our ports,
+as tests/integration/test_pdf_cards.py uses them.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from gateway.ports.documents import PdfRenderer
 from gateway.settings import Settings
 from gateway.usecases import cards_io
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
+from tests.factories import make_task
 from tests.integration.test_pdf_cards import LINK, URL, Chat, context
-from tests.unit.test_documents import make_task
 
 
 class CountingRenderer:
@@ -56,9 +56,9 @@ def test_with_send_pdf_off_the_card_goes_as_text_and_no_pdf_is_made(redis_prefix
     ctx = dataclasses.replace(context(store, redis_prefix, chat, renderer), send_pdf=False)
     assert cards_io.deliver(ctx, task_with_fields("no-pdf", 3), LINK)
     assert chat.documents == []
-    assert len(chat.texts) == 1
-    assert "Реквизит 1: <b>значение 1</b>" in chat.texts[0]
-    assert "PDF" not in chat.texts[0]  # no «PDF не приложен» note: leaving it out was chosen
+    assert len(chat.text_cards) == 1
+    assert "Реквизит 1: <b>значение 1</b>" in chat.text_cards[0]
+    assert "PDF" not in chat.text_cards[0]  # no «PDF не приложен» note: leaving it out was chosen
     assert renderer.rendered == 0
 
 

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
 
 from adapters.redis_store import RedisDocumentCache, connect_binary
-from gateway.domain.tasks import (
-    Decision,
-    Field,
-    Importance,
-    OneCUser,
-    Person,
-    Stage,
-    Subject,
-    Task,
-    TaskState,
-)
+from gateway.domain.tasks import Field, Task
 from gateway.errors import UpstreamUnavailable
 from gateway.usecases.documents import Document, DocumentSource, document_for, remember_upload
+from tests import factories
+from tests.fakes import FakeOneC, FakeRenderer
 
 URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-MSK = timezone(timedelta(hours=3))
 # Bytes no text decoding survives: a PDF is binary.
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n\x00\xff\x80 binary\n%%EOF"
 
@@ -40,60 +30,9 @@ def cache(client: redis.Redis, redis_prefix: str) -> RedisDocumentCache:
 
 
 def make_task(task_id: str, amount: str = "1 250 000,00") -> Task:
-    return Task(
-        id=task_id,
-        version=f"{task_id}.doc",
-        number="000000123",
-        created_at=datetime(2026, 11, 27, 10, 15, tzinfo=MSK),
-        due_at=None,
-        importance=Importance.NORMAL,
-        state=TaskState.PENDING,
-        title="Согласовать заявку 0000-000042",
-        performer=Person(f"performer-{task_id}", "Иванова Мария Сергеевна"),
-        initiator=Person("p-2", "Петров Пётр Петрович"),
-        stage=Stage("Финансовый контролер", 2, 3),
-        subject=Subject(
-            type="Document_ЗаявкаНаРасходованиеДенежныхСредств",
-            id="d-42",
-            presentation="Заявка на расходование денежных средств 0000-000042 от 27.11.2026",
-            fields=(Field("Номер", "0000-000042"), Field("Сумма", amount)),
-        ),
-        allowed_decisions=(Decision.APPROVE,),
-    )
-
-
-class CountingRenderer:
-    engine = "counting"
-
-    def __init__(self) -> None:
-        self.renders = 0
-
-    def template_for(self, task: Task) -> str:
-        return "default.html#test.ru"
-
-    def render(self, task: Task) -> bytes:
-        self.renders += 1
-        return PDF
-
-    def ping(self) -> None:
-        pass
-
-
-class NoPrintForm:
-    def ping(self) -> None:
-        pass
-
-    def pending_tasks(self) -> list[Task]:
-        return []
-
-    def get_task(self, task_id: str) -> Task:
-        raise AssertionError("not used")
-
-    def find_users_by_phone(self, phone: str) -> list[OneCUser]:
-        return []
-
-    def print_form(self, task: Task) -> bytes | None:
-        return None
+    """A task of its own over the one document; another `amount` is another document."""
+    fields = (Field("Номер", "0000-000042"), Field("Сумма", amount))
+    return factories.make_task(task_id, f"{task_id}.doc", fields=fields)
 
 
 def test_pdf_bytes_come_back_unchanged_with_the_ttl_set(
@@ -137,11 +76,11 @@ def test_keys_carry_the_prefix_and_say_what_they_hold(
 def test_the_second_approver_gets_the_cached_rendering_then_the_remembered_upload(
     cache: RedisDocumentCache,
 ) -> None:
-    renderer = CountingRenderer()
+    renderer = FakeRenderer(PDF)
 
     def fetch(task: Task) -> Document:
         return document_for(
-            task, onec=NoPrintForm(), renderer=renderer, cache=cache, prefer_print_form=True
+            task, onec=FakeOneC(), renderer=renderer, cache=cache, prefer_print_form=True
         )
 
     first = fetch(make_task("t-1"))

@@ -29,9 +29,10 @@ from gateway.domain.records import MessageRef, UserLink
 from gateway.domain.tasks import Decision, Task
 from gateway.errors import UpstreamUnavailable
 from gateway.settings import Settings
-from gateway.usecases import decisions
+from gateway.usecases import outbox
 from gateway.usecases.context import FlowContext
-from gateway.usecases.decisions import OutboxRunner, Shown, submit
+from gateway.usecases.outbox import OutboxRunner
+from gateway.usecases.press import Shown, submit
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 
@@ -130,7 +131,7 @@ def workers(settings: Settings) -> Iterator[Callable[[], Gateway]]:
 @pytest.fixture
 def short_leases(monkeypatch: pytest.MonkeyPatch) -> None:
     """A dead worker's lease expires in half a second instead of two minutes."""
-    monkeypatch.setattr(decisions, "LEASE_SECONDS", 0.5)
+    monkeypatch.setattr(outbox, "LEASE_SECONDS", 0.5)
 
 
 users = itertools.count(1)
@@ -193,14 +194,14 @@ def told(telegram: SandboxServer, scene: Scene, needle: str) -> int:
 
 CRASH_POINTS = [
     # step, port, method, when, successful writes 1C receives (a repeat is answered from the key)
-    ("enqueue", "store", "enqueue", "before", 1),
-    ("enqueue", "store", "enqueue", "after", 1),
-    ("claim", "store", "claim", "before", 1),
-    ("claim", "store", "claim", "after", 1),
+    ("enqueue", "outbox", "enqueue", "before", 1),
+    ("enqueue", "outbox", "enqueue", "after", 1),
+    ("claim", "outbox", "claim", "before", 1),
+    ("claim", "outbox", "claim", "after", 1),
     ("apply", "onec", "submit_decision", "before", 1),
     ("apply", "onec", "submit_decision", "after", 2),
-    ("complete", "store", "complete", "before", 2),
-    ("complete", "store", "complete", "after", 1),
+    ("complete", "outbox", "complete", "before", 2),
+    ("complete", "outbox", "complete", "after", 1),
 ]
 
 
@@ -236,7 +237,7 @@ def test_a_worker_dying_at_any_step_leaves_the_decision_applied_exactly_once(
     assert decisions_in_1c(onec, scene) == ["approve"]
     if connector == "http":  # OData writes through several requests; its outcome says it all
         assert writes_to_1c(onec, scene) == [200] * writes
-    assert fresh.store.dead_letter_count() == 0
+    assert fresh.outbox.dead_letter_count() == 0
     assert told(telegram, scene, "уже выполнена") == 0  # a repeat was never taken for a conflict
     # The outcome reaches the approver once, unless the worker died after settling it.
     assert told(telegram, scene, "Согласовано") == (
@@ -256,7 +257,7 @@ def test_a_worker_dying_while_rescheduling_a_write_1c_refused_to_take_leaves_it_
 ) -> None:
     onec.client.set_fault("down")
     dying = workers().flow()
-    dying.store = Dying(dying.store, "reschedule", when)
+    dying.outbox = Dying(dying.outbox, "reschedule", when)
     assert press(dying, scene)
     with pytest.raises(ProcessDied):
         OutboxRunner(dying).run_once()
@@ -323,7 +324,7 @@ def test_a_worker_whose_entry_was_taken_over_mid_write_changes_nothing_and_1c_ap
     slow = threading.Thread(target=lambda: outcomes.append(runners[0].run_once()))
     slow.start()
     time.sleep(0.8)  # the first worker's lease (0.5 s) has expired; its write is in flight
-    monkeypatch.setattr(decisions, "LEASE_SECONDS", 30.0)
+    monkeypatch.setattr(outbox, "LEASE_SECONDS", 30.0)
     assert runners[1].run_once() == 1
     slow.join(10)
 
@@ -331,7 +332,7 @@ def test_a_worker_whose_entry_was_taken_over_mid_write_changes_nothing_and_1c_ap
     assert decisions_in_1c(onec, scene) == ["approve"]
     if connector == "http":
         assert writes_to_1c(onec, scene) == [200, 200]
-    assert first.store.outbox_depth() == 0
+    assert first.outbox.outbox_depth() == 0
     assert told(telegram, scene, "Согласовано") == 1
     assert told(telegram, scene, "уже выполнена") == 0
 
@@ -361,7 +362,7 @@ def test_a_decision_waiting_out_a_long_backoff_goes_to_1c_within_seconds_of_its_
     scene: Scene,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(decisions, "BACKOFF_BASE_SECONDS", 600.0)  # next attempt 5–10 min away
+    monkeypatch.setattr(outbox, "BACKOFF_BASE_SECONDS", 600.0)  # next attempt 5–10 min away
     onec.client.set_fault("down")
     ctx = workers().flow()
     runner = OutboxRunner(ctx)
@@ -371,7 +372,7 @@ def test_a_decision_waiting_out_a_long_backoff_goes_to_1c_within_seconds_of_its_
     onec.client.clear_fault()
     back = time.monotonic()
     while not decisions_in_1c(onec, scene):
-        assert time.monotonic() - back < decisions.PROBE_SECONDS + 3, "it waited out its backoff"
+        assert time.monotonic() - back < outbox.PROBE_SECONDS + 3, "it waited out its backoff"
         runner.run_once()
         time.sleep(0.2)
     assert told(telegram, scene, "Согласовано") == 1

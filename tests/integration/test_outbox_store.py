@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 
 from adapters.redis_store import RedisStore, connect
-from gateway.domain.records import DecisionRequest, MessageRef, OutboxEntry
-from gateway.domain.tasks import Decision
+from gateway.domain.records import OutboxEntry
+from tests.factories import make_entry, make_request
 
 URL = "redis://127.0.0.1:6379/0"
 NOW = 1_800_000_000.0
@@ -23,18 +22,7 @@ def store(redis_prefix: str) -> RedisStore:
 
 
 def entry(key: str = "tg-press-1", next_at: float = NOW) -> OutboxEntry:
-    request = DecisionRequest(
-        task_id="task-1",
-        decision=Decision.APPROVE,
-        comment="",
-        user_id="onec-7",
-        user_name="Петров Пётр Петрович",
-        idempotency_key=key,
-        requested_at=datetime(2026, 12, 5, 12, 0, tzinfo=UTC),
-        telegram_user_id=7,
-        message=MessageRef(7, 42),
-    )
-    return OutboxEntry(request, "Заявка 0000-000042", True, next_at=next_at)
+    return make_entry(make_request(key=key, chat_id=7, message_id=42), next_at=next_at)
 
 
 def test_an_enqueued_decision_is_due_at_once_and_a_repeated_press_is_refused(
@@ -180,7 +168,9 @@ def test_an_entry_queued_before_decisions_carried_versions_still_loads(
 ) -> None:
     store.enqueue(entry())
     key = store.key("outbox", "entry", "tg-press-1")
-    raw = json.loads(store._redis.hget(key, "request"))
+    text = store._redis.hget(key, "request")
+    assert text is not None
+    raw = json.loads(text)
     del raw["expected_version"], raw["expected_subject_version"]
     store._redis.hset(key, "request", json.dumps(raw, ensure_ascii=False))
     [loaded] = store.due(NOW, 10)
@@ -203,7 +193,9 @@ def test_an_entry_queued_before_decisions_carried_the_telegram_name_still_loads(
 ) -> None:
     store.enqueue(replace(entry(), request=replace(entry().request, telegram_user_id=700123)))
     key = store.key("outbox", "entry", "tg-press-1")
-    raw = json.loads(store._redis.hget(key, "request"))
+    text = store._redis.hget(key, "request")
+    assert text is not None
+    raw = json.loads(text)
     del raw["telegram_user_name"]
     store._redis.hset(key, "request", json.dumps(raw, ensure_ascii=False))
     [loaded] = store.due(NOW, 10)

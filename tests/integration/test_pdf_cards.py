@@ -1,7 +1,7 @@
 """A card with the real PDF renderer: a cut document says so on the card, and a document the
 engine stops (past its time) goes as a text card with a note while the worker carries on.
 
-The renderer and the Redis store are real; 1C and Telegram are hand-written fakes of our ports.
+The renderer and the Redis store are real; 1C and Telegram are the shared fakes of our ports.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import pytest
 from adapters.pdf import HtmlPdfRenderer, create_renderer
 from adapters.pdf.weasyprint_engine import WeasyPrintEngine
 from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
-from gateway.domain.records import MessageRef, UserLink
+from gateway.domain.records import UserLink
 from gateway.domain.tasks import Person, Table, Task
 from gateway.ports.documents import PdfRenderer
-from gateway.ports.messenger import Attachment, Sent
 from gateway.presentation.texts import Texts
 from gateway.usecases import cards_io
 from gateway.usecases.context import FlowContext
 from gateway.usecases.documents import MAX_TABLE_ROWS
-from tests.unit.test_documents import FakeOneC, make_task
+from tests.factories import make_task
+from tests.fakes import FakeMessenger, FakeOneC
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -37,23 +37,23 @@ LINK = UserLink(
 )
 
 
-class Chat:
-    """Records what the card went out as: a document with its caption, or a text."""
+class Chat(FakeMessenger):
+    """The shared fake Telegram, read as what the card went out as: a document with its
+    caption, or a text."""
 
-    def __init__(self) -> None:
-        self.documents: list[tuple[bytes, str]] = []
-        self.texts: list[str] = []
+    @property
+    def documents(self) -> list[tuple[bytes, str]]:
+        """(PDF bytes, caption) of each document uploaded."""
+        return [
+            (m.document.content, m.html)
+            for m in self.sent
+            if m.document is not None and m.document.content is not None
+        ]
 
-    def send_document(
-        self, chat_id: int, document: Attachment, caption_html: str, markup: object = None
-    ) -> Sent:
-        assert document.content is not None
-        self.documents.append((document.content, caption_html))
-        return Sent(MessageRef(chat_id, len(self.documents) + len(self.texts)), file_id="f-1")
-
-    def send_text(self, chat_id: int, html: str, markup: object = None, reply_to=None) -> Sent:
-        self.texts.append(html)
-        return Sent(MessageRef(chat_id, len(self.documents) + len(self.texts)))
+    @property
+    def text_cards(self) -> list[str]:
+        """Each card sent as a text message."""
+        return [m.html for m in self.sent if m.document is None]
 
 
 @pytest.fixture
@@ -63,8 +63,8 @@ def store(redis_prefix: str) -> RedisStore:
 
 def context(store: RedisStore, prefix: str, chat: Chat, renderer: PdfRenderer) -> FlowContext:
     return FlowContext.over(
-        onec=FakeOneC(),  # type: ignore[arg-type]
-        messenger=chat,  # type: ignore[arg-type]
+        onec=FakeOneC(),
+        messenger=chat,
         store=store,
         renderer=renderer,
         documents=RedisDocumentCache(connect_binary(URL), prefix),
@@ -109,7 +109,7 @@ def test_a_document_stopped_past_its_time_goes_as_a_text_card_and_the_next_one_r
     stopped = HtmlPdfRenderer(WeasyPrintEngine(timeout_seconds=0.05))
     ctx = context(store, redis_prefix, chat, stopped)
     assert cards_io.deliver(ctx, task_with_rows("slow", 800), LINK)
-    [card] = chat.texts
+    [card] = chat.text_cards
     assert "PDF не приложен: документ не удалось сформировать" in card
     assert chat.documents == []
     healthy = context(store, redis_prefix, chat, create_renderer("weasyprint"))

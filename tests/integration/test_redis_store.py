@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import redis
 
 from adapters.redis_store import RedisStore, connect
 from gateway.domain.records import MessageRef, UserLink
 from gateway.errors import UpstreamUnavailable
+from tests.factories import make_link
 
 URL = "redis://127.0.0.1:6379/0"
 
@@ -20,7 +19,7 @@ def store(redis_prefix: str) -> RedisStore:
 
 
 def link(tg: int, onec: str, name: str = "Иванова Мария Сергеевна") -> UserLink:
-    return UserLink(tg, tg, onec, name, "79123456789", datetime(2026, 11, 27, tzinfo=UTC))
+    return make_link(tg, onec, name=name)
 
 
 def test_a_link_is_found_by_telegram_user_and_by_1c_user(store: RedisStore) -> None:

@@ -33,10 +33,12 @@ from gateway.presentation import callbacks
 from gateway.presentation.texts import Texts
 from gateway.usecases.commands import run as run_command
 from gateway.usecases.context import FlowContext
-from gateway.usecases.decisions import OutboxRunner, on_press
 from gateway.usecases.dispatch import handle
+from gateway.usecases.outbox import OutboxRunner
+from gateway.usecases.press import on_press
 from gateway.usecases.sync import sync_pass
-from tests.unit.test_documents import CountingRenderer, make_task
+from tests.factories import make_task
+from tests.fakes import FakeRenderer
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -217,12 +219,12 @@ def flow(
         onec=onec,
         messenger=chats,
         store=store,
-        renderer=CountingRenderer(),
+        renderer=FakeRenderer(),
         documents=RedisDocumentCache(connect_binary(URL), prefix),
         texts=Texts("ru"),
         secret=SECRET,
         now=lambda: NOW,
-        **settings,  # type: ignore[arg-type]
+        **settings,
     )
 
 

@@ -1,6 +1,6 @@
 """The sync pass relays new cards with several sends in flight, on the real Redis store.
 
-Hand-written fakes stand in for 1C, the PDF engine and Telegram (our own ports); the store and
+The shared fakes stand in for 1C, the PDF engine and Telegram (our own ports); the store and
 the document cache are the Redis adapters. What must hold with concurrent senders: each card is
 sent once, each document rendered and uploaded once whatever the number of its approvers, sends
 overlap, and an unreachable Telegram stops the pass with every unsent card left for the next one.
@@ -18,11 +18,12 @@ from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connec
 from gateway.domain.records import MessageRef, UserLink
 from gateway.domain.tasks import Person, Task
 from gateway.errors import UpstreamUnavailable
-from gateway.ports.messenger import Attachment, Sent
+from gateway.ports.messenger import Attachment, Markup, Sent
 from gateway.presentation.texts import Texts
 from gateway.usecases.context import FlowContext
 from gateway.usecases.sync import sync_pass
-from tests.unit.test_documents import CountingRenderer, FakeOneC, make_task
+from tests.factories import make_task
+from tests.fakes import FakeMessenger, FakeOneC, FakeRenderer
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -57,29 +58,21 @@ def tasks() -> list[Task]:
     return made
 
 
-class PendingOneC(FakeOneC):
-    def __init__(self, pending: list[Task]) -> None:
-        super().__init__()
-        self.pending = pending
-
-    def pending_tasks(self) -> list[Task]:
-        return list(self.pending)
-
-
-class Telegram:
+class Telegram(FakeMessenger):
     """Answers sends from several threads; the first send waits until a second one arrives
     (so a pass that sends one card at a time is caught), or `down` refuses everything."""
 
     def __init__(self, down: bool = False) -> None:
+        super().__init__()
         self.down = down
         self.lock = threading.Lock()
-        self.sent: list[tuple[int, str]] = []  # (chat, "upload" | file id)
+        self.cards: list[tuple[int, str]] = []  # (chat, "upload" | file id)
         self.attempts = 0
         self.second_arrived = threading.Event()
         self.overlapped = False
 
     def send_document(
-        self, chat_id: int, document: Attachment, caption_html: str, markup: object = None
+        self, chat_id: int, document: Attachment, caption_html: str, markup: Markup | None = None
     ) -> Sent:
         with self.lock:
             self.attempts += 1
@@ -91,12 +84,14 @@ class Telegram:
         else:
             self.second_arrived.set()
         with self.lock:
-            self.sent.append((chat_id, document.file_id or "upload"))
-            message_id = len(self.sent)
+            self.cards.append((chat_id, document.file_id or "upload"))
+            message_id = len(self.cards)
         file_id = None if document.file_id else f"file-{document.filename}-{message_id}"
         return Sent(MessageRef(chat_id, message_id), file_id=file_id)
 
-    def send_text(self, chat_id: int, html: str, markup: object = None, reply_to=None) -> Sent:
+    def send_text(
+        self, chat_id: int, html: str, markup: Markup | None = None, reply_to: int | None = None
+    ) -> Sent:
         raise AssertionError(f"a text instead of a card to {chat_id}: {html}")
 
 
@@ -108,12 +103,14 @@ def store(redis_prefix: str) -> RedisStore:
     return made
 
 
-def context(store: RedisStore, prefix: str, telegram: Telegram, renderer: CountingRenderer):
+def context(
+    store: RedisStore, prefix: str, telegram: Telegram, renderer: FakeRenderer
+) -> FlowContext:
     return FlowContext.over(
-        onec=PendingOneC(tasks()),  # type: ignore[arg-type]
-        messenger=telegram,  # type: ignore[arg-type]
+        onec=FakeOneC(tasks()),
+        messenger=telegram,
         store=store,
-        renderer=renderer,  # type: ignore[arg-type]
+        renderer=renderer,
         documents=RedisDocumentCache(connect_binary(URL), prefix),
         texts=Texts("ru"),
         secret="integration-test-secret-0123456789",
@@ -123,13 +120,13 @@ def context(store: RedisStore, prefix: str, telegram: Telegram, renderer: Counti
 def test_cards_go_out_concurrently_once_each_with_one_render_and_upload_per_document(
     store: RedisStore, redis_prefix: str
 ) -> None:
-    telegram, renderer = Telegram(), CountingRenderer()
+    telegram, renderer = Telegram(), FakeRenderer()
     report = sync_pass(context(store, redis_prefix, telegram, renderer))
     total = DOCUMENTS * APPROVERS_PER_DOCUMENT
     assert report.delivered == total and report.errors == []
-    assert sorted(chat for chat, _ in telegram.sent) == [1000 + n for n in range(total)]
+    assert sorted(chat for chat, _ in telegram.cards) == [1000 + n for n in range(total)]
     assert renderer.renders == DOCUMENTS
-    assert [how for _, how in telegram.sent].count("upload") == DOCUMENTS
+    assert [how for _, how in telegram.cards].count("upload") == DOCUMENTS
     assert telegram.overlapped, "the first send finished alone: cards went one at a time"
     assert sync_pass(context(store, redis_prefix, Telegram(), renderer)).delivered == 0
 
@@ -139,8 +136,8 @@ def test_an_unreachable_telegram_stops_the_pass_and_leaves_every_card_for_the_ne
 ) -> None:
     down = Telegram(down=True)
     with pytest.raises(UpstreamUnavailable):
-        sync_pass(context(store, redis_prefix, down, CountingRenderer()))
+        sync_pass(context(store, redis_prefix, down, FakeRenderer()))
     assert down.attempts < DOCUMENTS * APPROVERS_PER_DOCUMENT  # it stopped starting sends
     back = Telegram()
-    report = sync_pass(context(store, redis_prefix, back, CountingRenderer()))
+    report = sync_pass(context(store, redis_prefix, back, FakeRenderer()))
     assert report.delivered == DOCUMENTS * APPROVERS_PER_DOCUMENT

@@ -9,13 +9,14 @@ import pytest
 from gateway.domain.tasks import Decision, Field
 from gateway.presentation import callbacks, cards
 from gateway.presentation.texts import Texts, catalog_keys
-from tests.unit.test_task_json import make_task
+from tests.factories import make_task
 
 SECRET = "unit-secret-0123456789"
+TASK_ID = "6f1c1b9e-0000-4000-8000-000000000001"  # a GUID: callback data packs it
 
 
 def test_callback_data_is_signed_for_one_chat_and_fits_64_bytes() -> None:
-    task = make_task()
+    task = make_task(TASK_ID)
     data = callbacks.sign(SECRET, 1001, Decision.RETURN_INITIATOR, task.id, task.version)
     assert len(data.encode()) <= callbacks.MAX_CALLBACK_DATA_BYTES
     press = callbacks.verify(SECRET, 1001, data)
@@ -35,14 +36,14 @@ def test_callback_data_is_signed_for_one_chat_and_fits_64_bytes() -> None:
     ],
 )
 def test_tampered_callback_data_is_refused(tamper) -> None:
-    task = make_task()
+    task = make_task(TASK_ID)
     data = callbacks.sign(SECRET, 1001, Decision.APPROVE, task.id, task.version)
     with pytest.raises(callbacks.InvalidCallback):
         callbacks.verify(SECRET, 1001, tamper(data))
 
 
 def test_data_signed_for_one_chat_is_refused_in_another_and_under_another_secret() -> None:
-    task = make_task()
+    task = make_task(TASK_ID)
     data = callbacks.sign(SECRET, 1001, Decision.APPROVE, task.id, task.version)
     with pytest.raises(callbacks.InvalidCallback):
         callbacks.verify(SECRET, 1002, data)

@@ -1,27 +1,21 @@
-"""The document use case with hand-written fakes: one rendering and one upload per rendition,
+"""The document use case with the shared fakes: one rendering and one upload per rendition,
 within the bounds on rows and text, with the card's note when the PDF was cut."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from gateway.domain.tasks import (
-    Decision,
     Field,
     Importance,
-    OneCUser,
-    Person,
-    Stage,
-    Subject,
     Table,
     Task,
-    TaskState,
 )
-from gateway.errors import UpstreamUnavailable
+from gateway.ports.documents import DocumentCache
 from gateway.presentation import cards
 from gateway.presentation.texts import Texts
 from gateway.usecases.documents import (
@@ -39,109 +33,17 @@ from gateway.usecases.documents import (
     remember_upload,
     rendition_key,
 )
+from tests.factories import make_task
+from tests.fakes import PDF, FakeOneC, FakeRenderer, MemoryDocuments
 
-MSK = timezone(timedelta(hours=3))
-PDF = b"%PDF-1.7 rendered\n%%EOF"
 PRINT_FORM = b"%PDF-1.4 1C print form\n%%EOF"
 
 
-def make_task(task_id: str = "task-1", version: str = "AAAAAQ==.AAAAAg==", **subject: Any) -> Task:
-    return Task(
-        id=task_id,
-        version=version,
-        number="000000123",
-        created_at=datetime(2026, 11, 27, 10, 15, tzinfo=MSK),
-        due_at=datetime(2026, 11, 30, 18, 0, tzinfo=MSK),
-        importance=Importance.NORMAL,
-        state=TaskState.PENDING,
-        title="Согласовать заявку 0000-000042",
-        performer=Person(f"performer-of-{task_id}", "Иванова Мария Сергеевна"),
-        initiator=Person("p-2", "Петров Пётр Петрович"),
-        stage=Stage("Финансовый контролер", 2, 3),
-        subject=Subject(
-            type="Document_ЗаявкаНаРасходованиеДенежныхСредств",
-            id="d-42",
-            presentation="Заявка на расходование денежных средств 0000-000042 от 27.11.2026",
-            fields=subject.get(
-                "fields", (Field("Номер", "0000-000042"), Field("Сумма", "1 250 000,00"))
-            ),
-            tables=(Table("Расшифровка", ("№", "Сумма"), (("1", "1 250 000,00"),)),),
-        ),
-        allowed_decisions=(Decision.APPROVE,),
-    )
-
-
-class CountingRenderer:
-    """Renders fixed bytes and counts how often it was asked."""
-
-    engine = "fake-engine"
-
-    def __init__(self, content: bytes = PDF) -> None:
-        self.content = content
-        self.renders = 0
-
-    def template_for(self, task: Task) -> str:
-        return "default.html#v1.ru"
-
-    def render(self, task: Task) -> bytes:
-        self.renders += 1
-        return self.content
-
-    def ping(self) -> None:
-        pass
-
-
-class FakeOneC:
-    """A TaskSource whose print form is fixed bytes or None; counts print form requests."""
-
-    def __init__(self, print_form: bytes | None = None) -> None:
-        self.form = print_form
-        self.print_form_requests = 0
-
-    def ping(self) -> None:
-        pass
-
-    def pending_tasks(self) -> list[Task]:
-        return []
-
-    def get_task(self, task_id: str) -> Task:
-        raise AssertionError("not used")
-
-    def find_users_by_phone(self, phone: str) -> list[OneCUser]:
-        return []
-
-    def print_form(self, task: Task) -> bytes | None:
-        self.print_form_requests += 1
-        return self.form
-
-
-class MemoryCache:
-    """A DocumentCache in a dict, the way Redis keeps it (bytes and file ids apart)."""
-
-    def __init__(self) -> None:
-        self.pdfs: dict[str, bytes] = {}
-        self.file_ids: dict[str, str] = {}
-
-    def get_pdf(self, key: str) -> bytes | None:
-        return self.pdfs.get(key)
-
-    def put_pdf(self, key: str, content: bytes) -> None:
-        self.pdfs[key] = content
-
-    def get_file_id(self, key: str) -> str | None:
-        return self.file_ids.get(key)
-
-    def put_file_id(self, key: str, file_id: str) -> None:
-        self.file_ids[key] = file_id
-
-
-class DownCache:
+def down_cache() -> MemoryDocuments:
     """A DocumentCache whose Redis is unreachable."""
-
-    def _down(self, *args: object) -> Any:
-        raise UpstreamUnavailable("Redis", "connection refused")
-
-    get_pdf = put_pdf = get_file_id = put_file_id = _down
+    cache = MemoryDocuments()
+    cache.down = True
+    return cache
 
 
 class FakeTelegram:
@@ -162,8 +64,8 @@ class FakeTelegram:
 
 def deliver(
     task: Task,
-    renderer: CountingRenderer,
-    cache: Any,
+    renderer: FakeRenderer,
+    cache: DocumentCache,
     telegram: FakeTelegram,
     onec: FakeOneC | None = None,
     prefer_print_form: bool = False,
@@ -183,7 +85,7 @@ def deliver(
 
 
 def test_many_approvers_of_one_document_cost_one_rendering_and_one_upload() -> None:
-    renderer, cache, telegram = CountingRenderer(), MemoryCache(), FakeTelegram()
+    renderer, cache, telegram = FakeRenderer(), MemoryDocuments(), FakeTelegram()
     approvers_tasks = [make_task(f"task-{n}", version=f"v{n}.doc-1") for n in range(10)]
 
     documents = [deliver(task, renderer, cache, telegram) for task in approvers_tasks]
@@ -206,7 +108,7 @@ def parallel_task(n: int, **subject: Any) -> Task:
 
 
 def test_parallel_approvers_tasks_of_one_document_share_one_rendering_and_upload() -> None:
-    renderer, cache, telegram = CountingRenderer(), MemoryCache(), FakeTelegram()
+    renderer, cache, telegram = FakeRenderer(), MemoryDocuments(), FakeTelegram()
 
     documents = [deliver(parallel_task(n), renderer, cache, telegram) for n in range(5)]
 
@@ -216,13 +118,13 @@ def test_parallel_approvers_tasks_of_one_document_share_one_rendering_and_upload
 
 
 def test_parallel_approvers_share_1cs_print_form_too() -> None:
-    renderer, cache, telegram = CountingRenderer(), MemoryCache(), FakeTelegram()
-    onec = FakeOneC(PRINT_FORM)
+    renderer, cache, telegram = FakeRenderer(), MemoryDocuments(), FakeTelegram()
+    onec = FakeOneC(print_form=PRINT_FORM)
 
     for n in range(5):
         deliver(parallel_task(n), renderer, cache, telegram, onec, prefer_print_form=True)
 
-    assert onec.print_form_requests == 1
+    assert len(onec.print_form_requests) == 1
     assert telegram.uploads == 1
 
 
@@ -241,7 +143,7 @@ def test_a_change_of_importance_is_a_new_rendition() -> None:
 
 
 def test_a_cached_rendering_is_sent_again_before_its_first_upload_is_remembered() -> None:
-    renderer, cache = CountingRenderer(), MemoryCache()
+    renderer, cache = FakeRenderer(), MemoryDocuments()
     first = document_for(
         make_task(), onec=FakeOneC(), renderer=renderer, cache=cache, prefer_print_form=False
     )
@@ -254,7 +156,7 @@ def test_a_cached_rendering_is_sent_again_before_its_first_upload_is_remembered(
 
 
 def test_a_new_document_version_is_rendered_anew() -> None:
-    renderer, cache, telegram = CountingRenderer(), MemoryCache(), FakeTelegram()
+    renderer, cache, telegram = FakeRenderer(), MemoryDocuments(), FakeTelegram()
     old = deliver(make_task(), renderer, cache, telegram)
     changed = (Field("Номер", "0000-000042"), Field("Сумма", "2 000 000,00"))
     new = deliver(make_task(version="v1.doc-2", fields=changed), renderer, cache, telegram)
@@ -285,7 +187,7 @@ def test_a_long_or_ambiguous_key_is_hashed() -> None:
 
 
 def test_1c_print_form_is_preferred_when_1c_has_one() -> None:
-    renderer, cache, onec = CountingRenderer(), MemoryCache(), FakeOneC(PRINT_FORM)
+    renderer, cache, onec = FakeRenderer(), MemoryDocuments(), FakeOneC(print_form=PRINT_FORM)
     first = document_for(
         make_task(), onec=onec, renderer=renderer, cache=cache, prefer_print_form=True
     )
@@ -294,12 +196,12 @@ def test_1c_print_form_is_preferred_when_1c_has_one() -> None:
     )
     assert (first.source, first.content) == (DocumentSource.PRINT_FORM, PRINT_FORM)
     assert again.source == DocumentSource.PRINT_FORM
-    assert onec.print_form_requests == 1
+    assert len(onec.print_form_requests) == 1
     assert renderer.renders == 0
 
 
 def test_without_a_print_form_in_1c_the_document_is_rendered_and_1c_asked_once() -> None:
-    renderer, cache, onec = CountingRenderer(), MemoryCache(), FakeOneC(None)
+    renderer, cache, onec = FakeRenderer(), MemoryDocuments(), FakeOneC()
     documents = [
         document_for(
             make_task(f"task-{n}"),
@@ -313,20 +215,20 @@ def test_without_a_print_form_in_1c_the_document_is_rendered_and_1c_asked_once()
     assert [d.source for d in documents] == [DocumentSource.RENDERED] * 3
     assert documents[0].source == "rendered"
     assert renderer.renders == 1
-    assert onec.print_form_requests == 1
+    assert len(onec.print_form_requests) == 1
 
 
 def test_odata_connector_never_asks_1c_for_a_print_form() -> None:
-    onec = FakeOneC(PRINT_FORM)
+    onec = FakeOneC(print_form=PRINT_FORM)
     document = document_for(
         make_task(),
         onec=onec,
-        renderer=CountingRenderer(),
-        cache=MemoryCache(),
+        renderer=FakeRenderer(),
+        cache=MemoryDocuments(),
         prefer_print_form=False,
     )
     assert document.source == DocumentSource.RENDERED
-    assert onec.print_form_requests == 0
+    assert onec.print_form_requests == []
 
 
 def test_a_document_over_telegrams_limit_is_not_sent_and_the_note_says_why() -> None:
@@ -334,8 +236,8 @@ def test_a_document_over_telegrams_limit_is_not_sent_and_the_note_says_why() -> 
     document = document_for(
         make_task(),
         onec=FakeOneC(),
-        renderer=CountingRenderer(huge),
-        cache=MemoryCache(),
+        renderer=FakeRenderer(huge),
+        cache=MemoryDocuments(),
         prefer_print_form=False,
     )
     assert document.too_large
@@ -349,8 +251,8 @@ def test_a_document_of_exactly_the_limit_is_sent() -> None:
     document = document_for(
         make_task(),
         onec=FakeOneC(),
-        renderer=CountingRenderer(exact),
-        cache=MemoryCache(),
+        renderer=FakeRenderer(exact),
+        cache=MemoryDocuments(),
         prefer_print_form=False,
     )
     assert not document.too_large
@@ -362,8 +264,8 @@ def test_the_note_follows_the_language() -> None:
     document = document_for(
         make_task(),
         onec=FakeOneC(),
-        renderer=CountingRenderer(huge),
-        cache=MemoryCache(),
+        renderer=FakeRenderer(huge),
+        cache=MemoryDocuments(),
         prefer_print_form=False,
         language="en",
     )
@@ -373,9 +275,9 @@ def test_the_note_follows_the_language() -> None:
 def test_a_cache_that_is_down_costs_a_rendering_not_the_delivery(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    renderer, telegram = CountingRenderer(), FakeTelegram()
-    first = deliver(make_task(), renderer, DownCache(), telegram)
-    second = deliver(make_task(), renderer, DownCache(), telegram)
+    renderer, telegram = FakeRenderer(), FakeTelegram()
+    first = deliver(make_task(), renderer, down_cache(), telegram)
+    second = deliver(make_task(), renderer, down_cache(), telegram)
     assert first.content == second.content == PDF
     assert renderer.renders == 2
     assert "document cache: could not" in caplog.text
@@ -463,18 +365,18 @@ def test_a_long_value_is_shortened_with_an_ellipsis() -> None:
 
 def test_our_rendering_of_a_cut_document_says_so_and_1cs_print_form_does_not() -> None:
     task = with_tables(Table("Строки", ("№", "Текст"), rows(MAX_TABLE_ROWS + 1)))
-    cache = MemoryCache()
+    cache = MemoryDocuments()
     ours = document_for(
-        task, onec=FakeOneC(), renderer=CountingRenderer(), cache=cache, prefer_print_form=False
+        task, onec=FakeOneC(), renderer=FakeRenderer(), cache=cache, prefer_print_form=False
     )
     again = document_for(
-        task, onec=FakeOneC(), renderer=CountingRenderer(), cache=cache, prefer_print_form=False
+        task, onec=FakeOneC(), renderer=FakeRenderer(), cache=cache, prefer_print_form=False
     )
     form = document_for(
         task,
-        onec=FakeOneC(PRINT_FORM),
-        renderer=CountingRenderer(),
-        cache=MemoryCache(),
+        onec=FakeOneC(print_form=PRINT_FORM),
+        renderer=FakeRenderer(),
+        cache=MemoryDocuments(),
         prefer_print_form=True,
     )
     assert ours.cut and (ours.rows_shown, ours.rows_total) == (MAX_TABLE_ROWS, MAX_TABLE_ROWS + 1)
@@ -483,8 +385,8 @@ def test_our_rendering_of_a_cut_document_says_so_and_1cs_print_form_does_not() -
     assert not document_for(
         make_task(),
         onec=FakeOneC(),
-        renderer=CountingRenderer(),
-        cache=MemoryCache(),
+        renderer=FakeRenderer(),
+        cache=MemoryDocuments(),
         prefer_print_form=False,
     ).cut
 

@@ -7,8 +7,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.metrics import InstrumentedOneC, InstrumentedRenderer, PrometheusMetrics
 from adapters.metrics.prometheus import StoreGauges
+from gateway.domain.tasks import Task
 from gateway.errors import UpstreamUnavailable
-from tests.unit.test_documents import CountingRenderer, make_task
+from tests.factories import make_task
+from tests.fakes import FakeOneC, FakeRenderer
 
 
 def scrape(metrics: PrometheusMetrics, gauges: StoreGauges | None = None) -> dict[str, float]:
@@ -22,12 +24,11 @@ def scrape(metrics: PrometheusMetrics, gauges: StoreGauges | None = None) -> dic
     return found
 
 
-class DownOneC:
-    def get_task(self, task_id: str):
-        raise UpstreamUnavailable("1C", "connection refused")
+class DownOneC(FakeOneC):
+    """1C listing its pending tasks but failing to read one."""
 
-    def pending_tasks(self):
-        return iter([make_task("a"), make_task("b")])
+    def get_task(self, task_id: str) -> Task:
+        raise UpstreamUnavailable("1C", "connection refused")
 
 
 def test_counters_carry_the_names_and_labels_of_the_issue(monkeypatch) -> None:
@@ -66,7 +67,7 @@ def test_store_gauges_are_read_at_scrape_time_and_left_out_when_unreadable(monke
 def test_a_failed_1c_call_is_timed_too_and_the_error_passes_through(monkeypatch) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     metrics = PrometheusMetrics()
-    onec = InstrumentedOneC(DownOneC(), metrics)  # type: ignore[arg-type]
+    onec = InstrumentedOneC(DownOneC([make_task("a"), make_task("b")]), metrics)
     with pytest.raises(UpstreamUnavailable):
         onec.get_task("x")
     assert [t.id for t in onec.pending_tasks()] == ["a", "b"]
@@ -78,8 +79,8 @@ def test_a_failed_1c_call_is_timed_too_and_the_error_passes_through(monkeypatch)
 def test_renderings_are_timed_by_engine_and_the_renderer_keeps_its_identity(monkeypatch) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     metrics = PrometheusMetrics()
-    inner = CountingRenderer()
-    renderer = InstrumentedRenderer(inner, metrics)  # type: ignore[arg-type]
+    inner = FakeRenderer()
+    renderer = InstrumentedRenderer(inner, metrics)
     task = make_task()
     assert renderer.render(task) == inner.content
     assert renderer.engine == "fake-engine"

@@ -12,50 +12,35 @@ import pytest
 from adapters.onec.contract_json import task_from_dict, task_to_dict
 from gateway.domain.tasks import (
     Decision,
-    Field,
     Importance,
     Person,
     Result,
-    Stage,
-    Subject,
     Table,
     Task,
     TaskKind,
-    TaskState,
 )
+from tests import factories
 
 MSK = timezone(timedelta(hours=3))
+PAYMENT_ROWS = Table(
+    "Расшифровка платежа",
+    ("№", "Статья", "Сумма"),
+    (("1", "Аренда", "1 000 000,00"), ("2", "Связь", "250 000,00")),
+)
 
 
 def make_task(**changes: Any) -> Task:
-    base = Task(
-        id="6f1c1b9e-0000-4000-8000-000000000001",
-        version="AAAAAQAAAAA=",
-        number="000000123",
-        created_at=datetime(2026, 11, 27, 10, 15, tzinfo=MSK),
-        due_at=datetime(2026, 11, 30, 18, 0, tzinfo=MSK),
-        importance=Importance.HIGH,
-        state=TaskState.PENDING,
-        title="Согласовать заявку на расходование ДС № 0000-000042",
-        performer=Person("p-1", "Иванова Мария Сергеевна"),
-        initiator=Person("p-2", "Петров Пётр Петрович"),
-        stage=Stage("Финансовый контролер", 2, 3),
-        subject=Subject(
-            type="Document_ЗаявкаНаРасходованиеДенежныхСредств",
-            id="d-1",
-            presentation="Заявка на расходование ДС 0000-000042 от 27.11.2026",
-            fields=(Field("Сумма", "1 250 000,00 RUB"), Field("Контрагент", 'ООО "Ромашка"')),
-            tables=(
-                Table(
-                    "Расшифровка платежа",
-                    ("№", "Статья", "Сумма"),
-                    (("1", "Аренда", "1 000 000,00"), ("2", "Связь", "250 000,00")),
-                ),
-            ),
-        ),
-        allowed_decisions=(Decision.APPROVE, Decision.RETURN_PREVIOUS, Decision.RETURN_INITIATOR),
+    """The shared task using more of the contract: a GUID id, high importance, a table of
+    two rows, every decision offered, performer p-1."""
+    contract: dict[str, Any] = {
+        "importance": Importance.HIGH,
+        "performer": factories.make_person("p-1"),
+        "tables": (PAYMENT_ROWS,),
+        "allowed_decisions": tuple(Decision),
+    }
+    return factories.make_task(
+        "6f1c1b9e-0000-4000-8000-000000000001", "AAAAAQAAAAA=", **{**contract, **changes}
     )
-    return Task(**{**{f: getattr(base, f) for f in base.__slots__}, **changes})
 
 
 def test_a_task_round_trips_through_json_text() -> None:

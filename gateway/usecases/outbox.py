@@ -1,8 +1,7 @@
-"""Button presses and return reasons, and the outbox that carries decisions to 1C.
+"""The outbox that carries decisions to 1C, and what the approver sees after each attempt.
 
-A decision is stored in the outbox (one atomic step) before the approver is told anything; a
-worker's outbox loop claims it under a lease, writes it to 1C with retries and exponential
-backoff with jitter, then edits the card with the outcome. 1C applies it once: the
+A worker's outbox loop claims a stored decision under a lease, writes it to 1C with retries and
+exponential backoff with jitter, then edits the card with the outcome. 1C applies it once: the
 idempotency key is derived from the press, so a write repeated after a crash or by a worker
 that took over an expired lease is answered from 1C's memory of the first. The card says
 "passing to 1C" only when the first write is slow or fails: otherwise the outcome follows the
@@ -11,29 +10,17 @@ press within a fraction of a second, and an edit before it would only delay the 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, replace
-from typing import Final
+from dataclasses import replace
+from typing import Final, Protocol
 
-from gateway.domain.incoming import IncomingMessage, IncomingPress
-from gateway.domain.records import (
-    DecisionRequest,
-    Delivery,
-    MessageRef,
-    OutboxEntry,
-    Prompt,
-    UserLink,
-)
-from gateway.domain.tasks import Decision, Task, TaskState
+from gateway.domain.records import DecisionRequest, OutboxEntry, UserLink
+from gateway.domain.tasks import Task
 from gateway.errors import (
     AlreadyCompleted,
-    AuthenticationFailed,
     ConfigurationError,
     GatewayError,
     NotFound,
@@ -43,12 +30,14 @@ from gateway.errors import (
     StaleDecision,
     UpstreamUnavailable,
 )
-from gateway.ports.messenger import ForceReply
-from gateway.presentation import callbacks, cards
+from gateway.ports.onec import OneC
+from gateway.ports.storage import OutboxStore
+from gateway.presentation import cards
 from gateway.presentation.texts import escape
+from gateway.scheduling.deadline import Deadline
 from gateway.usecases import cards_io
-from gateway.usecases.context import FlowContext
-from gateway.usecases.links import current_link
+from gateway.usecases.alerts import alert_admins
+from gateway.usecases.cards_io import CardPorts
 
 log = logging.getLogger(__name__)
 
@@ -62,235 +51,17 @@ LOST_LEASE: Final = "lost_lease"
 PENDING_AFTER_SECONDS: Final = 0.5  # a first write to 1C slower than this shows "passing to 1C"
 
 
-@dataclass(frozen=True, slots=True)
-class Shown:
-    """The task and document versions an approver's card showed (design 6.12)."""
+class OutboxPorts(CardPorts, Protocol):
+    """What carrying decisions to 1C needs: the outbox, 1C to write to, the deadline that
+    shows a slow first write, and the cards' ports to tell the approver (and the admins)."""
 
-    version: str
-    subject_version: str = ""
+    outbox: OutboxStore
+    deadline: Deadline
 
-
-def press_key(task_id: str, version: str, decision: Decision, telegram_user_id: int) -> str:
-    """The idempotency key of a press: the same press, however often repeated, is one decision."""
-    raw = f"{task_id}|{version}|{decision.value}|{telegram_user_id}"
-    return "tg-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
-
-
-def on_press(ctx: FlowContext, press: IncomingPress) -> None:
-    """A decision button: verify it, then decide, ask for a reason, or explain why not."""
-    texts = ctx.texts
-
-    def answer(key: str, alert: bool = True) -> None:
-        ctx.messenger.answer_callback(press.callback_id, texts.t(key), alert)
-
-    try:
-        wanted = callbacks.verify(ctx.secret, press.chat_id, press.data)
-    except callbacks.InvalidCallback:
-        log.warning("forged or foreign callback data from user %s", press.user_id)
-        answer("alert.forged")
-        return
-    link = current_link(ctx, press.user_id)
-    if link is None:
-        answer("alert.not_linked")
-        return
-    delivery = ctx.deliveries.get_delivery(wanted.task_id, press.chat_id)
-    try:
-        task = ctx.onec.get_task(wanted.task_id)
-    except NotFound:
-        answer("alert.cancelled")
-        if delivery:
-            cards_io.close(ctx, delivery, [texts.t("outcome.cancelled")])
-        return
-    except (UpstreamUnavailable, AuthenticationFailed):
-        # 1C down, or its publication answering a login page: keep the decision for later.
-        _press_while_1c_is_down(ctx, press, wanted, link, delivery)
-        return
-    if not task.is_approval:
-        log.warning("press on task %s, which is not an approval, refused", task.id)
-        answer("alert.not_approval")
-        return
-    if not task.is_pending:
-        # Before the candidate check: once decided, a role task names only who decided it.
-        answer("alert.cancelled" if task.state is TaskState.CANCELLED else "alert.done")
-        if delivery:
-            cards_io.close(ctx, delivery, cards_io.outcome_tail(ctx, task))
-        return
-    if not task.may_decide(link.onec_user_id):
-        answer("alert.foreign")
-        return
-    if _decided_elsewhere(ctx, task.id, press.chat_id):
-        answer("alert.taken")
-        return
-    card = MessageRef(press.chat_id, press.message_id)
-    shown = Shown(task.version, _shown_subject_version(delivery, card, task))
-    if (
-        callbacks.version_tag(task.version) != wanted.version_tag
-        or shown.subject_version != task.subject.version
-    ):
-        answer("alert.stale")
-        if delivery:
-            cards_io.refresh(ctx, task, delivery, link)
-        return
-    if not task.allows(wanted.decision):
-        answer("alert.not_allowed")
-        return
-    if wanted.decision.needs_reason:
-        ask_reason(ctx, link, task.id, shown, wanted.decision, card, task.subject.presentation)
-        answer("alert.reason", alert=False)
-        return
-    accepted = submit(
-        ctx, link, task.id, shown, wanted.decision, "", card, telegram_name=press.user_name
-    )
-    answer("alert.accepted" if accepted else "alert.in_progress", alert=False)
-
-
-def _shown_subject_version(delivery: Delivery | None, card: MessageRef, task: Task) -> str:
-    """The document version the pressed card showed: as recorded when it was sent, else (a
-    card sent before versions were recorded) the current one, the task version being equal."""
-    if (
-        delivery is not None
-        and delivery.message_id == card.message_id
-        and delivery.version == task.version
-        and delivery.subject_version
-    ):
-        return delivery.subject_version
-    return task.subject.version
-
-
-def _press_while_1c_is_down(
-    ctx: FlowContext,
-    press: IncomingPress,
-    wanted: callbacks.Press,
-    link: UserLink,
-    delivery: Delivery | None,
-) -> None:
-    """1C is unreachable: accept a press on the card we sent this approver; 1C checks later."""
-    texts = ctx.texts
-    card = MessageRef(press.chat_id, press.message_id)
-    if (
-        delivery is None
-        or delivery.message_id != press.message_id
-        or callbacks.version_tag(delivery.version) != wanted.version_tag
-    ):
-        ctx.messenger.answer_callback(press.callback_id, texts.t("alert.unavailable"), True)
-        return
-    if _decided_elsewhere(ctx, delivery.task_id, press.chat_id):
-        ctx.messenger.answer_callback(press.callback_id, texts.t("alert.taken"), True)
-        return
-    subject = cards.visible_text(delivery.text.split("\n", 1)[0])
-    # 1C compares these versions when the decision reaches it (design 6.12).
-    shown = Shown(delivery.version, delivery.subject_version)
-    if wanted.decision.needs_reason:
-        ask_reason(ctx, link, delivery.task_id, shown, wanted.decision, card, subject)
-        ctx.messenger.answer_callback(press.callback_id, texts.t("alert.reason"), False)
-        return
-    accepted = submit(
-        ctx, link, delivery.task_id, shown, wanted.decision, "", card, telegram_name=press.user_name
-    )
-    key = "alert.accepted" if accepted else "alert.in_progress"
-    ctx.messenger.answer_callback(press.callback_id, texts.t(key), False)
-
-
-def _decided_elsewhere(ctx: FlowContext, task_id: str, chat_id: int) -> bool:
-    """True if another candidate's decision on the task is on its way to 1C (first one wins)."""
-    return any(
-        d.deciding and d.chat_id != chat_id for d in ctx.deliveries.deliveries_for_task(task_id)
-    )
-
-
-def ask_reason(
-    ctx: FlowContext,
-    link: UserLink,
-    task_id: str,
-    shown: Shown,
-    decision: Decision,
-    card: MessageRef,
-    subject: str,
-) -> None:
-    """Ask for the return's reason with ForceReply; the reply becomes the comment."""
-    texts = ctx.texts
-    sent = ctx.messenger.send_text(
-        link.chat_id,
-        texts.t("reason.ask", decision=texts.button(decision), subject=escape(subject)),
-        ForceReply(texts.t("reason.placeholder")),
-    )
-    ctx.prompts.save_prompt(
-        Prompt(
-            chat_id=link.chat_id,
-            prompt_message_id=sent.ref.message_id,
-            task_id=task_id,
-            decision=decision,
-            version=shown.version,
-            card_message_id=card.message_id,
-            created_at=ctx.now(),
-            subject_version=shown.subject_version,
-        )
-    )
-
-
-def on_reason(ctx: FlowContext, message: IncomingMessage, prompt: Prompt, link: UserLink) -> None:
-    """The approver's reply to a reason prompt: the return goes to the outbox."""
-    comment = message.text.strip()
-    if not comment:
-        ctx.messenger.send_text(message.chat_id, ctx.texts.t("reason.empty"))
-        return
-    ctx.prompts.delete_prompt(message.chat_id)
-    card = MessageRef(message.chat_id, prompt.card_message_id)
-    shown = Shown(prompt.version, prompt.subject_version)
-    submit(
-        ctx,
-        link,
-        prompt.task_id,
-        shown,
-        prompt.decision,
-        comment,
-        card,
-        telegram_name=message.user_name,
-    )
-
-
-def submit(
-    ctx: FlowContext,
-    link: UserLink,
-    task_id: str,
-    shown: Shown,
-    decision: Decision,
-    comment: str,
-    card: MessageRef,
-    *,
-    telegram_name: str = "",
-) -> bool:
-    """Store the decision durably and wake the outbox (which shows "passing to 1C").
-
-    The decision carries the versions its card showed (`shown`): 1C writes nothing if the task
-    or its document changed since. It also names the Telegram account that decided
-    (`link.telegram_user_id`, `telegram_name`) for 1C's audit. False if the same press is
-    already on its way (nothing is stored twice).
-    """
-    delivery = ctx.deliveries.get_delivery(task_id, card.chat_id)
-    subject = cards.visible_text(delivery.text.split("\n", 1)[0]) if delivery else ""
-    request = DecisionRequest(
-        task_id=task_id,
-        decision=decision,
-        comment=comment,
-        user_id=link.onec_user_id,
-        user_name=link.onec_user_name,
-        idempotency_key=press_key(task_id, shown.version, decision, link.telegram_user_id),
-        requested_at=ctx.now(),
-        telegram_user_id=link.telegram_user_id,
-        message=card,
-        expected_version=shown.version,
-        expected_subject_version=shown.subject_version,
-        telegram_user_name=telegram_name,
-    )
-    entry = OutboxEntry(request, subject, delivery.is_caption if delivery else True)
-    if not ctx.outbox.enqueue(entry):
-        return False
-    if delivery is not None:
-        # From now on the outbox, not the sync pass, says how this card ends.
-        ctx.deliveries.save_delivery(replace(delivery, deciding=decision.value))
-    ctx.wake_outbox()
-    return True
+    @property
+    def onec(self) -> OneC:
+        """1C, written to (and read when a card must show the task as it is now)."""
+        ...
 
 
 class OutboxRunner:
@@ -305,7 +76,7 @@ class OutboxRunner:
       it is back, and once it is, every waiting decision becomes due at once.
     """
 
-    def __init__(self, ctx: FlowContext) -> None:
+    def __init__(self, ctx: OutboxPorts) -> None:
         self.ctx = ctx
         self._unreleased: dict[str, str] = {}  # entry id → our lease, to give back
         self._onec_down = True  # not known to be up: a new worker asks before waiting out backoff
@@ -354,7 +125,7 @@ class OutboxRunner:
             log.info("1C answers again: %d waiting decisions are due now", moved)
 
 
-def apply(ctx: FlowContext, entry: OutboxEntry, lease: str) -> str:
+def apply(ctx: OutboxPorts, entry: OutboxEntry, lease: str) -> str:
     """One attempt to write a claimed entry to 1C, and what the approver sees after it.
 
     Returns the outcome (as counted in metrics, with UNAVAILABLE for a 1C that could not be
@@ -425,21 +196,17 @@ def apply(ctx: FlowContext, entry: OutboxEntry, lease: str) -> str:
     return "applied"
 
 
-def _write(ctx: FlowContext, entry: OutboxEntry, when_slow: Callable[[], None]) -> Task:
+def _write(ctx: OutboxPorts, entry: OutboxEntry, when_slow: Callable[[], None]) -> Task:
     """Write the decision to 1C; `when_slow` runs (in this thread, which makes every edit of
     the card) if a first attempt is still going after PENDING_AFTER_SECONDS."""
     if entry.attempts > 0:
         return ctx.onec.submit_decision(entry.request)
-    with ThreadPoolExecutor(1, thread_name_prefix="decision") as one:
-        writing = one.submit(ctx.onec.submit_decision, entry.request)
-        try:
-            return writing.result(timeout=PENDING_AFTER_SECONDS)
-        except FutureTimeout:
-            when_slow()
-            return writing.result()
+    return ctx.deadline.run(
+        lambda: ctx.onec.submit_decision(entry.request), PENDING_AFTER_SECONDS, when_slow
+    )
 
 
-def _show_pending(ctx: FlowContext, entry: OutboxEntry) -> None:
+def _show_pending(ctx: OutboxPorts, entry: OutboxEntry) -> None:
     """ "Passing to 1C" on the card, edited here, in the thread that later writes the outcome,
     so the two edits cannot arrive in the wrong order."""
     request = entry.request
@@ -455,7 +222,7 @@ def _show_pending(ctx: FlowContext, entry: OutboxEntry) -> None:
         log.warning("could not mark the card of task %s as pending: %s", request.task_id, exc)
 
 
-def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: str | None) -> None:
+def _finish(ctx: OutboxPorts, entry: OutboxEntry, task: Task | None, problem: str | None) -> None:
     """Edit the approver's card with what became of the decision, and stop tracking it."""
     request = entry.request
     if request.message is None:
@@ -485,7 +252,7 @@ def _finish(ctx: FlowContext, entry: OutboxEntry, task: Task | None, problem: st
         _close_other_cards(ctx, request.task_id, request.message.chat_id, tail)
 
 
-def _replace_card(ctx: FlowContext, entry: OutboxEntry, task: Task | None, line: str) -> None:
+def _replace_card(ctx: OutboxPorts, entry: OutboxEntry, task: Task | None, line: str) -> None:
     """The decision was not applied: its card ends with `line`, and the task's current card
     (re-read from 1C when `task` is not given) follows it, buttons and all."""
     request = entry.request
@@ -513,7 +280,7 @@ def _replace_card(ctx: FlowContext, entry: OutboxEntry, task: Task | None, line:
         log.warning("could not update the card of task %s: %s", request.task_id, exc)
 
 
-def _current(ctx: FlowContext, task_id: str) -> Task | None:
+def _current(ctx: OutboxPorts, task_id: str) -> Task | None:
     """The task as 1C has it now, or None if 1C cannot tell."""
     try:
         return ctx.onec.get_task(task_id)
@@ -522,7 +289,7 @@ def _current(ctx: FlowContext, task_id: str) -> Task | None:
         return None
 
 
-def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[str]) -> None:
+def _close_other_cards(ctx: OutboxPorts, task_id: str, chat_id: int, tail: list[str]) -> None:
     """The decision went through: every other candidate's card says who decided, and loses
     its buttons (a decision of theirs still on its way ends by itself, through the outbox)."""
     for other in ctx.deliveries.deliveries_for_task(task_id):
@@ -536,14 +303,14 @@ def _close_other_cards(ctx: FlowContext, task_id: str, chat_id: int, tail: list[
             )
 
 
-def _link_of(ctx: FlowContext, request: DecisionRequest) -> UserLink:
+def _link_of(ctx: OutboxPorts, request: DecisionRequest) -> UserLink:
     link = ctx.links.get_link(request.telegram_user_id or 0)
     if link is None:
         raise NotFound("Redis", "no_link", "the approver is no longer linked")
     return link
 
 
-def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, lease: str, error: str) -> str:
+def _retry_or_give_up(ctx: OutboxPorts, entry: OutboxEntry, lease: str, error: str) -> str:
     """Reschedule the entry, or dead-letter it after MAX_ATTEMPTS; returns which (for metrics),
     or LOST_LEASE if another worker holds the entry now."""
     attempts = entry.attempts + 1
@@ -563,19 +330,20 @@ def _retry_or_give_up(ctx: FlowContext, entry: OutboxEntry, lease: str, error: s
     return "retry"
 
 
-def _tell_dead(ctx: FlowContext, entry: OutboxEntry, error: str) -> None:
+def _tell_dead(ctx: OutboxPorts, entry: OutboxEntry, error: str) -> None:
     texts = ctx.texts
     request = entry.request
     label = escape(texts.button(request.decision))
     subject = escape(entry.subject or request.task_id)
-    ctx.alert_admins(
+    alert_admins(
+        ctx,
         texts.t(
             "admin.dead_letter",
             decision=label,
             subject=subject,
             who=escape(request.user_name),
             error=escape(error),
-        )
+        ),
     )
     if request.message is None:
         return
