@@ -72,3 +72,11 @@ def text(value: Any, fmt: str, zone: timezone | None) -> str:
     if fmt == "boolean" or isinstance(value, bool):
         return "Да" if value else "Нет"
     return str(value)
+
+
+def as_int(value: Any) -> int:
+    """A whole number however 1C sends it (`LineNumber` comes as a string), 0 if it is none."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0
