@@ -26,7 +26,6 @@ parts: `odata_transport` (HTTP), `odata_cache` (what is kept between passes), `o
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Final
@@ -38,7 +37,6 @@ from adapters.onec.odata_documents import NOT_DOCUMENTS, DocumentViews
 from adapters.onec.odata_errors import refusal_or_transient
 from adapters.onec.odata_mapping import (
     Known,
-    Row,
     TaskMapper,
     Wanted,
     performers_by_group,
@@ -47,6 +45,7 @@ from adapters.onec.odata_mapping import (
 )
 from adapters.onec.odata_schema import Schema
 from adapters.onec.odata_transport import BATCH, KEY, ODataTransport
+from adapters.onec.odata_values import Row
 from adapters.onec.profile import Profile
 from adapters.onec.session import UPSTREAM, OneCSession
 from adapters.onec.user_groups import read_group_members
@@ -63,8 +62,6 @@ from gateway.errors import (
     UpstreamApplicationError,
     VersionConflict,
 )
-
-log = logging.getLogger(__name__)
 
 REGISTER_PAGE: Final = 5000
 USERS_PAGE: Final = 500
@@ -301,7 +298,7 @@ class ODataConnector:
         row = self._http.get(self._task_resource(task_id), {"$select": self._task_select()})
         self._refresh_related([row], fresh=True)
         self._refresh_register([row], whole=False)
-        known = self._known([row])
+        known = self._read_known([row])
         return row, self._mapper.task(row, known)
 
     def _task_resource(self, task_id: str) -> str:
@@ -453,7 +450,7 @@ class ODataConnector:
         ids = [str(row.get(self._f["id"], "")) for row in rows]
         kept = [self._mapped.get(tid, key) for tid, key in zip(ids, inputs, strict=True)]
         todo = [row for row, task in zip(rows, kept, strict=True) if task is None]
-        known = self._known(todo)
+        known = self._read_known(todo)
         tasks = []
         for row, tid, key, task in zip(rows, ids, inputs, kept, strict=True):
             if task is None:
@@ -462,13 +459,14 @@ class ODataConnector:
             tasks.append(task)
         return tasks
 
-    def _known(self, rows: list[Row]) -> Known:
-        """What mapping `rows` reads, names included: the unknown ones read now, one batch
-        per catalog for all the rows together."""
+    def _read_known(self, rows: list[Row]) -> Known:
+        """What mapping `rows` reads, names included: those not known yet are read now, one
+        batch per catalog for all the rows together."""
         specs = {}
         for row in rows:
             if subject := self._mapper.subject_ref(row):
                 specs[subject[0]] = self._documents.spec(subject[0])
+        # Views, not copies: the names read below are in `known` when the rows are mapped.
         known = Known(self._related.view(), self._names.view(), self._register.view(), specs)
         wanted: Wanted = {}
         for row in rows:

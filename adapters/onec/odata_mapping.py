@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any
 
 from adapters.onec import odata_values as v
 from adapters.onec.odata_cache import UNSEEN, Performers, Ref, Versioned
 from adapters.onec.odata_documents import column_property
+from adapters.onec.odata_values import Row
 from adapters.onec.profile import Addressing, Column, DocumentSpec, Profile
 from adapters.onec.session import UPSTREAM
 from gateway.domain.phones import normalize_phone
@@ -39,7 +39,6 @@ from gateway.domain.tasks import (
 )
 from gateway.errors import MalformedAnswer
 
-Row = dict[str, Any]
 Wanted = dict[str, set[str]]  # entity set → GUIDs whose names are needed
 
 

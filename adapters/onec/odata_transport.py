@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from adapters.onec import odata_values as v
 from adapters.onec.odata_errors import odata_error
+from adapters.onec.odata_values import Row
 from adapters.onec.session import UPSTREAM, OneCSession, safe_url
 from gateway.errors import MalformedAnswer
 
@@ -22,8 +23,6 @@ KEY: Final = "Ref_Key"
 RESOURCE_SAFE: Final = "'(),="
 FORMAT: Final = {"$format": "json"}
 WRITTEN: Final = (200, 204)
-
-Row = dict[str, Any]
 
 
 class ODataTransport:

@@ -12,6 +12,8 @@ EMPTY_DATE_PREFIX: Final = "0001-01-01"
 TYPE_PREFIX: Final = "StandardODATA."
 UNDEFINED_TYPE: Final = "StandardODATA.Undefined"
 
+Row = dict[str, Any]  # one entity of an OData answer, as JSON gives it
+
 
 def ref(value: Any) -> str | None:
     """A reference GUID, or None for an empty or missing reference."""
