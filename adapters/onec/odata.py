@@ -7,7 +7,9 @@ changed. Who may decide a task follows БСП (design 5.5): its `Исполни�
 the register `ИсполнителиЗадач` names for the task's group, read in one request a pass. A stopped
 process shows on the task itself (`СостояниеБизнесПроцесса`); processes are read for that only on
 infobases without the field. Tasks of processes not listed as approvals are `TaskKind.TASK`, never
-executed from here.
+executed from here. Names of referenced catalog items (performers, roles, a document's
+references) are read for a whole pass at once, one batched request per catalog, then every task
+is mapped without a request.
 
 A decision re-reads the task and its document first (one read each) and writes nothing unless
 both are at the versions the approver's card showed; its PATCH carries that task version in
@@ -16,49 +18,44 @@ shows who decided). It marks 1C's result text with a key derived from the approv
 retried decision is recognised as already applied and never executed twice. An exception in 1C's
 code on the writes is a refusal, final, unless 1C's text says lock conflict or timeout.
 
-Profile names the infobase lacks are left out of every `$select` (see `odata_schema`).
+Profile names the infobase lacks are left out of every `$select` (see `odata_schema`). The
+parts: `odata_transport` (HTTP), `odata_cache` (what is kept between passes), `odata_mapping`
+(rows to tasks, pure); this module orchestrates them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import timezone
-from typing import Any, Final
-from urllib.parse import quote
+from collections.abc import Callable, Iterable
+from typing import Final
 
 from adapters.onec import odata_values as v
 from adapters.onec.metadata import read_metadata
-from adapters.onec.odata_documents import NOT_DOCUMENTS, DocumentViews, as_int
-from adapters.onec.odata_errors import odata_error, refusal_or_transient
-from adapters.onec.odata_schema import Schema
-from adapters.onec.profile import Profile
-from adapters.onec.session import UPSTREAM, OneCSession, safe_url
-from adapters.onec.user_groups import read_group_members
-from gateway.domain.phones import normalize_phone
-from gateway.domain.records import DecisionRequest
-from gateway.domain.tasks import (
-    Decision,
-    Importance,
-    OneCUser,
-    Person,
-    Result,
-    Stage,
-    Subject,
-    Task,
-    TaskKind,
-    TaskState,
+from adapters.onec.odata_cache import Directory, MappedTasks, Names, Register, Users, VersionedRows
+from adapters.onec.odata_documents import NOT_DOCUMENTS, DocumentViews
+from adapters.onec.odata_errors import refusal_or_transient
+from adapters.onec.odata_mapping import (
+    Known,
+    TaskMapper,
+    Wanted,
+    performers_by_group,
+    user_of,
+    want,
 )
+from adapters.onec.odata_schema import Schema
+from adapters.onec.odata_transport import BATCH, KEY, ODataTransport
+from adapters.onec.odata_values import Row
+from adapters.onec.profile import Profile
+from adapters.onec.session import UPSTREAM, OneCSession
+from adapters.onec.user_groups import read_group_members
+from gateway.domain.records import DecisionRequest
+from gateway.domain.tasks import OneCUser, Task
 from gateway.errors import (
     AccessDenied,
     AlreadyCompleted,
     GatewayError,
     InvalidRequest,
-    MalformedAnswer,
     NotPerformer,
     RequestRejected,
     StaleDecision,
@@ -66,23 +63,16 @@ from gateway.errors import (
     VersionConflict,
 )
 
-log = logging.getLogger(__name__)
-
-BATCH: Final = 40  # GUIDs per `or` filter: keeps the URL well under web servers' 8 KB limit
 REGISTER_PAGE: Final = 5000
-MISS_REFRESH_SECONDS: Final = 60.0
+USERS_PAGE: Final = 500
 ALREADY_EXECUTED: Final = "уже была выполнена"
+VERSION: Final = "DataVersion"
+NAME: Final = "Description"
 
 
 def marker(idempotency_key: str) -> str:
     """The tag a decision leaves in 1C's result text, so a retry can tell it was applied."""
     return f"[tg1c {hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]}]"
-
-
-@dataclass(frozen=True, slots=True)
-class _Versioned:
-    version: str
-    value: Any
 
 
 class ODataConnector:
@@ -102,98 +92,50 @@ class ODataConnector:
     ) -> None:
         self._session = session
         self._base_url = base_url
-        self._root = f"{base_url.rstrip('/')}/odata/standard.odata"
+        self._http = ODataTransport(session, base_url)
         self.profile = profile
         self.approval_processes = frozenset(approval_processes) or frozenset(
             profile.approval_processes
         )
         self.schema = Schema(lambda: read_metadata(session, base_url), clock)
-        self._clock = clock
         self._f = profile.task_fields
         self._a = profile.addressing
-        self._register: dict[str, tuple[tuple[str, str], ...]] = {}  # group → performers
-        self._mapped: dict[str, tuple[tuple[object, ...], Task]] = {}  # task id → (inputs, task)
-        self._documents = DocumentViews(
-            profile, self.schema, self._names_of, lambda s, k: self._names.get((s, k), "")
-        )
-        self._tasks: dict[str, _Versioned] = {}  # task id → (version, raw row)
-        self._related: dict[str, _Versioned] = {}  # document/process id → (version, row)
-        self._names: dict[tuple[str, str], str] = {}  # (entity set, GUID) → Description
-        self._directory: dict[str, list[OneCUser]] = {}
-        self._directory_at: float | None = None
-        self._lock = threading.Lock()
+        self._mapper = TaskMapper(profile, self.approval_processes)
+        self._documents = DocumentViews(profile, self.schema)
+        self._tasks = VersionedRows()  # task id → (version, raw row)
+        self._related = VersionedRows()  # document/process id → (version, row)
+        self._names = Names()  # (entity set, GUID) → Description
+        self._register = Register()  # group → performers
+        self._mapped = MappedTasks()  # task id → (inputs, task)
+        self._directory = Directory(profile.users_refresh_seconds, clock)
         self._passes = 0
-
-    # --- requests ------------------------------------------------------------------------------
-
-    def _get(self, resource: str, params: dict[str, object]) -> Any:
-        url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}"
-        answer = self._session.request("GET", url, params={"$format": "json", **params})
-        if answer.status != 200:
-            raise odata_error(answer)
-        body = answer.json()
-        if not isinstance(body, dict):
-            raise MalformedAnswer(UPSTREAM, f"{safe_url(url)} answered JSON that is not an object")
-        return body
-
-    def _rows(self, resource: str, params: dict[str, object]) -> list[dict[str, Any]]:
-        body = self._get(resource, params)
-        rows = body.get("value")
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise MalformedAnswer(UPSTREAM, f"{resource}: answer without a `value` list of rows")
-        return rows
-
-    def _paged(
-        self, resource: str, params: dict[str, object], size: int
-    ) -> Iterator[dict[str, Any]]:
-        skip = 0
-        while True:
-            page = self._rows(resource, {**params, "$top": size, "$skip": skip})
-            yield from page
-            if len(page) < size:
-                return
-            skip += size
-
-    def _by_keys(self, resource: str, keys: list[str], select: str) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for start in range(0, len(keys), BATCH):
-            chunk = keys[start : start + BATCH]
-            rows += self._rows(resource, {"$filter": v.any_of("Ref_Key", chunk), "$select": select})
-        return rows
 
     # --- the port: reading ---------------------------------------------------------------------
 
     def ping(self) -> None:
         """One cheap authenticated read of the task set."""
-        self._rows(self.profile.task_set, {"$top": 1, "$select": self._f["id"]})
+        self._http.rows(self.profile.task_set, {"$top": 1, "$select": self._f["id"]})
 
     def pending_tasks(self) -> list[Task]:
         """Every pending task; only what changed since the last pass is read in detail."""
         f = self._f
-        listing = list(
-            self._paged(
-                self.profile.task_set,
-                {
-                    "$filter": self.profile.pending_filter,
-                    "$select": ",".join((f["id"], f["version"])),
-                    "$orderby": self.profile.order_by,
-                },
-                self.profile.page_size,
-            )
+        listing = self._http.paged(
+            self.profile.task_set,
+            {
+                "$filter": self.profile.pending_filter,
+                "$select": ",".join((f["id"], f["version"])),
+                "$orderby": self.profile.order_by,
+            },
+            self.profile.page_size,
         )
         versions = {str(row[f["id"]]): str(row.get(f["version"], "")) for row in listing}
-        changed = [
-            tid for tid, ver in versions.items() if self._tasks.get(tid, _NONE).version != ver
-        ]
-        fresh = self._by_keys(self.profile.task_set, changed, self._task_select())
-        for row in fresh:
-            self._tasks[str(row[f["id"]])] = _Versioned(str(row.get(f["version"], "")), row)
-        self._prefetch_people(fresh)
-        for gone in set(self._tasks) - set(versions):
-            del self._tasks[gone]
-        for gone in set(self._mapped) - set(versions):
-            del self._mapped[gone]
-        rows = [self._tasks[tid].value for tid in versions if tid in self._tasks]
+        changed = self._tasks.stale(versions)
+        for row in self._http.by_keys(self.profile.task_set, changed, self._task_select()):
+            self._tasks.store(str(row[f["id"]]), str(row.get(f["version"], "")), row)
+        self._tasks.keep_only(versions)
+        self._mapped.keep_only(versions)
+        known_rows = self._tasks.view()
+        rows = [known_rows[tid].value for tid in versions if tid in known_rows]
         # Documents of unchanged tasks are re-checked only every few passes: OData cannot say
         # which documents changed, and asking for all of them each pass costs a request per 40.
         self._passes += 1
@@ -201,38 +143,11 @@ class ODataConnector:
         recheck_all = every <= 1 or self._passes % every == 1
         self._refresh_related(rows, documents_of=None if recheck_all else set(changed))
         self._refresh_register(rows)
-        tasks = []
-        for row in rows:
-            task = self._map_cached(row)
-            if task.is_pending:
-                tasks.append(task)
-        return tasks
-
-    def _map_cached(self, row: dict[str, Any]) -> Task:
-        """`_map`, skipped when nothing it reads changed since the last pass (an idle pass maps
-        thousands of unchanged tasks otherwise)."""
-        task_id = str(row.get(self._f["id"], ""))
-        subject = v.composite(row, self._f["subject"])
-        process = v.composite(row, self._f["business_process"])
-        inputs = (
-            row.get(self._f["version"]),
-            self._related.get(subject[1], _NONE).version if subject else None,
-            self._related.get(process[1], _NONE).version if process else None,
-            self._candidate_keys(row),
-        )
-        cached = self._mapped.get(task_id)
-        if cached is not None and cached[0] == inputs:
-            return cached[1]
-        task = self._map(row)
-        self._mapped[task_id] = (inputs, task)
-        return task
+        return [task for task in self._map_pass(rows) if task.is_pending]
 
     def get_task(self, task_id: str) -> Task:
         """One task in any state, read fresh from 1C."""
-        row = self._task_row(task_id)
-        self._refresh_related([row], fresh=True)
-        self._refresh_register([row], whole=False)
-        return self._map(row)
+        return self._read_task(task_id)[1]
 
     def group_members(self, name: str) -> frozenset[str]:
         """1C user ids of the users group `name` (its `Состав`), in one request."""
@@ -257,18 +172,7 @@ class ODataConnector:
         `Catalog_Пользователи` has no phone index, so the directory is read whole; a miss
         re-reads it at most once a minute, so a phone added in 1C works without a restart.
         """
-        wanted = normalize_phone(phone)
-        with self._lock:
-            now = self._clock()
-            age = None if self._directory_at is None else now - self._directory_at
-            if (
-                age is None
-                or age > self.profile.users_refresh_seconds
-                or (wanted not in self._directory and age > MISS_REFRESH_SECONDS)
-            ):
-                self._directory = self._read_directory()
-                self._directory_at = now
-            return list(self._directory.get(wanted, []))
+        return self._directory.find(phone, self._read_directory)
 
     def print_form(self, task: Task) -> bytes | None:
         """Standard OData has no print forms: the gateway renders its own."""
@@ -291,10 +195,7 @@ class ODataConnector:
                 f"profile {self.profile.name} does not define {request.decision}",
             )
         tag = marker(request.idempotency_key)
-        row = self._task_row(request.task_id)
-        self._refresh_related([row], fresh=True)
-        self._refresh_register([row], whole=False)
-        task = self._map(row)
+        row, task = self._read_task(request.task_id)
         ours = tag in str(row.get(self._f["result"], ""))  # an earlier attempt of this press
         if not task.is_pending:
             if ours:
@@ -304,7 +205,7 @@ class ODataConnector:
             raise InvalidRequest(
                 UPSTREAM,
                 "not_approval",
-                f"the task belongs to {task_process(row, self._f) or 'no business process'}, "
+                f"the task belongs to {self._process_type(row) or 'no business process'}, "
                 "which is not an approval process (ONEC_APPROVAL_PROCESSES): it is never "
                 "executed from Telegram",
             )
@@ -335,14 +236,13 @@ class ODataConnector:
             return known
 
     def _apply(
-        self, request: DecisionRequest, label: str, tag: str, row: dict[str, Any], *, claim: bool
+        self, request: DecisionRequest, label: str, tag: str, row: Row, *, claim: bool
     ) -> None:
         """The profile's operations; with `claim` (a role task), the approver also becomes the
         task's performer, as БСП would otherwise record the gateway's own 1C user (design 5.5).
         The claim goes into the first PATCH, so a retry finds it together with the result's
         marker (or neither)."""
-        key = v.guid_literal(request.task_id)
-        resource = f"{self.profile.task_set}({key})"
+        resource = self._task_resource(request.task_id)
         version = str(row.get(self._f["version"], ""))
         spec = self.profile.decisions[request.decision]
         values = self._template_values(request, label, tag)
@@ -360,29 +260,20 @@ class ODataConnector:
                 claimed = {}
         for op in spec.operations:
             if op.action:
-                url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}/{op.action}"
-                answer = self._session.request("POST", url, params={"$format": "json"})
-                if answer.status not in (200, 204):
-                    raise odata_error(answer)
+                self._http.act(resource, op.action)
             else:
                 patch = {prop: template.format(**values) for prop, template in op.patch}
                 version = self._patch(resource, {**claimed, **patch}, version)
                 claimed = {}
 
-    def _patch(self, resource: str, body: Mapping[str, object], version: str) -> str:
+    def _patch(self, resource: str, body: dict[str, object], version: str) -> str:
         """PATCH under `If-Match: version`; answers the entity's new DataVersion."""
-        url = f"{self._root}/{quote(resource, safe=chr(39) + '(),=')}"
-        answer = self._session.request(
-            "PATCH", url, params={"$format": "json"}, json_body=body, headers={"If-Match": version}
-        )
-        if answer.status not in (200, 204):
-            raise odata_error(answer)
-        patched = answer.json() if answer.status == 200 and answer.body else None
-        if isinstance(patched, dict) and self._f["version"] in patched:
-            return str(patched[self._f["version"]])
+        field = self._f["version"]
+        patched = self._http.patch(resource, body, version)
+        if patched is not None and field in patched:
+            return str(patched[field])
         # 1C answered without the entity: its new version is needed for the next If-Match.
-        fresh = self._get(resource, {"$select": self._f["version"]})
-        return str(fresh.get(self._f["version"], ""))
+        return str(self._http.get(resource, {"$select": field}).get(field, ""))
 
     def _template_values(self, request: DecisionRequest, label: str, tag: str) -> dict[str, str]:
         at = request.requested_at.astimezone(self.profile.server_timezone)
@@ -400,7 +291,23 @@ class ODataConnector:
             "result_line": f"{result_line} {tag}",
         }
 
-    # --- internals: rows -----------------------------------------------------------------------
+    # --- internals: reading --------------------------------------------------------------------
+
+    def _read_task(self, task_id: str) -> tuple[Row, Task]:
+        """One task's row read fresh, with its document, process and group, and its task."""
+        row = self._http.get(self._task_resource(task_id), {"$select": self._task_select()})
+        self._refresh_related([row], fresh=True)
+        self._refresh_register([row], whole=False)
+        known = self._read_known([row])
+        return row, self._mapper.task(row, known)
+
+    def _task_resource(self, task_id: str) -> str:
+        return f"{self.profile.task_set}({v.guid_literal(task_id)})"
+
+    def _process_type(self, row: Row) -> str:
+        """The task's business process type (`BusinessProcess_…`), '' if it has none."""
+        found = self._mapper.process_ref(row)
+        return found[0] if found else ""
 
     def _task_select_names(self) -> list[str]:
         f, a = self._f, self._a
@@ -423,14 +330,9 @@ class ODataConnector:
         sets = self.schema.sets()
         return sets is not None and self.schema.has(self.profile.task_set, self._a.process_state)
 
-    def _task_row(self, task_id: str) -> dict[str, Any]:
-        resource = f"{self.profile.task_set}({v.guid_literal(task_id)})"
-        row: dict[str, Any] = self._get(resource, {"$select": self._task_select()})
-        return row
-
     def _refresh_related(
         self,
-        rows: list[dict[str, Any]],
+        rows: list[Row],
         *,
         fresh: bool = False,
         documents_of: set[str] | None = None,
@@ -441,29 +343,22 @@ class ODataConnector:
         the profile says a stopped process leaves its tasks untouched (`check_each_pass`).
         With `documents_of`, known documents are re-checked only for those task ids.
         """
-        wanted: dict[str, set[str]] = {}
+        wanted: Wanted = {}
+        related = self._related.view()
         state_on_task = self._state_on_task()
         recheck_processes = not state_on_task and (fresh or self.profile.process_check_each_pass)
         # A process is read at all only for what the task cannot tell: its state on older БСП,
         # or the stage count a profile takes from it.
         read_processes = not state_on_task or bool(self.profile.stage_count)
         for row in rows:
-            document = v.composite(row, self._f["subject"])
+            document = self._mapper.subject_ref(row)
             if document and self._documents.spec(document[0]) is not None:
                 task_id = str(row.get(self._f["id"], ""))
-                if (
-                    documents_of is None
-                    or task_id in documents_of
-                    or document[1] not in self._related
-                ):
-                    wanted.setdefault(document[0], set()).add(document[1])
-            process = v.composite(row, self._f["business_process"])
-            if (
-                process
-                and read_processes
-                and (recheck_processes or process[1] not in self._related)
-            ):
-                wanted.setdefault(process[0], set()).add(process[1])
+                if documents_of is None or task_id in documents_of or document[1] not in related:
+                    want(wanted, *document)
+            process = self._mapper.process_ref(row)
+            if process and read_processes and (recheck_processes or process[1] not in related):
+                want(wanted, *process)
         for entity_set, keys in wanted.items():
             try:
                 self._read_related(entity_set, sorted(keys))
@@ -476,48 +371,33 @@ class ODataConnector:
             self.schema.note_missing(entity_set)
             return
         versions = {
-            str(r["Ref_Key"]): str(r.get("DataVersion", ""))
-            for r in self._by_keys(entity_set, ordered, "Ref_Key,DataVersion")
+            str(r[KEY]): str(r.get(VERSION, ""))
+            for r in self._http.by_keys(entity_set, ordered, f"{KEY},{VERSION}")
         }
-        stale = [
-            k
-            for k in ordered
-            if k in versions and self._related.get(k, _NONE).version != versions[k]
-        ]
+        stale = self._related.stale({k: versions[k] for k in ordered if k in versions})
         if stale:
-            fresh = self._by_keys(entity_set, stale, self._related_select(entity_set))
-            for row in fresh:
-                self._related[str(row["Ref_Key"])] = _Versioned(
-                    str(row.get("DataVersion", "")), row
-                )
-            spec = (
-                None if entity_set.startswith(NOT_DOCUMENTS) else self._documents.spec(entity_set)
-            )
-            if spec is not None:
-                self._documents.prefetch(spec, fresh)
+            for row in self._http.by_keys(entity_set, stale, self._related_select(entity_set)):
+                self._related.store(str(row[KEY]), str(row.get(VERSION, "")), row)
         for missing in set(ordered) - set(versions):
-            self._related[missing] = _Versioned("", None)  # deleted from the infobase
+            self._related.gone(missing)
 
-    def _prefetch_people(self, rows: list[dict[str, Any]]) -> None:
-        """Names of the performers, authors and roles of `rows`, a batch per catalog."""
-        wanted: dict[str, set[str]] = {}
-        for row in rows:
-            for name in ("performer", "initiator"):
-                if found := v.composite(row, self._f[name]):
-                    wanted.setdefault(found[0], set()).add(found[1])
-            if role := v.ref(row.get(self._a.role)):
-                wanted.setdefault(self._a.roles, set()).add(role)
-        for entity_set, keys in wanted.items():
-            self._names_of(entity_set, keys)
+    def _related_select(self, entity_set: str) -> str:
+        spec = None if entity_set.startswith(NOT_DOCUMENTS) else self._documents.spec(entity_set)
+        if spec is not None:
+            names = self._documents.select_names(spec)
+        else:
+            names = [KEY, VERSION, "DeletionMark"]
+            names += [n for n in (self.profile.process_state_field, self.profile.stage_count) if n]
+        return ",".join(self.schema.keep(entity_set, names))
 
-    def _refresh_register(self, rows: list[dict[str, Any]], *, whole: bool = True) -> None:
+    def _refresh_register(self, rows: list[Row], *, whole: bool = True) -> None:
         """Re-read who performs which group (`ИсполнителиЗадач`) if any of `rows` is a role task.
 
         A pass reads the whole register in one request (paged only past REGISTER_PAGE
         records), so a change in 1C reaches the cards within one pass; a single task's read
         (`whole=False`) asks only for its own group's records.
         """
-        wanted = sorted({g for row in rows if (g := self._role_group(row))})
+        wanted = sorted({g for row in rows if (g := self._mapper.role_group(row))})
         if not wanted:
             return
         a = self._a
@@ -530,243 +410,84 @@ class ODataConnector:
         }
         if not whole:
             params["$filter"] = v.any_of(a.performer_group, wanted[:BATCH])
-        groups: dict[str, dict[tuple[str, str], None]] = {g: {} for g in wanted}
         try:
-            for record in self._paged(a.register, params, REGISTER_PAGE):
-                group = v.ref(record.get(a.performer_group))
-                who = v.composite(record, performer)
-                if group and who:
-                    groups.setdefault(group, {})[who] = None
+            records = self._http.paged(a.register, params, REGISTER_PAGE)
+            found = performers_by_group(records, a, wanted)
         except (RequestRejected, AccessDenied) as exc:
             self.schema.note_missing(f"{a.register} (1C refused to read it: {exc})")
             return
-        found = {group: tuple(people) for group, people in groups.items()}
-        self._register = found if whole else {**self._register, **found}
-        by_set: dict[str, set[str]] = {}
-        for people in found.values():
-            for entity_set, key in people:
-                by_set.setdefault(entity_set, set()).add(key)
-        for entity_set, keys in by_set.items():
-            self._names_of(entity_set, keys)  # every performer's name in a batch, once
-
-    def _role_group(self, row: dict[str, Any]) -> str | None:
-        """The performers group of a role task (no `Исполнитель`), else None."""
-        if v.composite(row, self._f["performer"]) is not None:
-            return None
-        return v.ref(row.get(self._a.performer_group))
-
-    def _candidate_keys(self, row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-        group = self._role_group(row)
-        return self._register.get(group, ()) if group else ()
-
-    def _related_select(self, entity_set: str) -> str:
-        spec = None if entity_set.startswith(NOT_DOCUMENTS) else self._documents.spec(entity_set)
-        if spec is not None:
-            names = self._documents.select_names(spec)
+        if whole:
+            self._register.replace(found)
         else:
-            names = ["Ref_Key", "DataVersion", "DeletionMark"]
-            names += [n for n in (self.profile.process_state_field, self.profile.stage_count) if n]
-        return ",".join(self.schema.keep(entity_set, names))
+            self._register.update(found)
 
     def _user_select_names(self) -> list[str]:
         uf = self.profile.user_fields
         return [uf[k] for k in ("id", "name", "deletion_mark", "invalid", "contacts")]
 
-    def _read_directory(self) -> dict[str, list[OneCUser]]:
+    def _read_directory(self) -> Users:
         uf = self.profile.user_fields
         select = ",".join(self.schema.keep(self.profile.users_set, self._user_select_names()))
-        directory: dict[str, list[OneCUser]] = {}
-        for row in self._paged(
-            self.profile.users_set, {"$select": select, "$orderby": uf["id"]}, 500
-        ):
-            if row.get(uf["deletion_mark"]) or row.get(uf["invalid"]):
+        directory: Users = {}
+        rows = self._http.paged(
+            self.profile.users_set, {"$select": select, "$orderby": uf["id"]}, USERS_PAGE
+        )
+        for row in rows:
+            user = user_of(row, self.profile)
+            if user is None:
                 continue
-            phones: list[str] = []
-            for contact in row.get(uf["contacts"]) or []:
-                if not isinstance(contact, dict):
-                    continue
-                if contact.get(uf["contact_kind"]) != self.profile.phone_kind_value:
-                    continue
-                for name in self.profile.phone_fields:
-                    phone = normalize_phone(str(contact.get(name) or ""))
-                    if phone:
-                        phones.append(phone)
-                        break
-            user = OneCUser(
-                str(row[uf["id"]]), str(row.get(uf["name"], "")), tuple(dict.fromkeys(phones))
-            )
             for phone in user.phones:
                 directory.setdefault(phone, []).append(user)
         return directory
 
-    def _names_of(self, entity_set: str, keys: set[str]) -> None:
-        """Fill the Description cache for references (catalog descriptions rarely change), in
-        batches; a catalog 1C does not publish or refuses to read leaves the names empty."""
-        missing = sorted(k for k in keys if (entity_set, k) not in self._names)
-        if missing and self.schema.has_set(entity_set):
-            try:
-                for row in self._by_keys(entity_set, missing, "Ref_Key,Description"):
-                    self._names[(entity_set, str(row["Ref_Key"]))] = str(row.get("Description", ""))
-            except (RequestRejected, AccessDenied) as exc:
-                self.schema.note_missing(f"{entity_set} (1C refused to read it: {exc})")
-        elif missing:
-            self.schema.note_missing(entity_set)
-        for key in missing:
-            self._names.setdefault((entity_set, key), "")
-
     # --- internals: mapping --------------------------------------------------------------------
 
-    def _map(self, row: dict[str, Any]) -> Task:
-        f, p = self._f, self.profile
-        zone = p.server_timezone
-        task_id = str(row.get(f["id"], ""))
-        created = v.date(row.get(f["created_at"]), zone)
-        if not task_id or created is None:
-            raise MalformedAnswer(
-                UPSTREAM, f"{p.task_set}: a task without {f['id']} or {f['created_at']}"
-            )
-        subject_ref = v.composite(row, f["subject"])
-        process_ref = v.composite(row, f["business_process"])
-        known = self._related.get(process_ref[1]) if process_ref else None
-        process = known.value if known else None
-        state = TaskState.PENDING
-        if row.get(f["executed"]):
-            state = TaskState.COMPLETED
-        elif row.get(f["deletion_mark"]) or self._process_cancelled(row, process_ref, process):
-            state = TaskState.CANCELLED
-        kind = TaskKind.TASK
-        if process_ref is not None and process_ref[0] in self.approval_processes:
-            kind = TaskKind.APPROVAL
-        document = self._related.get(subject_ref[1]) if subject_ref else None
-        version = str(row.get(f["version"], ""))
-        if document is not None and document.value is not None:
-            # A new document version must look like a new task version (new card, new PDF).
-            version = f"{version}.{document.version}"
-        stage = self._stage(row, process)
-        performer = self._performer(row)
-        return Task(
-            id=task_id,
-            version=version,
-            number=str(row.get(f["number"], "")).strip(),
-            created_at=created,
-            due_at=v.date(row.get(f["due_at"]), zone),
-            importance=p.importance.get(str(row.get(f["importance"], "")), Importance.NORMAL),
-            state=state,
-            title=str(row.get(f["title"], "")),
-            performer=performer,
-            initiator=self._person(row, "initiator", str(row.get(f["initiator_name"], ""))),
-            stage=stage,
-            subject=self._subject(row, subject_ref),
-            allowed_decisions=self._allowed(stage)
-            if state is TaskState.PENDING and kind is TaskKind.APPROVAL
-            else (),
-            result=self._result(row, state, zone),
-            kind=kind,
-            role=self._role(row) if performer is None else None,
-            candidates=self._candidates(row) if performer is None else (performer,),
-        )
+    def _map_pass(self, rows: list[Row]) -> list[Task]:
+        """The tasks of a pass: those whose inputs did not change as mapped before, the others
+        mapped after one batched read of the names they show."""
+        related, register = self._related.view(), self._register.view()
+        inputs = [self._mapper.inputs(row, related, register) for row in rows]
+        ids = [str(row.get(self._f["id"], "")) for row in rows]
+        kept = [self._mapped.get(tid, key) for tid, key in zip(ids, inputs, strict=True)]
+        todo = [row for row, task in zip(rows, kept, strict=True) if task is None]
+        known = self._read_known(todo)
+        tasks = []
+        for row, tid, key, task in zip(rows, ids, inputs, kept, strict=True):
+            if task is None:
+                task = self._mapper.task(row, known)
+                self._mapped.put(tid, key, task)
+            tasks.append(task)
+        return tasks
 
-    def _role(self, row: dict[str, Any]) -> Person | None:
-        key = v.ref(row.get(self._a.role))
-        if key is None:
-            return None
-        self._names_of(self._a.roles, {key})
-        return Person(key, self._names.get((self._a.roles, key), ""))
+    def _read_known(self, rows: list[Row]) -> Known:
+        """What mapping `rows` reads, names included: those not known yet are read now, one
+        batch per catalog for all the rows together."""
+        specs = {}
+        for row in rows:
+            if subject := self._mapper.subject_ref(row):
+                specs[subject[0]] = self._documents.spec(subject[0])
+        # Views, not copies: the names read below are in `known` when the rows are mapped.
+        known = Known(self._related.view(), self._names.view(), self._register.view(), specs)
+        wanted: Wanted = {}
+        for row in rows:
+            for entity_set, keys in self._mapper.references(row, known).items():
+                wanted.setdefault(entity_set, set()).update(keys)
+        self._read_names(wanted)
+        return known
 
-    def _candidates(self, row: dict[str, Any]) -> tuple[Person, ...]:
-        people = self._candidate_keys(row)
-        by_set: dict[str, set[str]] = {}
-        for entity_set, key in people:
-            by_set.setdefault(entity_set, set()).add(key)
-        for entity_set, keys in by_set.items():
-            self._names_of(entity_set, keys)  # one batch for all of a role's performers
-        return tuple(Person(key, self._names.get((s, key), "")) for s, key in people)
-
-    def _allowed(self, stage: Stage) -> tuple[Decision, ...]:
-        """The profile's decisions, less those the stage rules out where the stage is known:
-        stage 1 has no previous stage, and stage 0 (the initiator's rework) can only resubmit."""
-        allowed = [d for d in Decision if d in self.profile.decisions]
-        if self.profile.stage_number:
-            if stage.number == 0:
-                allowed = [Decision.APPROVE]
-            elif stage.number == 1:
-                allowed = [d for d in allowed if d is not Decision.RETURN_PREVIOUS]
-        return tuple(allowed)
-
-    def _process_cancelled(
-        self, row: dict[str, Any], ref: tuple[str, str] | None, process: dict[str, Any] | None
-    ) -> bool:
-        if ref is None:
-            return False
-        if self._a.process_state in row:
-            return str(row[self._a.process_state]) in self.profile.process_stopped_values
-        if process is None:
-            return ref[1] in self._related  # looked up and not found: deleted
-        state = str(process.get(self.profile.process_state_field, ""))
-        return bool(process.get("DeletionMark")) or state in self.profile.process_stopped_values
-
-    def _performer(self, row: dict[str, Any]) -> Person | None:
-        """The task's `Исполнитель`; None for a task addressed to a role."""
-        if v.composite(row, self._f["performer"]) is None:
-            return None
-        return self._person(row, "performer")
-
-    def _person(self, row: dict[str, Any], field_name: str, fallback: str = "") -> Person:
-        found = v.composite(row, self._f[field_name])
-        if found is None:
-            return Person("", fallback)
-        entity_set, key = found
-        self._names_of(entity_set, {key})
-        return Person(key, self._names.get((entity_set, key)) or fallback)
-
-    def _stage(self, row: dict[str, Any], process: dict[str, Any] | None) -> Stage:
-        p = self.profile
-        name = str(row.get(p.stage_name, "")) if p.stage_name else ""
-        number = as_int(row.get(p.stage_number)) if p.stage_number else 0
-        count = as_int(process.get(p.stage_count)) if p.stage_count and process else 0
-        return Stage(name=name, number=number, count=count)
-
-    def _subject(self, row: dict[str, Any], ref: tuple[str, str] | None) -> Subject:
-        presentation = str(row.get(self._f["subject_presentation"], ""))
-        if ref is None:
-            return Subject(type="", id="", presentation=presentation)
-        entity_set, key = ref
-        document = self._related.get(key)
-        spec = self._documents.spec(entity_set)
-        if document is None or document.value is None:
-            return Subject(type=entity_set, id=key, presentation=presentation)
-        if spec is None or not spec.title:
-            return Subject(
-                type=entity_set, id=key, presentation=presentation, version=document.version
-            )
-        return Subject(
-            type=entity_set,
-            id=key,
-            presentation=presentation,
-            fields=self._documents.fields(spec, document.value),
-            tables=self._documents.tables(spec, document.value),
-            version=document.version,
-        )
-
-    def _result(
-        self, row: dict[str, Any], state: TaskState, zone: timezone | None
-    ) -> Result | None:
-        if state is not TaskState.COMPLETED or not self.profile.decision_field:
-            return None
-        decision = self.profile.decision_codes.get(str(row.get(self.profile.decision_field, "")))
-        at = v.date(row.get(self._f["executed_at"]), zone)
-        if decision is None or at is None:
-            return None
-        performer = v.composite(row, self._f["performer"])
-        return Result(
-            decision=decision,
-            comment=str(row.get(self._f["result"], "")),
-            user_id=performer[1] if performer else "",
-            at=at,
-        )
-
-
-_NONE = _Versioned("\0", None)
+    def _read_names(self, wanted: Wanted) -> None:
+        """Read the Descriptions of `wanted` references not known yet, a batch per catalog; a
+        catalog 1C does not publish or refuses to read leaves the names empty."""
+        for entity_set, missing in self._names.unknown(wanted).items():
+            if not self.schema.has_set(entity_set):
+                self.schema.note_missing(entity_set)
+            else:
+                try:
+                    for row in self._http.by_keys(entity_set, missing, f"{KEY},{NAME}"):
+                        self._names.learn(entity_set, str(row[KEY]), str(row.get(NAME, "")))
+                except (RequestRejected, AccessDenied) as exc:
+                    self.schema.note_missing(f"{entity_set} (1C refused to read it: {exc})")
+            self._names.settle(entity_set, missing)
 
 
 def _check_shown(request: DecisionRequest, task: Task, *, compare_task: bool) -> None:
@@ -780,12 +501,6 @@ def _check_shown(request: DecisionRequest, task: Task, *, compare_task: bool) ->
         raise StaleDecision(
             UPSTREAM, "the document changed since the approver's card showed it", task
         )
-
-
-def task_process(row: dict[str, Any], fields: dict[str, str]) -> str:
-    """The task's business process type (`BusinessProcess_…`), '' if it has none."""
-    found = v.composite(row, fields["business_process"])
-    return found[0] if found else ""
 
 
 def _account(request: DecisionRequest) -> str:

@@ -12,6 +12,8 @@ EMPTY_DATE_PREFIX: Final = "0001-01-01"
 TYPE_PREFIX: Final = "StandardODATA."
 UNDEFINED_TYPE: Final = "StandardODATA.Undefined"
 
+Row = dict[str, Any]  # one entity of an OData answer, as JSON gives it
+
 
 def ref(value: Any) -> str | None:
     """A reference GUID, or None for an empty or missing reference."""
@@ -72,3 +74,11 @@ def text(value: Any, fmt: str, zone: timezone | None) -> str:
     if fmt == "boolean" or isinstance(value, bool):
         return "Да" if value else "Нет"
     return str(value)
+
+
+def as_int(value: Any) -> int:
+    """A whole number however 1C sends it (`LineNumber` comes as a string), 0 if it is none."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0

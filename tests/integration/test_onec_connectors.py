@@ -435,3 +435,44 @@ def test_odata_rechecks_documents_of_unchanged_tasks_only_every_few_passes(
     assert ("Назначение платежа", "Новая редакция") in [
         (f.name, f.value) for f in after.subject.fields
     ]
+
+
+def new_tasks_pass(onec: RunningSandbox, new_tasks: int) -> tuple[list[dict[str, Any]], Task]:
+    """The requests of an odata pass that finds `new_tasks` approvals of four users and a role
+    it never saw (after a pass that read the seed), and one of the new role tasks."""
+    onec.client.reset()
+    connector = make(onec, "odata", page_size=500)
+    connector.pending_tasks()
+    people = [
+        onec.client.create_user(f"Новиков{n} Олег Игоревич", [f"+7 912 000-10-0{n}"])
+        for n in range(4)
+    ]
+    role = onec.client.create_role("Казначей", [{"user": people[0]}, {"user": people[1]}])
+    created = []
+    for n in range(new_tasks):
+        stage: str | dict[str, str] = {"role": role} if n % 2 else people[n % 4]
+        created.append(
+            onec.client.create_approval(
+                route=[stage], initiator=people[(n + 1) % 4], fields={"СуммаДокумента": str(n)}
+            )["task_id"]
+        )
+    onec.client.clear_requests()
+    tasks = {t.id: t for t in connector.pending_tasks()}
+    assert set(created) <= set(tasks)
+    assert all(tasks[t].initiator.name.startswith("Новиков") for t in created)
+    return onec.client.requests_log(), tasks[created[-1]]
+
+
+def test_odata_reads_names_of_new_tasks_in_one_request_per_catalog_whatever_their_number(
+    onec: RunningSandbox,
+) -> None:
+    """Names are read for the whole pass at once, so more new tasks referring to the same
+    unknown users, role and catalog items cost no more requests (below one key batch, 40)."""
+    few, few_task = new_tasks_pass(onec, 2)
+    many, many_task = new_tasks_pass(onec, 24)
+    names = [e["path"].rsplit("/", 1)[-1] for e in many if "/Catalog_" in e["path"]]
+    assert sorted(names) == ["Catalog_Пользователи", "Catalog_РолиИсполнителей"]
+    assert len(many) == len(few)
+    for task in (few_task, many_task):
+        assert task.role is not None and task.role.name == "Казначей"
+        assert [p.name.split()[0] for p in task.candidates] == ["Новиков0", "Новиков1"]
