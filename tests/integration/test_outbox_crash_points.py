@@ -193,14 +193,14 @@ def told(telegram: SandboxServer, scene: Scene, needle: str) -> int:
 
 CRASH_POINTS = [
     # step, port, method, when, successful writes 1C receives (a repeat is answered from the key)
-    ("enqueue", "store", "enqueue", "before", 1),
-    ("enqueue", "store", "enqueue", "after", 1),
-    ("claim", "store", "claim", "before", 1),
-    ("claim", "store", "claim", "after", 1),
+    ("enqueue", "outbox", "enqueue", "before", 1),
+    ("enqueue", "outbox", "enqueue", "after", 1),
+    ("claim", "outbox", "claim", "before", 1),
+    ("claim", "outbox", "claim", "after", 1),
     ("apply", "onec", "submit_decision", "before", 1),
     ("apply", "onec", "submit_decision", "after", 2),
-    ("complete", "store", "complete", "before", 2),
-    ("complete", "store", "complete", "after", 1),
+    ("complete", "outbox", "complete", "before", 2),
+    ("complete", "outbox", "complete", "after", 1),
 ]
 
 
@@ -236,7 +236,7 @@ def test_a_worker_dying_at_any_step_leaves_the_decision_applied_exactly_once(
     assert decisions_in_1c(onec, scene) == ["approve"]
     if connector == "http":  # OData writes through several requests; its outcome says it all
         assert writes_to_1c(onec, scene) == [200] * writes
-    assert fresh.store.dead_letter_count() == 0
+    assert fresh.outbox.dead_letter_count() == 0
     assert told(telegram, scene, "уже выполнена") == 0  # a repeat was never taken for a conflict
     # The outcome reaches the approver once, unless the worker died after settling it.
     assert told(telegram, scene, "Согласовано") == (
@@ -256,7 +256,7 @@ def test_a_worker_dying_while_rescheduling_a_write_1c_refused_to_take_leaves_it_
 ) -> None:
     onec.client.set_fault("down")
     dying = workers().flow()
-    dying.store = Dying(dying.store, "reschedule", when)
+    dying.outbox = Dying(dying.outbox, "reschedule", when)
     assert press(dying, scene)
     with pytest.raises(ProcessDied):
         OutboxRunner(dying).run_once()
@@ -331,7 +331,7 @@ def test_a_worker_whose_entry_was_taken_over_mid_write_changes_nothing_and_1c_ap
     assert decisions_in_1c(onec, scene) == ["approve"]
     if connector == "http":
         assert writes_to_1c(onec, scene) == [200, 200]
-    assert first.store.outbox_depth() == 0
+    assert first.outbox.outbox_depth() == 0
     assert told(telegram, scene, "Согласовано") == 1
     assert told(telegram, scene, "уже выполнена") == 0
 
