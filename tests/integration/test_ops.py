@@ -20,12 +20,12 @@ from adapters.redis_store import RedisStore, connect
 from gateway import __version__
 from gateway.bootstrap import Gateway, build
 from gateway.domain.records import UserLink
-from gateway.domain.tasks import Task
 from gateway.entrypoints.web import create_app
 from gateway.errors import RenderFailed
 from gateway.settings import Settings
 from sandbox.onec.harness import RunningSandbox
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
+from tests.fakes import FakeRenderer
 
 DEPENDENCIES = ["1c", "redis", "telegram", "pdf"]
 
@@ -38,19 +38,11 @@ def dead_url(scheme: str) -> str:
     return f"{scheme}://127.0.0.1:{port}"
 
 
-class BrokenRenderer:
+def broken_renderer() -> FakeRenderer:
     """A PDF engine that fails every document (wkhtmltopdf missing or crashing)."""
-
-    engine = "pdfkit"
-
-    def template_for(self, task: Task) -> str:
-        return "default"
-
-    def render(self, task: Task) -> bytes:
-        raise RenderFailed("pdfkit", "wkhtmltopdf exited with code 1")
-
-    def ping(self) -> None:
-        self.render(None)  # type: ignore[arg-type]
+    renderer = FakeRenderer(engine="pdfkit", template="default")
+    renderer.error = RenderFailed("pdfkit", "wkhtmltopdf exited with code 1")
+    return renderer
 
 
 @pytest.fixture
@@ -96,7 +88,7 @@ def test_readyz_is_503_naming_the_one_dependency_that_is_down(
     elif down == "telegram":
         env["TELEGRAM_API_URL"] = dead_url("http")
     else:
-        overrides["renderer"] = BrokenRenderer()
+        overrides["renderer"] = broken_renderer()
     response = serve(env, **overrides).get("/readyz")
     body = response.get_json()
     assert response.status_code == 503
