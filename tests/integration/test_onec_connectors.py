@@ -71,11 +71,17 @@ def make(
     return ODataConnector(session, onec.base_url, profile)
 
 
+def close(connector: OneC) -> None:
+    """Close the HTTP session of a connector `make` built (the port has no close)."""
+    assert isinstance(connector, ODataConnector | HttpServiceConnector | SoapConnector)
+    connector._session.close()
+
+
 @pytest.fixture(params=CONNECTORS)
 def connector(request: pytest.FixtureRequest, onec: RunningSandbox) -> Iterator[OneC]:
     instance = make(onec, request.param)
     yield instance
-    instance._session.close()  # type: ignore[attr-defined]
+    close(instance)
 
 
 def user_id(onec: RunningSandbox, surname: str) -> str:

@@ -11,6 +11,7 @@ import json
 import socket
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -50,8 +51,8 @@ def serve() -> Iterator[Callable[..., FlaskClient]]:
     """A test client of the app on a gateway built from an environment; closed afterwards."""
     built: list[Gateway] = []
 
-    def make(env: dict[str, str], **overrides: object) -> FlaskClient:
-        gateway = build(Settings.from_env(env), **overrides)  # type: ignore[arg-type]
+    def make(env: dict[str, str], **overrides: Any) -> FlaskClient:
+        gateway = build(Settings.from_env(env), **overrides)
         built.append(gateway)
         return create_app(gateway=gateway).test_client()
 
@@ -80,7 +81,7 @@ def test_readyz_is_503_naming_the_one_dependency_that_is_down(
     serve, onec_env: dict[str, str], onec: RunningSandbox, down: str
 ) -> None:
     env = dict(onec_env)
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if down == "1c":
         onec.client.set_fault("down")
     elif down == "redis":
