@@ -663,7 +663,7 @@ class FakeOneC:
         if subject_version and subject_version != task.subject.version:
             return StaleDecision("1C", "the document changed", task)
         result = Result(request.decision, request.comment, request.user_id, self.now())
-        done = replace(task, state=TaskState.COMPLETED, result=result, allowed_decisions=())
+        done = replace(task, state=TaskState.COMPLETED, result=result)
         self.tasks[task.id] = done
         self.written.append(request)
         return done
