@@ -663,7 +663,7 @@ class FakeOneC:
         if subject_version and subject_version != task.subject.version:
             return StaleDecision("1C", "the document changed", task)
         result = Result(request.decision, request.comment, request.user_id, self.now())
-        done = replace(task, state=TaskState.COMPLETED, result=result, allowed_decisions=())
+        done = replace(task, state=TaskState.COMPLETED, result=result)
         self.tasks[task.id] = done
         self.written.append(request)
         return done
@@ -706,8 +706,9 @@ class CallbackAnswer:
 class FakeMessenger:
     """Telegram that records everything: sends get message ids counting up per chat.
 
-    Chats in `blocked` raise RecipientBlocked; `error`, while set, is raised by every call;
-    edits of messages in `gone` raise NotFound. A document with bytes is an upload (counted in
+    Chats in `blocked` raise RecipientBlocked; `error`, while set, is raised by every call, and
+    `failures` by the next calls, one each (a 429 or two); edits of messages in `gone` raise
+    NotFound. A document with bytes is an upload (counted in
     `uploads`) and gets file id `file-<n>`; one sent by file id reuses it.
     """
 
@@ -720,9 +721,12 @@ class FakeMessenger:
     answers: list[CallbackAnswer] = field(default_factory=list)
     commands: list[tuple[str, str]] = field(default_factory=list)
     uploads: int = 0
+    failures: list[GatewayError] = field(default_factory=list)
     _next_ids: dict[int, int] = field(default_factory=dict, repr=False)
 
     def _up(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
         if self.error is not None:
             raise self.error
 
@@ -735,7 +739,7 @@ class FakeMessenger:
         return MessageRef(chat_id, message_id)
 
     def ping(self) -> None:
-        """Raise `error` if set."""
+        """Raise the next of `failures`, or `error` if set."""
         self._up()
 
     def send_text(

@@ -230,7 +230,9 @@ def test_an_approved_task_arrives_with_its_pdf_and_1c_shows_the_decision(
     purpose = purpose_of("Закупка серверов")
     approval = start_approval(page, purpose)
     card = task_card(page, purpose)
-    pdf = page.request.get(card.get_by_test_id("pdf-link").get_attribute("href"))
+    href = card.get_by_test_id("pdf-link").get_attribute("href")
+    assert href is not None, "the card links no PDF"
+    pdf = page.request.get(href)
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
 

@@ -6,6 +6,7 @@ built on the same Gateway, so `/metrics` shows what the worker recorded in this 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -44,11 +45,12 @@ def approve_and_return(approver: Approver, onec: RunningSandbox) -> None:
     approver.press(other["message_id"], "Вернуть инициатору")
     prompt = approver.wait_message("Укажите причину")
     approver.say("Нет счёта", reply_to=prompt["message_id"])
+
+    def completed(task_id: str) -> bool:
+        return bool(onec.client.task(task_id)["state"] == "completed")
+
     for created in (approved, returned):
-        wait_for(
-            lambda c=created: onec.client.task(c["task_id"])["state"] == "completed",
-            "the decision in 1C",
-        )
+        wait_for(functools.partial(completed, created["task_id"]), "the decision in 1C")
     wait_for(
         lambda: "Нет счёта" in approver.text_of(approver.message(other["message_id"])),
         "the returned card to show its reason",

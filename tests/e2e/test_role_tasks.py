@@ -7,6 +7,7 @@ it, and approvers act only through the Telegram emulator.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ def start_role_approval(onec: RunningSandbox, surnames: tuple[str, ...], purpose
     """An approval whose one stage is addressed to a new role with these performers."""
     role = onec.client.create_role("Финансовый директор", performers(onec, surnames))
     created = onec.client.create_approval(
-        route=[{"role": role}],  # type: ignore[list-item]
+        route=[{"role": role}],
         initiator=onec.client.user("Иванов")["id"],
         fields={"СуммаДокумента": "515000.00", "НазначениеПлатежа": purpose},
     )
@@ -40,6 +41,10 @@ def start_role_approval(onec: RunningSandbox, surnames: tuple[str, ...], purpose
 
 def shows(approver: Approver, message_id: int, text: str) -> bool:
     return text in approver.text_of(approver.message(message_id))
+
+
+def has_no_buttons(approver: Approver, message_id: int) -> bool:
+    return approver.buttons(approver.message(message_id)) == []
 
 
 @pytest.fixture
@@ -75,7 +80,7 @@ def test_a_role_task_reaches_every_candidate_and_the_first_decision_wins(
     assert task["performer"]["id"] == first.onec_user["id"]  # not the gateway's service user
     for approver, card in zip(others, cards[1:], strict=True):
         wait_for(
-            lambda a=approver, c=card: shows(a, c["message_id"], f"✅ Согласовано: {first.name}"),
+            functools.partial(shows, approver, card["message_id"], f"✅ Согласовано: {first.name}"),
             f"{approver.name}'s card to say who decided",
         )
         assert approver.buttons(approver.message(card["message_id"])) == []
@@ -145,7 +150,7 @@ def test_a_stopped_process_role_task_is_announced_as_cancelled_to_every_candidat
         notice = approver.wait_message("Согласование отменено: ", f"{approver.name}'s notice")
         assert "Покупка оборудования" in approver.text_of(notice) or notice.get("document")
         wait_for(
-            lambda a=approver, c=card: a.buttons(a.message(c["message_id"])) == [],
+            functools.partial(has_no_buttons, approver, card["message_id"]),
             f"{approver.name}'s card to lose its buttons",
         )
 

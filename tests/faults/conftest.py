@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import redis
 
-from adapters.redis_store import RedisRateLimiter, RedisStore, connect
+from adapters.redis_store import RedisRateLimiter, connect
 from gateway.bootstrap import Gateway, build
 from gateway.domain.records import UserLink
+from gateway.ports.storage import LinkStore
 from gateway.settings import Settings
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
@@ -71,7 +72,7 @@ def make_gateway(fault_env: dict[str, str]) -> Iterator[Callable[..., Gateway]]:
 def populate(
     onec: RunningSandbox,
     telegram: SandboxServer,
-    store: RedisStore,
+    store: LinkStore,
     approvers: int,
     tasks_each: int,
 ) -> list[UserLink]:

@@ -99,8 +99,8 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         units.append(str(unit))
     result = subprocess.run([analyze, "verify", *units], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
-    for unit in units:
-        text = Path(unit).read_text()
+    for path in units:
+        text = Path(path).read_text()
         for directive in ("EnvironmentFile=", "User=tg1c", "Restart=", "NoNewPrivileges=yes"):
             assert directive in text
 

@@ -23,7 +23,7 @@ from adapters.onec import (
 from adapters.onec.contract_json import task_to_dict
 from gateway.bootstrap import build_onec
 from gateway.domain.records import DecisionRequest
-from gateway.domain.tasks import Decision, Task, TaskState
+from gateway.domain.tasks import Decision, Person, Task, TaskState
 from gateway.errors import (
     AlreadyCompleted,
     AuthenticationFailed,
@@ -71,15 +71,27 @@ def make(
     return ODataConnector(session, onec.base_url, profile)
 
 
+def close(connector: OneC) -> None:
+    """Close the HTTP session of a connector `make` built (the port has no close)."""
+    assert isinstance(connector, ODataConnector | HttpServiceConnector | SoapConnector)
+    connector._session.close()
+
+
 @pytest.fixture(params=CONNECTORS)
 def connector(request: pytest.FixtureRequest, onec: RunningSandbox) -> Iterator[OneC]:
     instance = make(onec, request.param)
     yield instance
-    instance._session.close()  # type: ignore[attr-defined]
+    close(instance)
 
 
 def user_id(onec: RunningSandbox, surname: str) -> str:
     return str(onec.client.user(surname)["id"])
+
+
+def performer(task: Task) -> Person:
+    """The task's performer; these tasks are addressed to a person."""
+    assert task.performer is not None, f"task {task.id} has no performer"
+    return task.performer
 
 
 def decide(
@@ -90,8 +102,8 @@ def decide(
             task_id=task.id,
             decision=decision,
             comment=comment,
-            user_id=task.performer.id,
-            user_name=task.performer.name,
+            user_id=performer(task).id,
+            user_name=performer(task).name,
             idempotency_key=key,
             requested_at=datetime(2026, 11, 27, 10, 15, tzinfo=UTC),
         )
@@ -129,7 +141,7 @@ def test_a_task_carries_its_document_with_fields_and_tables(
 ) -> None:
     task_id = start_approval(onec, ["Морозов", "Волков"])
     task = connector.get_task(task_id)
-    assert task.performer.name == "Морозов Дмитрий Олегович"
+    assert performer(task).name == "Морозов Дмитрий Олегович"
     assert task.initiator.name == "Иванов Иван Петрович"
     assert (task.stage.number, task.stage.count) == (1, 2)
     assert task.subject.type == "Document_ЗаявкаНаРасходованиеДенежныхСредств"
@@ -183,7 +195,7 @@ def test_approval_moves_the_route_to_the_next_stage(connector: OneC, onec: Runni
     assert done.result is not None and done.result.decision is Decision.APPROVE
     assert "Согласовано, бюджет есть" in done.result.comment
     pending = [t for t in connector.pending_tasks() if t.subject.id == task.subject.id]
-    assert [(t.performer.name, t.stage.number) for t in pending] == [
+    assert [(performer(t).name, t.stage.number) for t in pending] == [
         ("Волков Сергей Александрович", 2)
     ]
 
@@ -197,7 +209,7 @@ def test_return_to_the_previous_stage_gives_the_previous_approver_a_task(
     assert Decision.RETURN_PREVIOUS in second.allowed_decisions
     decide(connector, second, Decision.RETURN_PREVIOUS, "Уточните сумму", key="press-2")
     again = [t for t in connector.pending_tasks() if t.subject.id == first.subject.id]
-    assert [(t.performer.name, t.stage.number) for t in again] == [("Морозов Дмитрий Олегович", 1)]
+    assert [(performer(t).name, t.stage.number) for t in again] == [("Морозов Дмитрий Олегович", 1)]
 
 
 def test_return_to_the_initiator_gives_the_initiator_a_rework_task(
@@ -206,7 +218,7 @@ def test_return_to_the_initiator_gives_the_initiator_a_rework_task(
     task = connector.get_task(start_approval(onec, ["Морозов"]))
     decide(connector, task, Decision.RETURN_INITIATOR, "Нет договора")
     rework = [t for t in connector.pending_tasks() if t.subject.id == task.subject.id]
-    assert [(t.performer.name, t.stage.number, t.allowed_decisions) for t in rework] == [
+    assert [(performer(t).name, t.stage.number, t.allowed_decisions) for t in rework] == [
         ("Иванов Иван Петрович", 0, (Decision.APPROVE,))
     ]
 
@@ -249,8 +261,8 @@ def decide_as_shown(connector: OneC, card: Task, key: str = "press-shown") -> Ta
             task_id=card.id,
             decision=Decision.APPROVE,
             comment="",
-            user_id=card.performer.id,
-            user_name=card.performer.name,
+            user_id=performer(card).id,
+            user_name=performer(card).name,
             idempotency_key=key,
             requested_at=datetime(2026, 11, 27, 10, 15, tzinfo=UTC),
             expected_version=card.version,
@@ -299,7 +311,7 @@ def test_a_refusal_by_1c_own_code_is_final_and_keeps_1c_text(
 def test_only_the_performer_may_decide(connector: OneC, onec: RunningSandbox) -> None:
     task = connector.get_task(start_approval(onec, ["Морозов"]))
     foreign = dataclasses.replace(
-        task, performer=dataclasses.replace(task.performer, id=user_id(onec, "Волков"))
+        task, performer=dataclasses.replace(performer(task), id=user_id(onec, "Волков"))
     )
     with pytest.raises(NotPerformer):
         decide(connector, foreign, Decision.APPROVE)

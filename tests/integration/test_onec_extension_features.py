@@ -14,7 +14,7 @@ from gateway.domain.tasks import Decision, Task
 from gateway.errors import UpstreamUnavailable
 from gateway.ports.onec import OneC
 from sandbox.onec.harness import RunningSandbox
-from tests.integration.test_onec_connectors import make, start_approval, user_id
+from tests.integration.test_onec_connectors import close, make, start_approval, user_id
 
 TELEGRAM_ID = 700123
 TELEGRAM_NAME = "Дмитрий Морозов"
@@ -25,7 +25,7 @@ def service(request: pytest.FixtureRequest, onec: RunningSandbox) -> Iterator[On
     """A connector to the extension's own services (HTTP or SOAP)."""
     instance = make(onec, request.param)
     yield instance
-    instance._session.close()  # type: ignore[attr-defined]
+    close(instance)
 
 
 def press(task: Task, key: str = "press-audit") -> DecisionRequest:

@@ -27,7 +27,7 @@ from gateway.errors import (
 )
 from sandbox.onec import harness
 from sandbox.onec.harness import RunningSandbox
-from tests.integration.test_onec_connectors import decide, make, start_approval, user_id
+from tests.integration.test_onec_connectors import decide, make, performer, start_approval, user_id
 
 INTERNAL_ADDRESS = "http://internal-1c:80/uh/ws/approvals"
 
@@ -87,7 +87,7 @@ def test_a_decision_by_someone_else_is_a_not_performer_fault(
 ) -> None:
     task = soap.get_task(start_approval(onec, ["Морозов"]))
     foreign = dataclasses.replace(
-        task, performer=dataclasses.replace(task.performer, id=user_id(onec, "Волков"))
+        task, performer=dataclasses.replace(performer(task), id=user_id(onec, "Волков"))
     )
     with pytest.raises(NotPerformer) as caught:
         decide(soap, foreign, Decision.APPROVE)
@@ -138,8 +138,8 @@ def test_the_decision_carries_the_idempotency_key_across_connectors(
         task_id=task.id,
         decision=Decision.APPROVE,
         comment="",
-        user_id=task.performer.id,
-        user_name=task.performer.name,
+        user_id=performer(task).id,
+        user_name=performer(task).name,
         idempotency_key="press-shared",
         requested_at=task.created_at,
     )

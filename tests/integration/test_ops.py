@@ -11,6 +11,7 @@ import json
 import socket
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -20,12 +21,12 @@ from adapters.redis_store import RedisStore, connect
 from gateway import __version__
 from gateway.bootstrap import Gateway, build
 from gateway.domain.records import UserLink
-from gateway.domain.tasks import Task
 from gateway.entrypoints.web import create_app
 from gateway.errors import RenderFailed
 from gateway.settings import Settings
 from sandbox.onec.harness import RunningSandbox
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
+from tests.fakes import FakeRenderer
 
 DEPENDENCIES = ["1c", "redis", "telegram", "pdf"]
 
@@ -38,19 +39,11 @@ def dead_url(scheme: str) -> str:
     return f"{scheme}://127.0.0.1:{port}"
 
 
-class BrokenRenderer:
+def broken_renderer() -> FakeRenderer:
     """A PDF engine that fails every document (wkhtmltopdf missing or crashing)."""
-
-    engine = "pdfkit"
-
-    def template_for(self, task: Task) -> str:
-        return "default"
-
-    def render(self, task: Task) -> bytes:
-        raise RenderFailed("pdfkit", "wkhtmltopdf exited with code 1")
-
-    def ping(self) -> None:
-        self.render(None)  # type: ignore[arg-type]
+    renderer = FakeRenderer(engine="pdfkit", template="default")
+    renderer.error = RenderFailed("pdfkit", "wkhtmltopdf exited with code 1")
+    return renderer
 
 
 @pytest.fixture
@@ -58,8 +51,8 @@ def serve() -> Iterator[Callable[..., FlaskClient]]:
     """A test client of the app on a gateway built from an environment; closed afterwards."""
     built: list[Gateway] = []
 
-    def make(env: dict[str, str], **overrides: object) -> FlaskClient:
-        gateway = build(Settings.from_env(env), **overrides)  # type: ignore[arg-type]
+    def make(env: dict[str, str], **overrides: Any) -> FlaskClient:
+        gateway = build(Settings.from_env(env), **overrides)
         built.append(gateway)
         return create_app(gateway=gateway).test_client()
 
@@ -88,7 +81,7 @@ def test_readyz_is_503_naming_the_one_dependency_that_is_down(
     serve, onec_env: dict[str, str], onec: RunningSandbox, down: str
 ) -> None:
     env = dict(onec_env)
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if down == "1c":
         onec.client.set_fault("down")
     elif down == "redis":
@@ -96,7 +89,7 @@ def test_readyz_is_503_naming_the_one_dependency_that_is_down(
     elif down == "telegram":
         env["TELEGRAM_API_URL"] = dead_url("http")
     else:
-        overrides["renderer"] = BrokenRenderer()
+        overrides["renderer"] = broken_renderer()
     response = serve(env, **overrides).get("/readyz")
     body = response.get_json()
     assert response.status_code == 503

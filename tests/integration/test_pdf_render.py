@@ -422,8 +422,9 @@ def test_an_installation_template_is_used_but_cannot_run_scripts(rendered: Rende
 
 def test_weasyprint_asks_its_fetcher_for_every_url_and_is_refused(listener: Listener) -> None:
     engine = create_engine("weasyprint")
+    assert isinstance(engine, WeasyPrintEngine)
     engine.to_pdf(RAW_HOSTILE_HTML.format(port=listener.port))
-    refused = engine.last_refused  # type: ignore[attr-defined]
+    refused = engine.last_refused
     assert any("raw-img" in url for url in refused)
     assert any(url.startswith("file:") for url in refused)
     assert listener.connections == []
@@ -549,7 +550,11 @@ def test_a_hanging_engine_is_stopped_by_the_timeout(tmp_path: Path) -> None:
 
 
 def weasyprint_pids(engine: WeasyPrintEngine) -> list[int]:
-    return [p.pid for p in engine._pool._idle]  # type: ignore[attr-defined]
+    pids = []
+    for process in engine._pool._idle:
+        assert isinstance(process, WeasyPrintProcess)
+        pids.append(process.pid)
+    return pids
 
 
 def test_weasyprint_renders_in_a_process_of_its_own_under_a_memory_limit() -> None:

@@ -169,6 +169,7 @@ def test_every_wkhtmltopdf_process_runs_under_a_memory_limit() -> None:
     engine = WkhtmltopdfEngine()
     engine.to_pdf("<p>x</p>")
     process = engine._pool._idle[0]
+    assert isinstance(process, RenderProcess)
     assert address_space_limit(process.pid) == MEMORY_LIMIT_BYTES
     engine.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from gateway.scheduling.lanes import Lanes
@@ -20,7 +21,7 @@ def test_jobs_of_one_key_run_one_at_a_time_in_order() -> None:
             finished.set()
 
     for n in range(50):
-        lanes.submit("chat", lambda n=n: job(n))
+        lanes.submit("chat", functools.partial(job, n))
     assert finished.wait(WAIT)
     lanes.stop(WAIT)
     assert done == list(range(50))
@@ -30,8 +31,12 @@ def test_a_key_that_waits_holds_back_no_other_key() -> None:
     lanes = Lanes(2)
     release = threading.Event()
     other_done = threading.Event()
-    lanes.submit("flooding chat", lambda: release.wait(WAIT))
-    lanes.submit("flooding chat", lambda: release.wait(WAIT))
+
+    def flood() -> None:
+        release.wait(WAIT)
+
+    lanes.submit("flooding chat", flood)
+    lanes.submit("flooding chat", flood)
     lanes.submit("approver", other_done.set)
     assert other_done.wait(WAIT)
     assert lanes.wait_below(3, WAIT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -49,7 +51,7 @@ def test_store_gauges_are_read_at_scrape_time_and_left_out_when_unreadable(monke
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     depth = [3]
 
-    def broken() -> float:
+    def broken() -> NoReturn:
         raise UpstreamUnavailable("Redis", "connection refused")
 
     gauges = StoreGauges(outbox_depth=lambda: depth[0], last_sync_timestamp=lambda: 1.8e9)

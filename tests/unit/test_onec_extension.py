@@ -603,7 +603,9 @@ def bsl_constant(text: str, name: str) -> int:
 def canonical_string_as_the_bsl_builds_it(timestamp: str, body: str) -> str:
     """Evaluates the one `Возврат` of КаноническаяСтрокаПодписи: parameters, literals and `+`."""
     function = method_body(hmac_module(), "КаноническаяСтрокаПодписи")
-    params = re.match(r"Функция\s+\w+\s*\(([^)]*)\)", function).group(1)
+    header = re.match(r"Функция\s+\w+\s*\(([^)]*)\)", function)
+    assert header is not None, "КаноническаяСтрокаПодписи is not a function"
+    params = header.group(1)
     names = [p.strip() for p in params.split(",")]
     (expression,) = re.findall(r"^\s*Возврат\s+(.+?);", function, re.MULTILINE)
     values = dict(zip(names, (timestamp, body), strict=True))

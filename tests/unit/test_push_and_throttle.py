@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
 
 import pytest
 
 from adapters.telegram.throttle import ThrottledMessenger
 from gateway.domain.records import MessageRef
 from gateway.errors import RateLimited
-from gateway.ports.messenger import Attachment, Keyboard, Markup, Sent
 from gateway.usecases import push
+from tests.fakes import FakeMessenger
 
 SECRET = "push-secret-0123456789"
 BODY = json.dumps({"events": [{"seq": 1, "type": "created", "task_id": "t-1"}]}).encode()
@@ -82,67 +81,39 @@ class ScriptedLimiter:
         self.pauses.append(seconds)
 
 
-class FloodedMessenger:
-    """Answers 429 for the first `floods` sends."""
-
-    def __init__(self, floods: int) -> None:
-        self.floods = floods
-        self.sent: list[str] = []
-
-    def ping(self) -> None: ...
-
-    def send_text(
-        self, chat_id: int, html: str, markup: Markup | None = None, reply_to: int | None = None
-    ) -> Sent:
-        if self.floods:
-            self.floods -= 1
-            raise RateLimited("Telegram", 3)
-        self.sent.append(html)
-        return Sent(MessageRef(chat_id, len(self.sent)))
-
-    def send_document(
-        self, chat_id: int, document: Attachment, caption_html: str, markup: Markup | None = None
-    ) -> Sent:
-        return self.send_text(chat_id, caption_html)
-
-    def edit(
-        self, ref: MessageRef, html: str, *, is_caption: bool, keyboard: Keyboard = ()
-    ) -> None:
-        self.send_text(ref.chat_id, html)
-
-    def answer_callback(self, callback_id: str, text: str = "", alert: bool = False) -> None: ...
-
-    def set_commands(self, commands: Sequence[tuple[str, str]]) -> None: ...
+def flooded(floods: int) -> FakeMessenger:
+    """Telegram answering 429 (retry after 3 s) to the first `floods` calls."""
+    return FakeMessenger(failures=[RateLimited("Telegram", 3) for _ in range(floods)])
 
 
 def test_a_send_waits_as_long_as_the_limiter_says() -> None:
     slept: list[float] = []
-    messenger = ThrottledMessenger(FloodedMessenger(0), ScriptedLimiter([0.5, 0.25]), slept.append)
+    messenger = ThrottledMessenger(flooded(0), ScriptedLimiter([0.5, 0.25]), slept.append)
     messenger.send_text(1, "привет")
     assert slept == [0.5, 0.25]
 
 
 def test_a_429_pauses_every_sender_and_the_message_still_goes() -> None:
     slept: list[float] = []
-    inner = FloodedMessenger(1)
+    inner = flooded(1)
     limiter = ScriptedLimiter([])
     messenger = ThrottledMessenger(inner, limiter, slept.append)
     messenger.edit(MessageRef(1, 1), "текст", is_caption=False)
     assert limiter.pauses == [3.0]
     assert slept == [3.0]
-    assert inner.sent == ["текст"]
+    assert [edit.html for edit in inner.edits] == ["текст"]
     assert messenger.rate_limited == 1
 
 
 def test_every_send_let_through_is_reported_ended_answered_or_refused() -> None:
     limiter = ScriptedLimiter([0.5])
-    messenger = ThrottledMessenger(FloodedMessenger(1), limiter, lambda _: None)
+    messenger = ThrottledMessenger(flooded(1), limiter, lambda _: None)
     messenger.send_text(1, "первое")  # a wait, a 429, then the send
     assert limiter.ended_sends == 2
 
 
 def test_endless_429s_give_up_with_the_error() -> None:
-    messenger = ThrottledMessenger(FloodedMessenger(100), ScriptedLimiter([]), lambda _: None)
+    messenger = ThrottledMessenger(flooded(100), ScriptedLimiter([]), lambda _: None)
     with pytest.raises(RateLimited):
         messenger.send_text(1, "x")
 
@@ -174,7 +145,7 @@ class OneAtATimeLimiter:
 
 def test_senders_of_one_process_ask_the_limiter_in_turn() -> None:
     limiter = OneAtATimeLimiter()
-    inner = FloodedMessenger(0)
+    inner = flooded(0)
     messenger = ThrottledMessenger(inner, limiter)
     threads = [
         threading.Thread(target=messenger.send_text, args=(chat, f"card {chat}"))
@@ -184,7 +155,7 @@ def test_senders_of_one_process_ask_the_limiter_in_turn() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(inner.sent) == sorted(f"card {chat}" for chat in range(8))
+    assert sorted(inner.texts()) == sorted(f"card {chat}" for chat in range(8))
     assert limiter.most_at_once == 1
 
 
@@ -195,7 +166,7 @@ def test_a_long_wait_is_slept_outside_the_turn() -> None:
     def sleep(seconds: float) -> None:
         slept.append((seconds, messenger._turn.locked()))  # are other senders held back?
 
-    messenger = ThrottledMessenger(FloodedMessenger(0), limiter, sleep)
+    messenger = ThrottledMessenger(flooded(0), limiter, sleep)
 
     messenger.send_text(1, "x")
     assert slept == [(0.05, True), (0.9, False), (0.05, True)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from adapters.telegram.convert import account_name, incoming
@@ -21,7 +23,7 @@ def test_an_account_without_a_name_is_named_by_its_username() -> None:
 def test_a_press_carries_the_name_of_the_account_that_pressed() -> None:
     user = User(42, "Сергей", False, last_name="Волков")
     chat = Chat(42, Chat.PRIVATE)
-    message = Message(7, None, chat)  # type: ignore[arg-type]
+    message = Message(7, datetime(2026, 12, 5, 10, 0, tzinfo=UTC), chat)
     query = CallbackQuery("cb-1", user, "chat-instance", message=message, data="signed")
     press = incoming(Update(1, callback_query=query))
     assert isinstance(press, IncomingPress)

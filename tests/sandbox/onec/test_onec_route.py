@@ -3,7 +3,7 @@ return to initiator, resubmit, cancel; tasks, states and the event feed are chec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from typing import Any, Protocol
 
@@ -104,7 +104,11 @@ class SoapInterface:
 @pytest.fixture(params=["odata", "http", "soap"])
 def interface(request: pytest.FixtureRequest, onec: Any) -> Iterator[Interface]:
     session = onec.session()
-    kinds = {"odata": ODataInterface, "http": HttpInterface, "soap": SoapInterface}
+    kinds: dict[str, Callable[[str, requests.Session], Interface]] = {
+        "odata": ODataInterface,
+        "http": HttpInterface,
+        "soap": SoapInterface,
+    }
     yield kinds[request.param](onec.base_url, session)
     session.close()
 

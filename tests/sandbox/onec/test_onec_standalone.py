@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import requests
+from requests.auth import HTTPBasicAuth
 
 PACKAGE = Path(__file__).resolve().parents[3] / "sandbox" / "onec"
 
@@ -47,7 +48,9 @@ def test_the_command_line_serves_the_emulator_until_stopped() -> None:
             url = line.split()[2]
             assert url.endswith("/uh")
             with requests.get(
-                url + "/hs/approvals/v1/tasks", auth=("Тест".encode(), b"p"), timeout=10
+                url + "/hs/approvals/v1/tasks",
+                auth=HTTPBasicAuth("Тест".encode(), b"p"),
+                timeout=10,
             ) as answer:
                 assert answer.status_code == 200
         finally:

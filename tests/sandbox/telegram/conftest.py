@@ -14,7 +14,11 @@ from sandbox.telegram.harness import SandboxServer, running
 
 USER_ID = 1001
 # Short timings so the suite stays fast; the defaults are Telegram's.
-FAST = {"callback_answer_timeout": 0.5, "webhook_retry_base": 0.05, "webhook_retry_max": 0.2}
+FAST: dict[str, Any] = {
+    "callback_answer_timeout": 0.5,
+    "webhook_retry_base": 0.05,
+    "webhook_retry_max": 0.2,
+}
 
 
 class SyncBot:

@@ -15,14 +15,17 @@ from telegram.ext import (
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Согласовать", callback_data="ok")]])
+    assert update.effective_message is not None and context.args
     await update.effective_message.reply_html(
         f"<b>Привет</b>, {context.args[0]}", reply_markup=keyboard
     )
 
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.callback_query.answer("Готово")
-    await update.callback_query.edit_message_text("Согласовано")
+    query = update.callback_query
+    assert query is not None
+    await query.answer("Готово")
+    await query.edit_message_text("Согласовано")
 
 
 async def wait_for(condition, timeout: float = 10.0) -> None:
@@ -47,10 +50,13 @@ def test_a_polling_application_handles_a_command_and_a_press(sandbox, user, cont
     def bot_said(text: str) -> bool:
         return any(m.get("text") == text for m in control.messages(user["id"]))
 
+    updater = application.updater
+    assert updater is not None
+
     async def scenario() -> None:
         async with application:
             await application.start()
-            await application.updater.start_polling(poll_interval=0, timeout=1)
+            await updater.start_polling(poll_interval=0, timeout=1)
             control.start(user["id"], "друг")
             await wait_for(lambda: bot_said("Привет, друг"))
             message_id = control.last_message(user["id"])["message_id"]
@@ -58,7 +64,7 @@ def test_a_polling_application_handles_a_command_and_a_press(sandbox, user, cont
             await wait_for(lambda: bot_said("Согласовано"))
             answer = control.callback_answer(query["callback_query"]["id"])
             assert answer["text"] == "Готово"
-            await application.updater.stop()
+            await updater.stop()
             await application.stop()
 
     asyncio.run(scenario())
