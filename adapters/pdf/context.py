@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from gateway.domain.documents import TableCut
 from gateway.domain.tasks import Decision, Field, Importance, Table, Task
-from gateway.usecases.documents import TableCut
 
 LABELS: Final[dict[str, dict[str, str]]] = {
     "ru": {
@@ -110,7 +110,7 @@ def document_context(
 ) -> dict[str, Any]:
     """The template's variables for `task`, with labels in `language` (`ru` or `en`).
 
-    `task` is already cut to the bounds (`bounded` in gateway.usecases.documents); `cuts` says
+    `task` is already cut to the bounds (`bounded` in gateway.domain.documents); `cuts` says
     lost rows: their `total` is the count before the cut and `note` says so («Показаны первые
     N строк из M…»); an uncut table's note is empty.
 

@@ -12,6 +12,7 @@ from typing import Final, Protocol
 from adapters.pdf.context import LABELS, document_context
 from adapters.pdf.hardening import neutralise
 from adapters.pdf.templating import Templates
+from gateway.domain.documents import bounded
 from gateway.domain.tasks import (
     Decision,
     Field,
@@ -24,7 +25,6 @@ from gateway.domain.tasks import (
     TaskState,
 )
 from gateway.errors import ConfigurationError, RenderFailed
-from gateway.usecases.documents import bounded
 
 PING_VALID_SECONDS: Final = 300.0
 MAX_HTML_BYTES: Final = 4 * 1024**2
@@ -84,7 +84,7 @@ class HtmlPdfRenderer:
         """The hardened HTML the engine gets for `task` (for `render-pdf --html` and tests).
 
         Tables past the core's bounds show their first rows and a note saying how many there
-        are (gateway.usecases.documents.bounded).
+        are (gateway.domain.documents.bounded).
         """
         bound = bounded(task)
         context = document_context(

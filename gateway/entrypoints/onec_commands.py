@@ -17,11 +17,12 @@ from adapters.onec.discovery import PendingTypes, pending_types, starting_profil
 from adapters.onec.metadata import EntitySet, Property, read_metadata
 from adapters.onec.profile import load_profile
 from gateway.bootstrap import Gateway, build
+from gateway.domain.documents import Document, DocumentSource
 from gateway.domain.tasks import Task
 from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
 from gateway.ports.onec import OneC
 from gateway.settings import Settings
-from gateway.usecases.documents import Document, DocumentSource, document_for
+from gateway.usecases.documents import document_for
 
 # The exit codes of gateway.entrypoints.cli (which imports this module, so they are not shared).
 EXIT_OK: Final = 0

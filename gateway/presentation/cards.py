@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
+from gateway.domain.documents import Document, DocumentSource
 from gateway.domain.tasks import Decision, Task
 from gateway.ports.messenger import Button
 from gateway.presentation import callbacks
 from gateway.presentation.texts import Texts, escape
 from gateway.settings import MAX_CARD_FIELDS
-from gateway.usecases.documents import Document, DocumentSource
 
 CAPTION_LIMIT: Final = 1024  # visible characters after parsing, counted in UTF-16 units
 MESSAGE_LIMIT: Final = 4096

@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Protocol
 
+from gateway.domain.documents import Document
 from gateway.domain.records import Delivery, UserLink
 from gateway.domain.tasks import Task, TaskState
 from gateway.errors import GatewayError, NotFound, RecipientBlocked
@@ -20,7 +21,7 @@ from gateway.ports.storage import DeliveryStore, MessageStore
 from gateway.presentation import cards
 from gateway.presentation.texts import Texts, escape
 from gateway.usecases.alerts import AlertPorts, alert_admins
-from gateway.usecases.documents import Document, document_for, remember_upload
+from gateway.usecases.documents import document_for, remember_upload
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Protocol
 
+from gateway.domain.documents import Document, rendition_key
 from gateway.domain.records import Delivery, UserLink
 from gateway.domain.tasks import Task, TaskState
 from gateway.errors import GatewayError, NotFound, RecipientBlocked, UpstreamUnavailable
@@ -20,7 +21,6 @@ from gateway.scheduling.relay import RelayPools, interleave, relay
 from gateway.settings import WorkHours
 from gateway.usecases import cards_io
 from gateway.usecases.cards_io import CardPorts, DeliveryPolicy
-from gateway.usecases.documents import Document, rendition_key
 from gateway.usecases.groups import check_groups
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,10 @@ import pytest
 import redis
 
 from adapters.redis_store import RedisDocumentCache, connect_binary
+from gateway.domain.documents import Document, DocumentSource
 from gateway.domain.tasks import Field, Task
 from gateway.errors import UpstreamUnavailable
-from gateway.usecases.documents import Document, DocumentSource, document_for, remember_upload
+from gateway.usecases.documents import document_for, remember_upload
 from tests import factories
 from tests.fakes import FakeOneC, FakeRenderer
 

@@ -15,13 +15,13 @@ import pytest
 from adapters.pdf import HtmlPdfRenderer, create_renderer
 from adapters.pdf.weasyprint_engine import WeasyPrintEngine
 from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from gateway.domain.documents import MAX_TABLE_ROWS
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import Person, Table, Task
 from gateway.ports.documents import PdfRenderer
 from gateway.presentation.texts import Texts
 from gateway.usecases import cards_io
 from gateway.usecases.context import FlowContext
-from gateway.usecases.documents import MAX_TABLE_ROWS
 from tests.factories import make_task
 from tests.fakes import FakeMessenger, FakeOneC
 

@@ -24,6 +24,7 @@ from adapters.pdf.hardening import neutralise
 from adapters.pdf.renderer import MAX_HTML_BYTES
 from adapters.pdf.weasyprint_engine import MEMORY_LIMIT_BYTES as WEASYPRINT_MEMORY_LIMIT
 from adapters.pdf.weasyprint_engine import WeasyPrintEngine, WeasyPrintProcess
+from gateway.domain.documents import MAX_TABLE_ROWS
 from gateway.domain.tasks import (
     Decision,
     Field,
@@ -37,7 +38,6 @@ from gateway.domain.tasks import (
     TaskState,
 )
 from gateway.errors import ConfigurationError, RenderFailed
-from gateway.usecases.documents import MAX_TABLE_ROWS
 
 MSK = timezone(timedelta(hours=3))
 ENGINES = ["pdfkit", "weasyprint"]

@@ -4,6 +4,8 @@
   library and other core modules.
 - An adapter imports the core, its own package and its own libraries, never another adapter,
   the composition root, the entry points or the sandbox.
+- Inside the core, each layer imports only the layers below it (`CORE_LAYERS`): the domain
+  knows nothing of ports, ports nothing of presentation or use cases, and so on.
 - The sandbox emulates outside systems and imports nothing of the gateway.
 """
 
@@ -18,6 +20,27 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WIRING = ("gateway.bootstrap", "gateway.entrypoints", "gateway.__main__")
+
+# What each layer of the core may import of the core, from the bottom up. A module belongs to
+# the first layer whose prefix it starts with; `gateway` itself (the version) is the base.
+BASE = ("gateway.errors", "gateway.settings", "gateway.masking")
+CORE_LAYERS: dict[str, tuple[str, ...]] = {
+    "gateway.errors": ("gateway.errors",),
+    "gateway.masking": ("gateway.masking",),
+    "gateway.settings": ("gateway.settings", "gateway.errors"),
+    "gateway.domain": ("gateway.domain", "gateway.errors"),
+    "gateway.ports": ("gateway.ports", "gateway.domain", "gateway.errors"),
+    "gateway.scheduling": ("gateway.scheduling", "gateway.errors"),
+    "gateway.presentation": ("gateway.presentation", "gateway.ports", "gateway.domain", *BASE),
+    "gateway.usecases": (
+        "gateway.usecases",
+        "gateway.presentation",
+        "gateway.scheduling",
+        "gateway.ports",
+        "gateway.domain",
+        *BASE,
+    ),
+}
 
 
 def module_name(path: Path) -> str:
@@ -49,6 +72,18 @@ def under(name: str, *prefixes: str) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
+def layered(module: str, name: str) -> bool:
+    """True if core `module` may import core `name` by the layer rules (unknown layers: no)."""
+    layer = next((p for p in CORE_LAYERS if under(module, p)), None)
+    if layer is None:
+        return False
+    if under(name, layer) and any(under(name, p) for p in CORE_LAYERS):
+        return True
+    allowed = CORE_LAYERS[layer]
+    # `from gateway.presentation import cards` names the package too: allow the package alone.
+    return any(under(name, p) for p in allowed) or any(p.startswith(name + ".") for p in allowed)
+
+
 def violations(module: str, imported: list[str]) -> list[str]:
     """What `module` may not import among `imported`, with the rule it breaks."""
     found = []
@@ -60,6 +95,8 @@ def violations(module: str, imported: list[str]) -> list[str]:
                 found.append(f"{module} (core) imports the wiring {name}")
             elif root not in sys.stdlib_module_names and root != "gateway":
                 found.append(f"{module} (core) imports outside library or adapter {name}")
+            elif root == "gateway" and name != "gateway" and not layered(module, name):
+                found.append(f"{module} imports {name}, a layer above its own")
         elif top == "adapters":
             own = ".".join(module.split(".")[:2])
             if root == "adapters" and "." in name and not under(name, own):
@@ -92,6 +129,16 @@ def test_the_core_modules_exist_and_are_checked() -> None:
     assert {"gateway.domain", "gateway.ports", "gateway.errors", "gateway.settings"} <= checked
 
 
+def test_every_core_module_belongs_to_a_layer() -> None:
+    modules = {module_name(p) for p in (ROOT / "gateway").rglob("*.py")}
+    strays = [
+        m
+        for m in sorted(modules)
+        if m != "gateway" and not under(m, *WIRING) and not any(under(m, c) for c in CORE_LAYERS)
+    ]
+    assert strays == []
+
+
 @pytest.mark.parametrize(
     ("module", "source", "expected"),
     [
@@ -103,6 +150,10 @@ def test_the_core_modules_exist_and_are_checked() -> None:
         ("adapters.pdf.render", "from .. import redis_store", "another adapter"),
         ("adapters.pdf.render", "from gateway.entrypoints import cli", "imports the wiring"),
         ("sandbox.onec.model", "from gateway.domain import Task", "imports the gateway's"),
+        ("gateway.domain.tasks", "from gateway.ports.onec import OneC", "a layer above its own"),
+        ("gateway.ports.onec", "from gateway.usecases import sync", "a layer above its own"),
+        ("gateway.presentation.cards", "from gateway.usecases.sync import x", "a layer above"),
+        ("gateway.scheduling.lanes", "from gateway.domain.tasks import Task", "a layer above"),
     ],
 )
 def test_the_checker_catches_each_kind_of_violation(
@@ -116,6 +167,8 @@ def test_the_checker_catches_each_kind_of_violation(
     ("module", "source"),
     [
         ("gateway.domain", "import dataclasses, enum\nfrom gateway.errors import GatewayError"),
+        ("gateway.usecases.sync", "from gateway.presentation import cards"),
+        ("gateway.presentation.cards", "from gateway.domain.tasks import Task"),
         ("gateway.entrypoints.web", "from flask import Flask\nfrom gateway.bootstrap import build"),
         ("adapters.redis_store.store", "import redis\nfrom gateway.ports import Store"),
         ("adapters.redis_store", "from adapters.redis_store.store import RedisStore"),

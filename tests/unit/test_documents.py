@@ -9,16 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.domain.tasks import (
-    Field,
-    Importance,
-    Table,
-    Task,
-)
-from gateway.ports.documents import DocumentCache
-from gateway.presentation import cards
-from gateway.presentation.texts import Texts
-from gateway.usecases.documents import (
+from gateway.domain.documents import (
     MAX_TABLE_ROWS,
     MAX_TEXT_CHARS,
     MAX_TOTAL_ROWS,
@@ -29,10 +20,18 @@ from gateway.usecases.documents import (
     TableCut,
     bounded,
     document_filename,
-    document_for,
-    remember_upload,
     rendition_key,
 )
+from gateway.domain.tasks import (
+    Field,
+    Importance,
+    Table,
+    Task,
+)
+from gateway.ports.documents import DocumentCache
+from gateway.presentation import cards
+from gateway.presentation.texts import Texts
+from gateway.usecases.documents import document_for, remember_upload
 from tests.factories import make_task
 from tests.fakes import PDF, FakeOneC, FakeRenderer, MemoryDocuments
 
