@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,7 +13,6 @@ from urllib.parse import urlsplit
 from gateway import __version__
 from gateway.bootstrap import build, load_settings
 from gateway.entrypoints.admin_commands import register as register_admin_commands
-from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
@@ -191,6 +191,18 @@ def cmd_delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_demo(options: Sequence[str]) -> int:
+    """Become the sandbox's demo launcher (`python -m sandbox demo`) with the options given."""
+    checkout = Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = f"{checkout}{os.pathsep}{path}" if path else str(checkout)
+    command = [sys.executable, "-m", "sandbox", "demo", *options]
+    # exec rather than import: the gateway imports nothing of the sandbox, and the launcher keeps
+    # this process id, so Ctrl-C and SIGTERM reach it as they reached `demo` before.
+    os.execve(sys.executable, command, env)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every command that works today."""
     # The installed console script `tg1c` and `python -m gateway` run the same commands.
@@ -220,16 +232,24 @@ def parser() -> argparse.ArgumentParser:
 
     register_onec_commands(commands)
     register_admin_commands(commands)
-    register_demo_command(commands)
+    demo = commands.add_parser(
+        "demo",
+        add_help=False,  # `demo --help` shows the launcher's own options
+        help="the sandbox: both emulators, the gateway and a web page to play the approver",
+    )
+    demo.set_defaults(standalone=cmd_demo)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, load and validate settings, run the command; exit 2 on bad settings."""
-    args = parser().parse_args(argv)
+    root = parser()
+    args, options = root.parse_known_args(argv)
     if getattr(args, "standalone", None) is not None:
         # `demo` brings its own settings for the processes it starts; it reads none itself.
-        return int(args.standalone(args))
+        return int(args.standalone(options))
+    if options:
+        root.error(f"unrecognized arguments: {' '.join(options)}")
     try:
         settings = load_settings()
     except SettingsError as exc:
