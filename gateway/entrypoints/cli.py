@@ -18,6 +18,7 @@ from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.masking import SecretMask
+from gateway.ports.documents import PdfEngine
 from gateway.settings import Settings
 from gateway.usecases.health import check_readiness
 
@@ -74,7 +75,7 @@ def _telegram_detail(settings: Settings) -> str:
 
 def _pdf_detail(setting: str, engine: str) -> str:
     """`pdfkit`, or `pdfkit, chosen by PDF_ENGINE=auto` when the default picked it."""
-    return f"{engine}, chosen by PDF_ENGINE=auto" if setting == "auto" else engine
+    return f"{engine}, chosen by PDF_ENGINE=auto" if setting == PdfEngine.AUTO else engine
 
 
 def _is_loopback(host: str) -> bool:

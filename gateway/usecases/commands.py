@@ -10,7 +10,7 @@ from typing import Final
 from gateway.domain.incoming import IncomingMessage
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import Task
-from gateway.ports.storage import InviteStore
+from gateway.ports.storage import InviteStore, StatusField
 from gateway.presentation import cards
 from gateway.presentation.texts import Texts, escape
 from gateway.usecases import cards_io
@@ -129,9 +129,9 @@ def status_text(ctx: FlowContext) -> str:
 
     return texts.t(
         "status",
-        last_sync=moment("last_sync_at"),
-        onec="—" if not status.get("onec_down_since") else moment("onec_down_since"),
-        error=escape(status.get("last_sync_error", "") or "—"),
+        last_sync=moment(StatusField.LAST_SYNC_AT),
+        onec=moment(StatusField.ONEC_DOWN_SINCE),
+        error=escape(status.get(StatusField.LAST_SYNC_ERROR, "") or "—"),
         outbox=ctx.outbox.outbox_depth(),
         dead=ctx.outbox.dead_letter_count(),
         tracked=len(ctx.deliveries.tracked_tasks()),

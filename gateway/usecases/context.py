@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.domain.records import UserLink
-from gateway.domain.tasks import Task
+from gateway.domain.tasks import OtherTasks, Task
 from gateway.errors import GatewayError
 from gateway.ports.documents import DocumentCache, PdfRenderer
 from gateway.ports.messenger import Messenger
@@ -65,7 +65,7 @@ class FlowContext:
     now: Callable[[], datetime] = local_now
     wake_outbox: Callable[[], None] = lambda: None
     metrics: Metrics = field(default_factory=NoMetrics)
-    other_tasks: str = "notify"  # ONEC_OTHER_TASKS: cards for tasks that are not approvals
+    other_tasks: str = OtherTasks.NOTIFY.value  # ONEC_OTHER_TASKS: cards for non-approvals
     users_group: str = ""  # ONEC_USERS_GROUP: only its members may connect
     admins_group: str = ""  # ONEC_ADMINS_GROUP: its members are admins without an invite
     # Hides the settings' secrets in error texts that reach a chat or the stored status: an
@@ -103,7 +103,7 @@ class FlowContext:
 
     def delivers(self, task: Task) -> bool:
         """True if approvers get a card of `task`: every approval, other tasks unless off."""
-        return task.is_approval or self.other_tasks != "off"
+        return task.is_approval or self.other_tasks != OtherTasks.OFF
 
     def alert_admins(self, html: str) -> None:
         """Send `html` to every admin; an admin who cannot be reached is skipped."""
