@@ -40,7 +40,7 @@ from gateway.masking import SecretMask
 from gateway.ports.documents import DocumentCache, PdfRenderer
 from gateway.ports.messenger import RateLimiter
 from gateway.ports.onec import Connector, OneC
-from gateway.ports.pingable import Pingable
+from gateway.ports.pingable import Dependency, Pingable
 from gateway.ports.storage import Store
 from gateway.presentation.texts import Texts
 from gateway.settings import Settings
@@ -69,10 +69,10 @@ class Gateway:
     def dependencies(self) -> dict[str, Pingable]:
         """What readiness and `check` probe, by name, in the order they are reported."""
         return {
-            "1c": self.onec,
-            "redis": self.store,
-            "telegram": self.telegram,
-            "pdf": self.renderer,
+            Dependency.ONEC: self.onec,
+            Dependency.REDIS: self.store,
+            Dependency.TELEGRAM: self.telegram,
+            Dependency.PDF: self.renderer,
             **self.extra_checks,
         }
 

@@ -19,6 +19,7 @@ from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.masking import SecretMask
 from gateway.ports.documents import PdfEngine
+from gateway.ports.pingable import Dependency
 from gateway.settings import Settings
 from gateway.usecases.health import check_readiness
 
@@ -101,15 +102,15 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     failures: list[str] = []
     try:
         readiness = check_readiness(gateway.dependencies())
-        if "1c" not in readiness.failing:
+        if Dependency.ONEC not in readiness.failing:
             warnings, failures = onec_findings(settings, gateway.onec)
     finally:
         gateway.close()
-    details = {
-        "1c": _onec_detail(settings),
-        "redis": settings.redis_url_display,
-        "telegram": _telegram_detail(settings),
-        "pdf": _pdf_detail(settings.pdf_engine, gateway.renderer.engine),
+    details: dict[str, str] = {
+        Dependency.ONEC: _onec_detail(settings),
+        Dependency.REDIS: settings.redis_url_display,
+        Dependency.TELEGRAM: _telegram_detail(settings),
+        Dependency.PDF: _pdf_detail(settings.pdf_engine, gateway.renderer.engine),
     }
     for name in gateway.dependencies():
         if name in readiness.failing:
@@ -117,7 +118,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         else:
             detail = f" ({details[name]})" if name in details else ""
             print(f"{name}: ok{detail}")
-        if name == "1c":
+        if name == Dependency.ONEC:
             for line in warnings:
                 print(f"1c: warning: {mask(line)}")
             for line in failures:
