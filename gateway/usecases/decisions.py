@@ -54,7 +54,7 @@ from gateway.usecases.links import current_link
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS: Final = 30  # with backoff capped at 10 minutes: about 4.5 hours of 1C downtime
+MAX_ATTEMPTS: Final = 30  # capped backoff with jitter: about 2.7 hours of 1C downtime
 BACKOFF_BASE_SECONDS: Final = 2.0
 BACKOFF_CAP_SECONDS: Final = 600.0
 LEASE_SECONDS: Final = 120.0  # longer than a write to 1C takes; a dead worker's entry waits this
