@@ -36,9 +36,12 @@ class Service:
 
     def approve(self, task_id: str, user_id: str, key: str) -> requests.Response:
         """Approve the task as this user, without a comment, under this idempotency key."""
-        return self.decide(
-            task_id, decision="approve", comment="", user_id=user_id, idempotency_key=key
-        )
+        return self.decide(task_id, **_approval(user_id, key))
+
+
+def _approval(user_id: str, key: str, comment: str = "") -> dict[str, Any]:
+    """A decision body approving as this user under this idempotency key."""
+    return {"decision": "approve", "comment": comment, "user_id": user_id, "idempotency_key": key}
 
 
 @pytest.fixture
@@ -149,12 +152,7 @@ def test_the_same_idempotency_key_replays_the_first_answer_and_changes_nothing(
     hs: Service, users: Any
 ) -> None:
     task = _first_pending(hs, "Петрова")
-    body = {
-        "decision": "approve",
-        "comment": "ok",
-        "user_id": users["Петрова"]["id"],
-        "idempotency_key": "press-1",
-    }
+    body = _approval(users["Петрова"]["id"], "press-1", comment="ok")
     first = hs.decide(task["id"], **body)
     events = hs.call("GET", "/events", "EventPage", params={"limit": 1000}).json()["events"]
     again = hs.decide(task["id"], **{**body, "decision": "return_initiator"})
@@ -164,12 +162,7 @@ def test_the_same_idempotency_key_replays_the_first_answer_and_changes_nothing(
 
 def test_an_error_answer_is_replayed_for_its_key_too(hs: Service, users: Any) -> None:
     task = _first_pending(hs, "Петрова")
-    wrong = {
-        "decision": "approve",
-        "comment": "",
-        "user_id": users["Волков"]["id"],
-        "idempotency_key": "press-2",
-    }
+    wrong = _approval(users["Волков"]["id"], "press-2")
     assert hs.decide(task["id"], **wrong).status_code == 403
     right_user = {**wrong, "user_id": users["Петрова"]["id"]}
     assert hs.decide(task["id"], **right_user).status_code == 403
