@@ -9,7 +9,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.onec import addressing, routing, seed
-from sandbox.onec.control_input import guid, json_body, listed, locked_document
+from sandbox.onec.control_input import (
+    guid,
+    json_body,
+    listed,
+    locked_document,
+    required_name,
+)
 from sandbox.onec.documents import presentation
 from sandbox.onec.faults import MODES
 from sandbox.onec.model import (
@@ -48,19 +54,17 @@ def _missing(error: LookupError) -> tuple[Response, int]:
 @blueprint.get("/users")
 def users() -> Response:
     """The seeded 1C users with logins and phones (`+` and digits)."""
-    return _catalog_json(
-        USERS,
-        "users",
-        lambda ib, user: {
-            "login": user.login,
-            "phones": [
-                "+" + seed.phone_digits(r["НомерТелефона"])
-                for r in user.tables.get("КонтактнаяИнформация", [])
-            ],
-            "invalid": bool(user.attrs.get("Недействителен")),
-            "deletion_mark": user.deletion_mark,
-        },
-    )
+    return _catalog_json(USERS, "users", _user_details)
+
+
+def _user_details(_: Infobase, user: CatalogItem) -> dict[str, Any]:
+    phones = user.tables.get("КонтактнаяИнформация", [])
+    return {
+        "login": user.login,
+        "phones": ["+" + seed.phone_digits(r["НомерТелефона"]) for r in phones],
+        "invalid": bool(user.attrs.get("Недействителен")),
+        "deletion_mark": user.deletion_mark,
+    }
 
 
 @blueprint.post("/users")
@@ -182,9 +186,7 @@ def stop_process(process_id: str) -> Response:
 def create_role() -> tuple[Response, int]:
     """A performer role and its register records: `{"name", "performers": [{"user", ...}]}`."""
     body = json_body()
-    name = str(body.get("name") or "").strip()
-    if not name:
-        raise ValueError("name is required")
+    name = required_name(body)
     ib = current().infobase
     with ib.lock:
         performers = _role_performers(ib, body.get("performers", []))
@@ -207,30 +209,28 @@ def set_role_performers(role_id: str) -> Response:
 @blueprint.get("/roles")
 def roles() -> Response:
     """Roles with their register records: `{"roles": [{"id", "name", "performers"}]}`."""
-    return _catalog_json(
-        ROLES,
-        "roles",
-        lambda ib, role: {
-            "performers": [
-                {
-                    "user": str(r.user),
-                    "name": ib.user_name(r.user),
-                    "organization": addressing_name(ib, r.main),
-                }
-                for r in ib.performers
-                if r.role == role.ref
-            ]
-        },
-    )
+    return _catalog_json(ROLES, "roles", _role_details)
+
+
+def _role_details(ib: Infobase, role: CatalogItem) -> dict[str, Any]:
+    records = [r for r in ib.performers if r.role == role.ref]
+    return {
+        "performers": [
+            {
+                "user": str(r.user),
+                "name": ib.user_name(r.user),
+                "organization": addressing_name(ib, r.main),
+            }
+            for r in records
+        ]
+    }
 
 
 @blueprint.post("/user-groups")
 def create_user_group() -> tuple[Response, int]:
     """A users group (`Catalog_ГруппыПользователей`): `{"name", "members": [user ids]}`."""
     body = json_body()
-    name = str(body.get("name") or "").strip()
-    if not name:
-        raise ValueError("name is required")
+    name = required_name(body)
     members = [guid(user, "members") for user in body.get("members", [])]
     group = addressing.create_user_group(current().infobase, name, members)
     return jsonify({"id": str(group.ref)}), 201
@@ -253,13 +253,11 @@ def set_user_group_members(group_id: str) -> Response:
 @blueprint.get("/user-groups")
 def user_groups() -> Response:
     """Users groups with their members: `{"groups": [{"id", "name", "members": [ids]}]}`."""
-    return _catalog_json(
-        USER_GROUPS,
-        "groups",
-        lambda _, group: {
-            "members": [str(r["Пользователь_Key"]) for r in group.tables.get("Состав", [])]
-        },
-    )
+    return _catalog_json(USER_GROUPS, "groups", _group_details)
+
+
+def _group_details(_: Infobase, group: CatalogItem) -> dict[str, Any]:
+    return {"members": [str(r["Пользователь_Key"]) for r in group.tables.get("Состав", [])]}
 
 
 @blueprint.put("/documents/<document_id>/refusal")

@@ -39,6 +39,14 @@ def listed(value: Any, name: str, *, non_empty: bool = False) -> list[Any]:
     return value
 
 
+def required_name(body: dict[str, Any]) -> str:
+    """The body's `name`, stripped; it must not be empty."""
+    name = str(body.get("name") or "").strip()
+    if not name:
+        raise ValueError("name is required")
+    return name
+
+
 @contextmanager
 def locked_document(document_id: str) -> Iterator[tuple[Infobase, Document]]:
     """The infobase, locked, and the document a route's path names; LookupError, answered 404,
