@@ -103,12 +103,12 @@ class Worker:
         self._prepare_bot()
         loops: list[tuple[str, Callable[[], None]]] = [
             ("updates", self._consume_loop),
-            (LeaderRole.SYNC, self._sync_loop),
+            ("sync", self._sync_loop),
             ("outbox", self._outbox_loop),
             ("leases", self._lease_loop),
         ]
         if self.polling:
-            loops.append((LeaderRole.POLLER, self._poll_loop))
+            loops.append(("poller", self._poll_loop))
         for name, loop in loops:
             thread = threading.Thread(target=self._guarded(name, loop), name=name, daemon=True)
             thread.start()
