@@ -48,7 +48,7 @@ faults: $(STAMP) system-deps redis
 # stops it all. Redis: the one at REDIS_URL, else a local redis-server for the duration.
 demo: $(STAMP)
 	PYTHON=$(PY) ./scripts/demo-deps.sh
-	$(PY) -m gateway demo
+	$(PY) -m sandbox demo
 
 # Benchmarks against both emulators and real Redis (docs/performance.md): `bench` runs the
 # issue's sizes and writes the table into docs/performance.md; `bench-quick` stays under 2 min.

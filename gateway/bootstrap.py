@@ -39,8 +39,8 @@ from adapters.telegram.throttle import ThrottledMessenger
 from gateway.masking import SecretMask
 from gateway.ports.documents import DocumentCache, PdfRenderer
 from gateway.ports.messenger import RateLimiter
-from gateway.ports.onec import OneC
-from gateway.ports.pingable import Pingable
+from gateway.ports.onec import Connector, OneC
+from gateway.ports.pingable import Dependency, Pingable
 from gateway.ports.storage import Store
 from gateway.presentation.texts import Texts
 from gateway.settings import Settings
@@ -64,15 +64,15 @@ class Gateway:
     @property
     def prefers_print_form(self) -> bool:
         """The http and soap connectors can give 1C's own print form; OData cannot."""
-        return self.settings.onec_connector in ("http", "soap")
+        return self.settings.onec_connector in (Connector.HTTP, Connector.SOAP)
 
     def dependencies(self) -> dict[str, Pingable]:
         """What readiness and `check` probe, by name, in the order they are reported."""
         return {
-            "1c": self.onec,
-            "redis": self.store,
-            "telegram": self.telegram,
-            "pdf": self.renderer,
+            Dependency.ONEC: self.onec,
+            Dependency.REDIS: self.store,
+            Dependency.TELEGRAM: self.telegram,
+            Dependency.PDF: self.renderer,
             **self.extra_checks,
         }
 
@@ -154,9 +154,9 @@ def build_onec(settings: Settings) -> OneC:
         timeout=settings.onec_timeout,
         verify=settings.onec_tls_verify,
     )
-    if settings.onec_connector == "http":
+    if settings.onec_connector == Connector.HTTP:
         return HttpServiceConnector(session, settings.onec_http_base)
-    if settings.onec_connector == "soap":
+    if settings.onec_connector == Connector.SOAP:
         # The address comes from ONEC_BASE_URL: a published WSDL often names an internal host.
         return SoapConnector(
             session, settings.onec_soap_wsdl, f"{settings.onec_base_url}/ws/approvals"

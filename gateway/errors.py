@@ -6,7 +6,17 @@ Adapters translate their libraries' exceptions into these once, at the edge, cha
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+
+class Upstream(StrEnum):
+    """The outside systems errors name as their `upstream`: printed in messages and compared
+    (a 1C outage is told apart from the others)."""
+
+    ONEC = "1C"
+    TELEGRAM = "Telegram"
+    REDIS = "Redis"
 
 
 class GatewayError(Exception):

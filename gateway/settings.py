@@ -9,22 +9,36 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from gateway.domain.tasks import OtherTasks
 from gateway.errors import SettingsError
+from gateway.ports.documents import PdfEngine
+from gateway.ports.messenger import TelegramMode
+from gateway.ports.onec import Connector
+from gateway.presentation.cards import MAX_CARD_FIELDS
+from gateway.presentation.texts import LANGUAGES
 
-CONNECTORS: Final = ("odata", "http", "soap")
+
+class LogFormat(StrEnum):
+    """LOG_FORMAT's values."""
+
+    TEXT = "text"
+    JSON = "json"  # one JSON object per line
+
+
+CONNECTORS: Final = tuple(Connector)
 BUILTIN_PROFILES: Final = ("bsp", "sandbox")
-TELEGRAM_MODES: Final = ("polling", "webhook")
-LANGUAGES: Final = ("ru", "en")
+TELEGRAM_MODES: Final = tuple(TelegramMode)
 # `auto`: wkhtmltopdf when its binary is on PATH, WeasyPrint otherwise (Debian 13 packages no
 # wkhtmltopdf); the engine chosen is named by `check`, /readyz and the processes' start log.
-PDF_ENGINES: Final = ("auto", "pdfkit", "weasyprint")
-OTHER_TASKS_MODES: Final = ("notify", "off")
+PDF_ENGINES: Final = tuple(PdfEngine)
+OTHER_TASKS_MODES: Final = tuple(OtherTasks)
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LOG_FORMATS: Final = ("text", "json")
+LOG_FORMATS: Final = tuple(LogFormat)
 OFFICIAL_TELEGRAM_API: Final = "https://api.telegram.org"
 
 REQUIRED: Final = ("ONEC_BASE_URL", "TELEGRAM_BOT_TOKEN", "GATEWAY_SECRET")
@@ -42,7 +56,6 @@ PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h")
 _TRUE: Final = ("1", "true", "yes", "on")
 _FALSE: Final = ("0", "false", "no", "off")
 MIN_GATEWAY_SECRET_LENGTH: Final = 16
-MAX_CARD_FIELDS: Final = 6  # the document's fields a card shows at most; the PDF has them all
 
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -99,7 +112,7 @@ class Settings:
     telegram_bot_token: Secret = field(repr=False)
     gateway_secret: Secret = field(repr=False)
     onec_push_secret: Secret = field(default=Secret(""), repr=False)
-    onec_connector: str = "odata"
+    onec_connector: str = Connector.ODATA.value
     onec_username: str = ""
     onec_password: Secret = field(default=Secret(""), repr=False)
     onec_profile: str = "bsp"
@@ -108,13 +121,13 @@ class Settings:
     onec_poll_interval: float = 15.0
     onec_timeout: float = 30.0
     onec_approval_processes: tuple[str, ...] = ()
-    onec_other_tasks: str = "notify"
+    onec_other_tasks: str = OtherTasks.NOTIFY.value
     onec_users_group: str = ""
     onec_admins_group: str = ""
     onec_ca_bundle: Path | None = None
     onec_verify_tls: bool = True
     telegram_api_url: str = OFFICIAL_TELEGRAM_API
-    telegram_mode: str = "polling"
+    telegram_mode: str = TelegramMode.POLLING.value
     telegram_webhook_url: str = ""
     telegram_webhook_secret: Secret = field(default=Secret(""), repr=False)
     telegram_proxy_url: Secret = field(default=Secret(""), repr=False)
@@ -123,12 +136,12 @@ class Settings:
     redis_url: Secret = field(default=Secret("redis://127.0.0.1:6379/0"), repr=False)
     redis_prefix: str = "tg1c:"
     gateway_language: str = "ru"
-    pdf_engine: str = "auto"
+    pdf_engine: str = PdfEngine.AUTO.value
     pdf_templates_dir: Path | None = None
     remind_after_hours: float = 24.0
     work_hours: WorkHours = WorkHours(9, 19)
     log_level: str = "INFO"
-    log_format: str = "text"
+    log_format: str = LogFormat.TEXT.value
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -251,8 +264,8 @@ class _Reader:
         value = self.raw(name, default)
         if value not in allowed:
             self.problem(name, f"{value!r} is not one of: {', '.join(allowed)}")
-            return default
-        return value
+            return str(default)
+        return str(value)  # a plain string, also when the default is an enum member
 
     def number(self, name: str, default: float, *, minimum: float, positive: bool) -> float:
         text = self.raw(name, str(default))
@@ -299,7 +312,7 @@ class _Reader:
         return Settings(**values)
 
     def _read_onec(self, values: dict[str, Any]) -> None:
-        values["onec_connector"] = self.choice("ONEC_CONNECTOR", "odata", CONNECTORS)
+        values["onec_connector"] = self.choice("ONEC_CONNECTOR", Connector.ODATA, CONNECTORS)
         base = self.http_url("ONEC_BASE_URL")
         values["onec_base_url"] = base
         values["onec_username"] = self.raw("ONEC_USERNAME")
@@ -327,7 +340,9 @@ class _Reader:
         )
         values["onec_timeout"] = self.number("ONEC_TIMEOUT", 30.0, minimum=0, positive=True)
         values["onec_approval_processes"] = self.process_types("ONEC_APPROVAL_PROCESSES")
-        values["onec_other_tasks"] = self.choice("ONEC_OTHER_TASKS", "notify", OTHER_TASKS_MODES)
+        values["onec_other_tasks"] = self.choice(
+            "ONEC_OTHER_TASKS", OtherTasks.NOTIFY, OTHER_TASKS_MODES
+        )
         values["onec_users_group"] = self.raw("ONEC_USERS_GROUP").strip()
         values["onec_admins_group"] = self.raw("ONEC_ADMINS_GROUP").strip()
         bundle = self.raw("ONEC_CA_BUNDLE")
@@ -346,11 +361,11 @@ class _Reader:
         values["telegram_bot_token"] = Secret(token)
         api_url = self.http_url("TELEGRAM_API_URL", OFFICIAL_TELEGRAM_API)
         values["telegram_api_url"] = api_url
-        mode = self.choice("TELEGRAM_MODE", "polling", TELEGRAM_MODES)
+        mode = self.choice("TELEGRAM_MODE", TelegramMode.POLLING, TELEGRAM_MODES)
         values["telegram_mode"] = mode
         hook_url = self.http_url("TELEGRAM_WEBHOOK_URL")
         hook_secret = self.raw("TELEGRAM_WEBHOOK_SECRET")
-        if mode == "webhook":
+        if mode == TelegramMode.WEBHOOK:
             if not hook_url:
                 self.problem("TELEGRAM_WEBHOOK_URL", "required when TELEGRAM_MODE=webhook")
             elif api_url == OFFICIAL_TELEGRAM_API and not hook_url.startswith("https://"):
@@ -442,7 +457,7 @@ class _Reader:
             )
         values["onec_push_secret"] = Secret(push_secret)
         values["gateway_language"] = self.choice("GATEWAY_LANGUAGE", "ru", LANGUAGES)
-        values["pdf_engine"] = self.choice("PDF_ENGINE", "auto", PDF_ENGINES)
+        values["pdf_engine"] = self.choice("PDF_ENGINE", PdfEngine.AUTO, PDF_ENGINES)
         templates = self.raw("PDF_TEMPLATES_DIR")
         if templates and not Path(templates).is_dir():
             self.problem("PDF_TEMPLATES_DIR", f"{templates} is not a directory")
@@ -452,7 +467,7 @@ class _Reader:
         )
         values["work_hours"] = self._work_hours()
         values["log_level"] = self.choice("LOG_LEVEL", "INFO", LOG_LEVELS)
-        values["log_format"] = self.choice("LOG_FORMAT", "text", LOG_FORMATS)
+        values["log_format"] = self.choice("LOG_FORMAT", LogFormat.TEXT, LOG_FORMATS)
 
     def _work_hours(self) -> WorkHours:
         text = self.raw("WORK_HOURS", "09-19")

@@ -19,6 +19,7 @@ from gateway.domain.phones import normalize_phone
 from gateway.domain.records import DecisionRequest
 from gateway.domain.tasks import OneCUser, Task
 from gateway.errors import MalformedAnswer, NotPerformer
+from gateway.ports.onec import Connector
 
 PAGE_SIZE: Final = 200
 PDF_MAGIC: Final = b"%PDF-"
@@ -27,7 +28,7 @@ PDF_MAGIC: Final = b"%PDF-"
 class HttpServiceConnector:
     """The OneC port over contract v1 (`ONEC_CONNECTOR=http`)."""
 
-    name = "http"
+    name = Connector.HTTP
     prefers_print_form = True
 
     def __init__(

@@ -27,9 +27,9 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from gateway.errors import AuthenticationFailed, MalformedAnswer, UpstreamUnavailable
+from gateway.errors import AuthenticationFailed, MalformedAnswer, Upstream, UpstreamUnavailable
 
-UPSTREAM: Final = "1C"
+UPSTREAM: Final = Upstream.ONEC
 MAX_CONNECT_TIMEOUT_SECONDS: Final = 10.0
 READ_RETRIES: Final = 3
 RETRY_BACKOFF_SECONDS: Final = 0.5

@@ -40,6 +40,7 @@ from gateway.errors import (
     NotPerformer,
     UpstreamUnavailable,
 )
+from gateway.ports.onec import Connector
 
 NAMESPACE: Final = "http://tg1c.ru/approvals/v1"
 BINDING: Final = f"{{{NAMESPACE}}}ApprovalsSoapBinding"  # SOAP 1.1, which every 1C publishes
@@ -105,7 +106,7 @@ class _SessionTransport:
 class SoapConnector:
     """The OneC port over the approvals SOAP web service (`ONEC_CONNECTOR=soap`)."""
 
-    name = "soap"
+    name = Connector.SOAP
     prefers_print_form = True
 
     def __init__(

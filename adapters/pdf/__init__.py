@@ -13,6 +13,7 @@ from adapters.pdf.renderer import HtmlPdfRenderer, HtmlToPdf
 from adapters.pdf.weasyprint_engine import WeasyPrintEngine
 from adapters.pdf.wkhtmltopdf import WkhtmltopdfEngine
 from gateway.errors import ConfigurationError
+from gateway.ports.documents import PdfEngine
 from gateway.settings import PDF_ENGINES
 
 __all__ = [
@@ -29,8 +30,8 @@ def resolve_engine(name: str) -> str:
     """`pdfkit` or `weasyprint` for PDF_ENGINE `name`; `auto` is wkhtmltopdf when its binary
     is on PATH (the faster engine, and the one the templates were first made for), else
     WeasyPrint, which needs only Python packages and Pango."""
-    if name == "auto":
-        return "pdfkit" if shutil.which("wkhtmltopdf") else "weasyprint"
+    if name == PdfEngine.AUTO:
+        return PdfEngine.PDFKIT if shutil.which("wkhtmltopdf") else PdfEngine.WEASYPRINT
     return name
 
 
@@ -38,9 +39,9 @@ def create_engine(name: str) -> HtmlToPdf:
     """The engine PDF_ENGINE `name` gives (`auto`, `pdfkit` or `weasyprint`); nothing runs
     until the first PDF."""
     name = resolve_engine(name)
-    if name == "pdfkit":
+    if name == PdfEngine.PDFKIT:
         return WkhtmltopdfEngine()
-    if name == "weasyprint":
+    if name == PdfEngine.WEASYPRINT:
         # WeasyPrint (and Pango) load only in the engine's own processes: a missing Pango is a
         # ConfigurationError at the first PDF, which `check` and /readyz make through ping().
         return WeasyPrintEngine()

@@ -31,8 +31,9 @@ from typing import IO, Final
 from adapters.pdf import weasyprint_child as child
 from adapters.pdf.wkhtmltopdf_pool import RenderPool, stop_process
 from gateway.errors import ConfigurationError, RenderFailed
+from gateway.ports.documents import PdfEngine
 
-NAME: Final = "weasyprint"
+NAME: Final = PdfEngine.WEASYPRINT
 DEFAULT_TIMEOUT_SECONDS: Final = 60.0
 # Python and WeasyPrint with Pango take about 300 MB of address space (a 200-row document adds
 # little); the rest is room for a document near the row and size bounds.

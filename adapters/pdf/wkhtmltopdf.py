@@ -33,10 +33,11 @@ from typing import Final
 
 from adapters.pdf.wkhtmltopdf_pool import RenderPool, RenderProcess
 from gateway.errors import ConfigurationError, RenderFailed
+from gateway.ports.documents import PdfEngine
 
 log = logging.getLogger(__name__)
 
-NAME: Final = "pdfkit"
+NAME: Final = PdfEngine.PDFKIT
 DEFAULT_TIMEOUT_SECONDS: Final = 60.0
 # Qt and WebKit reserve about 1.4 GB of address space at start (most never used: a process
 # holds 60-110 MB); the rest is room for a document near the row and size bounds.

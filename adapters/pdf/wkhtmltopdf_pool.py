@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Final, Generic, Protocol, TypeVar
 
 from gateway.errors import RenderFailed
+from gateway.ports.documents import PdfEngine
 
 PROCESS_DOCUMENTS: Final = 200  # then a fresh process: WebKit's caches and leaks stay bounded
 IDLE_SECONDS: Final = 60.0  # an idle process holds about 50 MB
@@ -150,10 +151,10 @@ class RenderProcess:
             done, detail = False, self._exit_detail()
         except queue.Empty:
             self.close()
-            raise RenderFailed("pdfkit", f"wkhtmltopdf took over {timeout:g} s") from None
+            raise RenderFailed(PdfEngine.PDFKIT, f"wkhtmltopdf took over {timeout:g} s") from None
         if not done:
             self.close()
-            raise RenderFailed("pdfkit", f"wkhtmltopdf failed: {detail}")
+            raise RenderFailed(PdfEngine.PDFKIT, f"wkhtmltopdf failed: {detail}")
         try:
             with open(target, "rb") as result:
                 pdf = result.read()

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import redis
 
-from gateway.errors import UpstreamUnavailable
+from gateway.errors import Upstream, UpstreamUnavailable
 
 SOCKET_TIMEOUT_SECONDS = 5.0
 
@@ -36,11 +36,11 @@ def translated_errors() -> Iterator[None]:
         yield
     except redis.AuthenticationError as exc:
         reason = f"refused the user name or password of REDIS_URL/REDIS_PASSWORD: {_reason(exc)}"
-        raise UpstreamUnavailable("Redis", reason) from exc
+        raise UpstreamUnavailable(Upstream.REDIS, reason) from exc
     except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise UpstreamUnavailable("Redis", _reason(exc)) from exc
+        raise UpstreamUnavailable(Upstream.REDIS, _reason(exc)) from exc
     except redis.ResponseError as exc:
-        raise UpstreamUnavailable("Redis", f"error answer: {exc}") from exc
+        raise UpstreamUnavailable(Upstream.REDIS, f"error answer: {exc}") from exc
 
 
 def _reason(exc: Exception) -> str:

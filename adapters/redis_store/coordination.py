@@ -4,7 +4,7 @@ requests, the durable update queue, and Telegram's flood limits shared by every 
 Keys (after the prefix):
   leader:<role>         string  owner id of the lock (expires; renewed by its owner)
   seen:<token>          string  a push signature or webhook update id already used (expires)
-  sync:requests         list    task ids 1C pushed, for the sync leader ("*" = full pass)
+  sync:requests         list    task ids 1C pushed, for the sync leader (FULL_PASS "*": a full pass)
   updates               stream  Telegram updates (JSON) not yet handled, consumer group `workers`
   updates:offset        string  the next getUpdates offset of the polling leader
   updates:dead          list    updates set aside after failing MAX_UPDATE_DELIVERIES times (JSON)
@@ -28,6 +28,7 @@ from typing import Any, Final
 import redis
 
 from adapters.redis_store.connection import SOCKET_TIMEOUT_SECONDS, translated_errors
+from gateway.ports.storage import FULL_PASS
 
 log = logging.getLogger(__name__)
 
@@ -199,9 +200,9 @@ class Coordination:
             return bool(self._redis.set(self.key("seen", token), "1", nx=True, ex=ttl_seconds))
 
     def request_sync(self, task_ids: Sequence[str]) -> None:
-        """Queue task ids for the sync leader ("*" when 1C named none: a full pass)."""
+        """Queue task ids for the sync leader (FULL_PASS when 1C named none)."""
         with translated_errors():
-            self._redis.rpush(self.key("sync", "requests"), *(list(task_ids) or ["*"]))
+            self._redis.rpush(self.key("sync", "requests"), *(list(task_ids) or [FULL_PASS]))
 
     def wait_sync_request(self, timeout_seconds: float) -> list[str] | None:
         """Block until a request comes (or the timeout); drain whatever else is queued."""

@@ -25,7 +25,7 @@ from adapters.telegram.convert import incoming, reply_markup
 from adapters.telegram.errors import NOT_MODIFIED, translated
 from gateway.domain.incoming import Incoming
 from gateway.domain.records import MessageRef
-from gateway.errors import InvalidRequest, UpstreamUnavailable
+from gateway.errors import InvalidRequest, Upstream, UpstreamUnavailable
 from gateway.ports.messenger import Attachment, Keyboard, Markup, Sent
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class TelegramBot:
             return future.result(timeout + CALL_SLACK_SECONDS)
         except TimeoutError as exc:
             future.cancel()
-            raise UpstreamUnavailable("Telegram", "no answer in time") from exc
+            raise UpstreamUnavailable(Upstream.TELEGRAM, "no answer in time") from exc
 
     def _get_bot(self) -> Bot:
         with self._init_lock:
@@ -170,7 +170,7 @@ class TelegramBot:
         elif document.content is not None:
             payload = InputFile(document.content, filename=document.filename)
         else:
-            raise InvalidRequest("Telegram", "no_document", "neither bytes nor a file id")
+            raise InvalidRequest(Upstream.TELEGRAM, "no_document", "neither bytes nor a file id")
         message = self._call(
             lambda bot: bot.send_document(
                 chat_id,

@@ -15,10 +15,11 @@ from gateway.errors import (
     NotFound,
     RateLimited,
     RecipientBlocked,
+    Upstream,
     UpstreamUnavailable,
 )
 
-UPSTREAM: Final = "Telegram"
+UPSTREAM: Final = Upstream.TELEGRAM
 NOT_MODIFIED: Final = "message is not modified"
 NOT_FOUND_MARKERS: Final = ("message to edit not found", "message to delete not found")
 

@@ -36,6 +36,13 @@ class TaskKind(enum.StrEnum):
     TASK = "task"
 
 
+class OtherTasks(enum.StrEnum):
+    """What approvers get for tasks that are not approvals (ONEC_OTHER_TASKS)."""
+
+    NOTIFY = "notify"  # a card with the document and no decision buttons
+    OFF = "off"
+
+
 class Importance(enum.StrEnum):
     """1C's `Важность` of a task."""
 

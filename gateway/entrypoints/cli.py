@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,12 +13,13 @@ from urllib.parse import urlsplit
 from gateway import __version__
 from gateway.bootstrap import build, load_settings
 from gateway.entrypoints.admin_commands import register as register_admin_commands
-from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.masking import SecretMask
+from gateway.ports.documents import PdfEngine
+from gateway.ports.pingable import Dependency
 from gateway.settings import Settings
 from gateway.usecases.health import check_readiness
 
@@ -74,7 +76,7 @@ def _telegram_detail(settings: Settings) -> str:
 
 def _pdf_detail(setting: str, engine: str) -> str:
     """`pdfkit`, or `pdfkit, chosen by PDF_ENGINE=auto` when the default picked it."""
-    return f"{engine}, chosen by PDF_ENGINE=auto" if setting == "auto" else engine
+    return f"{engine}, chosen by PDF_ENGINE=auto" if setting == PdfEngine.AUTO else engine
 
 
 def _is_loopback(host: str) -> bool:
@@ -100,15 +102,15 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     failures: list[str] = []
     try:
         readiness = check_readiness(gateway.dependencies())
-        if "1c" not in readiness.failing:
+        if Dependency.ONEC not in readiness.failing:
             warnings, failures = onec_findings(settings, gateway.onec)
     finally:
         gateway.close()
-    details = {
-        "1c": _onec_detail(settings),
-        "redis": settings.redis_url_display,
-        "telegram": _telegram_detail(settings),
-        "pdf": _pdf_detail(settings.pdf_engine, gateway.renderer.engine),
+    details: dict[str, str] = {
+        Dependency.ONEC: _onec_detail(settings),
+        Dependency.REDIS: settings.redis_url_display,
+        Dependency.TELEGRAM: _telegram_detail(settings),
+        Dependency.PDF: _pdf_detail(settings.pdf_engine, gateway.renderer.engine),
     }
     for name in gateway.dependencies():
         if name in readiness.failing:
@@ -116,7 +118,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         else:
             detail = f" ({details[name]})" if name in details else ""
             print(f"{name}: ok{detail}")
-        if name == "1c":
+        if name == Dependency.ONEC:
             for line in warnings:
                 print(f"1c: warning: {mask(line)}")
             for line in failures:
@@ -191,6 +193,18 @@ def cmd_delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_demo(options: Sequence[str]) -> int:
+    """Become the sandbox's demo launcher (`python -m sandbox demo`) with the options given."""
+    checkout = Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = f"{checkout}{os.pathsep}{path}" if path else str(checkout)
+    command = [sys.executable, "-m", "sandbox", "demo", *options]
+    # exec rather than import: the gateway imports nothing of the sandbox, and the launcher keeps
+    # this process id, so Ctrl-C and SIGTERM reach it as they reached `demo` before.
+    os.execve(sys.executable, command, env)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every command that works today."""
     # The installed console script `tg1c` and `python -m gateway` run the same commands.
@@ -220,16 +234,24 @@ def parser() -> argparse.ArgumentParser:
 
     register_onec_commands(commands)
     register_admin_commands(commands)
-    register_demo_command(commands)
+    demo = commands.add_parser(
+        "demo",
+        add_help=False,  # `demo --help` shows the launcher's own options
+        help="the sandbox: both emulators, the gateway and a web page to play the approver",
+    )
+    demo.set_defaults(standalone=cmd_demo)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, load and validate settings, run the command; exit 2 on bad settings."""
-    args = parser().parse_args(argv)
+    root = parser()
+    args, options = root.parse_known_args(argv)
     if getattr(args, "standalone", None) is not None:
         # `demo` brings its own settings for the processes it starts; it reads none itself.
-        return int(args.standalone(args))
+        return int(args.standalone(options))
+    if options:
+        root.error(f"unrecognized arguments: {' '.join(options)}")
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Final, TextIO
 
 from gateway.masking import SecretMask
+from gateway.settings import LogFormat
 
 # httpx and urllib3 log request URLs at INFO/DEBUG, and Bot API URLs contain the token;
 # telegram.Bot logs its base URLs (token included) at DEBUG when it is created.
@@ -74,7 +75,7 @@ def configure_logging(
     """Route all logging to `stream` (stderr) in `fmt` (text|json) at `level`, secrets masked."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(SecretMaskingFilter(secrets))
-    if fmt == "json":
+    if fmt == LogFormat.JSON:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

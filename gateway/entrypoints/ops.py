@@ -8,7 +8,7 @@ no user labels.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
@@ -17,10 +17,9 @@ from gateway import __version__
 from gateway.bootstrap import Gateway
 from gateway.entrypoints.logs import SecretMaskingFilter
 from gateway.errors import GatewayError
+from gateway.ports.storage import LeaderRole
 from gateway.usecases.health import check_readiness
 from gateway.usecases.status import collect_status, last_sync_timestamp
-
-SYNC_ROLE: Final = "sync"  # the leader lock the worker takes for the 1C sync loop
 
 ops = Blueprint("ops", __name__)
 
@@ -56,7 +55,7 @@ def status() -> Any:
             connector=settings.onec_connector,
             telegram_mode=settings.telegram_mode,
             poll_interval=settings.onec_poll_interval,
-            leader=gateway.store.leader(SYNC_ROLE),
+            leader=gateway.store.leader(LeaderRole.SYNC),
             now=datetime.now().astimezone(),
             mask=masking.mask,
         )

@@ -27,6 +27,8 @@ from typing import Final
 from gateway.bootstrap import Gateway
 from gateway.domain.incoming import Incoming
 from gateway.errors import GatewayError, RateLimited
+from gateway.ports.messenger import TelegramMode
+from gateway.ports.storage import FULL_PASS, LeaderRole
 from gateway.scheduling.lanes import Lanes
 from gateway.usecases import commands
 from gateway.usecases.dispatch import Admission, admit, handle, tell_flooding
@@ -47,7 +49,6 @@ OUTBOX_IDLE_SECONDS: Final = 1.0
 LINK_CHECK_SECONDS: Final = 600.0
 ERROR_PAUSE_SECONDS: Final = 5.0
 LOCK_TTL_SECONDS: Final = 30.0
-FULL_PASS: Final = "*"
 
 
 def worker_id() -> str:
@@ -77,7 +78,7 @@ class Worker:
     @property
     def polling(self) -> bool:
         """True in polling mode; in webhook mode the web process queues the updates."""
-        return self.gateway.settings.telegram_mode == "polling"
+        return self.gateway.settings.telegram_mode == TelegramMode.POLLING
 
     def wake_sync(self) -> None:
         """Ask the sync leader (whichever worker it is) for a full pass now."""
@@ -189,7 +190,7 @@ class Worker:
                 if not self._bot_ready and not self._prepare_bot():
                     self._stopping.wait(ERROR_PAUSE_SECONDS)
                     continue
-                if not self._lead("poller"):
+                if not self._lead(LeaderRole.POLLER):
                     self._stopping.wait(LOCK_TTL_SECONDS / 3)
                     continue
                 batch = bot.fetch_updates(self.store.polling_offset(), self.long_poll_seconds)
@@ -288,7 +289,7 @@ class Worker:
         last_link_check = time.monotonic()
         while not self._stopping.is_set():
             try:
-                if not self._lead("sync"):
+                if not self._lead(LeaderRole.SYNC):
                     self._stopping.wait(min(interval, LOCK_TTL_SECONDS / 3))
                     next_full = 0.0  # a new leader starts with a full pass
                     continue

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
 
 from gateway.domain.tasks import Task
 from gateway.ports.pingable import Pingable
+
+
+class PdfEngine(StrEnum):
+    """PDF_ENGINE's values; an engine's name is one of the last two (`auto` picks one)."""
+
+    AUTO = "auto"
+    PDFKIT = "pdfkit"  # wkhtmltopdf
+    WEASYPRINT = "weasyprint"
 
 
 class PdfRenderer(Pingable, Protocol):

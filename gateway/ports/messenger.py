@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from gateway.domain.records import MessageRef
 from gateway.ports.pingable import Pingable
+
+
+class TelegramMode(StrEnum):
+    """How updates arrive (TELEGRAM_MODE)."""
+
+    POLLING = "polling"
+    WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
+
+
+class DecisionOutcome(StrEnum):
+    """How one attempt to write a decision to 1C ended, as `Metrics.decision` counts it (the
+    `outcome` label of `gateway_decisions_total`)."""
+
+    APPLIED = "applied"
+    STALE = "stale"  # the task or document changed since the card (design 6.12)
+    REFUSED = "refused"  # 1C's own code refused (design 6.13)
+    ALREADY_COMPLETED = "already_completed"
+    NOT_PERFORMER = "not_performer"
+    REJECTED = "rejected"
+    RETRY = "retry"  # 1C failed; the outbox tries again later
+    DEAD_LETTER = "dead_letter"  # every attempt failed; the approver is told
 
 
 class Metrics(Protocol):

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 from typing import Protocol
 
 from gateway.domain.records import DecisionRequest
 from gateway.domain.tasks import OneCUser, Task
 from gateway.ports.pingable import Pingable
+
+
+class Connector(StrEnum):
+    """The 1C connectors (ONEC_CONNECTOR, design 5.1); each adapter's `name`."""
+
+    ODATA = "odata"
+    HTTP = "http"
+    SOAP = "soap"
 
 
 class TaskSource(Pingable, Protocol):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
+
+
+class Dependency(StrEnum):
+    """The names readiness (`/readyz`) and `check` report each outside system under."""
+
+    ONEC = "1c"
+    REDIS = "redis"
+    TELEGRAM = "telegram"
+    PDF = "pdf"
 
 
 class Pingable(Protocol):

@@ -5,10 +5,34 @@ Every method may raise only errors from `gateway.errors`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from enum import StrEnum
+from typing import Final, Protocol
 
 from gateway.domain.records import Delivery, MessageRef, OutboxEntry, Prompt, UserLink
 from gateway.ports.pingable import Pingable
+
+
+class LeaderRole(StrEnum):
+    """The leader locks workers take through `Coordination`; `/status` names the sync leader."""
+
+    SYNC = "sync"  # the 1C sync loop
+    POLLER = "poller"  # Telegram long polling (polling mode)
+
+
+# A sync request naming no task (`Coordination.request_sync([])`): the leader makes a full pass.
+FULL_PASS: Final = "*"
+
+
+class StatusField(StrEnum):
+    """The fields of the shared status (`StatusStore`): written by the sync monitor, read back
+    by `/status` and the admins' /status command."""
+
+    LAST_SYNC_AT = "last_sync_at"
+    LAST_SYNC_PENDING = "last_sync_pending"
+    LAST_SYNC_ERROR = "last_sync_error"
+    SYNC_FAILURES = "sync_failures"
+    ONEC_DOWN_SINCE = "onec_down_since"
+    ONEC_DOWN_ALERTED = "onec_down_alerted"
 
 
 class LinkStore(Protocol):

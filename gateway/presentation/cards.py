@@ -13,11 +13,11 @@ from gateway.domain.tasks import Decision, Task
 from gateway.ports.messenger import Button
 from gateway.presentation import callbacks
 from gateway.presentation.texts import Texts, escape
-from gateway.settings import MAX_CARD_FIELDS
 
 CAPTION_LIMIT: Final = 1024  # visible characters after parsing, counted in UTF-16 units
 MESSAGE_LIMIT: Final = 4096
-CARD_FIELDS: Final = MAX_CARD_FIELDS  # key fields on the card; the PDF has them all
+MAX_CARD_FIELDS: Final = 6  # the document's fields a card shows at most; the PDF has them all
+CARD_FIELDS: Final = MAX_CARD_FIELDS  # key fields on the card by default (TELEGRAM_CARD_FIELDS)
 _SKIP_FIELDS: Final = {"номер", "дата", "number", "date"}  # already in the presentation
 _TAG_RE = re.compile(r"<[^>]+>")
 ELLIPSIS: Final = "…"

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from gateway.domain.documents import Document
 from gateway.domain.records import Delivery, UserLink
-from gateway.domain.tasks import Task, TaskState
+from gateway.domain.tasks import OtherTasks, Task, TaskState
 from gateway.errors import GatewayError, NotFound, RecipientBlocked
 from gateway.ports.documents import DocumentCache, PdfRenderer
 from gateway.ports.messenger import Attachment, Messenger
@@ -77,7 +77,7 @@ class DeliveryPolicy(Protocol):
 
 def delivers(ctx: DeliveryPolicy, task: Task) -> bool:
     """True if approvers get a card of `task`: every approval, other tasks unless off."""
-    return task.is_approval or ctx.other_tasks != "off"
+    return task.is_approval or ctx.other_tasks != OtherTasks.OFF
 
 
 def fetch_document(ctx: DocumentPorts, task: Task) -> Document:

@@ -16,6 +16,7 @@ from gateway.ports.storage import (
     LinkStore,
     OutboxStore,
     PromptStore,
+    StatusField,
     StatusStore,
 )
 from gateway.presentation import cards
@@ -160,9 +161,9 @@ def status_text(ctx: StatusTextPorts) -> str:
 
     return texts.t(
         "status",
-        last_sync=moment("last_sync_at"),
-        onec="—" if not status.get("onec_down_since") else moment("onec_down_since"),
-        error=escape(status.get("last_sync_error", "") or "—"),
+        last_sync=moment(StatusField.LAST_SYNC_AT),
+        onec=moment(StatusField.ONEC_DOWN_SINCE),
+        error=escape(status.get(StatusField.LAST_SYNC_ERROR, "") or "—"),
         outbox=ctx.outbox.outbox_depth(),
         dead=ctx.outbox.dead_letter_count(),
         tracked=len(ctx.deliveries.tracked_tasks()),

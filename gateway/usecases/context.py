@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.domain.records import UserLink
-from gateway.domain.tasks import Task
+from gateway.domain.tasks import OtherTasks, Task
 from gateway.ports.documents import DocumentCache, PdfRenderer
 from gateway.ports.messenger import Messenger
 from gateway.ports.metrics import Metrics, NoMetrics
@@ -26,10 +26,11 @@ from gateway.ports.storage import (
     Store,
     UpdateQueue,
 )
+from gateway.presentation.cards import MAX_CARD_FIELDS
 from gateway.presentation.texts import Texts
 from gateway.scheduling.deadline import Deadline, ThreadDeadline
 from gateway.scheduling.relay import RelayPools
-from gateway.settings import MAX_CARD_FIELDS, WorkHours
+from gateway.settings import WorkHours
 from gateway.usecases import alerts, cards_io
 
 
@@ -64,7 +65,7 @@ class FlowContext:
     now: Callable[[], datetime] = local_now
     wake_outbox: Callable[[], None] = lambda: None
     metrics: Metrics = field(default_factory=NoMetrics)
-    other_tasks: str = "notify"  # ONEC_OTHER_TASKS: cards for tasks that are not approvals
+    other_tasks: str = OtherTasks.NOTIFY.value  # ONEC_OTHER_TASKS: cards for non-approvals
     users_group: str = ""  # ONEC_USERS_GROUP: only its members may connect
     admins_group: str = ""  # ONEC_ADMINS_GROUP: its members are admins without an invite
     # Hides the settings' secrets in error texts that reach a chat or the stored status: an

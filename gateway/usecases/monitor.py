@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
-from gateway.errors import GatewayError, UpstreamUnavailable
-from gateway.ports.storage import StatusStore
+from gateway.errors import GatewayError, Upstream, UpstreamUnavailable
+from gateway.ports.storage import StatusField, StatusStore
 from gateway.presentation import cards
 from gateway.presentation.texts import escape
 from gateway.usecases.alerts import alert_admins
@@ -43,32 +43,36 @@ def monitored_sync(ctx: MonitorPorts) -> SyncReport | None:
     try:
         report = sync_pass(ctx)
     except UpstreamUnavailable as exc:
-        if exc.upstream != "1C":
+        if exc.upstream != Upstream.ONEC:
             raise
         _onec_down(ctx, status, now, ctx.mask(str(exc)))
         return None
     except GatewayError as exc:
-        failures = int(status.get("sync_failures") or 0) + 1
+        failures = int(status.get(StatusField.SYNC_FAILURES) or 0) + 1
         error = ctx.mask(str(exc))
-        ctx.status.set_status(sync_failures=str(failures), last_sync_error=error)
+        ctx.status.set_status(
+            **{StatusField.SYNC_FAILURES: str(failures), StatusField.LAST_SYNC_ERROR: error}
+        )
         log.error("sync failed (%d in a row): %s", failures, error)
         if failures == SYNC_FAILURE_ALERT_AFTER:
             alert_admins(
                 ctx, ctx.texts.t("admin.sync_failing", count=failures, error=escape(error))
             )
         return None
-    if status.get("onec_down_since"):
-        since = datetime.fromisoformat(status["onec_down_since"])
+    if status.get(StatusField.ONEC_DOWN_SINCE):
+        since = datetime.fromisoformat(status[StatusField.ONEC_DOWN_SINCE])
         log.info("1C reachable again (down since %s)", since.isoformat())
-        if status.get("onec_down_alerted"):
+        if status.get(StatusField.ONEC_DOWN_ALERTED):
             alert_admins(ctx, ctx.texts.t("admin.onec_back", since=cards.format_moment(since)))
     ctx.status.set_status(
-        last_sync_at=now.isoformat(),
-        last_sync_pending=str(report.pending),
-        last_sync_error="",
-        sync_failures="",
-        onec_down_since="",
-        onec_down_alerted="",
+        **{
+            StatusField.LAST_SYNC_AT: now.isoformat(),
+            StatusField.LAST_SYNC_PENDING: str(report.pending),
+            StatusField.LAST_SYNC_ERROR: "",
+            StatusField.SYNC_FAILURES: "",
+            StatusField.ONEC_DOWN_SINCE: "",
+            StatusField.ONEC_DOWN_ALERTED: "",
+        }
     )
     if report.delivered or report.closed or report.refreshed:
         log.info(
@@ -83,13 +87,15 @@ def monitored_sync(ctx: MonitorPorts) -> SyncReport | None:
 
 
 def _onec_down(ctx: MonitorPorts, status: dict[str, str], now: datetime, error: str) -> None:
-    since_text = status.get("onec_down_since")
+    since_text = status.get(StatusField.ONEC_DOWN_SINCE)
     since = datetime.fromisoformat(since_text) if since_text else now
-    ctx.status.set_status(onec_down_since=since.isoformat(), last_sync_error=error)
+    ctx.status.set_status(
+        **{StatusField.ONEC_DOWN_SINCE: since.isoformat(), StatusField.LAST_SYNC_ERROR: error}
+    )
     log.warning("1C unreachable since %s: %s", since.isoformat(), error)
-    if not status.get("onec_down_alerted") and now - since >= ONEC_DOWN_ALERT_AFTER:
+    if not status.get(StatusField.ONEC_DOWN_ALERTED) and now - since >= ONEC_DOWN_ALERT_AFTER:
         alert_admins(
             ctx,
             ctx.texts.t("admin.onec_down", since=cards.format_moment(since), error=escape(error)),
         )
-        ctx.status.set_status(onec_down_alerted="1")
+        ctx.status.set_status(**{StatusField.ONEC_DOWN_ALERTED: "1"})

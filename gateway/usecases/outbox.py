@@ -28,8 +28,10 @@ from gateway.errors import (
     Refused,
     RequestRejected,
     StaleDecision,
+    Upstream,
     UpstreamUnavailable,
 )
+from gateway.ports.metrics import DecisionOutcome
 from gateway.ports.onec import OneC
 from gateway.ports.storage import OutboxStore
 from gateway.presentation import cards
@@ -41,7 +43,7 @@ from gateway.usecases.cards_io import CardPorts
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS: Final = 30  # with backoff capped at 10 minutes: about 4.5 hours of 1C downtime
+MAX_ATTEMPTS: Final = 30  # capped backoff with jitter: about 2.7 hours of 1C downtime
 BACKOFF_BASE_SECONDS: Final = 2.0
 BACKOFF_CAP_SECONDS: Final = 600.0
 LEASE_SECONDS: Final = 120.0  # longer than a write to 1C takes; a dead worker's entry waits this
@@ -157,43 +159,45 @@ def apply(ctx: OutboxPorts, entry: OutboxEntry, lease: str) -> str:
             return outcome
         ctx.metrics.decision(request.decision.value, outcome)
         return (
-            UNAVAILABLE if isinstance(exc, UpstreamUnavailable) and outcome == "retry" else outcome
+            UNAVAILABLE
+            if isinstance(exc, UpstreamUnavailable) and outcome == DecisionOutcome.RETRY
+            else outcome
         )
     except StaleDecision as exc:
         # Nothing was written: the approver gets the current card, saying why (design 6.12).
-        if not settled("stale"):
+        if not settled(DecisionOutcome.STALE):
             return LOST_LEASE
         label = escape(ctx.texts.button(request.decision))
         _replace_card(ctx, entry, exc.task, ctx.texts.t("decision.stale", decision=label))
-        return "stale"
+        return DecisionOutcome.STALE
     except Refused as exc:
         # Final (design 6.13): told now with 1C's text, never retried.
-        if not settled("refused"):
+        if not settled(DecisionOutcome.REFUSED):
             return LOST_LEASE
         log.info("decision %s on task %s refused by 1C: %s", entry.id, request.task_id, exc)
         text = ctx.texts.t("decision.refused", reason=escape(exc.message))
         _replace_card(ctx, entry, None, text)
-        return "refused"
+        return DecisionOutcome.REFUSED
     except AlreadyCompleted as exc:
-        if not settled("already_completed"):
+        if not settled(DecisionOutcome.ALREADY_COMPLETED):
             return LOST_LEASE
         _finish(ctx, entry, exc.task, ctx.texts.t("decision.already"))
-        return "already_completed"
+        return DecisionOutcome.ALREADY_COMPLETED
     except NotPerformer:
-        if not settled("not_performer"):
+        if not settled(DecisionOutcome.NOT_PERFORMER):
             return LOST_LEASE
         _finish(ctx, entry, None, ctx.texts.t("decision.not_performer"))
-        return "not_performer"
+        return DecisionOutcome.NOT_PERFORMER
     except RequestRejected as exc:
-        if not settled("rejected"):
+        if not settled(DecisionOutcome.REJECTED):
             return LOST_LEASE
         _finish(ctx, entry, None, ctx.texts.t("decision.rejected", reason=escape(exc.message)))
-        return "rejected"
-    if not settled("applied"):
+        return DecisionOutcome.REJECTED
+    if not settled(DecisionOutcome.APPLIED):
         return LOST_LEASE
     log.info("decision %s on task %s applied in 1C", request.decision, request.task_id)
     _finish(ctx, entry, task, None)
-    return "applied"
+    return DecisionOutcome.APPLIED
 
 
 def _write(ctx: OutboxPorts, entry: OutboxEntry, when_slow: Callable[[], None]) -> Task:
@@ -306,7 +310,7 @@ def _close_other_cards(ctx: OutboxPorts, task_id: str, chat_id: int, tail: list[
 def _link_of(ctx: OutboxPorts, request: DecisionRequest) -> UserLink:
     link = ctx.links.get_link(request.telegram_user_id or 0)
     if link is None:
-        raise NotFound("Redis", "no_link", "the approver is no longer linked")
+        raise NotFound(Upstream.REDIS, "no_link", "the approver is no longer linked")
     return link
 
 
@@ -319,7 +323,7 @@ def _retry_or_give_up(ctx: OutboxPorts, entry: OutboxEntry, lease: str, error: s
             return LOST_LEASE
         log.error("decision %s dead-lettered after %d attempts: %s", entry.id, attempts, error)
         _tell_dead(ctx, replace(entry, attempts=attempts), error)
-        return "dead_letter"
+        return DecisionOutcome.DEAD_LETTER
     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
     delay *= random.uniform(0.5, 1.0)  # jitter: many workers do not retry in lockstep
     if not ctx.outbox.reschedule(entry.id, lease, attempts, ctx.now().timestamp() + delay, error):
@@ -327,7 +331,7 @@ def _retry_or_give_up(ctx: OutboxPorts, entry: OutboxEntry, lease: str, error: s
     log.info(
         "decision %s: 1C unavailable (%s); attempt %d in %.0f s", entry.id, error, attempts, delay
     )
-    return "retry"
+    return DecisionOutcome.RETRY
 
 
 def _tell_dead(ctx: OutboxPorts, entry: OutboxEntry, error: str) -> None:

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from gateway.ports.storage import StatusField
+
 
 class StatusSource(Protocol):
     """What the status reads from the store (a narrow view of the Store port)."""
@@ -74,9 +76,9 @@ def collect_status(
     poll interval, never negative; it grows without bound when no sync succeeds.
     """
     fields = store.get_status()
-    last_sync = _moment(fields.get("last_sync_at"))
+    last_sync = _moment(fields.get(StatusField.LAST_SYNC_AT))
     age = max(0.0, (now - last_sync).total_seconds()) if last_sync else None
-    down_since = _moment(fields.get("onec_down_since"))
+    down_since = _moment(fields.get(StatusField.ONEC_DOWN_SINCE))
     return GatewayStatus(
         version=version,
         connector=connector,
@@ -84,9 +86,9 @@ def collect_status(
         last_sync_at=last_sync.isoformat() if last_sync else None,
         last_sync_age_seconds=round(age, 3) if age is not None else None,
         sync_lag_seconds=round(max(0.0, age - poll_interval), 3) if age is not None else None,
-        last_sync_pending=_int(fields.get("last_sync_pending")),
-        last_sync_error=mask(fields.get("last_sync_error") or "") or None,
-        sync_failures=_int(fields.get("sync_failures")) or 0,
+        last_sync_pending=_int(fields.get(StatusField.LAST_SYNC_PENDING)),
+        last_sync_error=mask(fields.get(StatusField.LAST_SYNC_ERROR) or "") or None,
+        sync_failures=_int(fields.get(StatusField.SYNC_FAILURES)) or 0,
         tasks_tracked=len(store.tracked_tasks()),
         linked_users=len(store.all_links()),
         outbox_depth=store.outbox_depth(),
@@ -100,7 +102,7 @@ def collect_status(
 
 def last_sync_timestamp(store: StatusSource) -> float | None:
     """Unix time of the last successful sync pass (for the metrics gauge), None if none yet."""
-    moment = _moment(store.get_status().get("last_sync_at"))
+    moment = _moment(store.get_status().get(StatusField.LAST_SYNC_AT))
     return moment.timestamp() if moment else None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.serving import make_server
 
 from sandbox.demo.app import create_app
+from sandbox.serving import serve_until_interrupted
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -42,12 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     print(f"demo page serving on port {server.server_port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
     return 0
 
 

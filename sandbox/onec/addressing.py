@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sandbox.onec.model import (
     EMPTY_REF,
@@ -33,16 +34,15 @@ NO_OBJECT = Composite(EMPTY_REF)
 
 def create_role(ib: Infobase, name: str) -> CatalogItem:
     """A new element of `Catalog_РолиИсполнителей`, usable with or without addressing objects."""
+    attrs = {"ИспользуетсяБезОбъектовАдресации": True, "ИспользуетсяСОбъектамиАдресации": True}
     with ib.lock:
-        number = ib.next_number(ROLES)
-        item = CatalogItem(
-            ROLES,
-            guid(ROLES, name, str(number)),
-            name,
-            f"{number:09d}",
-            {"ИспользуетсяБезОбъектовАдресации": True, "ИспользуетсяСОбъектамиАдресации": True},
-        )
-        return ib.add_catalog_item(item)
+        return ib.add_catalog_item(_numbered_item(ib, ROLES, name, attrs))
+
+
+def _numbered_item(ib: Infobase, set_name: str, name: str, attrs: dict[str, Any]) -> CatalogItem:
+    """A new element of a catalog, coded with the catalog's next number (the lock held)."""
+    number = ib.next_number(set_name)
+    return CatalogItem(set_name, guid(set_name, name, str(number)), name, f"{number:09d}", attrs)
 
 
 def performer_group(ib: Infobase, role: uuid.UUID, main: Composite, extra: Composite) -> uuid.UUID:
@@ -162,14 +162,7 @@ def role_name(ib: Infobase, role: uuid.UUID) -> str:
 def create_user_group(ib: Infobase, name: str, members: Iterable[uuid.UUID]) -> CatalogItem:
     """A new element of `Catalog_ГруппыПользователей` with its `Состав` rows."""
     with ib.lock:
-        number = ib.next_number(USER_GROUPS)
-        item = CatalogItem(
-            USER_GROUPS,
-            guid(USER_GROUPS, name, str(number)),
-            name,
-            f"{number:09d}",
-            {"Parent_Key": EMPTY_REF, "Комментарий": ""},
-        )
+        item = _numbered_item(ib, USER_GROUPS, name, {"Parent_Key": EMPTY_REF, "Комментарий": ""})
         set_members(ib, item, members)
         return ib.add_catalog_item(item)
 

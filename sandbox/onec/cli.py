@@ -12,6 +12,7 @@ from sandbox.onec.state import (
     DEFAULT_USER,
     Config,
 )
+from sandbox.serving import serve_until_interrupted
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -62,10 +63,7 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        serve_until_interrupted(server)
     finally:
-        server.server_close()
         close_app(app)
     return 0

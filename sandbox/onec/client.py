@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
-import requests
+from sandbox.control_client import ControlClient
 
 
 class SandboxError(RuntimeError):
     """The control API refused a call."""
 
 
-class OneCSandbox:
+class OneCSandbox(ControlClient):
     """Drives a running 1C emulator: its server root is `base_url` (not the publication root)."""
 
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = requests.Session()
-
-    def close(self) -> None:
-        """Close the HTTP session."""
-        self.session.close()
-
-    def __enter__(self) -> OneCSandbox:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().__init__(base_url, timeout)
 
     def users(self) -> list[dict[str, Any]]:
         """The seeded users: id, name, login, phones, invalid, deletion_mark."""
@@ -145,12 +127,7 @@ class OneCSandbox:
         author: str | None = None,
     ) -> dict[str, Any]:
         """A БСП `Задание` for a user id or `{"role": id}`; answers `{"task_id", "process_id"}`."""
-        body = {
-            "title": title,
-            "performer": performer,
-            "document_id": document_id,
-            "author": author,
-        }
+        body = dict(title=title, performer=performer, document_id=document_id, author=author)
         return self._call("POST", "/assignments", body)
 
     def stop_process(self, process_id: str) -> list[str]:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.onec import addressing, routing, seed
+from sandbox.onec.control_input import (
+    guid,
+    json_body,
+    listed,
+    locked_document,
+    required_name,
+)
 from sandbox.onec.documents import presentation
 from sandbox.onec.faults import MODES
 from sandbox.onec.model import (
@@ -16,6 +24,7 @@ from sandbox.onec.model import (
     USER_GROUPS,
     USERS,
     Approval,
+    CatalogItem,
     Composite,
     Infobase,
     Task,
@@ -45,23 +54,17 @@ def _missing(error: LookupError) -> tuple[Response, int]:
 @blueprint.get("/users")
 def users() -> Response:
     """The seeded 1C users with logins and phones (`+` and digits)."""
-    ib = current().infobase
-    with ib.lock:
-        found = [
-            {
-                "id": str(user.ref),
-                "name": user.description,
-                "login": user.login,
-                "phones": [
-                    "+" + seed.phone_digits(r["НомерТелефона"])
-                    for r in user.tables.get("КонтактнаяИнформация", [])
-                ],
-                "invalid": bool(user.attrs.get("Недействителен")),
-                "deletion_mark": user.deletion_mark,
-            }
-            for user in ib.catalog(USERS).values()
-        ]
-    return jsonify({"users": found})
+    return _catalog_json(USERS, "users", _user_details)
+
+
+def _user_details(_: Infobase, user: CatalogItem) -> dict[str, Any]:
+    phones = user.tables.get("КонтактнаяИнформация", [])
+    return {
+        "login": user.login,
+        "phones": ["+" + seed.phone_digits(r["НомерТелефона"]) for r in phones],
+        "invalid": bool(user.attrs.get("Недействителен")),
+        "deletion_mark": user.deletion_mark,
+    }
 
 
 @blueprint.post("/users")
@@ -71,7 +74,7 @@ def create_user() -> tuple[Response, int]:
     name = str(body.get("name") or "").strip()
     if not name:
         raise ValueError("name is required")
-    phones = [str(p) for p in _list(body.get("phones", []), "phones")]
+    phones = [str(p) for p in listed(body.get("phones", []), "phones", non_empty=True)]
     login = str(body.get("login") or name.split()[0])
     user = seed.SeedUser(
         key=f"created:{login}:{name}",
@@ -94,11 +97,11 @@ def edit_user(user_id: str) -> Response:
     body = _dict(request.get_json(silent=True) or {})
     ib = current().infobase
     with ib.lock:
-        item = ib.catalog(USERS).get(_uuid(user_id, "user_id"))
+        item = ib.catalog(USERS).get(guid(user_id, "user_id"))
         if item is None:
             raise LookupError(f"no user {user_id}")
         if "phones" in body:
-            phones = [str(p) for p in _list(body["phones"], "phones")]
+            phones = [str(p) for p in listed(body["phones"], "phones", non_empty=True)]
             item.tables["КонтактнаяИнформация"] = seed.phone_rows(phones)
         if "invalid" in body:
             item.attrs["Недействителен"] = bool(body["invalid"])
@@ -111,10 +114,12 @@ def edit_user(user_id: str) -> Response:
 @blueprint.post("/approvals")
 def start_approval() -> Response:
     """Create a document and start its approval (design 8: type, fields, route, initiator)."""
-    body = _body()
+    body = json_body()
     ib = current().infobase
-    route = [_performer(item, "route") for item in _list(body.get("route"), "route")]
-    initiator = _uuid(body.get("initiator"), "initiator")
+    route = [
+        _performer(item, "route") for item in listed(body.get("route"), "route", non_empty=True)
+    ]
+    initiator = guid(body.get("initiator"), "initiator")
     with ib.lock:
         if ib.user(initiator) is None:
             raise ValueError(f"unknown initiator {initiator}")
@@ -142,17 +147,17 @@ def start_approval() -> Response:
 @blueprint.post("/assignments")
 def start_assignment() -> Response:
     """A БСП `Задание` (not an approval): `{"title", "performer": user id or {"role"}, ...}`."""
-    body = _body()
+    body = json_body()
     ib = current().infobase
     performer = _performer(body.get("performer"), "performer")
     with ib.lock:
         document = None
         if body.get("document_id"):
-            document = ib.find_document(_uuid(body["document_id"], "document_id"))
+            document = ib.find_document(guid(body["document_id"], "document_id"))
             if document is None:
                 raise ValueError(f"unknown document {body['document_id']}")
         author = (
-            _uuid(body["author"], "author")
+            guid(body["author"], "author")
             if body.get("author")
             else seed.SEED_USERS_BY_KEY["admin"].ref
         )
@@ -167,7 +172,7 @@ def stop_process(process_id: str) -> Response:
     """Stop a process as БСП does: its open tasks get СостояниеБизнесПроцесса Остановлен."""
     ib = current().infobase
     with ib.lock:
-        process = ib.approvals.get(_uuid(process_id, "process_id"))
+        process = ib.approvals.get(guid(process_id, "process_id"))
         if process is None:
             raise _NotFound(f"no business process {process_id}")
         try:
@@ -180,10 +185,8 @@ def stop_process(process_id: str) -> Response:
 @blueprint.post("/roles")
 def create_role() -> tuple[Response, int]:
     """A performer role and its register records: `{"name", "performers": [{"user", ...}]}`."""
-    body = _body()
-    name = str(body.get("name") or "").strip()
-    if not name:
-        raise ValueError("name is required")
+    body = json_body()
+    name = required_name(body)
     ib = current().infobase
     with ib.lock:
         performers = _role_performers(ib, body.get("performers", []))
@@ -195,46 +198,40 @@ def create_role() -> tuple[Response, int]:
 @blueprint.put("/roles/<role_id>/performers")
 def set_role_performers(role_id: str) -> Response:
     """Replace a role's register records; tasks whose candidates changed are reported updated."""
-    body = _body()
+    body = json_body()
     ib = current().infobase
     with ib.lock:
         performers = _role_performers(ib, body.get("performers"))
-        changed = _replace_performers(ib, _uuid(role_id, "role_id"), performers)
+        changed = _replace_performers(ib, guid(role_id, "role_id"), performers)
     return jsonify({"id": role_id, "updated_tasks": [str(t.ref) for t in changed]})
 
 
 @blueprint.get("/roles")
 def roles() -> Response:
     """Roles with their register records: `{"roles": [{"id", "name", "performers"}]}`."""
-    ib = current().infobase
-    with ib.lock:
-        found = [
+    return _catalog_json(ROLES, "roles", _role_details)
+
+
+def _role_details(ib: Infobase, role: CatalogItem) -> dict[str, Any]:
+    records = [r for r in ib.performers if r.role == role.ref]
+    return {
+        "performers": [
             {
-                "id": str(role.ref),
-                "name": role.description,
-                "performers": [
-                    {
-                        "user": str(r.user),
-                        "name": ib.user_name(r.user),
-                        "organization": addressing_name(ib, r.main),
-                    }
-                    for r in ib.performers
-                    if r.role == role.ref
-                ],
+                "user": str(r.user),
+                "name": ib.user_name(r.user),
+                "organization": addressing_name(ib, r.main),
             }
-            for role in ib.catalog(ROLES).values()
+            for r in records
         ]
-    return jsonify({"roles": found})
+    }
 
 
 @blueprint.post("/user-groups")
 def create_user_group() -> tuple[Response, int]:
     """A users group (`Catalog_ГруппыПользователей`): `{"name", "members": [user ids]}`."""
-    body = _body()
-    name = str(body.get("name") or "").strip()
-    if not name:
-        raise ValueError("name is required")
-    members = [_uuid(user, "members") for user in body.get("members", [])]
+    body = json_body()
+    name = required_name(body)
+    members = [guid(user, "members") for user in body.get("members", [])]
     group = addressing.create_user_group(current().infobase, name, members)
     return jsonify({"id": str(group.ref)}), 201
 
@@ -242,44 +239,32 @@ def create_user_group() -> tuple[Response, int]:
 @blueprint.put("/user-groups/<group_id>/members")
 def set_user_group_members(group_id: str) -> Response:
     """Replace a users group's `Состав`: `{"members": [user ids]}` (may be empty)."""
-    body = _body()
-    members = body.get("members")
-    if not isinstance(members, list):
-        raise ValueError("members must be a list")
+    body = json_body()
+    members = listed(body.get("members"), "members")
     ib = current().infobase
     with ib.lock:
-        group = ib.catalog(USER_GROUPS).get(_uuid(group_id, "group_id"))
+        group = ib.catalog(USER_GROUPS).get(guid(group_id, "group_id"))
         if group is None:
             raise _NotFound(f"no users group {group_id}")
-        addressing.set_members(ib, group, [_uuid(user, "members") for user in members])
+        addressing.set_members(ib, group, [guid(user, "members") for user in members])
     return jsonify({"id": group_id, "version": group.data_version})
 
 
 @blueprint.get("/user-groups")
 def user_groups() -> Response:
     """Users groups with their members: `{"groups": [{"id", "name", "members": [ids]}]}`."""
-    ib = current().infobase
-    with ib.lock:
-        found = [
-            {
-                "id": str(group.ref),
-                "name": group.description,
-                "members": [str(r["Пользователь_Key"]) for r in group.tables.get("Состав", [])],
-            }
-            for group in ib.catalog(USER_GROUPS).values()
-        ]
-    return jsonify({"groups": found})
+    return _catalog_json(USER_GROUPS, "groups", _group_details)
+
+
+def _group_details(_: Infobase, group: CatalogItem) -> dict[str, Any]:
+    return {"members": [str(r["Пользователь_Key"]) for r in group.tables.get("Состав", [])]}
 
 
 @blueprint.put("/documents/<document_id>/refusal")
 def set_refusal(document_id: str) -> Response:
     """Make executing the document's tasks fail with 1C's text: `{"message"}` (null: allow)."""
-    body = _body()
-    ib = current().infobase
-    with ib.lock:
-        document = ib.find_document(_uuid(document_id, "document_id"))
-        if document is None:
-            raise _NotFound(f"no document {document_id}")
+    body = json_body()
+    with locked_document(document_id) as (ib, document):
         message = body.get("message")
         if message is None:
             ib.refusals.pop(document.ref, None)
@@ -304,7 +289,7 @@ def approvals() -> Response:
 def approvals_of(document_id: str) -> Response:
     """The approvals of one document."""
     ib = current().infobase
-    ref = _uuid(document_id, "document_id")
+    ref = guid(document_id, "document_id")
     with ib.lock:
         found = [
             approval_json(ib, a, [t for t in ib.tasks.values() if t.approval == a.ref])
@@ -319,7 +304,7 @@ def approvals_of(document_id: str) -> Response:
 @blueprint.post("/approvals/<document_id>/cancel")
 def cancel(document_id: str) -> Response:
     """Cancel the document's running approval: open tasks get DeletionMark, the process stops."""
-    cancelled = routing.cancel_approval(current().infobase, _uuid(document_id, "document_id"))
+    cancelled = routing.cancel_approval(current().infobase, guid(document_id, "document_id"))
     return jsonify({"document_id": document_id, "cancelled_tasks": [str(t.ref) for t in cancelled]})
 
 
@@ -327,7 +312,7 @@ def cancel(document_id: str) -> Response:
 def task(task_id: str) -> Response:
     """A task in the contract's shape."""
     ib = current().infobase
-    found = ib.tasks.get(_uuid(task_id, "task_id"))
+    found = ib.tasks.get(guid(task_id, "task_id"))
     if found is None:
         raise _NotFound(f"no task {task_id}")
     return jsonify(task_json(ib, found))
@@ -336,10 +321,10 @@ def task(task_id: str) -> Response:
 @blueprint.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Response:
     """Complete a task "in 1C" (default: approve), as its performer would in the 1C client."""
-    body = _body(optional=True)
+    body = json_body(optional=True)
     ib = current().infobase
     with ib.lock:
-        found = ib.tasks.get(_uuid(task_id, "task_id"))
+        found = ib.tasks.get(guid(task_id, "task_id"))
         if found is None:
             raise _NotFound(f"no task {task_id}")
         decision = str(body.get("decision", "approve"))
@@ -362,9 +347,9 @@ def complete(task_id: str) -> Response:
 @blueprint.post("/documents")
 def create_document() -> Response:
     """A document without an approval: `{"document_type", "fields", "author"}`."""
-    body = _body()
+    body = json_body()
     ib = current().infobase
-    author = _uuid(body["author"], "author") if body.get("author") else None
+    author = guid(body["author"], "author") if body.get("author") else None
     document = routing.create_document(
         ib, str(body.get("document_type", "")), _dict(body.get("fields", {})), author
     )
@@ -374,12 +359,8 @@ def create_document() -> Response:
 @blueprint.patch("/documents/<document_id>")
 def edit_document(document_id: str) -> Response:
     """A new version of a document: `{"fields": {...}}`; its open tasks are reported updated."""
-    body = _body()
-    ib = current().infobase
-    with ib.lock:
-        document = ib.find_document(_uuid(document_id, "document_id"))
-        if document is None:
-            raise _NotFound(f"no document {document_id}")
+    body = json_body()
+    with locked_document(document_id) as (ib, document):
         routing.edit_document(ib, document, _dict(body.get("fields", {})))
         return jsonify({"document_id": document_id, "version": document.data_version})
 
@@ -387,7 +368,7 @@ def edit_document(document_id: str) -> Response:
 @blueprint.post("/faults")
 def set_fault() -> Response:
     """`{"mode": none|down|slow|error500|html_login|truncated, "seconds", "duration"}`."""
-    body = _body()
+    body = json_body()
     mode = body.get("mode")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -421,7 +402,7 @@ def reset() -> Response:
     """Reseed the infobase, clear faults, idempotency keys and the request log."""
     sandbox = current()
     seed.reseed(sandbox)
-    body = _body(optional=True)
+    body = json_body(optional=True)
     if body.get("bulk"):
         seed.bulk(sandbox.infobase, _count(body["bulk"]))
     sandbox.faults.set("none")
@@ -432,10 +413,10 @@ def reset() -> Response:
 @blueprint.post("/bulk")
 def bulk() -> Response:
     """Add `count` one-stage approvals pending on `performer` (default Морозов) or `role`."""
-    body = _body()
+    body = json_body()
     ib = current().infobase
-    performer = _uuid(body["performer"], "performer") if body.get("performer") else None
-    role = _uuid(body["role"], "role") if body.get("role") else None
+    performer = guid(body["performer"], "performer") if body.get("performer") else None
+    role = guid(body["role"], "role") if body.get("role") else None
     with ib.lock:
         if role is not None and role not in ib.catalog(ROLES):
             raise ValueError(f"unknown role {role}")
@@ -513,8 +494,8 @@ def _performer(value: Any, name: str) -> routing.Performer:
     if isinstance(value, dict):
         if set(value) != {"role"}:
             raise ValueError(f'{name}: an item is a user id or {{"role": id}}')
-        return routing.RoleRoute(_uuid(value["role"], name))
-    return _uuid(value, name)
+        return routing.RoleRoute(guid(value["role"], name))
+    return guid(value, name)
 
 
 def _role_performers(ib: Infobase, value: Any) -> list[tuple[uuid.UUID, Composite]]:
@@ -526,7 +507,7 @@ def _role_performers(ib: Infobase, value: Any) -> list[tuple[uuid.UUID, Composit
             raise ValueError('performers: each item is {"user": id, "organization": name or null}')
         organization = item.get("organization")
         main = addressing.organization(ib, None if organization is None else str(organization))
-        performers.append((_uuid(item["user"], "performers"), main))
+        performers.append((guid(item["user"], "performers"), main))
     return performers
 
 
@@ -539,32 +520,23 @@ def _replace_performers(
     return changed
 
 
+def _catalog_json(
+    set_name: str, key: str, details: Callable[[Infobase, CatalogItem], dict[str, Any]]
+) -> Response:
+    """`{key: [{"id", "name", **details}]}` for every element of a catalog."""
+    ib = current().infobase
+    with ib.lock:
+        found = [
+            {"id": str(item.ref), "name": item.description, **details(ib, item)}
+            for item in ib.catalog(set_name).values()
+        ]
+    return jsonify({key: found})
+
+
 def _conflict(message: str) -> Response:
     response = jsonify({"error": "conflict", "message": message})
     response.status_code = 409
     return response
-
-
-def _body(optional: bool = False) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if body is None and optional:
-        return {}
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    return body
-
-
-def _uuid(value: Any, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ValueError(f"{name}: not a GUID: {value!r}") from None
-
-
-def _list(value: Any, name: str) -> list[Any]:
-    if not isinstance(value, list) or not value:
-        raise ValueError(f"{name} must be a non-empty list")
-    return value
 
 
 def _dict(value: Any) -> dict[str, Any]:

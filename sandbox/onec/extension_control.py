@@ -4,11 +4,11 @@ and the register of decisions from Telegram."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
+from sandbox.onec.control_input import guid, json_body, listed, locked_document
 from sandbox.onec.model import CardSettings
 from sandbox.onec.state import current
 
@@ -29,7 +29,7 @@ def _missing(error: LookupError) -> tuple[Response, int]:
 def set_card(set_name: str) -> Response:
     """The card of a document type as the extension's settings list it:
     `{"fields": [attribute names], "tables": [tabular section names]}`; null fields: every one."""
-    body = _body()
+    body = json_body()
     ib = current().infobase
     with ib.lock:
         if body.get("fields") is None:
@@ -46,13 +46,9 @@ def set_card(set_name: str) -> Response:
 @blueprint.put("/documents/<document_id>/access")
 def set_access(document_id: str) -> Response:
     """Users who may not read the document in 1C: `{"denied": [user ids]}` (empty: everyone may)."""
-    body = _body()
-    ib = current().infobase
-    with ib.lock:
-        document = ib.find_document(_uuid(document_id, "document_id"))
-        if document is None:
-            raise LookupError(f"no document {document_id}")
-        denied = {_uuid(user, "denied") for user in _list(body.get("denied"), "denied")}
+    body = json_body()
+    with locked_document(document_id) as (ib, document):
+        denied = {guid(user, "denied") for user in listed(body.get("denied"), "denied")}
         if denied:
             ib.read_denied[document.ref] = denied
         else:
@@ -63,10 +59,10 @@ def set_access(document_id: str) -> Response:
 @blueprint.put("/tasks/<task_id>/lock")
 def set_lock(task_id: str) -> Response:
     """A 1C user holds the task (`{"locked": true}`): decisions on it answer 503 until released."""
-    body = _body()
+    body = json_body()
     ib = current().infobase
     with ib.lock:
-        ref = _uuid(task_id, "task_id")
+        ref = guid(task_id, "task_id")
         if ref not in ib.tasks:
             raise LookupError(f"no task {task_id}")
         if body.get("locked"):
@@ -84,28 +80,8 @@ def audit() -> Response:
         return jsonify({"decisions": list(ib.audit)})
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    return body
-
-
-def _uuid(value: Any, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ValueError(f"{name}: not a GUID: {value!r}") from None
-
-
-def _list(value: Any, name: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValueError(f"{name} must be a list")
-    return value
-
-
 def _names(value: Any, name: str) -> list[str]:
-    names = _list(value, name)
+    names = listed(value, name)
     if not all(isinstance(item, str) and item for item in names):
         raise ValueError(f"{name} must be a list of names")
     return names

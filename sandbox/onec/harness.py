@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Final
 
 import requests
 from flask import Flask
@@ -62,6 +61,12 @@ class RunningSandbox:
         self._thread.join(timeout=10)
         close_app(self.app)
 
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
 
 def start(
     user: str = DEFAULT_USER,
@@ -88,19 +93,5 @@ def start(
     return RunningSandbox(app, build_server(app, host, port), config)
 
 
-@contextmanager
-def running(
-    user: str = DEFAULT_USER,
-    password: str = DEFAULT_PASSWORD,
-    base: str = DEFAULT_BASE,
-    push_url: str | None = None,
-    push_secret: str | None = None,
-    soap_address: str | None = None,
-    bulk: int = 0,
-) -> Iterator[RunningSandbox]:
-    """An emulator for the duration of a `with` block."""
-    instance = start(user, password, base, push_url, push_secret, soap_address, bulk)
-    try:
-        yield instance
-    finally:
-        instance.stop()
+# An emulator for the duration of a `with` block: `with running(...) as onec:` stops it after.
+running: Final = start

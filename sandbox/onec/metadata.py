@@ -87,6 +87,17 @@ def _table(name: str, *columns: Prop) -> Prop:
 
 _HEAD = (Prop("Ref_Key", "Edm.Guid"), Prop("DataVersion"), Prop("DeletionMark", "Edm.Boolean"))
 _CATALOG_HEAD = (*_HEAD, Prop("Code"), Prop("Description"))
+# What every business process of the emulator starts with (`Согласование`, `Задание`).
+_PROCESS_HEAD = (
+    *_HEAD,
+    Prop("Number"),
+    Prop("Date", "Edm.DateTime"),
+    Prop("Description"),
+    Prop("Started", "Edm.Boolean"),
+    Prop("Completed", "Edm.Boolean"),
+    Prop("Предмет", kind="composite"),
+    _ref("Автор", USERS),
+)
 
 
 def _catalog(name: str, *props: Prop) -> EntitySet:
@@ -160,14 +171,7 @@ _OBJECT_SETS = (
     EntitySet(
         APPROVALS,
         (
-            *_HEAD,
-            Prop("Number"),
-            Prop("Date", "Edm.DateTime"),
-            Prop("Description"),
-            Prop("Started", "Edm.Boolean"),
-            Prop("Completed", "Edm.Boolean"),
-            Prop("Предмет", kind="composite"),
-            _ref("Автор", USERS),
+            *_PROCESS_HEAD,
             Prop("Состояние"),
             Prop("ТекущийЭтап", NUMBER),
             Prop("КоличествоЭтапов", NUMBER),
@@ -183,14 +187,7 @@ _OBJECT_SETS = (
     EntitySet(
         ASSIGNMENTS,
         (
-            *_HEAD,
-            Prop("Number"),
-            Prop("Date", "Edm.DateTime"),
-            Prop("Description"),
-            Prop("Started", "Edm.Boolean"),
-            Prop("Completed", "Edm.Boolean"),
-            Prop("Предмет", kind="composite"),
-            _ref("Автор", USERS),
+            *_PROCESS_HEAD,
             Prop("Исполнитель", kind="composite"),
             Prop("Состояние"),
             Prop("Содержание"),

@@ -133,17 +133,21 @@ class _Parser:
         return None
 
     def or_expression(self) -> Predicate:
-        left = self.and_expression()
-        while self.keyword("or"):
-            right = self.and_expression()
-            left = _either(left, right)
-        return left
+        return self._joined("or", self.and_expression, _either)
 
     def and_expression(self) -> Predicate:
-        left = self.not_expression()
-        while self.keyword("and"):
-            right = self.not_expression()
-            left = _both(left, right)
+        return self._joined("and", self.not_expression, _both)
+
+    def _joined(
+        self,
+        word: str,
+        operand: Callable[[], Predicate],
+        join: Callable[[Predicate, Predicate], Predicate],
+    ) -> Predicate:
+        """Operands separated by the keyword `word`, joined left to right."""
+        left = operand()
+        while self.keyword(word):
+            left = join(left, operand())
         return left
 
     def not_expression(self) -> Predicate:

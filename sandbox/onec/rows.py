@@ -31,46 +31,52 @@ _APPROVAL_STATES = {"active": "Активен", "completed": "Завершен",
 
 def catalog_row(item: CatalogItem) -> Row:
     """A catalog element's row."""
-    row: Row = {
-        "Ref_Key": item.ref,
-        "DataVersion": item.data_version,
-        "DeletionMark": item.deletion_mark,
-        "Code": item.code,
-        "Description": item.description,
-    }
+    return _object_row(item, {"Code": item.code, "Description": item.description})
+
+
+def document_row(document: Document) -> Row:
+    """A document's row."""
+    own: Row = {"Number": document.number, "Date": document.date, "Posted": document.posted}
+    return _object_row(document, own)
+
+
+def _object_row(item: CatalogItem | Document, own: Row) -> Row:
+    """Reference, version and deletion mark, then `own` fields, the attributes and the tables."""
+    row: Row = {**_head(item), **own}
     row.update(item.attrs)
     row.update(_tables(item.ref, item.tables))
     return row
 
 
-def document_row(document: Document) -> Row:
-    """A document's row."""
-    row: Row = {
-        "Ref_Key": document.ref,
-        "DataVersion": document.data_version,
-        "DeletionMark": document.deletion_mark,
-        "Number": document.number,
-        "Date": document.date,
-        "Posted": document.posted,
+def _head(item: CatalogItem | Document | Approval | Task) -> Row:
+    """How every object's row starts: reference, version, deletion mark."""
+    return {
+        "Ref_Key": item.ref,
+        "DataVersion": item.data_version,
+        "DeletionMark": item.deletion_mark,
     }
-    row.update(document.attrs)
-    row.update(_tables(document.ref, document.tables))
-    return row
+
+
+def _numbered_head(item: Approval | Task, description: str) -> Row:
+    """How a business process's or a task's row starts: the head, number, date, description."""
+    return {**_head(item), "Number": item.number, "Date": item.date, "Description": description}
+
+
+def _process_head(process: Approval, description: str) -> Row:
+    """How a business process's row starts (`Согласование` and `Задание` alike)."""
+    return {
+        **_numbered_head(process, description),
+        "Started": True,
+        "Completed": process.state == "completed",
+        "Предмет": process.subject,
+        "Автор_Key": process.initiator,
+    }
 
 
 def approval_row(approval: Approval) -> Row:
     """A business process `Согласование` row, with its route as the `Маршрут` table."""
     return {
-        "Ref_Key": approval.ref,
-        "DataVersion": approval.data_version,
-        "DeletionMark": approval.deletion_mark,
-        "Number": approval.number,
-        "Date": approval.date,
-        "Description": f"Согласование {approval.number}",
-        "Started": True,
-        "Completed": approval.state == "completed",
-        "Предмет": approval.subject,
-        "Автор_Key": approval.initiator,
+        **_process_head(approval, f"Согласование {approval.number}"),
         "Состояние": _APPROVAL_STATES[approval.state],
         "ТекущийЭтап": approval.current_stage,
         "КоличествоЭтапов": len(approval.route),
@@ -96,16 +102,7 @@ def assignment_row(process: Approval) -> Row:
         else Composite(stage.performer, USERS)
     )
     return {
-        "Ref_Key": process.ref,
-        "DataVersion": process.data_version,
-        "DeletionMark": process.deletion_mark,
-        "Number": process.number,
-        "Date": process.date,
-        "Description": process.title,
-        "Started": True,
-        "Completed": process.state == "completed",
-        "Предмет": process.subject,
-        "Автор_Key": process.initiator,
+        **_process_head(process, process.title),
         "Исполнитель": performer,
         "Состояние": _APPROVAL_STATES[process.state],
         "Содержание": process.title,
@@ -126,12 +123,7 @@ def performer_record_row(record: PerformerRecord) -> Row:
 def task_row(task: Task) -> Row:
     """A `Task_ЗадачаИсполнителя` row: the fields of design 5.3 and 5.5 plus the route's."""
     return {
-        "Ref_Key": task.ref,
-        "DataVersion": task.data_version,
-        "DeletionMark": task.deletion_mark,
-        "Number": task.number,
-        "Date": task.date,
-        "Description": task.description,
+        **_numbered_head(task, task.description),
         "Executed": task.executed,
         "BusinessProcess": Composite(task.approval, task.process_set),
         "RoutePoint": task.route_point,

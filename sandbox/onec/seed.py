@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sandbox.onec import addressing, routing
 from sandbox.onec.documents import PAYMENT_REQUEST, REPORT_INSTANCE
@@ -67,6 +68,7 @@ ORGANIZATIONS = (
     ("ООО «Торговый дом Урал»", "6670000003", "667001001"),
 )
 COUNTERPARTIES = (("ООО «ТехноСервис»", "7700000001"), ("АО «Энергосбыт Плюс»", "5600000002"))
+TECHNO, ENERGO = (name for name, _ in COUNTERPARTIES)  # the payees of the seeded requests
 CURRENCIES = (("643", "руб."), ("840", "USD"))
 REPORT_KINDS = ("Бюджет движения денежных средств", "Отчет о прибылях и убытках")
 # Performer roles and users groups of the seed; no seeded task is addressed to a role.
@@ -98,56 +100,28 @@ def seed(ib: Infobase) -> None:
         _catalogs(ib)
         u = {key: user.ref for key, user in SEED_USERS_BY_KEY.items()}
         _addressing(ib, u)
-        _approval(
-            ib,
-            PAYMENT_REQUEST,
-            "ООО «ТехноСервис»",
-            "1250000",
-            "Оплата ремонта прокатного стана",
-            [u["petrova"], u["morozov"], u["volkov"]],
-            u["ivanov"],
-        )
-        _approval(
-            ib,
-            PAYMENT_REQUEST,
-            "АО «Энергосбыт Плюс»",
-            "384500.5",
-            "Оплата электроэнергии за октябрь",
-            [u["sidorov"], u["morozov"]],
-            u["ivanov"],
-            approve=1,
-        )
-        _approval(
-            ib,
-            PAYMENT_REQUEST,
-            "ООО «ТехноСервис»",
-            "96000",
+
+        def pay(purpose: str, counterparty: str, amount: str, route: str, **options: Any) -> None:
+            """A payment request by Иванов (unless `initiator`) along `route` (user keys)."""
+            initiator = u[options.pop("initiator", "ivanov")]
+            people = [u[key] for key in route.split()]
+            _approval(
+                ib, PAYMENT_REQUEST, counterparty, amount, purpose, people, initiator, **options
+            )
+
+        pay("Оплата ремонта прокатного стана", TECHNO, "1250000", "petrova morozov volkov")
+        pay("Оплата электроэнергии за октябрь", ENERGO, "384500.5", "sidorov morozov", approve=1)
+        pay(
             "Аванс за сервисное обслуживание",
-            [u["morozov"], u["volkov"]],
-            u["petrova"],
+            TECHNO,
+            "96000",
+            "morozov volkov",
+            initiator="petrova",
             importance="Высокая",
         )
         _report(ib, [u["petrova"], u["volkov"]], u["ivanov"])
-        _approval(
-            ib,
-            PAYMENT_REQUEST,
-            "АО «Энергосбыт Плюс»",
-            "15000",
-            "Оплата связи",
-            [u["petrova"]],
-            u["ivanov"],
-            approve=1,
-        )
-        _approval(
-            ib,
-            PAYMENT_REQUEST,
-            "ООО «ТехноСервис»",
-            "42000",
-            "Закупка канцелярских товаров",
-            [u["sidorova"]],
-            u["ivanov"],
-            due_days=None,
-        )
+        pay("Оплата связи", ENERGO, "15000", "petrova", approve=1)
+        pay("Закупка канцелярских товаров", TECHNO, "42000", "sidorova", due_days=None)
 
 
 def reseed(sandbox: Sandbox) -> None:

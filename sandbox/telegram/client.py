@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
+from sandbox.control_client import ControlClient
 
 
 class SandboxControlError(Exception):
@@ -16,23 +16,11 @@ class SandboxControlError(Exception):
         self.error = error
 
 
-class TelegramSandbox:
+class TelegramSandbox(ControlClient):
     """The `/_sandbox/` routes of one emulator at `base_url` (e.g. `http://127.0.0.1:8081`)."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self._session = requests.Session()
-
-    def close(self) -> None:
-        """Release pooled connections."""
-        self._session.close()
-
-    def __enter__(self) -> TelegramSandbox:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        super().__init__(base_url, timeout)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """A control route answering JSON."""
@@ -42,7 +30,7 @@ class TelegramSandbox:
         return answer
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self._session.request(
+        response = self.session.request(
             method, f"{self.base_url}/_sandbox{path}", json=body, timeout=self.timeout
         )
         with response:

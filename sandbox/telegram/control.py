@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.telegram.flood import MODES
-from sandbox.telegram.state import ControlError, SandboxState
+from sandbox.telegram.state import Chat, ControlError, SandboxState
 
 
 def control_api(state: SandboxState) -> Blueprint:
@@ -60,21 +60,24 @@ def control_api(state: SandboxState) -> Blueprint:
     def unblock(user_id: int) -> Response:
         return jsonify(state.set_blocked(user_id, False))
 
+    def known_chat(chat_id: int) -> Chat:
+        """The chat with this id (the state's lock held); 404 when there is none."""
+        found = state.chats.get(chat_id)
+        if found is None:
+            raise ControlError(404, f"chat {chat_id} not found")
+        return found
+
     @api.get("/chats/<int:chat_id>")
     def chat(chat_id: int) -> Response:
         with state.lock:
-            found = state.chats.get(chat_id)
-            if found is None:
-                raise ControlError(404, f"chat {chat_id} not found")
+            found = known_chat(chat_id)
             messages = copy.deepcopy(sorted(found.messages.values(), key=_message_order))
         return jsonify({"messages": messages})
 
     @api.get("/chats/<int:chat_id>/keyboard")
     def keyboard(chat_id: int) -> Response:
         with state.lock:
-            found = state.chats.get(chat_id)
-            if found is None:
-                raise ControlError(404, f"chat {chat_id} not found")
+            found = known_chat(chat_id)
             return jsonify(
                 {
                     "reply_keyboard": found.reply_keyboard,

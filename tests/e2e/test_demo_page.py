@@ -1,6 +1,7 @@
 """`python -m gateway demo` in a real browser: the approver's Telegram and the 1C side on one page.
 
-The demo runs as a person starts it (every process real, the worker being `python -m gateway run`);
+The demo runs as a person starts it (every process real, the worker being `python -m gateway run`;
+the command forwards to the sandbox's launcher, `python -m sandbox demo`);
 Chromium from Debian drives the page headless through Playwright. Screenshots go to
 tests/artifacts/ (gitignored), whatever the outcome, so a failure can be looked at.
 """

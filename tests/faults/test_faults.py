@@ -89,7 +89,7 @@ def press_all(telegram: SandboxServer, links: list[UserLink], button: str) -> in
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff capped at 3 s, so recovery after an outage is seen within the test; attempts
-    unbounded, since at that pace the real bound (about 4.5 hours of retries) is hit in 90 s."""
+    unbounded, since at that pace the real bound (about 2.7 hours of retries) is hit in 90 s."""
     monkeypatch.setattr(outbox, "BACKOFF_CAP_SECONDS", 3.0)
     monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 10_000)
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import requests
 from flask import Flask, request
 from flask.testing import FlaskClient
 
@@ -17,6 +14,7 @@ from gateway import __version__
 from gateway.bootstrap import build
 from gateway.entrypoints.web import MAX_BODY_BYTES, create_app
 from gateway.settings import Settings
+from tests.serving import first_answer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,12 +43,6 @@ def test_an_unknown_route_is_404(client: FlaskClient) -> None:
     assert client.get("/nothing-here").status_code == 404
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_gunicorn_serves_healthz_from_wsgi(env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
@@ -71,15 +63,7 @@ def test_gunicorn_serves_healthz_from_wsgi(env: dict[str, str], tmp_path: Path) 
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.1)
+        response = first_answer(process, f"http://127.0.0.1:{port}/healthz", "gunicorn", 30)
         assert response.status_code == 200
         assert response.json()["status"] == "ok"
     finally:

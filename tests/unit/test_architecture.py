@@ -23,17 +23,25 @@ WIRING = ("gateway.bootstrap", "gateway.entrypoints", "gateway.__main__")
 
 # What each layer of the core may import of the core, from the bottom up. A module belongs to
 # the first layer whose prefix it starts with; `gateway` itself (the version) is the base.
-BASE = ("gateway.errors", "gateway.settings", "gateway.masking")
+BASE = ("gateway.errors", "gateway.masking")
 CORE_LAYERS: dict[str, tuple[str, ...]] = {
     "gateway.errors": ("gateway.errors",),
     "gateway.masking": ("gateway.masking",),
-    "gateway.settings": ("gateway.settings", "gateway.errors"),
     "gateway.domain": ("gateway.domain", "gateway.errors"),
     "gateway.ports": ("gateway.ports", "gateway.domain", "gateway.errors"),
     "gateway.scheduling": ("gateway.scheduling", "gateway.errors"),
     "gateway.presentation": ("gateway.presentation", "gateway.ports", "gateway.domain", *BASE),
+    # Settings name the vocabulary they validate against (connectors, engines, languages).
+    "gateway.settings": (
+        "gateway.settings",
+        "gateway.presentation",
+        "gateway.ports",
+        "gateway.domain",
+        *BASE,
+    ),
     "gateway.usecases": (
         "gateway.usecases",
+        "gateway.settings",
         "gateway.presentation",
         "gateway.scheduling",
         "gateway.ports",

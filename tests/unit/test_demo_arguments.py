@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.entrypoints.demo import onec_push_args
+from sandbox.demo.launcher import onec_push_args
 from sandbox.onec.cli import parse
 
 

@@ -1,4 +1,5 @@
-"""Fixtures for the 1C emulator's tests: one emulator per module, reseeded before each test."""
+"""Fixtures for the 1C emulator's tests, over `onec` from tests/conftest.py (one emulator for the
+session, reseeded before each test)."""
 
 from __future__ import annotations
 
@@ -8,25 +9,11 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.onec.harness import RunningSandbox, running
+from sandbox.onec.harness import RunningSandbox
 
 ODATA = "/odata/standard.odata"
 HS = "/hs/approvals/v1"
 TASKS = "Task_ЗадачаИсполнителя"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[RunningSandbox]:
-    """One running emulator shared by a module's tests."""
-    with running() as instance:
-        yield instance
-
-
-@pytest.fixture
-def onec(emulator: RunningSandbox) -> RunningSandbox:
-    """The module's emulator, freshly reseeded (faults off, log empty)."""
-    emulator.client.reset()
-    return emulator
 
 
 @pytest.fixture
@@ -41,6 +28,12 @@ def http(onec: RunningSandbox) -> Iterator[requests.Session]:
 def users(onec: RunningSandbox) -> dict[str, dict[str, Any]]:
     """Seeded users by surname (first word of the full name)."""
     return {user["name"].split()[0]: user for user in onec.client.users()}
+
+
+@pytest.fixture
+def people(users: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Seeded user ids by surname."""
+    return {surname: user["id"] for surname, user in users.items()}
 
 
 class OData:

@@ -16,12 +16,6 @@ STOPPED_TEXT = "Нельзя выполнять задачи остановле�
 
 
 @pytest.fixture
-def people(users: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """User ids by surname."""
-    return {surname: user["id"] for surname, user in users.items()}
-
-
-@pytest.fixture
 def trio_role(onec: Any, people: dict[str, str]) -> str:
     """A role performed by Петрова, Морозов and Волков, for no organization in particular."""
     performers = [{"user": people[name]} for name in ("Петрова", "Морозов", "Волков")]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import requests
 from lxml import etree
 
@@ -16,11 +15,6 @@ HS = "/hs/approvals/v1"
 PAYMENTS = "Document_ЗаявкаНаРасходованиеДенежныхСредств"
 NS = "http://tg1c.ru/approvals/v1"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-@pytest.fixture
-def people(users: dict[str, dict[str, Any]]) -> dict[str, str]:
-    return {surname: user["id"] for surname, user in users.items()}
 
 
 def _get(onec: Any, http: requests.Session, path: str) -> requests.Response:
@@ -161,22 +155,28 @@ def test_a_malformed_telegram_account_is_an_invalid_decision(
     assert (bad.status_code, bad.json()["error"]) == (422, "invalid")
 
 
-def _soap_task(onec: Any, http: requests.Session, task_id: str) -> etree._Element:
+def _soap(onec: Any, http: requests.Session, operation: str, parts: str) -> etree._Element:
+    """Call a web service operation with these parts (XML in the service's namespace `m`);
+    answers the envelope, asserting 200."""
     envelope = (
         f'<soap:Envelope xmlns:soap="{SOAP}" xmlns:m="{NS}"><soap:Body>'
-        f"<m:GetTask><m:id>{task_id}</m:id></m:GetTask></soap:Body></soap:Envelope>"
+        f"<m:{operation}>{parts}</m:{operation}></soap:Body></soap:Envelope>"
     )
     answer = http.post(
         onec.base_url + "/ws/approvals",
         data=envelope.encode(),
         headers={
             "Content-Type": "text/xml; charset=utf-8",
-            "SOAPAction": f"{NS}#Approvals:GetTask",
+            "SOAPAction": f"{NS}#Approvals:{operation}",
         },
         timeout=30,
     )
     assert answer.status_code == 200, answer.text
     return etree.fromstring(answer.content)
+
+
+def _soap_task(onec: Any, http: requests.Session, task_id: str) -> etree._Element:
+    return _soap(onec, http, "GetTask", f"<m:id>{task_id}</m:id>")
 
 
 def test_the_web_service_says_why_the_document_is_not_shown(
@@ -215,25 +215,16 @@ def test_a_decision_over_soap_carries_the_telegram_account_into_the_audit(
     onec: Any, http: requests.Session, people: dict[str, str]
 ) -> None:
     task = _pending_of(onec, http, people["Петрова"])
-    envelope = (
-        f'<soap:Envelope xmlns:soap="{SOAP}" xmlns:m="{NS}"><soap:Body><m:SubmitDecision>'
+    _soap(
+        onec,
+        http,
+        "SubmitDecision",
         f"<m:task_id>{task['id']}</m:task_id><m:decision>approve</m:decision>"
         f"<m:comment></m:comment><m:user_id>{people['Петрова']}</m:user_id>"
         "<m:idempotency_key>soap-1</m:idempotency_key>"
         "<m:telegram_user_id>700100200</m:telegram_user_id>"
-        "<m:telegram_user_name>Анна П.</m:telegram_user_name>"
-        "</m:SubmitDecision></soap:Body></soap:Envelope>"
+        "<m:telegram_user_name>Анна П.</m:telegram_user_name>",
     )
-    answer = http.post(
-        onec.base_url + "/ws/approvals",
-        data=envelope.encode(),
-        headers={
-            "Content-Type": "text/xml; charset=utf-8",
-            "SOAPAction": f"{NS}#Approvals:SubmitDecision",
-        },
-        timeout=30,
-    )
-    assert answer.status_code == 200, answer.text
     (record,) = onec.client.audit()
     assert (record["telegram_id"], record["telegram_name"]) == (700100200, "Анна П.")
     assert (record["user_id"], record["outcome"]) == (people["Петрова"], "applied")

@@ -34,6 +34,15 @@ class Service:
         assert contract.errors(answer.json(), contract.schema(schema)) == []
         return answer
 
+    def approve(self, task_id: str, user_id: str, key: str) -> requests.Response:
+        """Approve the task as this user, without a comment, under this idempotency key."""
+        return self.decide(task_id, **_approval(user_id, key))
+
+
+def _approval(user_id: str, key: str, comment: str = "") -> dict[str, Any]:
+    """A decision body approving as this user under this idempotency key."""
+    return {"decision": "approve", "comment": comment, "user_id": user_id, "idempotency_key": key}
+
 
 @pytest.fixture
 def hs(onec: Any, http: requests.Session) -> Service:
@@ -127,13 +136,7 @@ def test_print_form_is_a_pdf_with_the_number_and_amount_as_text(hs: Service) -> 
 
 def test_approve_moves_the_route_and_answers_the_completed_task(hs: Service, users: Any) -> None:
     task = _first_pending(hs, "Петрова")
-    answer = hs.decide(
-        task["id"],
-        decision="approve",
-        comment="",
-        user_id=users["Петрова"]["id"],
-        idempotency_key="k1",
-    )
+    answer = hs.approve(task["id"], users["Петрова"]["id"], "k1")
     done = answer.json()
     assert answer.status_code == 200
     assert done["state"] == "completed" and done["allowed_decisions"] == []
@@ -149,12 +152,7 @@ def test_the_same_idempotency_key_replays_the_first_answer_and_changes_nothing(
     hs: Service, users: Any
 ) -> None:
     task = _first_pending(hs, "Петрова")
-    body = {
-        "decision": "approve",
-        "comment": "ok",
-        "user_id": users["Петрова"]["id"],
-        "idempotency_key": "press-1",
-    }
+    body = _approval(users["Петрова"]["id"], "press-1", comment="ok")
     first = hs.decide(task["id"], **body)
     events = hs.call("GET", "/events", "EventPage", params={"limit": 1000}).json()["events"]
     again = hs.decide(task["id"], **{**body, "decision": "return_initiator"})
@@ -164,12 +162,7 @@ def test_the_same_idempotency_key_replays_the_first_answer_and_changes_nothing(
 
 def test_an_error_answer_is_replayed_for_its_key_too(hs: Service, users: Any) -> None:
     task = _first_pending(hs, "Петрова")
-    wrong = {
-        "decision": "approve",
-        "comment": "",
-        "user_id": users["Волков"]["id"],
-        "idempotency_key": "press-2",
-    }
+    wrong = _approval(users["Волков"]["id"], "press-2")
     assert hs.decide(task["id"], **wrong).status_code == 403
     right_user = {**wrong, "user_id": users["Петрова"]["id"]}
     assert hs.decide(task["id"], **right_user).status_code == 403
@@ -208,13 +201,7 @@ def test_a_decision_on_a_cancelled_task_is_409_with_state_cancelled(
 ) -> None:
     task = _first_pending(hs, "Петрова")
     onec.client.cancel_approval(task["subject"]["id"])
-    answer = hs.decide(
-        task["id"],
-        decision="approve",
-        comment="",
-        user_id=users["Петрова"]["id"],
-        idempotency_key="x",
-    )
+    answer = hs.approve(task["id"], users["Петрова"]["id"], "x")
     assert answer.status_code == 409
     assert answer.json()["error"] == "already_completed"
     assert answer.json()["task"]["state"] == "cancelled"
@@ -238,13 +225,7 @@ def test_event_feed_starts_at_the_beginning_and_continues_from_the_cursor(
     idle = hs.call("GET", "/events", "EventPage", params={"after": rest["cursor"]}).json()
     assert idle == {"events": [], "cursor": rest["cursor"]}
     task = _first_pending(hs, "Петрова")
-    hs.decide(
-        task["id"],
-        decision="approve",
-        comment="",
-        user_id=users["Петрова"]["id"],
-        idempotency_key="ev",
-    )
+    hs.approve(task["id"], users["Петрова"]["id"], "ev")
     news = hs.call("GET", "/events", "EventPage", params={"after": rest["cursor"]}).json()["events"]
     assert [e["type"] for e in news] == ["completed", "created"]
     assert news[0]["task_id"] == task["id"] and news[0]["at"].endswith("+03:00")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +14,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox.onec.harness import running
+from tests.serving import InThread
 
 SECRET = "push-secret"
 
@@ -28,8 +28,7 @@ class Receiver:
         self.attempts = 0
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}/onec/events"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._serving = InThread(self.server)
 
     def app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -46,9 +45,7 @@ class Receiver:
         return Response(json.dumps({"accepted": 1}), 200)(environ, start_response)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        self._serving.stop()
 
 
 @pytest.fixture

@@ -93,13 +93,7 @@ def test_find_users_by_phone_and_events(service: Any) -> None:
 
 
 def test_submit_decision_answers_the_task_and_replays_by_key(service: Any, users: Any) -> None:
-    task = next(t for t in service.ListTasks().tasks if t.performer.name.startswith("Петрова"))
-    args = {
-        "task_id": task.id,
-        "decision": "approve",
-        "comment": "SOAP",
-        "user_id": users["Петрова"]["id"],
-    }
+    args = _approval_by_petrova(service, users, comment="SOAP")
     done = service.SubmitDecision(**args, idempotency_key="soap-1")
     assert done.state == "completed" and done.result.decision == "approve"
     assert service.SubmitDecision(**args, idempotency_key="soap-1").version == done.version
@@ -110,13 +104,7 @@ def test_errors_come_as_soap_faults_carrying_the_error_code(service: Any, users:
         service.GetTask(id="00000000-0000-0000-0000-000000000000")
     assert missing.value.message.startswith("not_found")
     assert missing.value.detail.find(f"{NS}ApprovalsFault/{NS}code").text == "not_found"
-    task = next(t for t in service.ListTasks().tasks if t.performer.name.startswith("Петрова"))
-    args = {
-        "task_id": task.id,
-        "decision": "approve",
-        "comment": "",
-        "user_id": users["Петрова"]["id"],
-    }
+    args = _approval_by_petrova(service, users, comment="")
     service.SubmitDecision(**args, idempotency_key="f1")
     with pytest.raises(Fault) as late:
         service.SubmitDecision(**args, idempotency_key="f2")
@@ -185,3 +173,14 @@ def test_a_role_task_comes_with_kind_role_and_candidates_and_a_stale_decision_is
     assert (done.state, done.performer.id) == ("completed", people["Морозов"])
     assignment = onec.client.create_assignment("Прочитать регламент", people["Петрова"])
     assert service.GetTask(id=assignment["task_id"]).kind == "task"
+
+
+def _approval_by_petrova(service: Any, users: Any, comment: str) -> dict[str, Any]:
+    """SubmitDecision's arguments but the key: Петрова approves her first pending task."""
+    task = next(t for t in service.ListTasks().tasks if t.performer.name.startswith("Петрова"))
+    return {
+        "task_id": task.id,
+        "decision": "approve",
+        "comment": comment,
+        "user_id": users["Петрова"]["id"],
+    }

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ast
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
 import sandbox.telegram
+from tests.serving import first_answer, free_port
 
 PACKAGE = Path(sandbox.telegram.__file__).parent
 REPO = PACKAGE.parents[1]
@@ -35,12 +34,6 @@ def test_the_emulator_imports_nothing_from_the_gateway():
             assert root not in {"gateway", "adapters"}, f"{path.name} imports {name}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_the_command_line_serves_get_me_with_the_given_token():
     port = free_port()
     token = "123456:TEST-token"
@@ -51,15 +44,8 @@ def test_the_command_line_serves_get_me_with_the_given_token():
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                answer = requests.get(f"http://127.0.0.1:{port}/bot{token}/getMe", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline, "the emulator did not start"
-                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/bot{token}/getMe"
+        answer = first_answer(process, url, "the emulator", 20)
         assert answer.json()["result"]["id"] == 123456
         wrong = requests.get(f"http://127.0.0.1:{port}/bot1:x/getMe", timeout=2)
         assert wrong.status_code == 401

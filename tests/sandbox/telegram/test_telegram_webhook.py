@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.serving import InThread
+
 SECRET = "s3cret_token-1"
 
 
@@ -39,12 +41,9 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/telegram/webhook"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{server.server_port}/telegram/webhook"
+        self._serving = InThread(server, poll_interval=0.05)
 
     def wait_for(self, count: int, timeout: float = 5) -> list[dict[str, Any]]:
         """The first `count` delivered updates, waiting for them to arrive."""
@@ -53,9 +52,7 @@ class Receiver:
             return [body for body, _ in self.deliveries]
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._serving.stop()
 
 
 @pytest.fixture

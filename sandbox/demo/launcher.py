@@ -1,10 +1,11 @@
-"""`python -m gateway demo`: both emulators, the gateway's worker and web process, a demo page.
+"""`python -m sandbox demo` (also `python -m gateway demo`): both emulators, the gateway's worker
+and web process, a demo page.
 
 Each part runs as a child process (`python -m sandbox onec`, `python -m sandbox telegram`,
 `python -m gateway run`, `python -m gateway web`, `python -m sandbox.demo`), its output prefixed
 with its name; Redis is the one at REDIS_URL, or a local `redis-server` started for the demo. The
 command prints one URL, the demo page, and stops every child on Ctrl-C or SIGTERM. It imports
-nothing from the sandbox: the gateway and its emulators meet only over HTTP, as in production.
+nothing from the gateway: the gateway and its emulators meet only over HTTP, as in production.
 """
 
 from __future__ import annotations
@@ -68,23 +69,29 @@ class DemoError(Exception):
     """The demo cannot start; the message says what to do."""
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `demo` to the CLI; it needs no settings, so it runs as `standalone`."""
-    demo = commands.add_parser(
-        "demo", help="the sandbox: both emulators, the gateway and a web page to play the approver"
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """The launcher's command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox demo",
+        description="the sandbox: both emulators, the gateway and a web page to play the approver",
     )
     for option, default, what in PORTS:
-        demo.add_argument(
+        parser.add_argument(
             f"--{option}", type=int, default=default, help=f"{what} (0 = any free port)"
         )
-    demo.add_argument(
+    parser.add_argument(
         "--connector", choices=("http", "odata", "soap"), default="http", help="ONEC_CONNECTOR"
     )
-    demo.add_argument(
+    parser.add_argument(
         "--redis-prefix", default=DEFAULT_PREFIX, help="REDIS_PREFIX (its keys are cleared)"
     )
-    demo.add_argument("--verbose", action="store_true", help="show every emulator log line")
-    demo.set_defaults(standalone=cmd_demo)
+    parser.add_argument("--verbose", action="store_true", help="show every emulator log line")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the demo."""
+    return cmd_demo(parse(sys.argv[1:] if argv is None else argv))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -440,3 +447,7 @@ def signal_group(process: subprocess.Popen[str], sig: signal.Signals) -> None:
     """Signal the child's whole process group (it leads its own session)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
