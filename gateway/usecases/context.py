@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from gateway.domain.infobases import Infobase
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import OtherTasks, Task
 from gateway.ports.documents import DocumentCache, PdfRenderer
@@ -59,6 +60,7 @@ class FlowContext:
     documents: DocumentCache
     texts: Texts
     secret: str
+    base: Infobase = field(default_factory=Infobase)  # the infobase this context serves
     prefers_print_form: bool = False
     remind_after_hours: float = 24.0
     work_hours: WorkHours = field(default_factory=lambda: WorkHours(9, 19))
