@@ -44,7 +44,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     tasks.add_argument(
         "--json", action="store_true", help="one JSON object per line (contract v1 Task)"
     )
-    _base_option(tasks)
+    add_base_option(tasks)
     tasks.set_defaults(handler=cmd_onec_tasks)
 
     discover = onec_commands.add_parser(
@@ -55,22 +55,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="print a starting TOML profile for the document types of pending tasks",
     )
-    _base_option(discover)
+    add_base_option(discover)
     discover.set_defaults(handler=cmd_onec_discover)
 
     render = commands.add_parser("render-pdf", help="write a task's PDF as an approver gets it")
     render.add_argument("task_id", metavar="TASK_ID")
     render.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
-    _base_option(render)
+    add_base_option(render)
     render.set_defaults(handler=cmd_render_pdf)
 
 
-def _base_option(command: argparse.ArgumentParser) -> None:
+def add_base_option(command: argparse.ArgumentParser) -> None:
+    """`--base NAME`: which infobase of ONEC_BASES the command works on."""
     command.add_argument(
         "--base",
         default=None,
         metavar="NAME",
-        help="the infobase of ONEC_BASES to ask (default: the first)",
+        help="the infobase of ONEC_BASES to work on (default: the first)",
     )
 
 
