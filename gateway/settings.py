@@ -233,6 +233,16 @@ class Settings:
     # values the flat `onec_*` fields above repeat (code that serves one base reads those).
     bases: tuple[OneCBaseSettings, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not self.bases:
+            # Built from the flat fields alone (not by from_env): they are the single base.
+            flat = {
+                f.name: getattr(self, f"onec_{f.name}")
+                for f in fields(OneCBaseSettings)
+                if f.name != "infobase"
+            }
+            object.__setattr__(self, "bases", (OneCBaseSettings(infobase=Infobase(), **flat),))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Validate `env` (names of design section 3); SettingsError lists every problem."""
