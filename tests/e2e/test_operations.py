@@ -21,22 +21,13 @@ from gateway.entrypoints.worker import Worker
 from gateway.usecases.status import last_sync_timestamp
 from sandbox.onec.harness import RunningSandbox
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
-from tests.e2e.conftest import Approver, wait_for
-
-
-def start_approval(onec: RunningSandbox, route: list[str], purpose: str) -> dict:
-    ids = [onec.client.user(s)["id"] for s in route]
-    return onec.client.create_approval(
-        route=ids,
-        initiator=onec.client.user("Иванов")["id"],
-        fields={"СуммаДокумента": "1200.00", "НазначениеПлатежа": purpose},
-    )
+from tests.e2e.conftest import Approver, start_approval, wait_for
 
 
 def approve_and_return(approver: Approver, onec: RunningSandbox) -> None:
     """Connect, approve one task, return another with a reason; wait until 1C has both."""
-    approved = start_approval(onec, ["Морозов"], "Канцтовары для офиса")
-    returned = start_approval(onec, ["Морозов"], "Такси для гостей")
+    approved = start_approval(onec, ["Морозов"], "Канцтовары для офиса", amount="1200.00")
+    returned = start_approval(onec, ["Морозов"], "Такси для гостей", amount="1200.00")
     approver.connect()
     card = approver.card("Канцтовары для офиса")
     approver.press(card["message_id"], "Согласовать")
