@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +15,9 @@ import redis
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from gateway.bootstrap import Gateway, build
-from gateway.domain.tasks import Task
 from gateway.entrypoints.web import create_app
 from gateway.entrypoints.worker import Worker
-from gateway.ports.documents import PdfRenderer
+from gateway.ports.metrics import NoMetrics
 from gateway.settings import Settings
 from sandbox.onec import harness as onec_harness
 from sandbox.onec.harness import RunningSandbox
@@ -107,11 +105,11 @@ def settings(
     return Settings.from_env(environment(telegram, onec, prefix, **overrides))
 
 
-class CountingRenderer:
-    """Wraps the PdfRenderer port: counts renderings and their durations (the cache at work)."""
+class RenderTimes(NoMetrics):
+    """The Metrics port keeping only how long each PDF rendering took (the cache at work): give
+    it to adapters.metrics' InstrumentedRenderer around the renderer to watch."""
 
-    def __init__(self, inner: PdfRenderer) -> None:
-        self.inner = inner
+    def __init__(self) -> None:
         self.durations: list[float] = []
         self._lock = threading.Lock()
 
@@ -120,26 +118,10 @@ class CountingRenderer:
         """Renderings done so far."""
         return len(self.durations)
 
-    @property
-    def engine(self) -> str:
-        """The wrapped engine's name."""
-        return self.inner.engine
-
-    def template_for(self, task: Task) -> str:
-        """The wrapped renderer's template key."""
-        return self.inner.template_for(task)
-
-    def render(self, task: Task) -> bytes:
-        """Render and count."""
-        started = time.perf_counter()
-        pdf = self.inner.render(task)
+    def pdf_render(self, engine: str, seconds: float) -> None:
+        """Keep the duration (renderings run on several threads)."""
         with self._lock:
-            self.durations.append(time.perf_counter() - started)
-        return pdf
-
-    def ping(self) -> None:
-        """The wrapped renderer's ping."""
-        self.inner.ping()
+            self.durations.append(seconds)
 
 
 @contextmanager
