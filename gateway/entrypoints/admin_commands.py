@@ -10,12 +10,17 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-from gateway.bootstrap import build
+from gateway.entrypoints.subcommands import (
+    EXIT_FAILED,
+    EXIT_NOT_CONFIRMED,
+    EXIT_OK,
+    built,
+)
 from gateway.ports.storage import Store
 from gateway.settings import Settings
 from gateway.usecases.admin import (
@@ -26,12 +31,6 @@ from gateway.usecases.admin import (
     retry_entries,
     revoke_links,
 )
-
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
-EXIT_NOT_CONFIRMED: Final = 3
-
-Command = Callable[[Settings, argparse.Namespace], int]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,11 +77,8 @@ def _yes_option(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _store(settings: Settings) -> Iterator[Store]:
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         yield gateway.store
-    finally:
-        gateway.close()
 
 
 def _print_json(value: Any) -> None:

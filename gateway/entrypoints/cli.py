@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,16 +16,17 @@ from gateway.entrypoints.demo import register as register_demo_command
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
+from gateway.entrypoints.subcommands import (
+    EXIT_BAD_SETTINGS,
+    EXIT_FAILED,
+    EXIT_OK,
+    Command,
+    built,
+)
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.masking import SecretMask
 from gateway.settings import Settings
 from gateway.usecases.health import check_readiness
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_SETTINGS = 2
-
-Command = Callable[[Settings, argparse.Namespace], int]
 
 
 def print_settings_problems(exc: SettingsError) -> None:
@@ -140,11 +141,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """The worker, until SIGTERM or SIGINT."""
     from gateway.entrypoints.worker import Worker
 
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         Worker(gateway).run()
-    finally:
-        gateway.close()
     return EXIT_OK
 
 
@@ -152,12 +150,9 @@ def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
     """Print a one-time deep link that makes the linked user who opens it an admin."""
     from gateway.usecases.commands import INVITE_PREFIX, INVITE_TTL_SECONDS, create_invite
 
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         username = gateway.telegram.username()
         code = create_invite(gateway.store)
-    finally:
-        gateway.close()
     hours = INVITE_TTL_SECONDS // 3600
     print(f"https://t.me/{username}?start={INVITE_PREFIX}{code}")
     print(f"Valid once, for {hours} hours. The user must be connected to the bot first.")
@@ -169,24 +164,18 @@ def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.telegram_webhook_url or not settings.telegram_webhook_secret:
         print("Set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET first.", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         gateway.telegram.set_webhook(
             settings.telegram_webhook_url, settings.telegram_webhook_secret.reveal()
         )
-    finally:
-        gateway.close()
     print(f"webhook set: {settings.telegram_webhook_url}")
     return EXIT_OK
 
 
 def cmd_delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """Remove the webhook (polling mode needs none)."""
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         gateway.telegram.delete_webhook()
-    finally:
-        gateway.close()
     print("webhook deleted")
     return EXIT_OK
 
