@@ -20,6 +20,7 @@ from gateway.entrypoints.subcommands import (
     EXIT_NOT_CONFIRMED,
     EXIT_OK,
     built,
+    refuse,
 )
 from gateway.ports.storage import Store
 from gateway.settings import Settings
@@ -116,13 +117,11 @@ def cmd_links_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_links_revoke(settings: Settings, args: argparse.Namespace) -> int:
     """Disconnect the named users; 1 if none of them is linked, 3 if not confirmed."""
     if not args.telegram_user_ids and not args.onec_user:
-        print("Name Telegram ids, or --onec-user ID.", file=sys.stderr)
-        return EXIT_FAILED
+        return refuse("Name Telegram ids, or --onec-user ID.")
     with _store(settings) as store:
         links = links_to_revoke(store, args.telegram_user_ids, args.onec_user)
         if not links:
-            print("No such link.", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse("No such link.")
         names = ", ".join(f"{link.telegram_user_id} ({link.onec_user_name})" for link in links)
         if not _confirmed(args, f"Disconnect {names}"):
             return EXIT_NOT_CONFIRMED

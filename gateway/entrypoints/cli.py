@@ -22,6 +22,7 @@ from gateway.entrypoints.subcommands import (
     EXIT_OK,
     Command,
     built,
+    refuse,
 )
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.masking import SecretMask
@@ -162,8 +163,9 @@ def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """Point Telegram at TELEGRAM_WEBHOOK_URL with TELEGRAM_WEBHOOK_SECRET."""
     if not settings.telegram_webhook_url or not settings.telegram_webhook_secret:
-        print("Set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET first.", file=sys.stderr)
-        return EXIT_BAD_SETTINGS
+        return refuse(
+            "Set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET first.", EXIT_BAD_SETTINGS
+        )
     with built(settings) as gateway:
         gateway.telegram.set_webhook(
             settings.telegram_webhook_url, settings.telegram_webhook_secret.reveal()
@@ -231,5 +233,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         # A profile that does not parse, a missing engine: wrong set-up, like bad settings.
         mask = SecretMask(settings.secret_values())
-        print(f"Configuration error: {mask(str(exc))}", file=sys.stderr)
-        return EXIT_BAD_SETTINGS
+        return refuse(f"Configuration error: {mask(str(exc))}", EXIT_BAD_SETTINGS)

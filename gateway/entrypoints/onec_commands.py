@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -17,7 +16,7 @@ from adapters.onec.metadata import EntitySet, Property, read_metadata
 from adapters.onec.profile import load_profile
 from gateway.bootstrap import Gateway
 from gateway.domain.tasks import Task
-from gateway.entrypoints.subcommands import EXIT_FAILED, EXIT_OK, Command, built
+from gateway.entrypoints.subcommands import EXIT_OK, Command, built, refuse
 from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
 from gateway.ports.onec import OneC
 from gateway.settings import Settings
@@ -64,8 +63,7 @@ def _one_line_errors(command: Command) -> Command:
         except ConfigurationError:
             raise
         except GatewayError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: {exc}")
 
     return run
 
@@ -234,12 +232,10 @@ def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
         try:
             task = gateway.onec.get_task(args.task_id)
         except NotFound:
-            print(f"error: 1C has no task {args.task_id}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: 1C has no task {args.task_id}")
         if task.subject.denied is not None:
             # The approvers may not read it in 1C: the gateway makes no PDF of it for anyone.
-            print(f"error: 1C withholds the document: {task.subject.denied}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: 1C withholds the document: {task.subject.denied}")
         document = document_for(
             task,
             onec=gateway.onec,
@@ -258,8 +254,7 @@ def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
     try:
         output.write_bytes(content)
     except OSError as exc:
-        print(f"error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return refuse(f"error: cannot write {output}: {exc.strerror or exc}")
     print(f"{output}: {origin}, {len(content)} bytes")
     return EXIT_OK
 

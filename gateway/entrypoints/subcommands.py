@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -26,3 +27,9 @@ def built(settings: Settings) -> Iterator[Gateway]:
         yield gateway
     finally:
         gateway.close()
+
+
+def refuse(reason: str, code: int = EXIT_FAILED) -> int:
+    """Say on stderr why the command stops; answers its exit code."""
+    print(reason, file=sys.stderr)
+    return code
