@@ -8,7 +8,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 
 import redis
@@ -125,16 +125,23 @@ class RenderTimes(NoMetrics):
 
 
 @contextmanager
-def running_worker(gateway: Gateway) -> Iterator[Worker]:
-    """The worker's loops on `gateway` for the block (long polls kept short, so it stops fast)."""
+def worker_running(gateway: Gateway, stop_timeout: float = 30.0) -> Iterator[Worker]:
+    """The worker's loops on `gateway` for the block (long polls kept short, so it stops fast);
+    the tests use it too."""
     worker = Worker(gateway, long_poll_seconds=1)
     worker.start()
     try:
         yield worker
     finally:
-        # Short joins: a loop blocked in a Redis wait ends on its own (its threads are daemons).
-        worker.stop(timeout=1)
-        gateway.close()
+        worker.stop(timeout=stop_timeout)
+
+
+@contextmanager
+def running_worker(gateway: Gateway) -> Iterator[Worker]:
+    """`worker_running`, then the gateway closed."""
+    # Short joins: a loop blocked in a Redis wait ends on its own (its threads are daemons).
+    with closing(gateway), worker_running(gateway, stop_timeout=1) as worker:
+        yield worker
 
 
 class _QuietHandler(WSGIRequestHandler):

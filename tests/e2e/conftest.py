@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from bench.harness import worker_running
 from bench.stats import wait_until
 from gateway.bootstrap import Gateway, build
 from gateway.entrypoints.worker import Worker
@@ -173,10 +174,8 @@ def gateway(gateway_settings: Settings) -> Iterator[Gateway]:
 
 @pytest.fixture
 def worker(gateway: Gateway) -> Iterator[Worker]:
-    running = Worker(gateway, long_poll_seconds=1)
-    running.start()
-    yield running
-    running.stop()
+    with worker_running(gateway) as running:
+        yield running
 
 
 @pytest.fixture
@@ -196,6 +195,15 @@ def make_approver(telegram: SandboxServer, onec: RunningSandbox) -> Callable[...
         return Approver(telegram, onec, user_id, user)
 
     return make
+
+
+def approve_with_1c_down(onec: RunningSandbox, approver: Approver, card: dict[str, Any]) -> None:
+    """1C down, the approver approves on `card`: he is told it is taken, and the card says it
+    is being passed on to 1C."""
+    onec.client.set_fault("down")
+    update = approver.press(card["message_id"], "Согласовать")
+    assert "Принято" in approver.answer_to(update)["text"]
+    approver.wait_passing_on(card)
 
 
 class OpenCard(NamedTuple):

@@ -13,7 +13,13 @@ import pytest
 from gateway.entrypoints.worker import Worker
 from gateway.usecases.sync import sync_pass
 from sandbox.onec.harness import RunningSandbox
-from tests.e2e.conftest import Approver, start_approval, task_state, wait_for
+from tests.e2e.conftest import (
+    Approver,
+    approve_with_1c_down,
+    start_approval,
+    task_state,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -278,10 +284,7 @@ def test_a_decision_while_1c_is_down_is_kept_and_applied_once_when_back(
     open_card, onec: RunningSandbox
 ) -> None:
     created, approver, card = open_card(BOTH, "Решение при недоступной 1С")
-    onec.client.set_fault("down")
-    update = approver.press(card["message_id"], "Согласовать")
-    assert "Принято" in approver.answer_to(update)["text"]
-    approver.wait_passing_on(card)
+    approve_with_1c_down(onec, approver, card)
     onec.client.clear_fault()
     wait_for(lambda: task_state(onec, created["task_id"]) == "completed", "the decision in 1C")
     approver.wait_shows(card, "✅ Согласовано", "the final outcome on the card", timeout=30)

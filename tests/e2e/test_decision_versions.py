@@ -14,7 +14,7 @@ import pytest
 
 from gateway.entrypoints.worker import Worker
 from sandbox.onec.harness import RunningSandbox
-from tests.e2e.conftest import Approver, decided_in_1c, wait_for
+from tests.e2e.conftest import Approver, approve_with_1c_down, decided_in_1c, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -50,14 +50,19 @@ def new_card(approver: Approver, after: dict, fragment: str) -> dict:
     return dict(wait_for(find, "a new card with buttons", timeout=30))
 
 
+def approve_on_the_new_card(
+    onec: RunningSandbox, approver: Approver, current: dict, created: dict
+) -> None:
+    """The current card decides as usual: an approval there reaches 1C."""
+    approver.press(current["message_id"], "Согласовать")
+    wait_for(lambda: decided_in_1c(onec, created) == ["approve"], "the decision on the new card")
+
+
 def test_a_decision_queued_while_1c_was_down_on_a_document_edited_meanwhile_writes_nothing(
     open_card, onec: RunningSandbox
 ) -> None:
     created, approver, card = open_card(ROUTE, "Правка во время сбоя")
-    onec.client.set_fault("down")
-    update = approver.press(card["message_id"], "Согласовать")
-    assert "Принято" in approver.answer_to(update)["text"]
-    approver.wait_passing_on(card)
+    approve_with_1c_down(onec, approver, card)
     onec.client.edit_document(
         created["document_id"], {"НазначениеПлатежа": "Правка во время сбоя, сумма удвоена"}
     )
@@ -71,9 +76,7 @@ def test_a_decision_queued_while_1c_was_down_on_a_document_edited_meanwhile_writ
     assert onec.client.task(created["task_id"])["state"] == "pending"
     assert not [r for r in writes_to_1c(onec) if r["status"] in (200, 204)]
 
-    # The current card decides as usual.
-    approver.press(current["message_id"], "Согласовать")
-    wait_for(lambda: decided_in_1c(onec, created) == ["approve"], "the decision on the new card")
+    approve_on_the_new_card(onec, approver, current, created)
 
 
 def test_a_return_whose_reason_is_given_after_the_document_changed_writes_nothing(
@@ -93,8 +96,7 @@ def test_a_return_whose_reason_is_given_after_the_document_changed_writes_nothin
     assert worker.ctx.outbox.outbox_depth() == 0
     # The current card is left as it is, and decides as usual.
     assert approver.buttons(approver.message(current["message_id"]))
-    approver.press(current["message_id"], "Согласовать")
-    wait_for(lambda: decided_in_1c(onec, created) == ["approve"], "the decision on the new card")
+    approve_on_the_new_card(onec, approver, current, created)
 
 
 def test_a_decision_1c_refuses_reaches_the_approver_with_1c_text_and_is_not_retried(
@@ -121,9 +123,7 @@ def test_a_queued_decision_1c_refuses_when_back_is_told_at_once_not_retried_for_
     open_card, onec: RunningSandbox, worker: Worker
 ) -> None:
     created, approver, card = open_card(ROUTE, "Отказ после сбоя")
-    onec.client.set_fault("down")
-    approver.press(card["message_id"], "Согласовать")
-    approver.wait_passing_on(card)
+    approve_with_1c_down(onec, approver, card)
     onec.client.set_refusal(created["document_id"], REFUSAL)
     onec.client.clear_fault()
 

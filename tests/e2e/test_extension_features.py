@@ -14,10 +14,16 @@ from collections.abc import Callable
 
 import pytest
 
+from bench.harness import worker_running
 from gateway.bootstrap import Gateway
-from gateway.entrypoints.worker import Worker
 from sandbox.onec.harness import RunningSandbox
-from tests.e2e.conftest import Approver, OpenCard, decided_in_1c, start_approval, wait_for
+from tests.e2e.conftest import (
+    Approver,
+    OpenCard,
+    decided_in_1c,
+    start_approval,
+    wait_for,
+)
 
 PAYMENTS = "Document_ЗаявкаНаРасходованиеДенежныхСредств"
 PURPOSE = "Оплата связи за декабрь"
@@ -72,14 +78,10 @@ def test_a_document_the_approver_may_not_read_arrives_without_fields_and_pdf_and
     volkov = onec.client.user("Волков")
     onec.client.set_read_denied(created["document_id"], [volkov["id"]])
     onec.client.clear_requests()
-    worker = Worker(gateway, long_poll_seconds=1)
-    worker.start()
-    try:
+    with worker_running(gateway):
         approver: Approver = make_approver("Волков")
         approver.connect()
         card = approver.card("нет права на чтение")
-    finally:
-        worker.stop()
     text = approver.text_of(card)
     assert "Документ вам недоступен в 1С" in text
     assert f"«{volkov['name']}»" in text

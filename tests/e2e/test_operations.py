@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.harness import worker_running
 from gateway.bootstrap import Gateway
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.web import create_app
@@ -137,12 +138,8 @@ def test_a_full_flow_at_debug_logs_no_token_password_or_gateway_secret(
     configure_logging("DEBUG", log_format, gateway.settings.secret_values(), stream=output)
     raw = RawRecords()
     logging.getLogger().handlers.insert(0, raw)  # sees records before the masking filter
-    running = Worker(gateway, long_poll_seconds=1)
-    running.start()
-    try:
+    with worker_running(gateway):
         approve_and_return(make_approver("Морозов"), onec)
-    finally:
-        running.stop()
 
     text = output.getvalue()
     assert "DEBUG" in text  # the flow really logged at DEBUG
