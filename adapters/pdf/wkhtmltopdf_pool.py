@@ -103,6 +103,7 @@ class KeptProcess:
         self._reader.start()
 
     def _read_answers(self) -> None:
+        """Each engine's own: its output turned into answers, until the process ends."""
         raise NotImplementedError
 
     def _served(self) -> None:
