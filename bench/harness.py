@@ -127,7 +127,7 @@ class RenderTimes(NoMetrics):
 @contextmanager
 def worker_running(gateway: Gateway, stop_timeout: float = 30.0) -> Iterator[Worker]:
     """The worker's loops on `gateway` for the block (long polls kept short, so it stops fast);
-    the tests use it too."""
+    the e2e and fault tests run their workers with it too."""
     worker = Worker(gateway, long_poll_seconds=1)
     worker.start()
     try:
