@@ -15,6 +15,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from adapters.redis_store import RedisRateLimiter, connect
 from gateway.entrypoints.web import create_app
 from gateway.settings import Settings
 from sandbox.onec import harness as onec_harness
@@ -51,6 +52,19 @@ def unavailable(reason: str) -> NoReturn:
 
 SANDBOX_TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TEST_SECRET = "test-gateway-secret-0123456789"
+
+
+def unlimited_limiter(settings: Settings) -> RedisRateLimiter:
+    """A flood limiter for `settings` that never makes a sender wait: for tests that measure the
+    gateway under load rather than its pace towards Telegram."""
+    return RedisRateLimiter(
+        connect(settings.redis_url.reveal()),
+        settings.redis_prefix,
+        per_second=0,
+        burst=0,
+        per_chat_per_second=0,
+        chat_burst=0,
+    )
 
 
 @pytest.fixture

@@ -14,28 +14,19 @@ from datetime import datetime
 import redis
 from redis.typing import EncodableT, FieldT
 
-from adapters.redis_store.connection import translated_errors
+from adapters.redis_store.connection import PrefixedRedis, translated_errors
 from adapters.redis_store.coordination import Coordination
 from adapters.redis_store.flow import FlowState
 from adapters.redis_store.outbox import Outbox
 from gateway.domain.records import MessageRef, UserLink
 
 
-class RedisStore(FlowState, Outbox, Coordination):
+class RedisStore(PrefixedRedis, FlowState, Outbox, Coordination):
     """Store port on one Redis database; `prefix` namespaces every key."""
-
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self._redis = client
-        self._prefix = prefix
 
     def key(self, *parts: object) -> str:
         """The full key for `parts`, joined by ':' after the prefix."""
         return self._prefix + ":".join(str(p) for p in parts)
-
-    def ping(self) -> None:
-        """Raise UpstreamUnavailable unless Redis answers PING."""
-        with translated_errors():
-            self._redis.ping()
 
     # --- user links ---------------------------------------------------------------------------
 

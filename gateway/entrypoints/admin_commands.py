@@ -10,12 +10,18 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-from gateway.bootstrap import build
+from gateway.entrypoints.subcommands import (
+    EXIT_FAILED,
+    EXIT_NOT_CONFIRMED,
+    EXIT_OK,
+    built,
+    refuse,
+)
 from gateway.ports.storage import Store
 from gateway.settings import Settings
 from gateway.usecases.admin import (
@@ -26,12 +32,6 @@ from gateway.usecases.admin import (
     retry_entries,
     revoke_links,
 )
-
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
-EXIT_NOT_CONFIRMED: Final = 3
-
-Command = Callable[[Settings, argparse.Namespace], int]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,11 +78,8 @@ def _yes_option(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _store(settings: Settings) -> Iterator[Store]:
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         yield gateway.store
-    finally:
-        gateway.close()
 
 
 def _print_json(value: Any) -> None:
@@ -120,13 +117,11 @@ def cmd_links_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_links_revoke(settings: Settings, args: argparse.Namespace) -> int:
     """Disconnect the named users; 1 if none of them is linked, 3 if not confirmed."""
     if not args.telegram_user_ids and not args.onec_user:
-        print("Name Telegram ids, or --onec-user ID.", file=sys.stderr)
-        return EXIT_FAILED
+        return refuse("Name Telegram ids, or --onec-user ID.")
     with _store(settings) as store:
         links = links_to_revoke(store, args.telegram_user_ids, args.onec_user)
         if not links:
-            print("No such link.", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse("No such link.")
         names = ", ".join(f"{link.telegram_user_id} ({link.onec_user_name})" for link in links)
         if not _confirmed(args, f"Disconnect {names}"):
             return EXIT_NOT_CONFIRMED

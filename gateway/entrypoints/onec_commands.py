@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import json
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -16,22 +14,17 @@ from adapters.onec.contract_json import task_to_dict
 from adapters.onec.discovery import PendingTypes, pending_types, starting_profile
 from adapters.onec.metadata import EntitySet, Property, read_metadata
 from adapters.onec.profile import load_profile
-from gateway.bootstrap import Gateway, build
+from gateway.bootstrap import Gateway
 from gateway.domain.documents import Document, DocumentSource
 from gateway.domain.tasks import Task
+from gateway.entrypoints.subcommands import EXIT_OK, Command, built, refuse
 from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
 from gateway.ports.onec import OneC
 from gateway.settings import Settings
 from gateway.usecases.documents import document_for
 
-# The exit codes of gateway.entrypoints.cli (which imports this module, so they are not shared).
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
-
 DISCOVER_PREFIXES: Final = ("Task_", "BusinessProcess_", "Document_")
 MAX_PRESENTATION: Final = 70
-
-Command = Callable[[Settings, argparse.Namespace], int]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,16 +54,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     render.set_defaults(handler=cmd_render_pdf)
 
 
-@contextlib.contextmanager
-def _built(settings: Settings) -> Iterator[Gateway]:
-    """The wired gateway, closed afterwards as every entry point does."""
-    gateway = build(settings)
-    try:
-        yield gateway
-    finally:
-        gateway.close()
-
-
 def _one_line_errors(command: Command) -> Command:
     """A GatewayError becomes one line on stderr and exit 1; bad set-up goes on to cli (exit 2)."""
 
@@ -81,8 +64,7 @@ def _one_line_errors(command: Command) -> Command:
         except ConfigurationError:
             raise
         except GatewayError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: {exc}")
 
     return run
 
@@ -130,7 +112,7 @@ def onec_findings(settings: Settings, onec: OneC) -> tuple[list[str], list[str]]
 @_one_line_errors
 def cmd_onec_tasks(settings: Settings, args: argparse.Namespace) -> int:
     """Pending tasks as JSON lines (design 5.4) or as a table."""
-    with _built(settings) as gateway:
+    with built(settings) as gateway:
         tasks = list(gateway.onec.pending_tasks())
     if args.json:
         for task in tasks:
@@ -247,16 +229,14 @@ def describe(prop: Property) -> str:
 @_one_line_errors
 def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
     """Read the task, make its PDF as document_for does for an approver, write it to FILE."""
-    with _built(settings) as gateway:
+    with built(settings) as gateway:
         try:
             task = gateway.onec.get_task(args.task_id)
         except NotFound:
-            print(f"error: 1C has no task {args.task_id}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: 1C has no task {args.task_id}")
         if task.subject.denied is not None:
             # The approvers may not read it in 1C: the gateway makes no PDF of it for anyone.
-            print(f"error: 1C withholds the document: {task.subject.denied}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: 1C withholds the document: {task.subject.denied}")
         document = document_for(
             task,
             onec=gateway.onec,
@@ -275,8 +255,7 @@ def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
     try:
         output.write_bytes(content)
     except OSError as exc:
-        print(f"error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return refuse(f"error: cannot write {output}: {exc.strerror or exc}")
     print(f"{output}: {origin}, {len(content)} bytes")
     return EXIT_OK
 
