@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from adapters.redis_store import RedisRateLimiter, connect
 from gateway.bootstrap import Gateway, build
 from gateway.domain.records import MessageRef, UserLink
 from gateway.domain.tasks import Decision, Task
@@ -35,6 +34,7 @@ from gateway.usecases.outbox import OutboxRunner
 from gateway.usecases.press import Shown, submit
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
+from tests.conftest import unlimited_limiter
 
 PRESS_STEPS = {"enqueue"}  # a death here leaves the press unacknowledged: Telegram redelivers
 
@@ -111,15 +111,7 @@ def workers(settings: Settings) -> Iterator[Callable[[], Gateway]]:
     made: list[Gateway] = []
 
     def make() -> Gateway:
-        limiter = RedisRateLimiter(
-            connect(settings.redis_url.reveal()),
-            settings.redis_prefix,
-            per_second=0,
-            burst=0,
-            per_chat_per_second=0,
-            chat_burst=0,
-        )
-        gateway = build(settings, limiter=limiter)
+        gateway = build(settings, limiter=unlimited_limiter(settings))
         made.append(gateway)
         return gateway
 
