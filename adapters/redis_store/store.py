@@ -34,15 +34,8 @@ class RedisStore(PrefixedRedis, FlowState, Outbox, Coordination):
         """Store `link`, replacing any earlier link of the same Telegram user, and any other
         Telegram user's link to the same 1C user (one account per 1C user), in one step."""
         previous = self.get_link(link.telegram_user_id)
-        fields: dict[FieldT, EncodableT] = {
-            "telegram_user_id": link.telegram_user_id,
-            "chat_id": link.chat_id,
-            "onec_user_id": link.onec_user_id,
-            "onec_user_name": link.onec_user_name,
-            "phone": link.phone,
-            "linked_at": link.linked_at.isoformat(),
-            "is_admin": int(link.is_admin),
-        }
+        fields: dict[FieldT, EncodableT] = {key: value for key, value in link.as_dict().items()}
+        fields["is_admin"] = int(link.is_admin)  # Redis keeps no booleans
         tg_key = self.key("link", "tg", link.telegram_user_id)
         onec_key = self.key("link", "onec", link.onec_user_id)
 

@@ -22,15 +22,7 @@ OUTBOX_LIST_LIMIT: Final = 1000
 
 def link_to_dict(link: UserLink) -> dict[str, Any]:
     """A link as `links list --json` prints it."""
-    return {
-        "telegram_user_id": link.telegram_user_id,
-        "chat_id": link.chat_id,
-        "onec_user_id": link.onec_user_id,
-        "onec_user_name": link.onec_user_name,
-        "phone": link.phone,
-        "linked_at": link.linked_at.isoformat(),
-        "is_admin": link.is_admin,
-    }
+    return link.as_dict()
 
 
 def links_to_revoke(
