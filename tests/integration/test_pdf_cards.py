@@ -19,11 +19,10 @@ from gateway.domain.documents import MAX_TABLE_ROWS
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import Person, Table, Task
 from gateway.ports.documents import PdfRenderer
-from gateway.presentation.texts import Texts
 from gateway.usecases import cards_io
-from gateway.usecases.context import FlowContext
+from gateway.usecases.context import FlowContext, local_now
 from tests.factories import make_task
-from tests.fakes import FakeMessenger, FakeOneC
+from tests.fakes import FakeMessenger, make_context
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -62,14 +61,13 @@ def store(redis_prefix: str) -> RedisStore:
 
 
 def context(store: RedisStore, prefix: str, chat: Chat, renderer: PdfRenderer) -> FlowContext:
-    return FlowContext.over(
-        onec=FakeOneC(),
+    # The wall clock, as FlowContext has by default: cards and the cache run in real time.
+    return make_context(
+        store,
         messenger=chat,
-        store=store,
         renderer=renderer,
         documents=RedisDocumentCache(connect_binary(URL), prefix),
-        texts=Texts("ru"),
-        secret="integration-test-secret-0123456789",
+        now=local_now,
     )
 
 

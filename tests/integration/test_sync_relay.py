@@ -19,11 +19,10 @@ from gateway.domain.records import MessageRef, UserLink
 from gateway.domain.tasks import Person, Task
 from gateway.errors import UpstreamUnavailable
 from gateway.ports.messenger import Attachment, Markup, Sent
-from gateway.presentation.texts import Texts
-from gateway.usecases.context import FlowContext
+from gateway.usecases.context import FlowContext, local_now
 from gateway.usecases.sync import sync_pass
 from tests.factories import make_task
-from tests.fakes import FakeMessenger, FakeOneC, FakeRenderer
+from tests.fakes import FakeMessenger, FakeOneC, FakeRenderer, make_context
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -106,14 +105,14 @@ def store(redis_prefix: str) -> RedisStore:
 def context(
     store: RedisStore, prefix: str, telegram: Telegram, renderer: FakeRenderer
 ) -> FlowContext:
-    return FlowContext.over(
+    # The wall clock, as FlowContext has by default: cards and the cache run in real time.
+    return make_context(
+        store,
         onec=FakeOneC(tasks()),
         messenger=telegram,
-        store=store,
         renderer=renderer,
         documents=RedisDocumentCache(connect_binary(URL), prefix),
-        texts=Texts("ru"),
-        secret="integration-test-secret-0123456789",
+        now=local_now,
     )
 
 
