@@ -247,6 +247,13 @@ def press(chats: Chats, ref: MessageRef, button: str, data: str | None = None) -
     )
 
 
+def signed_approval(chats: Chats, ref: MessageRef, task: Task) -> IncomingPress:
+    """A press on `ref` approving `task` at its version, validly signed for the chat, though
+    the card shows no such button."""
+    data = callbacks.sign(SECRET, ref.chat_id, Decision.APPROVE, task.id, task.version)
+    return press(chats, ref, "", data=data)
+
+
 def test_a_role_task_reaches_every_linked_candidate_and_nobody_else(
     ctx: FlowContext, onec: Infobase, chats: Chats
 ) -> None:
@@ -316,14 +323,7 @@ def test_a_register_change_gives_a_new_candidate_the_card_and_closes_a_removed_o
     [(removed_ref, removed)] = chats.cards(CHAT["u-3"])
     assert removed.keyboard == []
     assert removed.text.endswith("➖ Задача больше не адресована вам")
-    stale = press(
-        chats,
-        removed_ref,
-        "",
-        data=callbacks.sign(
-            SECRET, CHAT["u-3"], Decision.APPROVE, "task-role", onec.tasks["task-role"].version
-        ),
-    )
+    stale = signed_approval(chats, removed_ref, onec.tasks["task-role"])
     on_press(ctx, stale)
     assert chats.answers[stale.callback_id] == (ctx.texts.t("alert.foreign"), True)
     assert onec.written == []
@@ -355,14 +355,7 @@ def test_a_task_that_is_not_an_approval_is_shown_without_buttons_or_not_at_all(
     [(ref, card)] = cards
     assert card.keyboard == [] and card.document
     assert "Для сведения: задача выполняется в 1С" in card.text
-    forged = press(
-        chats,
-        ref,
-        "",
-        data=callbacks.sign(
-            SECRET, CHAT["u-1"], Decision.APPROVE, "task-job", onec.tasks["task-job"].version
-        ),
-    )
+    forged = signed_approval(chats, ref, onec.tasks["task-job"])
     on_press(ctx, forged)
     OutboxRunner(ctx).run_once()
     assert chats.answers[forged.callback_id] == (ctx.texts.t("alert.not_approval"), True)
