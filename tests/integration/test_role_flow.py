@@ -30,7 +30,6 @@ from gateway.domain.tasks import (
 from gateway.errors import AlreadyCompleted, NotFound, NotPerformer
 from gateway.ports.messenger import Attachment, Keyboard, Markup, Sent
 from gateway.presentation import callbacks
-from gateway.presentation.texts import Texts
 from gateway.usecases.commands import run as run_command
 from gateway.usecases.context import FlowContext
 from gateway.usecases.dispatch import handle
@@ -38,7 +37,7 @@ from gateway.usecases.outbox import OutboxRunner
 from gateway.usecases.press import on_press
 from gateway.usecases.sync import sync_pass
 from tests.factories import make_task
-from tests.fakes import FakeRenderer
+from tests.fakes import make_context
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -215,13 +214,11 @@ def chats() -> Chats:
 def flow(
     store: RedisStore, onec: Infobase, chats: Chats, prefix: str, **settings: str
 ) -> FlowContext:
-    return FlowContext.over(
+    return make_context(
+        store,
         onec=onec,
         messenger=chats,
-        store=store,
-        renderer=FakeRenderer(),
         documents=RedisDocumentCache(connect_binary(URL), prefix),
-        texts=Texts("ru"),
         secret=SECRET,
         now=lambda: NOW,
         **settings,
