@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from adapters.redis_store import RedisStore, connect
 from gateway.domain.incoming import Contact, IncomingMessage, IncomingPress
 from gateway.domain.records import DecisionRequest, MessageRef, UserLink
 from gateway.domain.tasks import (
@@ -36,8 +36,8 @@ from gateway.usecases.dispatch import handle
 from gateway.usecases.outbox import OutboxRunner
 from gateway.usecases.press import on_press
 from gateway.usecases.sync import sync_pass
+from tests.conftest import redis_context
 from tests.factories import make_task
-from tests.fakes import make_context
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -214,14 +214,8 @@ def chats() -> Chats:
 def flow(
     store: RedisStore, onec: Infobase, chats: Chats, prefix: str, **settings: str
 ) -> FlowContext:
-    return make_context(
-        store,
-        onec=onec,
-        messenger=chats,
-        documents=RedisDocumentCache(connect_binary(URL), prefix),
-        secret=SECRET,
-        now=lambda: NOW,
-        **settings,
+    return redis_context(
+        store, URL, prefix, onec=onec, messenger=chats, secret=SECRET, now=lambda: NOW, **settings
     )
 
 

@@ -14,15 +14,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from adapters.redis_store import RedisStore, connect
 from gateway.domain.records import MessageRef, UserLink
 from gateway.domain.tasks import Person, Task
 from gateway.errors import UpstreamUnavailable
 from gateway.ports.messenger import Attachment, Markup, Sent
-from gateway.usecases.context import FlowContext, local_now
+from gateway.usecases.context import FlowContext
 from gateway.usecases.sync import sync_pass
+from tests.conftest import redis_context
 from tests.factories import make_task
-from tests.fakes import FakeMessenger, FakeOneC, FakeRenderer, make_context
+from tests.fakes import FakeMessenger, FakeOneC, FakeRenderer
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -105,14 +106,8 @@ def store(redis_prefix: str) -> RedisStore:
 def context(
     store: RedisStore, prefix: str, telegram: Telegram, renderer: FakeRenderer
 ) -> FlowContext:
-    # The wall clock, as FlowContext has by default: cards and the cache run in real time.
-    return make_context(
-        store,
-        onec=FakeOneC(tasks()),
-        messenger=telegram,
-        renderer=renderer,
-        documents=RedisDocumentCache(connect_binary(URL), prefix),
-        now=local_now,
+    return redis_context(
+        store, URL, prefix, onec=FakeOneC(tasks()), messenger=telegram, renderer=renderer
     )
 
 
