@@ -481,3 +481,12 @@ def test_a_decision_quotes_its_card_without_the_base_title() -> None:
     bases.handle(make_press(data, chat_id=CHAT, message_id=card))
     [entry] = bases.stores["uh"].due(NOW.timestamp() + 3600, 5)
     assert entry.subject == "Оплата поставщику"
+
+
+def test_status_for_an_admin_of_both_bases_has_a_block_for_each() -> None:
+    bases = Bases.of(UH, ERP)
+    bases.link("uh", is_admin=True)
+    bases.link("erp", is_admin=True)
+    bases.handle(make_message("/status", chat_id=CHAT))
+    blocks = bases.last().split("\n\n")
+    assert [block.split(" · ")[0] for block in blocks] == ["<b>УХ</b>", "<b>ERP</b>"]
