@@ -308,7 +308,8 @@ def test_a_contact_moving_a_1c_user_tells_the_old_account_and_that_bases_admins(
     bases.stores["uh"].save_link(make_link(900, "admin-user", admin=True))
     bases.handle(contact_message())
     assert bases.stores["uh"].get_link(CHAT + 1) is None
-    assert RU.t("link.replaced", name="Иванова Мария Сергеевна") in bases.messenger.to(CHAT + 1)
+    replaced = RU.t("link.replaced", name="Иванова Мария Сергеевна")
+    assert bases.messenger.to(CHAT + 1) == [f"<b>УХ</b> · {replaced}"]
     assert bases.messenger.to(900)[0].startswith("<b>УХ</b> · 🔁")
 
 
