@@ -3,6 +3,10 @@
 A Telegram contact's number is international; it matches a 1C user only if one of the user's
 card phones, read by the 1C-side rules, is that very number. One Telegram account per 1C user:
 a new link replaces the old one, whose owner and the admins are told at once.
+
+With several bases (ONEC_BASES) each base links on its own (the same person is a different 1C
+user in each): `gateway.usecases.router` matches one contact in every base with `match_phone`
+and `link_user`, and answers once with `confirm_bases`.
 """
 
 from __future__ import annotations
