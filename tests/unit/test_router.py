@@ -81,6 +81,16 @@ class Bases:
         self.onecs[name].add_users_of(link)
         return link
 
+    def linked_to(self, name: str) -> str | None:
+        """The 1C user the approver is linked to in base `name`, if linked there."""
+        link = self.stores[name].get_link(CHAT)
+        return None if link is None else link.onec_user_id
+
+    def is_admin(self, name: str) -> bool:
+        """True if the approver is linked in base `name` as an admin."""
+        link = self.stores[name].get_link(CHAT)
+        return link is not None and link.is_admin
+
     def task(self, name: str, task_id: str = TASK_ID, **changes: Any) -> Task:
         """A pending approval in base `name` addressed to its linked approver."""
         performer = Person(f"{name}-user", "Иванова Мария Сергеевна")
@@ -217,10 +227,7 @@ def test_a_contact_found_in_both_bases_links_both_confirms_once_and_sends_both_c
     bases.task("uh")
     bases.task("erp")
     bases.handle(contact_message())
-    assert [bases.stores[n].get_link(CHAT).onec_user_id for n in ("uh", "erp")] == [  # type: ignore[union-attr]
-        "uh-user",
-        "erp-user",
-    ]
+    assert [bases.linked_to("uh"), bases.linked_to("erp")] == ["uh-user", "erp-user"]
     confirmation, *cards = bases.messenger.to(CHAT)
     assert confirmation == RU.t(
         "contact.linked_bases",
@@ -403,12 +410,8 @@ def test_an_invitation_makes_the_user_admin_in_every_base_linked() -> None:
     code = create_invite(bases.root)
     bases.handle(make_message(f"/start admin-{code}", chat_id=CHAT))
     assert bases.last() == RU.t("admin.granted")
-    assert [bases.stores[name].get_link(CHAT) for name in ("uh", "erp", "do")] == [
-        bases.stores["uh"].get_link(CHAT),
-        bases.stores["erp"].get_link(CHAT),
-        None,
-    ]
-    assert all(bases.stores[name].get_link(CHAT).is_admin for name in ("uh", "erp"))  # type: ignore[union-attr]
+    assert [bases.is_admin(name) for name in ("uh", "erp", "do")] == [True, True, False]
+    assert bases.linked_to("do") is None
     bases.handle(make_message(f"/start admin-{code}", chat_id=CHAT, update_id=2))
     assert bases.last() == RU.t("admin.invalid")  # one use only
 
