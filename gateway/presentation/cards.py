@@ -56,6 +56,16 @@ def in_base(base: Infobase, texts: Texts, html_text: str) -> str:
     return texts.t("base.line", base=base_title(base), text=html_text)
 
 
+def card_subject(card_text: str, base: Infobase, texts: Texts) -> str:
+    """What a sent card is about, as plain text: its first line without the base's title (the
+    texts quoting it are labelled with the base on their own)."""
+    first = card_text.split("\n", 1)[0]
+    label = in_base(base, texts, "")
+    if label and first.startswith(label):
+        first = first[len(label) :]
+    return visible_text(first)
+
+
 def card_lines(
     task: Task, texts: Texts, max_fields: int = CARD_FIELDS, base: Infobase | None = None
 ) -> list[str]:

@@ -62,7 +62,7 @@ class CommandPorts(TaskListPorts, LinkPorts, StatusTextPorts, Protocol):
     invites: InviteStore
 
 
-P = TypeVar("P", bound=CommandPorts)
+_P = TypeVar("_P", bound=CommandPorts)  # the ports of one base, as the caller holds them
 
 
 def bot_commands(texts: Texts) -> list[tuple[str, str]]:
@@ -191,16 +191,16 @@ def status_text(ctx: StatusTextPorts) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Linked(Generic[P]):
+class Linked(Generic[_P]):
     """One base of several where the user is linked: the base's ports and the user's link."""
 
-    ctx: P
+    ctx: _P
     link: UserLink
 
 
-def linked_bases(bases: Sequence[P], telegram_user_id: int) -> list[Linked[P]]:
+def linked_bases(bases: Sequence[_P], telegram_user_id: int) -> list[Linked[_P]]:
     """The bases, in order, where the user's link holds (checked against each base's 1C)."""
-    found: list[Linked[P]] = []
+    found: list[Linked[_P]] = []
     for ctx in bases:
         link = current_link(ctx, telegram_user_id)
         if link is not None:
@@ -242,8 +242,9 @@ def run_across(
         if not admin_in:
             first.messenger.send_text(chat, first.texts.t("admin.only"))
         else:
-            texts = [cards.in_base(ctx.base, ctx.texts, status_text(ctx)) for ctx in admin_in]
-            first.messenger.send_text(chat, cards.fit(texts, [], cards.MESSAGE_LIMIT))
+            blocks = [cards.in_base(ctx.base, ctx.texts, status_text(ctx)) for ctx in admin_in]
+            spaced = [blocks[0], *("\n" + block for block in blocks[1:])]  # a blank line between
+            first.messenger.send_text(chat, cards.fit(spaced, [], cards.MESSAGE_LIMIT))
     else:
         first.messenger.send_text(chat, first.texts.t("unknown_command"))
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from gateway.domain.infobases import Infobase
 from gateway.domain.records import UserLink
 from gateway.errors import NotFound, RecipientBlocked
 from gateway.ports.messenger import ContactRequest
 from gateway.ports.onec import TaskSource
 from gateway.ports.storage import AdminGroupStore, LinkStore
+from gateway.presentation.cards import in_base
 from gateway.presentation.texts import Texts, escape
 from gateway.usecases import cards_io
 from gateway.usecases.cards_io import EditPorts
@@ -41,6 +43,7 @@ class GroupPorts(MembershipPorts, EditPorts, Protocol):
     admins_group: str  # ONEC_ADMINS_GROUP
     links: LinkStore
     texts: Texts
+    base: Infobase  # a named base's disconnection notice names it
 
 
 def may_connect(ctx: MembershipPorts, onec_user_id: str) -> bool:
@@ -106,13 +109,12 @@ def unlink_outside_group(ctx: GroupPorts, link: UserLink, tracked: set[str]) -> 
             if delivery is not None:
                 cards_io.close(ctx, delivery, [ctx.texts.t("outcome.unlinked")])
         texts = ctx.texts
+        notice = texts.t(
+            "link.left_group", name=escape(link.onec_user_name), group=escape(ctx.users_group)
+        )
         ctx.messenger.send_text(
             link.chat_id,
-            texts.t(
-                "link.left_group",
-                name=escape(link.onec_user_name),
-                group=escape(ctx.users_group),
-            ),
+            in_base(ctx.base, texts, notice),
             ContactRequest(texts.t("btn.share_phone")),
         )
     except (RecipientBlocked, NotFound) as exc:

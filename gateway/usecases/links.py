@@ -3,6 +3,10 @@
 A Telegram contact's number is international; it matches a 1C user only if one of the user's
 card phones, read by the 1C-side rules, is that very number. One Telegram account per 1C user:
 a new link replaces the old one, whose owner and the admins are told at once.
+
+With several bases (ONEC_BASES) each base links on its own (the same person is a different 1C
+user in each): `gateway.usecases.router` matches one contact in every base with `match_phone`
+and `link_user`, and answers once with `confirm_bases`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from gateway.errors import AuthenticationFailed, UpstreamUnavailable
 from gateway.ports.messenger import ContactRequest, Messenger, RemoveKeyboard
 from gateway.ports.onec import TaskSource
 from gateway.ports.storage import Coordination, LinkStore
-from gateway.presentation.cards import base_title
+from gateway.presentation.cards import base_title, in_base
 from gateway.presentation.texts import Texts, escape
 from gateway.usecases.alerts import AlertPorts, alert_admins
 from gateway.usecases.groups import MembershipPorts, may_connect
@@ -44,6 +48,7 @@ class LinkPorts(ReplyPorts, Protocol):
     """What checking a link against 1C (and dropping one that no longer holds) needs."""
 
     links: LinkStore
+    base: Infobase  # with several bases, a link holds in one: its messages name the base
 
     # Read-only, so a context holding a whole 1C connector (OneC) satisfies it too.
     @property
@@ -65,11 +70,20 @@ class ConnectPorts(AlertPorts, MembershipPorts, LinkPorts, Protocol):
         ...
 
 
-def ask_for_contact(ctx: ReplyPorts, chat_id: int, key: str = "welcome", **values: object) -> None:
-    """Explain and show the reply keyboard button that shares the user's own number."""
-    ctx.messenger.send_text(
-        chat_id, ctx.texts.t(key, **values), ContactRequest(ctx.texts.t("btn.share_phone"))
-    )
+def ask_for_contact(
+    ctx: ReplyPorts,
+    chat_id: int,
+    key: str = "welcome",
+    *,
+    label: Infobase | None = None,
+    **values: object,
+) -> None:
+    """Explain and show the reply keyboard button that shares the user's own number; `label`
+    is the base the text is about, named when the gateway serves several."""
+    text = ctx.texts.t(key, **values)
+    if label is not None:
+        text = in_base(label, ctx.texts, text)
+    ctx.messenger.send_text(chat_id, text, ContactRequest(ctx.texts.t("btn.share_phone")))
 
 
 class Found(Enum):
@@ -194,7 +208,9 @@ def _replaced(ctx: ConnectPorts, old: UserLink, new: UserLink) -> None:
         old.telegram_user_id,
         new.telegram_user_id,
     )
-    ask_for_contact(ctx, old.chat_id, "link.replaced", name=escape(new.onec_user_name))
+    ask_for_contact(
+        ctx, old.chat_id, "link.replaced", label=ctx.base, name=escape(new.onec_user_name)
+    )
     alert_admins(
         ctx,
         ctx.texts.t(
@@ -237,7 +253,12 @@ def unlink(ctx: LinkPorts, link: UserLink) -> None:
     ctx.links.delete_link(link.telegram_user_id)
     log.info("Telegram user %s unlinked: phone no longer matches in 1C", link.telegram_user_id)
     ask_for_contact(
-        ctx, link.chat_id, "link.lost", phone=link.phone, name=escape(link.onec_user_name)
+        ctx,
+        link.chat_id,
+        "link.lost",
+        label=ctx.base,
+        phone=link.phone,
+        name=escape(link.onec_user_name),
     )
 
 

@@ -226,6 +226,12 @@ def _show_pending(ctx: OutboxPorts, entry: OutboxEntry) -> None:
         log.warning("could not mark the card of task %s as pending: %s", request.task_id, exc)
 
 
+def _tell(ctx: OutboxPorts, chat_id: int, html: str) -> None:
+    """A message to the approver about their decision, naming the base when there are several
+    (the card it is about says so too, but this one may come much later)."""
+    ctx.messenger.send_text(chat_id, cards.in_base(ctx.base, ctx.texts, html))
+
+
 def _finish(ctx: OutboxPorts, entry: OutboxEntry, task: Task | None, problem: str | None) -> None:
     """Edit the approver's card with what became of the decision, and stop tracking it."""
     request = entry.request
@@ -244,11 +250,11 @@ def _finish(ctx: OutboxPorts, entry: OutboxEntry, task: Task | None, problem: st
         if delivery is not None:
             if problem is not None and task is not None and task.is_pending:
                 cards_io.refresh(ctx, task, delivery, _link_of(ctx, request))
-                ctx.messenger.send_text(request.message.chat_id, problem)
+                _tell(ctx, request.message.chat_id, problem)
             else:
                 cards_io.close(ctx, delivery, tail)
         else:
-            ctx.messenger.send_text(request.message.chat_id, "\n".join(tail))
+            _tell(ctx, request.message.chat_id, "\n".join(tail))
     except GatewayError as exc:
         # 1C has the decision (or refused it); only telling the approver failed.
         log.warning("could not update the card of task %s: %s", request.task_id, exc)
@@ -268,12 +274,12 @@ def _replace_card(ctx: OutboxPorts, entry: OutboxEntry, task: Task | None, line:
         if task is None:
             task = _current(ctx, request.task_id)
         if delivery is None:
-            ctx.messenger.send_text(chat_id, line)
+            _tell(ctx, chat_id, line)
         elif delivery.message_id != request.message.message_id:
             # The card was replaced while a reason was typed: it stands, the sync pass keeps
             # it current again.
             ctx.deliveries.save_delivery(replace(delivery, deciding=""))
-            ctx.messenger.send_text(chat_id, line)
+            _tell(ctx, chat_id, line)
         elif task is not None and task.is_pending:
             cards_io.refresh(ctx, task, delivery, _link_of(ctx, request), [line])
         else:
@@ -356,7 +362,8 @@ def _tell_dead(ctx: OutboxPorts, entry: OutboxEntry, error: str) -> None:
         if delivery is not None:
             failed = texts.t("outcome.failed", decision=label, reason=escape(error))
             cards_io.close(ctx, delivery, [failed])
-        ctx.messenger.send_text(
+        _tell(
+            ctx,
             request.message.chat_id,
             texts.t("decision.dead", decision=label, subject=subject, attempts=entry.attempts),
         )

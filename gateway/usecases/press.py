@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from gateway.domain.incoming import IncomingMessage, IncomingPress
+from gateway.domain.infobases import Infobase
 from gateway.domain.records import (
     DecisionRequest,
     Delivery,
@@ -30,7 +31,7 @@ from gateway.errors import AuthenticationFailed, NotFound, UpstreamUnavailable
 from gateway.ports.messenger import ForceReply
 from gateway.ports.storage import DeliveryStore, OutboxStore, PromptStore
 from gateway.presentation import callbacks, cards
-from gateway.presentation.texts import escape
+from gateway.presentation.texts import Texts, escape
 from gateway.usecases import cards_io
 from gateway.usecases.cards_io import CardPorts
 from gateway.usecases.links import LinkPorts, ReplyPorts, current_link
@@ -43,6 +44,8 @@ class SubmitPorts(Protocol):
 
     deliveries: DeliveryStore
     outbox: OutboxStore
+    texts: Texts
+    base: Infobase  # a card's subject is quoted without its base's title; prompts name it
 
     # Functions as dataclass fields' defaults read as methods: only a property matches them.
     @property
@@ -187,7 +190,7 @@ def _press_while_1c_is_down(
     if _decided_elsewhere(ctx.deliveries, delivery.task_id, press.chat_id):
         ctx.messenger.answer_callback(press.callback_id, texts.t("alert.taken"), True)
         return
-    subject = cards.visible_text(delivery.text.split("\n", 1)[0])
+    subject = cards.card_subject(delivery.text, ctx.base, texts)
     # 1C compares these versions when the decision reaches it (design 6.12).
     shown = Shown(delivery.version, delivery.subject_version)
     if wanted.decision.needs_reason:
@@ -217,10 +220,9 @@ def ask_reason(
 ) -> None:
     """Ask for the return's reason with ForceReply; the reply becomes the comment."""
     texts = ctx.texts
+    ask = texts.t("reason.ask", decision=texts.button(decision), subject=escape(subject))
     sent = ctx.messenger.send_text(
-        link.chat_id,
-        texts.t("reason.ask", decision=texts.button(decision), subject=escape(subject)),
-        ForceReply(texts.t("reason.placeholder")),
+        link.chat_id, cards.in_base(ctx.base, texts, ask), ForceReply(texts.t("reason.placeholder"))
     )
     ctx.prompts.save_prompt(
         Prompt(
@@ -276,7 +278,7 @@ def submit(
     already on its way (nothing is stored twice).
     """
     delivery = ctx.deliveries.get_delivery(task_id, card.chat_id)
-    subject = cards.visible_text(delivery.text.split("\n", 1)[0]) if delivery else ""
+    subject = cards.card_subject(delivery.text, ctx.base, ctx.texts) if delivery else ""
     request = DecisionRequest(
         task_id=task_id,
         decision=decision,

@@ -232,8 +232,10 @@ def _announce_cancelled(ctx: CardPorts, task: Task | None, delivery: Delivery) -
     subject = task.subject.presentation or task.title if task else ""
     if not subject:
         subject = next((line for line in delivery.text.split("\n") if line), "")
-        subject = cards.visible_text(subject)
-    caption = ctx.texts.t("cancelled.caption", subject=escape(subject))
+        subject = cards.card_subject(subject, ctx.base, ctx.texts)
+    caption = cards.in_base(
+        ctx.base, ctx.texts, ctx.texts.t("cancelled.caption", subject=escape(subject))
+    )
     try:
         if task is not None and ctx.send_pdf and task.subject.denied is None:
             document = cards_io.fetch_document(ctx, task)

@@ -3,16 +3,23 @@ single base's stay exactly as they were."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from gateway.domain.infobases import Infobase
 from gateway.domain.tasks import Decision
+from gateway.errors import NotPerformer
 from gateway.presentation import callbacks, cards
 from gateway.presentation.texts import Texts
 from gateway.usecases import cards_io
 from gateway.usecases.alerts import alert_admins
+from gateway.usecases.groups import unlink_outside_group
+from gateway.usecases.links import unlink
+from gateway.usecases.outbox import apply
 from gateway.usecases.press import on_press
-from tests.factories import make_link, make_press, make_task
+from gateway.usecases.sync import finish
+from tests.factories import make_entry, make_link, make_press, make_request, make_task
 from tests.fakes import SECRET, FakeMessenger, FakeOneC, InMemoryStore, make_context
 
 TASK_ID = "6f1c1b9e-0000-4000-8000-000000000001"
@@ -121,3 +128,54 @@ def test_alerts_of_a_named_base_name_it(base: Infobase, language: str, expected:
     alert_admins(ctx, "⚠️ тревога")
     assert isinstance(ctx.messenger, FakeMessenger)
     assert ctx.messenger.to(100) == [expected]
+
+
+def labelled(text: str) -> str:
+    return f"<b>УХ</b> · {text}"
+
+
+def test_a_lost_link_of_a_named_base_says_which_base_it_was() -> None:
+    link = make_link()
+    ctx = make_context(base=UH)
+    unlink(ctx, link)
+    lost = Texts("ru").t("link.lost", phone=link.phone, name=link.onec_user_name)
+    assert isinstance(ctx.messenger, FakeMessenger)
+    assert ctx.messenger.to(link.chat_id) == [labelled(lost)]
+
+
+def test_leaving_the_users_group_of_a_named_base_says_which_base() -> None:
+    link = make_link()
+    ctx = make_context(base=UH, users_group="Согласующие")
+    unlink_outside_group(ctx, link, set())
+    left = Texts("ru").t("link.left_group", name=link.onec_user_name, group="Согласующие")
+    assert isinstance(ctx.messenger, FakeMessenger)
+    assert ctx.messenger.to(link.chat_id) == [labelled(left)]
+
+
+def test_a_cancellation_in_a_named_base_is_announced_with_it_once() -> None:
+    task = make_task(TASK_ID, title="Заявка 42")
+    link = make_link()
+    ctx = make_context(base=UH, onec=FakeOneC([task]), send_pdf=False)
+    assert cards_io.deliver(ctx, task, link)
+    finish(ctx, TASK_ID, None)  # deleted in 1C
+    assert isinstance(ctx.messenger, FakeMessenger)
+    announced = ctx.messenger.to(link.chat_id)[-1]
+    assert announced == labelled(Texts("ru").t("cancelled.caption", subject="Заявка 42"))
+
+
+def test_a_refused_decision_of_a_named_base_is_told_with_it() -> None:
+    task = make_task(TASK_ID)
+    link = make_link(onec_user_id=task.performer.id if task.performer else None)
+    onec = FakeOneC([task])
+    onec.outcome = NotPerformer("1C", "not_performer", "no")
+    store = InMemoryStore()
+    store.save_link(link)
+    ctx = make_context(store, base=UH, onec=onec)
+    request = make_request(TASK_ID, user_id=link.onec_user_id, chat_id=link.chat_id)
+    assert store.enqueue(make_entry(request))
+    [entry] = store.due(time.time() + 60, 1)
+    lease = store.claim(entry.id, time.time(), 60)
+    assert lease is not None
+    apply(ctx, entry, lease)
+    assert isinstance(ctx.messenger, FakeMessenger)
+    assert ctx.messenger.to(link.chat_id) == [labelled(Texts("ru").t("decision.not_performer"))]
