@@ -49,8 +49,10 @@ from gateway.usecases.context import FlowContext
 
 def namespace(redis_prefix: str, base: str) -> str:
     """The Redis prefix of `base`'s keys: REDIS_PREFIX itself for the single base (keys as
-    before several bases existed), `<REDIS_PREFIX><base>:` for a named one."""
-    return f"{redis_prefix}{base}:" if base else redis_prefix
+    before several bases existed), `<REDIS_PREFIX>base:<base>:` for a named one. No key of the
+    shared namespace starts with `base:`, so no base name can reach a shared key (a base named
+    `updates` or `rate` stays apart from the update stream and the flood limiter)."""
+    return f"{redis_prefix}base:{base}:" if base else redis_prefix
 
 
 @dataclass

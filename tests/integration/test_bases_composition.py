@@ -76,9 +76,9 @@ def test_two_bases_write_the_same_ids_under_their_own_namespaces(
     keys = set(client.scan_iter(match=redis_prefix + "*"))
     for name in ("uh", "erp"):
         own = {k for k in keys if k.startswith(namespace(redis_prefix, name))}
-        assert f"{redis_prefix}{name}:link:tg:200" in own
-        assert f"{redis_prefix}{name}:msg:200:7" in own
-        assert f"{redis_prefix}{name}:leader:sync" in own
+        assert f"{redis_prefix}base:{name}:link:tg:200" in own
+        assert f"{redis_prefix}base:{name}:msg:200:7" in own
+        assert f"{redis_prefix}base:{name}:leader:sync" in own
     assert f"{redis_prefix}link:tg:200" not in keys  # nothing of a base in the root
 
 
