@@ -190,7 +190,7 @@ def build(
 
     `onec` may map base names to connectors; a single connector serves the first base.
     `store` replaces the root namespace (and the single base's); `base_stores` the named
-    bases' namespaces, which are otherwise RedisStores under `<REDIS_PREFIX><base>:`.
+    bases' namespaces, which are otherwise RedisStores under `<REDIS_PREFIX>base:<name>:`.
     `documents` replaces the first base's document cache."""
     telegram = telegram or TelegramBot(
         settings.telegram_bot_token.reveal(),
