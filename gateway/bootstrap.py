@@ -43,33 +43,111 @@ from gateway.ports.onec import Connector, OneC
 from gateway.ports.pingable import Dependency, Pingable
 from gateway.ports.storage import Store
 from gateway.presentation.texts import Texts
-from gateway.settings import Settings
+from gateway.settings import OneCBaseSettings, Settings
 from gateway.usecases.context import FlowContext
 
 
-@dataclass
-class Gateway:
-    """Everything an entry point needs, wired from one Settings."""
+def namespace(redis_prefix: str, base: str) -> str:
+    """The Redis prefix of `base`'s keys: REDIS_PREFIX itself for the single base (keys as
+    before several bases existed), `<REDIS_PREFIX><base>:` for a named one."""
+    return f"{redis_prefix}{base}:" if base else redis_prefix
 
-    settings: Settings
-    store: Store
+
+@dataclass
+class BaseGateway:
+    """One infobase's own adapters: its 1C connector, its Redis namespace, its document cache."""
+
+    settings: OneCBaseSettings
     onec: OneC
-    renderer: PdfRenderer
+    store: Store
     documents: DocumentCache
-    telegram: TelegramBot
-    messenger: ThrottledMessenger
-    extra_checks: dict[str, Pingable] = field(default_factory=dict)
-    metrics: PrometheusMetrics = field(default_factory=PrometheusMetrics)
+    gateway: Gateway = field(repr=False)  # the shared parts: messenger, renderer, root store
+
+    @property
+    def name(self) -> str:
+        """The base's name in ONEC_BASES ("" for the single base)."""
+        return self.settings.name
 
     @property
     def prefers_print_form(self) -> bool:
         """The http and soap connectors can give 1C's own print form; OData cannot."""
-        return self.settings.onec_connector in (Connector.HTTP, Connector.SOAP)
+        return self.settings.connector in (Connector.HTTP, Connector.SOAP)
+
+    def flow(self) -> FlowContext:
+        """The approval flow's context for this base.
+
+        The update stream and invites are the root namespace's (one bot, one stream); every
+        other storage port is the base's own namespace."""
+        shared = self.gateway
+        s = shared.settings
+        base = self.settings
+        context = FlowContext.over(
+            base=base.infobase,
+            onec=self.onec,
+            messenger=shared.messenger,
+            store=self.store,
+            renderer=shared.renderer,
+            documents=self.documents,
+            texts=Texts(s.gateway_language),
+            secret=s.gateway_secret.reveal(),
+            prefers_print_form=self.prefers_print_form,
+            remind_after_hours=s.remind_after_hours,
+            work_hours=s.work_hours,
+            metrics=shared.metrics.for_base(base.name),
+            other_tasks=base.other_tasks,
+            users_group=base.users_group,
+            admins_group=base.admins_group,
+            mask=SecretMask(s.secret_values()),
+            send_pdf=s.telegram_send_pdf,
+            card_fields=s.telegram_card_fields,
+        )
+        context.updates = shared.store
+        context.invites = shared.store
+        return context
+
+
+@dataclass
+class Gateway:
+    """Everything an entry point needs, wired from one Settings.
+
+    `bases` holds each infobase's own adapters, in ONEC_BASES order (one, under "", without
+    ONEC_BASES); `onec`, `documents` and `flow()` are the first base's, for code that serves one.
+    """
+
+    settings: Settings
+    store: Store  # the root namespace: updates, invites, inbound counters, the poller lock
+    renderer: PdfRenderer
+    telegram: TelegramBot
+    messenger: ThrottledMessenger
+    bases: dict[str, BaseGateway] = field(default_factory=dict)
+    extra_checks: dict[str, Pingable] = field(default_factory=dict)
+    metrics: PrometheusMetrics = field(default_factory=PrometheusMetrics)
+
+    @property
+    def first(self) -> BaseGateway:
+        """The first base of ONEC_BASES (the only one without it)."""
+        return next(iter(self.bases.values()))
+
+    @property
+    def onec(self) -> OneC:
+        """The first base's 1C connector."""
+        return self.first.onec
+
+    @property
+    def documents(self) -> DocumentCache:
+        """The first base's document cache."""
+        return self.first.documents
+
+    @property
+    def prefers_print_form(self) -> bool:
+        """The http and soap connectors can give 1C's own print form; OData cannot."""
+        return self.first.prefers_print_form
 
     def dependencies(self) -> dict[str, Pingable]:
-        """What readiness and `check` probe, by name, in the order they are reported."""
+        """What readiness and `check` probe, by name, in the order they are reported: one 1C
+        entry per base (`1c`, or `1c:uh`, `1c:erp` with ONEC_BASES), then the shared parts."""
         return {
-            Dependency.ONEC: self.onec,
+            **{onec_dependency(name): base.onec for name, base in self.bases.items()},
             Dependency.REDIS: self.store,
             Dependency.TELEGRAM: self.telegram,
             Dependency.PDF: self.renderer,
@@ -77,45 +155,41 @@ class Gateway:
         }
 
     def flow(self) -> FlowContext:
-        """The approval flow's context on these adapters."""
-        s = self.settings
-        return FlowContext.over(
-            onec=self.onec,
-            messenger=self.messenger,
-            store=self.store,
-            renderer=self.renderer,
-            documents=self.documents,
-            texts=Texts(s.gateway_language),
-            secret=s.gateway_secret.reveal(),
-            prefers_print_form=self.prefers_print_form,
-            remind_after_hours=s.remind_after_hours,
-            work_hours=s.work_hours,
-            metrics=self.metrics,
-            other_tasks=s.onec_other_tasks,
-            users_group=s.onec_users_group,
-            admins_group=s.onec_admins_group,
-            mask=SecretMask(s.secret_values()),
-            send_pdf=s.telegram_send_pdf,
-            card_fields=s.telegram_card_fields,
-        )
+        """The approval flow's context of the first base."""
+        return self.first.flow()
+
+    def flows(self) -> list[FlowContext]:
+        """Every base's flow context, in ONEC_BASES order."""
+        return [base.flow() for base in self.bases.values()]
 
     def close(self) -> None:
         """Release what the adapters hold open (the Telegram loop thread)."""
         self.telegram.close()
 
 
+def onec_dependency(base: str) -> str:
+    """The name readiness and `check` report base `base`'s 1C under: `1c` or `1c:<base>`."""
+    return f"{Dependency.ONEC}:{base}" if base else str(Dependency.ONEC)
+
+
 def build(
     settings: Settings,
     *,
     store: Store | None = None,
-    onec: OneC | None = None,
+    onec: OneC | Mapping[str, OneC] | None = None,
     renderer: PdfRenderer | None = None,
     documents: DocumentCache | None = None,
     telegram: TelegramBot | None = None,
     limiter: RateLimiter | None = None,
     metrics: PrometheusMetrics | None = None,
+    base_stores: Mapping[str, Store] | None = None,
 ) -> Gateway:
-    """Wire the gateway for `settings`; a keyword replaces that adapter (tests, benchmarks)."""
+    """Wire the gateway for `settings`; a keyword replaces that adapter (tests, benchmarks).
+
+    `onec` may map base names to connectors; a single connector serves the first base.
+    `store` replaces the root namespace (and the single base's); `base_stores` the named
+    bases' namespaces, which are otherwise RedisStores under `<REDIS_PREFIX><base>:`.
+    `documents` replaces the first base's document cache."""
     telegram = telegram or TelegramBot(
         settings.telegram_bot_token.reveal(),
         settings.telegram_api_url,
@@ -124,11 +198,11 @@ def build(
     limiter = limiter or RedisRateLimiter(
         connect(settings.redis_url.reveal()), settings.redis_prefix
     )
-    metrics = metrics or PrometheusMetrics()
-    return Gateway(
+    metrics = metrics or PrometheusMetrics(by_base=settings.several_bases)
+    root = store or RedisStore(connect(settings.redis_url.reveal()), settings.redis_prefix)
+    gateway = Gateway(
         settings=settings,
-        store=store or RedisStore(connect(settings.redis_url.reveal()), settings.redis_prefix),
-        onec=InstrumentedOneC(onec or build_onec(settings), metrics),
+        store=root,
         renderer=InstrumentedRenderer(
             renderer
             or create_renderer(
@@ -138,34 +212,50 @@ def build(
             ),
             metrics,
         ),
-        documents=documents
-        or RedisDocumentCache(connect_binary(settings.redis_url.reveal()), settings.redis_prefix),
         telegram=telegram,
         messenger=ThrottledMessenger(InstrumentedMessenger(telegram, metrics), limiter),
         metrics=metrics,
     )
-
-
-def build_onec(settings: Settings) -> OneC:
-    """The 1C connector ONEC_CONNECTOR names, on one shared HTTP session."""
-    session = OneCSession(
-        username=settings.onec_username,
-        password=settings.onec_password.reveal(),
-        timeout=settings.onec_timeout,
-        verify=settings.onec_tls_verify,
-    )
-    if settings.onec_connector == Connector.HTTP:
-        return HttpServiceConnector(session, settings.onec_http_base)
-    if settings.onec_connector == Connector.SOAP:
-        # The address comes from ONEC_BASE_URL: a published WSDL often names an internal host.
-        return SoapConnector(
-            session, settings.onec_soap_wsdl, f"{settings.onec_base_url}/ws/approvals"
+    for index, base in enumerate(settings.bases):
+        if isinstance(onec, Mapping):
+            connector = onec.get(base.name)
+        else:
+            connector = onec if index == 0 else None
+        prefix = namespace(settings.redis_prefix, base.name)
+        base_store = (base_stores or {}).get(base.name) or (
+            root if not base.name else RedisStore(connect(settings.redis_url.reveal()), prefix)
         )
+        gateway.bases[base.name] = BaseGateway(
+            settings=base,
+            onec=InstrumentedOneC(connector or build_onec(base), metrics.for_base(base.name)),
+            store=base_store,
+            documents=(documents if index == 0 else None)
+            or RedisDocumentCache(connect_binary(settings.redis_url.reveal()), prefix),
+            gateway=gateway,
+        )
+    return gateway
+
+
+def build_onec(settings: Settings | OneCBaseSettings) -> OneC:
+    """The 1C connector a base's CONNECTOR names, on one HTTP session of its own (the first
+    base's when given the whole Settings)."""
+    base = settings.bases[0] if isinstance(settings, Settings) else settings
+    session = OneCSession(
+        username=base.username,
+        password=base.password.reveal(),
+        timeout=base.timeout,
+        verify=base.tls_verify,
+    )
+    if base.connector == Connector.HTTP:
+        return HttpServiceConnector(session, base.http_base)
+    if base.connector == Connector.SOAP:
+        # The address comes from the base URL: a published WSDL often names an internal host.
+        return SoapConnector(session, base.soap_wsdl, f"{base.base_url}/ws/approvals")
     return ODataConnector(
         session,
-        settings.onec_base_url,
-        load_profile(settings.onec_profile),
-        approval_processes=settings.onec_approval_processes,
+        base.base_url,
+        load_profile(base.profile),
+        approval_processes=base.approval_processes,
     )
 
 

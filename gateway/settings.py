@@ -2,18 +2,23 @@
 
 Every problem is reported, one line each, naming the variable; secret values never appear in
 messages or reprs. `NAME_FILE` gives a secret from a file (Docker and systemd credentials).
+
+Several 1C infobases (issue 21): `ONEC_BASES=uh,erp` lists them, and each 1C setting `ONEC_<X>` is
+read for base `uh` as `ONEC_UH_<X>`, falling back to `ONEC_<X>` (except the base's address and
+title), so a problem names the variable its value came from, hence its base.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from gateway.domain.infobases import NAME_RE, Infobase
 from gateway.domain.tasks import OtherTasks
 from gateway.errors import SettingsError
 from gateway.ports.documents import PdfEngine
@@ -52,6 +57,29 @@ SECRET_NAMES: Final = (
     "ONEC_PUSH_SECRET",
     "TELEGRAM_PROXY_URL",
 )
+# The 1C settings each base of ONEC_BASES has under its own name (`ONEC_UH_BASE_URL` for
+# ONEC_BASE_URL); each but ONEC_BASE_URL falls back to the unprefixed one, so shared values are set
+# once. Besides these, a named base has a title, `ONEC_<BASE>_TITLE`.
+PER_BASE: Final = (
+    "ONEC_CONNECTOR",
+    "ONEC_BASE_URL",
+    "ONEC_USERNAME",
+    "ONEC_PASSWORD",
+    "ONEC_PROFILE",
+    "ONEC_HTTP_ROOT",
+    "ONEC_SOAP_WSDL",
+    "ONEC_POLL_INTERVAL",
+    "ONEC_TIMEOUT",
+    "ONEC_APPROVAL_PROCESSES",
+    "ONEC_OTHER_TASKS",
+    "ONEC_USERS_GROUP",
+    "ONEC_ADMINS_GROUP",
+    "ONEC_PUSH_SECRET",
+    "ONEC_CA_BUNDLE",
+    "ONEC_VERIFY_TLS",
+)
+OWN_PER_BASE: Final = ("ONEC_BASE_URL",)
+PER_BASE_SECRETS: Final = ("ONEC_PASSWORD", "ONEC_PUSH_SECRET")
 PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h")
 _TRUE: Final = ("1", "true", "yes", "on")
 _FALSE: Final = ("0", "false", "no", "off")
@@ -105,6 +133,65 @@ class WorkHours:
 
 
 @dataclass(frozen=True)
+class OneCBaseSettings:
+    """One infobase's 1C settings: today's `ONEC_*` values, read under the base's own name."""
+
+    infobase: Infobase
+    base_url: str
+    connector: str = Connector.ODATA.value
+    username: str = ""
+    password: Secret = field(default=Secret(""), repr=False)
+    profile: str = "bsp"
+    http_root: str = "approvals"
+    soap_wsdl: str = ""
+    poll_interval: float = 15.0
+    timeout: float = 30.0
+    approval_processes: tuple[str, ...] = ()
+    other_tasks: str = OtherTasks.NOTIFY.value
+    users_group: str = ""
+    admins_group: str = ""
+    push_secret: Secret = field(default=Secret(""), repr=False)
+    ca_bundle: Path | None = None
+    verify_tls: bool = True
+
+    @property
+    def name(self) -> str:
+        """The base's name in ONEC_BASES; "" for the single base."""
+        return self.infobase.name
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """What the 1C session checks certificates with: the CA bundle's path, True for the
+        system's CAs, False when VERIFY_TLS is false."""
+        if not self.verify_tls:
+            return False
+        return str(self.ca_bundle) if self.ca_bundle else True
+
+    @property
+    def http_base(self) -> str:
+        """Base URL of the gateway's HTTP service in 1C: `<base>/hs/<root>/v1`."""
+        return f"{self.base_url}/hs/{self.http_root}/v1"
+
+    def variable(self, setting: str) -> str:
+        """The name this base's `setting` (e.g. ONEC_BASE_URL) is set under: ONEC_UH_BASE_URL."""
+        return base_variable(self.name, setting)
+
+    def secret_values(self) -> list[str]:
+        """This base's secrets that are set, for the log filter that masks them."""
+        values = [self.password.reveal(), self.push_secret.reveal()]
+        if self.username and self.password:
+            # What HTTP Basic encodes, so the header's base64 is masked as a whole too.
+            values.append(f"{self.username}:{self.password.reveal()}")
+        return [v for v in values if v]
+
+
+def base_variable(base: str, setting: str) -> str:
+    """The name of the 1C setting `setting` (ONEC_<X>) for `base`: itself for the single base,
+    `ONEC_<BASE>_<X>` for a named one."""
+    return f"ONEC_{base.upper()}_{setting.removeprefix('ONEC_')}" if base else setting
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated settings; build with `Settings.from_env(mapping)`."""
 
@@ -142,6 +229,9 @@ class Settings:
     work_hours: WorkHours = WorkHours(9, 19)
     log_level: str = "INFO"
     log_format: str = LogFormat.TEXT.value
+    # One per infobase, in ONEC_BASES order; without ONEC_BASES one with an empty name, whose
+    # values the flat `onec_*` fields above repeat (code that serves one base reads those).
+    bases: tuple[OneCBaseSettings, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -171,6 +261,18 @@ class Settings:
         """Base URL of the gateway's HTTP service in 1C: `<base>/hs/<root>/v1`."""
         return f"{self.onec_base_url}/hs/{self.onec_http_root}/v1"
 
+    @property
+    def several_bases(self) -> bool:
+        """True when ONEC_BASES names the infobases (even just one)."""
+        return any(base.infobase.named for base in self.bases)
+
+    def base(self, name: str) -> OneCBaseSettings:
+        """The settings of the base named `name` ("" for the single base); KeyError if none."""
+        for base in self.bases:
+            if base.name == name:
+                return base
+        raise KeyError(name)
+
     def secret_values(self) -> list[str]:
         """Every secret value that is set, for the log filter that masks them."""
         values = [
@@ -183,11 +285,22 @@ class Settings:
         if self.onec_username and self.onec_password:
             # What HTTP Basic encodes, so the header's base64 is masked as a whole too.
             values.append(f"{self.onec_username}:{self.onec_password.reveal()}")
+        for base in self.bases:
+            values += [v for v in base.secret_values() if v not in values]
         for url in (self.redis_url.reveal(), self.telegram_proxy_url.reveal()):
             password = urlsplit(url).password
             if password:
                 values += [password, unquote(password)]
         return [v for v in values if v]
+
+
+def is_secret_name(name: str) -> bool:
+    """True for variables holding secrets (which may also come from a `NAME_FILE`)."""
+    if name in SECRET_NAMES:
+        return True
+    # A base's own password or push key: ONEC_<BASE>_PASSWORD, ONEC_<BASE>_PUSH_SECRET.
+    suffixes = tuple(secret.removeprefix("ONEC") for secret in PER_BASE_SECRETS)
+    return name.startswith("ONEC_") and name.endswith(suffixes)
 
 
 def mask_url_password(url: str) -> str:
@@ -220,10 +333,12 @@ class _Reader:
     def problem(self, name: str, message: str) -> None:
         self.problems.append(f"{name}: {message}")
 
-    def raw(self, name: str, default: str = "") -> str:
-        """The value of `name`, or of the file `NAME_FILE` names for secrets; stripped."""
+    def raw(self, name: str, default: str = "", *, required: bool | None = None) -> str:
+        """The value of `name`, or of the file `NAME_FILE` names for secrets; stripped.
+
+        `required` defaults to whether `name` is in REQUIRED."""
         value = self.env.get(name, "")
-        file_name = self.env.get(f"{name}_FILE", "") if name in SECRET_NAMES else ""
+        file_name = self.env.get(f"{name}_FILE", "") if is_secret_name(name) else ""
         if file_name:
             if value:
                 self.problem(name, f"set both {name} and {name}_FILE; keep one")
@@ -238,7 +353,7 @@ class _Reader:
                 return ""
         value = value.strip()
         if not value:
-            if name in REQUIRED:
+            if name in REQUIRED if required is None else required:
                 self.problem(name, "required, not set")
             return default
         if any(value.lower().startswith(p) for p in _PLACEHOLDERS) or (
@@ -290,8 +405,8 @@ class _Reader:
         self.problem(name, f"{text!r} is not true or false")
         return default
 
-    def http_url(self, name: str, default: str = "") -> str:
-        value = self.raw(name, default).rstrip("/")
+    def http_url(self, name: str, default: str = "", *, required: bool | None = None) -> str:
+        value = self.raw(name, default, required=required).rstrip("/")
         if not value:
             return value
         parts = urlsplit(value)
@@ -303,53 +418,124 @@ class _Reader:
 
     def read(self) -> Settings:
         values: dict[str, Any] = {}
-        self._read_onec(values)
+        bases = [self._read_base(infobase) for infobase in self._infobases()]
         self._read_telegram(values)
         self._read_redis(values)
         self._read_gateway(values)
+        bases = [
+            replace(base, push_secret=self._push_secret(base, values["gateway_secret"]))
+            for base in bases
+        ]
         if self.problems:
-            raise SettingsError(self.problems)
-        return Settings(**values)
+            # A shared ONEC_<X> that is wrong is wrong for every base; say so once.
+            raise SettingsError(list(dict.fromkeys(self.problems)))
+        first = bases[0]
+        values.update(
+            {
+                f"onec_{f.name}": getattr(first, f.name)
+                for f in fields(first)
+                if f.name != "infobase"
+            }
+        )
+        return Settings(**values, bases=tuple(bases))
 
-    def _read_onec(self, values: dict[str, Any]) -> None:
-        values["onec_connector"] = self.choice("ONEC_CONNECTOR", Connector.ODATA, CONNECTORS)
-        base = self.http_url("ONEC_BASE_URL")
-        values["onec_base_url"] = base
-        values["onec_username"] = self.raw("ONEC_USERNAME")
-        values["onec_password"] = Secret(self.raw("ONEC_PASSWORD"))
-        profile = self.raw("ONEC_PROFILE", "bsp")
+    def _infobases(self) -> list[Infobase]:
+        """The bases ONEC_BASES lists; one unnamed base without it."""
+        text = self.raw("ONEC_BASES")
+        if not text:
+            return [Infobase()]
+        names = [part.strip() for part in text.split(",") if part.strip()]
+        for name in names:
+            if not NAME_RE.match(name):
+                self.problem(
+                    "ONEC_BASES",
+                    f"{name!r} is not a base name: lower-case latin letters and digits, starting "
+                    "with a letter, at most 10 characters",
+                )
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.problem("ONEC_BASES", f"{name!r} is listed twice")
+        valid = list(dict.fromkeys(n for n in names if NAME_RE.match(n)))
+        if not names:
+            self.problem("ONEC_BASES", "lists no base; give names like uh,erp or leave it empty")
+        if not valid:
+            return [Infobase()]
+        return [
+            Infobase(name, self.raw(f"ONEC_{name.upper()}_TITLE", name.upper())) for name in valid
+        ]
+
+    def _base_name(self, infobase: Infobase, setting: str) -> str:
+        """Where `setting` (ONEC_<X>) of `infobase` is read from: its own ONEC_<BASE>_<X> when
+        set (or when it has no fallback), else the shared ONEC_<X>."""
+        own = base_variable(infobase.name, setting)
+        if setting in OWN_PER_BASE or self.env.get(own, "").strip():
+            return own
+        return own if self.env.get(f"{own}_FILE", "").strip() else setting
+
+    def _read_base(self, infobase: Infobase) -> OneCBaseSettings:
+        """One base's 1C settings (its push secret comes later, beside GATEWAY_SECRET's)."""
+
+        def name(setting: str) -> str:
+            return self._base_name(infobase, setting)
+
+        values: dict[str, Any] = {"infobase": infobase}
+        values["connector"] = self.choice(name("ONEC_CONNECTOR"), Connector.ODATA, CONNECTORS)
+        base = self.http_url(name("ONEC_BASE_URL"), required=True)
+        values["base_url"] = base
+        values["username"] = self.raw(name("ONEC_USERNAME"))
+        values["password"] = Secret(self.raw(name("ONEC_PASSWORD")))
+        profile = self.raw(name("ONEC_PROFILE"), "bsp")
         if profile not in BUILTIN_PROFILES:
             path = Path(profile)
             if path.suffix != ".toml":
                 self.problem(
-                    "ONEC_PROFILE",
+                    name("ONEC_PROFILE"),
                     f"{profile!r} is neither a built-in profile ({', '.join(BUILTIN_PROFILES)}) "
                     "nor a path to a .toml file",
                 )
             elif not path.is_file():
-                self.problem("ONEC_PROFILE", f"profile file {profile} does not exist")
-        values["onec_profile"] = profile
-        root = self.raw("ONEC_HTTP_ROOT", "approvals").strip("/")
+                self.problem(name("ONEC_PROFILE"), f"profile file {profile} does not exist")
+        values["profile"] = profile
+        root = self.raw(name("ONEC_HTTP_ROOT"), "approvals").strip("/")
         if not _HTTP_ROOT_RE.match(root):
-            self.problem("ONEC_HTTP_ROOT", f"{root!r} is not a single URL path segment")
-        values["onec_http_root"] = root
-        # The default is derived from ONEC_BASE_URL, so only an explicit value is checked here.
-        values["onec_soap_wsdl"] = self.http_url("ONEC_SOAP_WSDL") or f"{base}/ws/approvals?wsdl"
-        values["onec_poll_interval"] = self.number(
-            "ONEC_POLL_INTERVAL", 15.0, minimum=0, positive=True
+            self.problem(name("ONEC_HTTP_ROOT"), f"{root!r} is not a single URL path segment")
+        values["http_root"] = root
+        # The default is derived from the base's URL, so only an explicit value is checked here.
+        values["soap_wsdl"] = self.http_url(name("ONEC_SOAP_WSDL")) or f"{base}/ws/approvals?wsdl"
+        values["poll_interval"] = self.number(
+            name("ONEC_POLL_INTERVAL"), 15.0, minimum=0, positive=True
         )
-        values["onec_timeout"] = self.number("ONEC_TIMEOUT", 30.0, minimum=0, positive=True)
-        values["onec_approval_processes"] = self.process_types("ONEC_APPROVAL_PROCESSES")
-        values["onec_other_tasks"] = self.choice(
-            "ONEC_OTHER_TASKS", OtherTasks.NOTIFY, OTHER_TASKS_MODES
+        values["timeout"] = self.number(name("ONEC_TIMEOUT"), 30.0, minimum=0, positive=True)
+        values["approval_processes"] = self.process_types(name("ONEC_APPROVAL_PROCESSES"))
+        values["other_tasks"] = self.choice(
+            name("ONEC_OTHER_TASKS"), OtherTasks.NOTIFY, OTHER_TASKS_MODES
         )
-        values["onec_users_group"] = self.raw("ONEC_USERS_GROUP").strip()
-        values["onec_admins_group"] = self.raw("ONEC_ADMINS_GROUP").strip()
-        bundle = self.raw("ONEC_CA_BUNDLE")
+        values["users_group"] = self.raw(name("ONEC_USERS_GROUP")).strip()
+        values["admins_group"] = self.raw(name("ONEC_ADMINS_GROUP")).strip()
+        bundle = self.raw(name("ONEC_CA_BUNDLE"))
         if bundle and not Path(bundle).is_file():
-            self.problem("ONEC_CA_BUNDLE", f"{bundle} is not a file (PEM certificates of the CA)")
-        values["onec_ca_bundle"] = Path(bundle) if bundle else None
-        values["onec_verify_tls"] = self.flag("ONEC_VERIFY_TLS", True)
+            self.problem(
+                name("ONEC_CA_BUNDLE"), f"{bundle} is not a file (PEM certificates of the CA)"
+            )
+        values["ca_bundle"] = Path(bundle) if bundle else None
+        values["verify_tls"] = self.flag(name("ONEC_VERIFY_TLS"), True)
+        return OneCBaseSettings(**values)
+
+    def _push_secret(self, base: OneCBaseSettings, gateway_secret: Secret) -> Secret:
+        """The key 1C signs this base's pushes with; it must not be the buttons' key."""
+        variable = self._base_name(base.infobase, "ONEC_PUSH_SECRET")
+        push_secret = self.raw(variable)
+        if push_secret and len(push_secret) < MIN_GATEWAY_SECRET_LENGTH:
+            self.problem(
+                variable,
+                f"too short: use at least {MIN_GATEWAY_SECRET_LENGTH} random characters "
+                "(e.g. `openssl rand -hex 32`)",
+            )
+        elif push_secret and push_secret == gateway_secret.reveal():
+            self.problem(
+                variable,
+                "must differ from GATEWAY_SECRET: 1C must not hold the key that signs buttons",
+            )
+        return Secret(push_secret)
 
     def _read_telegram(self, values: dict[str, Any]) -> None:
         token = self.raw("TELEGRAM_BOT_TOKEN")
@@ -443,19 +629,6 @@ class _Reader:
                 "(e.g. `openssl rand -hex 32`)",
             )
         values["gateway_secret"] = Secret(secret)
-        push_secret = self.raw("ONEC_PUSH_SECRET")
-        if push_secret and len(push_secret) < MIN_GATEWAY_SECRET_LENGTH:
-            self.problem(
-                "ONEC_PUSH_SECRET",
-                f"too short: use at least {MIN_GATEWAY_SECRET_LENGTH} random characters "
-                "(e.g. `openssl rand -hex 32`)",
-            )
-        elif push_secret and push_secret == secret:
-            self.problem(
-                "ONEC_PUSH_SECRET",
-                "must differ from GATEWAY_SECRET: 1C must not hold the key that signs buttons",
-            )
-        values["onec_push_secret"] = Secret(push_secret)
         values["gateway_language"] = self.choice("GATEWAY_LANGUAGE", "ru", LANGUAGES)
         values["pdf_engine"] = self.choice("PDF_ENGINE", PdfEngine.AUTO, PDF_ENGINES)
         templates = self.raw("PDF_TEMPLATES_DIR")

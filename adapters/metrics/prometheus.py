@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,6 +28,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gateway.errors import GatewayError
+from gateway.ports.metrics import Metrics
 
 ENV_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
 # 1C and Telegram answer in tens of milliseconds to tens of seconds (ONEC_TIMEOUT is 30 s).
@@ -41,9 +42,16 @@ def multiprocess_dir() -> str | None:
 
 
 class PrometheusMetrics:
-    """Counters and histograms of design issue 9, recorded into one registry."""
+    """Counters and histograms of design issue 9, recorded into one registry.
 
-    def __init__(self) -> None:
+    With `by_base` (ONEC_BASES set) the 1C request, decision and relay metrics carry a `base`
+    label, recorded through `for_base(name)`; without it they have exactly the labels they had
+    before several bases existed, so single-base dashboards keep working.
+    """
+
+    def __init__(self, *, by_base: bool = False) -> None:
+        self.by_base = by_base
+        base: list[str] = ["base"] if by_base else []
         path = multiprocess_dir()
         if path:
             # prometheus_client writes there from the first metric on, and does not create it.
@@ -51,18 +59,18 @@ class PrometheusMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self._relayed = Counter(
-            "gateway_tasks_relayed", "Task cards sent to approvers.", registry=r
+            "gateway_tasks_relayed", "Task cards sent to approvers.", base, registry=r
         )
         self._decisions = Counter(
             "gateway_decisions",
             "Attempts to write a decision to 1C, by decision and outcome.",
-            ["decision", "outcome"],
+            ["decision", "outcome", *base],
             registry=r,
         )
         self._onec = Histogram(
             "gateway_onec_request_seconds",
             "Time of calls to 1C, by connector operation.",
-            ["operation"],
+            ["operation", *base],
             buckets=REQUEST_BUCKETS,
             registry=r,
         )
@@ -81,17 +89,27 @@ class PrometheusMetrics:
             registry=r,
         )
 
-    def task_relayed(self) -> None:
+    def for_base(self, base: str) -> Metrics:
+        """The metrics as base `base`'s flow and 1C connector record them."""
+        return _BaseMetrics(self, base) if self.by_base else self
+
+    def _labels(self, base: str, **labels: str) -> dict[str, str]:
+        return {**labels, "base": base} if self.by_base else labels
+
+    def task_relayed(self, base: str = "") -> None:
         """A card was sent."""
-        self._relayed.inc()
+        if self.by_base:
+            self._relayed.labels(base=base).inc()
+        else:
+            self._relayed.inc()
 
-    def decision(self, decision: str, outcome: str) -> None:
+    def decision(self, decision: str, outcome: str, base: str = "") -> None:
         """A decision attempt ended with `outcome`."""
-        self._decisions.labels(decision=decision, outcome=outcome).inc()
+        self._decisions.labels(**self._labels(base, decision=decision, outcome=outcome)).inc()
 
-    def onec_request(self, operation: str, seconds: float) -> None:
+    def onec_request(self, operation: str, seconds: float, base: str = "") -> None:
         """A 1C call took `seconds`."""
-        self._onec.labels(operation=operation).observe(seconds)
+        self._onec.labels(**self._labels(base, operation=operation)).observe(seconds)
 
     def telegram_request(self, method: str, seconds: float) -> None:
         """A Bot API call took `seconds`."""
@@ -101,7 +119,7 @@ class PrometheusMetrics:
         """A PDF rendering took `seconds`."""
         self._pdf.labels(engine=engine).observe(seconds)
 
-    def exposition(self, gauges: StoreGauges | None = None) -> tuple[bytes, str]:
+    def exposition(self, gauges: Collector | None = None) -> tuple[bytes, str]:
         """The text format for a scrape, and its content type.
 
         In multiprocess mode the values come from every process's files, not from this
@@ -116,6 +134,34 @@ class PrometheusMetrics:
         if gauges is not None:
             registry.register(gauges)
         return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+@dataclass(frozen=True, slots=True)
+class _BaseMetrics:
+    """PrometheusMetrics as one base records them: its own calls carry its `base` label."""
+
+    metrics: PrometheusMetrics
+    base: str
+
+    def task_relayed(self) -> None:
+        """A card of this base was sent."""
+        self.metrics.task_relayed(self.base)
+
+    def decision(self, decision: str, outcome: str) -> None:
+        """A decision attempt in this base ended with `outcome`."""
+        self.metrics.decision(decision, outcome, self.base)
+
+    def onec_request(self, operation: str, seconds: float) -> None:
+        """A call to this base's 1C took `seconds`."""
+        self.metrics.onec_request(operation, seconds, self.base)
+
+    def telegram_request(self, method: str, seconds: float) -> None:
+        """A Bot API call (shared by every base) took `seconds`."""
+        self.metrics.telegram_request(method, seconds)
+
+    def pdf_render(self, engine: str, seconds: float) -> None:
+        """A PDF rendering took `seconds`."""
+        self.metrics.pdf_render(engine, seconds)
 
 
 @dataclass(eq=False)  # registries keep collectors in a dict: identity hashing
@@ -143,6 +189,33 @@ class StoreGauges(Collector):
                 "Unix time of the last successful 1C sync pass.",
                 value=last,
             )
+
+
+@dataclass(eq=False)
+class BaseStoreGauges(Collector):
+    """The StoreGauges of several bases in one family each, every sample labelled `base`."""
+
+    bases: Mapping[str, StoreGauges]
+
+    def collect(self) -> Iterator[Metric]:
+        """Both gauges for every base whose reading succeeds."""
+        depth = GaugeMetricFamily(
+            "gateway_outbox_depth", "Decisions waiting to be written to 1C.", labels=["base"]
+        )
+        last = GaugeMetricFamily(
+            "gateway_last_sync_timestamp_seconds",
+            "Unix time of the last successful 1C sync pass.",
+            labels=["base"],
+        )
+        for name, gauges in self.bases.items():
+            value = _safely(gauges.outbox_depth)
+            if value is not None:
+                depth.add_metric([name], value)
+            value = _safely(gauges.last_sync_timestamp)
+            if value is not None:
+                last.add_metric([name], value)
+        yield depth
+        yield last
 
 
 class _SharedFiles(Collector):

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from gateway.bootstrap import build
+from gateway.entrypoints.onec_commands import add_base_option, chosen_base
 from gateway.ports.storage import Store
 from gateway.settings import Settings
 from gateway.usecases.admin import (
@@ -40,6 +41,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     links_commands = links.add_subparsers(dest="links_command", required=True, metavar="subcommand")
     listing = links_commands.add_parser("list", help="every Telegram user linked to a 1C user")
     _json_option(listing)
+    add_base_option(listing)
     listing.set_defaults(handler=cmd_links_list)
     revoke = links_commands.add_parser(
         "revoke", help="disconnect Telegram users (by Telegram id, or all of one 1C user)"
@@ -48,6 +50,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     revoke.add_argument("--onec-user", default="", metavar="ID", help="1C user's id (Ref_Key)")
     _json_option(revoke)
     _yes_option(revoke)
+    add_base_option(revoke)
     revoke.set_defaults(handler=cmd_links_revoke)
 
     outbox = commands.add_parser("outbox", help="decisions on their way to 1C")
@@ -56,15 +59,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     listing = outbox_commands.add_parser("list", help="decisions waiting for 1C, then dead ones")
     _json_option(listing)
+    add_base_option(listing)
     listing.set_defaults(handler=cmd_outbox_list)
     retry = outbox_commands.add_parser("retry", help="send entries to 1C again now")
     retry.add_argument("entry_ids", nargs="+", metavar="ID")
     _json_option(retry)
+    add_base_option(retry)
     retry.set_defaults(handler=cmd_outbox_retry)
     drop = outbox_commands.add_parser("drop", help="forget entries: never sent to 1C")
     drop.add_argument("entry_ids", nargs="+", metavar="ID")
     _json_option(drop)
     _yes_option(drop)
+    add_base_option(drop)
     drop.set_defaults(handler=cmd_outbox_drop)
 
 
@@ -77,10 +83,12 @@ def _yes_option(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def _store(settings: Settings) -> Iterator[Store]:
+def _store(settings: Settings, args: argparse.Namespace) -> Iterator[Store]:
+    """The store of the base `--base` names (links and the outbox are kept per base)."""
+    name = chosen_base(settings, args).name
     gateway = build(settings)
     try:
-        yield gateway.store
+        yield gateway.bases[name].store
     finally:
         gateway.close()
 
@@ -102,7 +110,7 @@ def _confirmed(args: argparse.Namespace, question: str) -> bool:
 
 def cmd_links_list(settings: Settings, args: argparse.Namespace) -> int:
     """Every link: Telegram id, 1C user, phone, since when, admin or not."""
-    with _store(settings) as store:
+    with _store(settings, args) as store:
         links = store.all_links()
     if args.json:
         _print_json([link_to_dict(link) for link in links])
@@ -122,7 +130,7 @@ def cmd_links_revoke(settings: Settings, args: argparse.Namespace) -> int:
     if not args.telegram_user_ids and not args.onec_user:
         print("Name Telegram ids, or --onec-user ID.", file=sys.stderr)
         return EXIT_FAILED
-    with _store(settings) as store:
+    with _store(settings, args) as store:
         links = links_to_revoke(store, args.telegram_user_ids, args.onec_user)
         if not links:
             print("No such link.", file=sys.stderr)
@@ -140,7 +148,7 @@ def cmd_links_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
     """Decisions waiting for 1C (with the next attempt) and those given up on."""
-    with _store(settings) as store:
+    with _store(settings, args) as store:
         items = outbox_items(store)
     if args.json:
         _print_json([item.as_dict() for item in items])
@@ -164,7 +172,7 @@ def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
     """Make the entries due now; 1 if any of them could not be retried."""
-    with _store(settings) as store:
+    with _store(settings, args) as store:
         retried = retry_entries(store, args.entry_ids, time.time())
     return _report(args, "retried", retried)
 
@@ -174,7 +182,7 @@ def cmd_outbox_drop(settings: Settings, args: argparse.Namespace) -> int:
     ids = ", ".join(args.entry_ids)
     if not _confirmed(args, f"Drop {ids}: these decisions will never reach 1C"):
         return EXIT_NOT_CONFIRMED
-    with _store(settings) as store:
+    with _store(settings, args) as store:
         dropped = drop_entries(store, args.entry_ids)
     return _report(args, "dropped", dropped)
 

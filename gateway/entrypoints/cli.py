@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway import __version__
-from gateway.bootstrap import build, load_settings
+from gateway.bootstrap import build, load_settings, onec_dependency
 from gateway.entrypoints.admin_commands import register as register_admin_commands
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import onec_findings
@@ -20,7 +20,7 @@ from gateway.errors import ConfigurationError, SettingsError
 from gateway.masking import SecretMask
 from gateway.ports.documents import PdfEngine
 from gateway.ports.pingable import Dependency
-from gateway.settings import Settings
+from gateway.settings import OneCBaseSettings, Settings
 from gateway.usecases.health import check_readiness
 
 EXIT_OK = 0
@@ -40,31 +40,38 @@ def print_settings_problems(exc: SettingsError) -> None:
 def settings_warnings(settings: Settings) -> list[str]:
     """Lines for `check` about settings that work but are risky; none fails the check."""
     lines = []
-    onec = urlsplit(settings.onec_base_url)
-    if onec.scheme == "http" and not _is_loopback(onec.hostname or ""):
-        lines.append(
-            f"1c: warning: ONEC_BASE_URL is http:// to {onec.hostname}: the 1C user's password "
-            "(HTTP Basic) crosses the network in clear; publish the infobase over https://"
-        )
+    for base in settings.bases:
+        name = onec_dependency(base.name)
+        onec = urlsplit(base.base_url)
+        if onec.scheme == "http" and not _is_loopback(onec.hostname or ""):
+            lines.append(
+                f"{name}: warning: {base.variable('ONEC_BASE_URL')} is http:// to "
+                f"{onec.hostname}: the 1C user's password (HTTP Basic) crosses the network in "
+                "clear; publish the infobase over https://"
+            )
     telegram = urlsplit(settings.telegram_api_url)
     if telegram.scheme == "http" and not _is_loopback(telegram.hostname or ""):
         lines.append(
             f"telegram: warning: TELEGRAM_API_URL is http:// to {telegram.hostname}: the bot "
             "token (part of every request's URL) crosses the network in clear; use https://"
         )
-    if not settings.onec_verify_tls and onec.scheme == "https":
-        lines.append(
-            "1c: warning: ONEC_VERIFY_TLS=false: 1C's certificate is not checked, so anyone on "
-            "the way can read the password; give the company CA in ONEC_CA_BUNDLE instead"
-        )
+    for base in settings.bases:
+        if not base.verify_tls and urlsplit(base.base_url).scheme == "https":
+            lines.append(
+                f"{onec_dependency(base.name)}: warning: {base.variable('ONEC_VERIFY_TLS')}=false: "
+                "1C's certificate is not checked, so anyone on the way can read the password; "
+                f"give the company CA in {base.variable('ONEC_CA_BUNDLE')} instead"
+            )
     return lines
 
 
-def _onec_detail(settings: Settings) -> str:
-    detail = f"{settings.onec_connector} at {settings.onec_base_url}"
-    if settings.onec_ca_bundle and settings.onec_verify_tls:
-        detail += f", CA bundle {settings.onec_ca_bundle}"
-    elif not settings.onec_verify_tls:
+def _onec_detail(base: OneCBaseSettings) -> str:
+    detail = f"{base.connector} at {base.base_url}"
+    if base.infobase.named:
+        detail = f"{base.infobase.title}: {detail}"
+    if base.ca_bundle and base.verify_tls:
+        detail += f", CA bundle {base.ca_bundle}"
+    elif not base.verify_tls:
         detail += ", certificate not verified"
     return detail
 
@@ -98,36 +105,48 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     for line in settings_warnings(settings):
         print(line)
     mask = SecretMask(settings.secret_values())
-    warnings: list[str] = []
-    failures: list[str] = []
+    findings: dict[str, tuple[list[str], list[str]]] = {}
     try:
         readiness = check_readiness(gateway.dependencies())
-        if Dependency.ONEC not in readiness.failing:
-            warnings, failures = onec_findings(settings, gateway.onec)
+        for name, each in gateway.bases.items():
+            if onec_dependency(name) not in readiness.failing:
+                findings[onec_dependency(name)] = onec_findings(each.settings, each.onec)
     finally:
         gateway.close()
     details: dict[str, str] = {
-        Dependency.ONEC: _onec_detail(settings),
+        **{onec_dependency(base.name): _onec_detail(base) for base in settings.bases},
         Dependency.REDIS: settings.redis_url_display,
         Dependency.TELEGRAM: _telegram_detail(settings),
         Dependency.PDF: _pdf_detail(settings.pdf_engine, gateway.renderer.engine),
     }
+    failed = False
     for name in gateway.dependencies():
         if name in readiness.failing:
             print(f"{name}: FAILED: {mask(readiness.failing[name])}")
         else:
             detail = f" ({details[name]})" if name in details else ""
             print(f"{name}: ok{detail}")
-        if name == Dependency.ONEC:
-            for line in warnings:
-                print(f"1c: warning: {mask(line)}")
-            for line in failures:
-                print(f"1c: FAILED: {mask(line)}")
-    if settings.onec_push_secret:
-        print("push: on (1C's pushes signed with ONEC_PUSH_SECRET are accepted)")
-    else:
-        print("push: off (ONEC_PUSH_SECRET is not set: every push from 1C is refused)")
-    return EXIT_OK if readiness.ready and not failures else EXIT_FAILED
+        warnings, failures = findings.get(name, ([], []))
+        for line in warnings:
+            print(f"{name}: warning: {mask(line)}")
+        for line in failures:
+            print(f"{name}: FAILED: {mask(line)}")
+        failed = failed or bool(failures)
+    for base in settings.bases:
+        print(_push_line(base))
+    return EXIT_OK if readiness.ready and not failed else EXIT_FAILED
+
+
+def _push_line(base: OneCBaseSettings) -> str:
+    """Whether 1C's pushes are accepted for `base`, and where they go."""
+    if not base.infobase.named:
+        if base.push_secret:
+            return "push: on (1C's pushes signed with ONEC_PUSH_SECRET are accepted)"
+        return "push: off (ONEC_PUSH_SECRET is not set: every push from 1C is refused)"
+    secret = base.variable("ONEC_PUSH_SECRET")
+    if base.push_secret:
+        return f"push {base.name}: on (POST /onec/events/{base.name}, signed with {secret})"
+    return f"push {base.name}: off ({secret} is not set: its pushes are refused)"
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from flask import Blueprint, current_app, jsonify, request
 
-from gateway.bootstrap import Gateway
+from gateway.bootstrap import BaseGateway, Gateway
 from gateway.errors import GatewayError
 from gateway.usecases import push
 
@@ -60,26 +60,47 @@ def telegram_webhook() -> Any:
 
 @inbound.post("/onec/events")
 def onec_events() -> Any:
-    """A signed push from 1C: refuse bad, old and replayed ones; ask for a sync of the tasks."""
+    """A signed push from the single base's 1C (with ONEC_BASES each base has its own route)."""
     gateway = _gateway()
+    if gateway.settings.several_bases:
+        return jsonify(error="not_found", message="name the base: POST /onec/events/<base>"), 404
+    return _accept_push(gateway.first)
+
+
+@inbound.post("/onec/events/<base>")
+def onec_base_events(base: str) -> Any:
+    """A signed push from base `base`'s 1C, signed with its own ONEC_<BASE>_PUSH_SECRET."""
+    gateway = _gateway()
+    if not base or base not in gateway.bases:
+        return jsonify(error="not_found", message="no such base"), 404
+    return _accept_push(gateway.bases[base])
+
+
+def _accept_push(base: BaseGateway) -> Any:
+    """Refuse bad, old and replayed pushes; ask the base's sync leader for the tasks named."""
     request.max_content_length = MAX_PUSH_BYTES
     try:
         received = push.verify(
-            gateway.settings.onec_push_secret.reveal(),
+            base.settings.push_secret.reveal(),
             request.headers.get("X-Gateway-Timestamp"),
             request.headers.get("X-Gateway-Signature"),
             request.get_data(),
             time.time(),
+            setting=base.settings.variable("ONEC_PUSH_SECRET"),
         )
     except push.PushRejected as exc:
-        log.warning("push from 1C refused: %s", exc)
+        log.warning("push from 1C%s refused: %s", _of(base), exc)
         return jsonify(error="unauthorized", message=str(exc)), 401
     try:
-        if not gateway.store.first_use(f"push:{received.signature}", 2 * push.WINDOW_SECONDS):
-            log.warning("replayed push from 1C refused")
+        if not base.store.first_use(f"push:{received.signature}", 2 * push.WINDOW_SECONDS):
+            log.warning("replayed push from 1C%s refused", _of(base))
             return jsonify(error="unauthorized", message="replayed push"), 401
-        gateway.store.request_sync(received.task_ids)
+        base.store.request_sync(received.task_ids)
     except GatewayError as exc:
-        log.error("push from 1C not stored: %s", exc)
+        log.error("push from 1C%s not stored: %s", _of(base), exc)
         return jsonify(error="unavailable"), 503
     return jsonify(accepted=received.events), 200
+
+
+def _of(base: BaseGateway) -> str:
+    return f" (base {base.name})" if base.name else ""

@@ -16,12 +16,13 @@ from adapters.onec.contract_json import task_to_dict
 from adapters.onec.discovery import PendingTypes, pending_types, starting_profile
 from adapters.onec.metadata import EntitySet, Property, read_metadata
 from adapters.onec.profile import load_profile
-from gateway.bootstrap import Gateway, build
+from gateway.bootstrap import BaseGateway, Gateway, build
 from gateway.domain.documents import Document, DocumentSource
 from gateway.domain.tasks import Task
 from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
+from gateway.ports.documents import PdfRenderer
 from gateway.ports.onec import OneC
-from gateway.settings import Settings
+from gateway.settings import OneCBaseSettings, Settings
 from gateway.usecases.documents import document_for
 
 # The exit codes of gateway.entrypoints.cli (which imports this module, so they are not shared).
@@ -43,6 +44,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     tasks.add_argument(
         "--json", action="store_true", help="one JSON object per line (contract v1 Task)"
     )
+    add_base_option(tasks)
     tasks.set_defaults(handler=cmd_onec_tasks)
 
     discover = onec_commands.add_parser(
@@ -53,12 +55,36 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="print a starting TOML profile for the document types of pending tasks",
     )
+    add_base_option(discover)
     discover.set_defaults(handler=cmd_onec_discover)
 
     render = commands.add_parser("render-pdf", help="write a task's PDF as an approver gets it")
     render.add_argument("task_id", metavar="TASK_ID")
     render.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    add_base_option(render)
     render.set_defaults(handler=cmd_render_pdf)
+
+
+def add_base_option(command: argparse.ArgumentParser) -> None:
+    """`--base NAME`: which infobase of ONEC_BASES the command works on."""
+    command.add_argument(
+        "--base",
+        default=None,
+        metavar="NAME",
+        help="the infobase of ONEC_BASES to work on (default: the first)",
+    )
+
+
+def chosen_base(settings: Settings, args: argparse.Namespace) -> OneCBaseSettings:
+    """The base `--base` names, or the first; ConfigurationError (exit 2) for an unknown one."""
+    name = getattr(args, "base", None)
+    if name is None:
+        return settings.bases[0]
+    try:
+        return settings.base(name)
+    except KeyError:
+        known = ", ".join(b.name for b in settings.bases if b.name) or "none: ONEC_BASES is empty"
+        raise ConfigurationError(f"--base {name}: no such base (ONEC_BASES: {known})") from None
 
 
 @contextlib.contextmanager
@@ -90,8 +116,9 @@ def _one_line_errors(command: Command) -> Command:
 # --- check ----------------------------------------------------------------------------------------
 
 
-def onec_findings(settings: Settings, onec: OneC) -> tuple[list[str], list[str]]:
-    """What `check` says about 1C beyond its answering: (warnings, failures), one line each.
+def onec_findings(base: OneCBaseSettings, onec: OneC) -> tuple[list[str], list[str]]:
+    """What `check` says about a base's 1C beyond its answering: (warnings, failures), one line
+    each, naming the base's own variables.
 
     Warnings: no approval process set (odata), profile names the infobase lacks. Failures: a
     users group named in the settings that 1C does not have.
@@ -100,18 +127,19 @@ def onec_findings(settings: Settings, onec: OneC) -> tuple[list[str], list[str]]
     failures: list[str] = []
     connector = getattr(onec, "inner", onec)  # under the metrics wrapper
     if isinstance(connector, ODataConnector):
+        processes = base.variable("ONEC_APPROVAL_PROCESSES")
         if not connector.approval_processes:
             warnings.append(
-                "ONEC_APPROVAL_PROCESSES is empty: no task is an approval, so approvers get no "
+                f"{processes} is empty: no task is an approval, so approvers get no "
                 "decision buttons (`python -m gateway onec discover` lists the business processes)"
             )
         for process in sorted(connector.approval_processes):
             if not connector.schema.has_set(process):
-                warnings.append(f"ONEC_APPROVAL_PROCESSES: 1C infobase has no {process}")
+                warnings.append(f"{processes}: 1C infobase has no {process}")
         warnings += connector.schema_problems()
     for setting, name in (
-        ("ONEC_USERS_GROUP", settings.onec_users_group),
-        ("ONEC_ADMINS_GROUP", settings.onec_admins_group),
+        (base.variable("ONEC_USERS_GROUP"), base.users_group),
+        (base.variable("ONEC_ADMINS_GROUP"), base.admins_group),
     ):
         if not name:
             continue
@@ -130,8 +158,9 @@ def onec_findings(settings: Settings, onec: OneC) -> tuple[list[str], list[str]]
 @_one_line_errors
 def cmd_onec_tasks(settings: Settings, args: argparse.Namespace) -> int:
     """Pending tasks as JSON lines (design 5.4) or as a table."""
+    base = chosen_base(settings, args)
     with _built(settings) as gateway:
-        tasks = list(gateway.onec.pending_tasks())
+        tasks = list(gateway.bases[base.name].onec.pending_tasks())
     if args.json:
         for task in tasks:
             print(json.dumps(task_to_dict(task), ensure_ascii=False))
@@ -172,15 +201,16 @@ def cmd_onec_discover(settings: Settings, args: argparse.Namespace) -> int:
     """Sets a profile is written against, from OData `$metadata`, whatever ONEC_CONNECTOR says."""
     # $metadata is read over OData even when the gateway uses the http or soap connector, so
     # this needs the session (the same auth and timeouts), not the configured connector.
+    base = chosen_base(settings, args)
     session = OneCSession(
-        username=settings.onec_username,
-        password=settings.onec_password.reveal(),
-        timeout=settings.onec_timeout,
+        username=base.username,
+        password=base.password.reveal(),
+        timeout=base.timeout,
     )
     try:
-        sets = read_metadata(session, settings.onec_base_url)
-        profile = load_profile(settings.onec_profile)
-        pending = pending_types(session, settings.onec_base_url, profile)
+        sets = read_metadata(session, base.base_url)
+        profile = load_profile(base.profile)
+        pending = pending_types(session, base.base_url, profile)
     finally:
         session.close()
     if args.profile:
@@ -247,9 +277,11 @@ def describe(prop: Property) -> str:
 @_one_line_errors
 def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
     """Read the task, make its PDF as document_for does for an approver, write it to FILE."""
+    name = chosen_base(settings, args).name
     with _built(settings) as gateway:
+        base = gateway.bases[name]
         try:
-            task = gateway.onec.get_task(args.task_id)
+            task = base.onec.get_task(args.task_id)
         except NotFound:
             print(f"error: 1C has no task {args.task_id}", file=sys.stderr)
             return EXIT_FAILED
@@ -259,13 +291,13 @@ def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_FAILED
         document = document_for(
             task,
-            onec=gateway.onec,
+            onec=base.onec,
             renderer=gateway.renderer,
-            cache=gateway.documents,
-            prefer_print_form=gateway.prefers_print_form,
+            cache=base.documents,
+            prefer_print_form=base.prefers_print_form,
             language=settings.gateway_language,
         )
-        content = _content(gateway, task, document)
+        content = _content(base, gateway.renderer, task, document)
         origin = (
             "1C print form"
             if document.source is DocumentSource.PRINT_FORM
@@ -281,18 +313,18 @@ def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _content(gateway: Gateway, task: Task, document: Document) -> bytes:
+def _content(base: BaseGateway, renderer: PdfRenderer, task: Task, document: Document) -> bytes:
     """The PDF bytes, also for a document known only by its Telegram file id or too large."""
     if document.content is not None:
         return document.content
     try:
-        cached = gateway.documents.get_pdf(document.key)
+        cached = base.documents.get_pdf(document.key)
     except UpstreamUnavailable:
         cached = None  # the cache only saves work
     if cached is not None:
         return cached
     if document.source is DocumentSource.PRINT_FORM:
-        form = gateway.onec.print_form(task)
+        form = base.onec.print_form(task)
         if form is not None:
             return form
-    return gateway.renderer.render(task)
+    return renderer.render(task)

@@ -9,11 +9,16 @@ Any number of workers may run against one Redis:
 - One worker at a time, holding the `sync` lock (a token with a TTL, renewed while held),
   runs the sync passes: every ONEC_POLL_INTERVAL seconds, and at once for tasks 1C pushed.
 - Every worker writes due decisions from the outbox; a lease keeps two from taking the same one.
+- With several infobases (ONEC_BASES) each base has its own sync loop (its own `sync` lock in
+  its namespace, its own interval, outage alerts and status) and its own outbox loop, so one
+  base's 1C being down never delays another's; the update consumer and the poller are shared,
+  and the router hands each update to the base it belongs to.
 SIGTERM and SIGINT stop the loops after the work in hand and release the locks.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -28,13 +33,15 @@ from gateway.bootstrap import Gateway
 from gateway.domain.incoming import Incoming
 from gateway.errors import GatewayError, RateLimited
 from gateway.ports.messenger import TelegramMode
-from gateway.ports.storage import FULL_PASS, LeaderRole
+from gateway.ports.storage import FULL_PASS, Coordination, LeaderRole
 from gateway.scheduling.lanes import Lanes
 from gateway.usecases import commands
-from gateway.usecases.dispatch import Admission, admit, handle, tell_flooding
+from gateway.usecases.context import FlowContext
+from gateway.usecases.dispatch import Admission
 from gateway.usecases.links import check_all_links
 from gateway.usecases.monitor import monitored_sync
 from gateway.usecases.outbox import OutboxRunner
+from gateway.usecases.router import admit, handle, tell_flooding
 from gateway.usecases.sync import sync_tasks
 
 log = logging.getLogger(__name__)
@@ -56,21 +63,41 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class BaseLoops:
+    """One infobase's share of a worker: its flow context, outbox runner and wake-up event."""
+
+    def __init__(self, ctx: FlowContext, poll_interval: float) -> None:
+        self.ctx = ctx
+        self.name = ctx.base.name
+        self.poll_interval = poll_interval
+        self.outbox_now = threading.Event()
+        ctx.wake_outbox = self.outbox_now.set
+        self.outbox = OutboxRunner(ctx)
+
+    def thread_name(self, loop: str) -> str:
+        """`sync` for the single base, `sync:uh` for a named one."""
+        return f"{loop}:{self.name}" if self.name else loop
+
+
 class Worker:
     """The worker's loops over one Gateway; `start()` then `stop()`, or `run()` until a signal."""
 
     def __init__(self, gateway: Gateway, *, long_poll_seconds: int = LONG_POLL_SECONDS) -> None:
         self.gateway = gateway
-        self.ctx = gateway.flow()
+        self.flows = gateway.flows()
+        self.bases = [
+            BaseLoops(ctx, base.settings.poll_interval)
+            for ctx, base in zip(self.flows, gateway.bases.values(), strict=True)
+        ]
+        self.ctx = self.flows[0]  # the first base's: the bot's texts, the shared counters
         self.store = gateway.store
         self.id = worker_id()
         self.long_poll_seconds = long_poll_seconds
         self._stopping = threading.Event()
-        self._outbox_now = threading.Event()
-        self.ctx.wake_outbox = self._outbox_now.set
-        self._outbox = OutboxRunner(self.ctx)
         self._threads: list[threading.Thread] = []
-        self._held: set[str] = set()
+        # Locks held, by (base name, role): the poller's in the root namespace (base ""), each
+        # base's `sync` in its own.
+        self._held: dict[tuple[str, str], Coordination] = {}
         self._bot_ready = False
         self._in_flight: set[str] = set()  # entry ids queued in a lane or being handled
         self._in_flight_lock = threading.Lock()
@@ -81,8 +108,9 @@ class Worker:
         return self.gateway.settings.telegram_mode == TelegramMode.POLLING
 
     def wake_sync(self) -> None:
-        """Ask the sync leader (whichever worker it is) for a full pass now."""
-        self.store.request_sync([])
+        """Ask every base's sync leader (whichever worker it is) for a full pass now."""
+        for base in self.bases:
+            base.ctx.coordination.request_sync([])
 
     def _prepare_bot(self) -> bool:
         """Drop a stale webhook (polling mode) and set the command menu; False if Telegram
@@ -101,39 +129,43 @@ class Worker:
     def start(self) -> None:
         """Prepare the bot (if Telegram answers) and start the loops."""
         self._prepare_bot()
-        loops: list[tuple[str, Callable[[], None]]] = [
-            ("updates", self._consume_loop),
-            ("sync", self._sync_loop),
-            ("outbox", self._outbox_loop),
-            ("leases", self._lease_loop),
-        ]
+        loops: list[tuple[str, Callable[[], None]]] = [("updates", self._consume_loop)]
+        for base in self.bases:
+            loops.append((base.thread_name("sync"), functools.partial(self._sync_loop, base)))
+            loops.append((base.thread_name("outbox"), functools.partial(self._outbox_loop, base)))
+        loops.append(("leases", self._lease_loop))
         if self.polling:
             loops.append(("poller", self._poll_loop))
         for name, loop in loops:
             thread = threading.Thread(target=self._guarded(name, loop), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
-        log.info(
-            "worker %s started: %s connector, %s mode, sync every %g s, PDF engine %s",
-            self.id,
-            self.gateway.settings.onec_connector,
-            self.gateway.settings.telegram_mode,
-            self.gateway.settings.onec_poll_interval,
-            self.gateway.renderer.engine,
-        )
+        settings = self.gateway.settings
+        for each in self.gateway.bases.values():
+            log.info(
+                "worker %s started%s: %s connector, %s mode, sync every %g s, PDF engine %s",
+                self.id,
+                f" for base {each.name} ({each.settings.infobase.title})" if each.name else "",
+                each.settings.connector,
+                settings.telegram_mode,
+                each.settings.poll_interval,
+                self.gateway.renderer.engine,
+            )
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the work in hand, stop the loops, release the locks."""
         self._stopping.set()
-        self._outbox_now.set()
+        for base in self.bases:
+            base.outbox_now.set()
         for thread in self._threads:
             thread.join(timeout)
-        self.ctx.pools.shutdown()  # the sync pass's threads live as long as this worker
-        for role in list(self._held):
+        for ctx in self.flows:
+            ctx.pools.shutdown()  # the sync pass's threads live as long as this worker
+        for (name, role), store in list(self._held.items()):
             try:
-                self.store.release_leadership(role, self.id)
+                store.release_leadership(role, self.id)
             except GatewayError as exc:
-                log.warning("could not release the %s lock: %s", role, exc)
+                log.warning("could not release the %s lock%s: %s", role, _of(name), exc)
         self._held.clear()
         log.info("worker %s stopped", self.id)
 
@@ -161,25 +193,27 @@ class Worker:
 
     # --- leadership ---------------------------------------------------------------------------
 
-    def _lead(self, role: str) -> bool:
-        """Take or keep the role's lock; False if another worker has it."""
-        if self.store.acquire_leadership(role, self.id, LOCK_TTL_SECONDS):
-            if role not in self._held:
-                log.info("worker %s now leads %s", self.id, role)
-            self._held.add(role)
+    def _lead(self, role: str, store: Coordination | None = None, base: str = "") -> bool:
+        """Take or keep the role's lock in `store` (the root namespace's unless given); False
+        if another worker has it."""
+        store = store or self.store
+        if store.acquire_leadership(role, self.id, LOCK_TTL_SECONDS):
+            if (base, role) not in self._held:
+                log.info("worker %s now leads %s%s", self.id, role, _of(base))
+            self._held[(base, role)] = store
             return True
-        self._held.discard(role)
+        self._held.pop((base, role), None)
         return False
 
     def _lease_loop(self) -> None:
         """Renew held locks well before they expire, also while a long pass runs."""
         while not self._stopping.wait(LOCK_TTL_SECONDS / 3):
-            for role in list(self._held):
+            for (base, role), store in list(self._held.items()):
                 try:
-                    self._lead(role)
+                    self._lead(role, store, base)
                 except GatewayError as exc:
-                    log.warning("renewing the %s lock failed: %s", role, exc)
-                    self._held.discard(role)
+                    log.warning("renewing the %s lock%s failed: %s", role, _of(base), exc)
+                    self._held.pop((base, role), None)
 
     # --- updates ------------------------------------------------------------------------------
 
@@ -253,7 +287,7 @@ class Worker:
         if event is None:
             self.store.ack_update(entry_id)
             return
-        admission = admit(self.ctx, event)
+        admission = admit(self.flows, event)
         if admission is Admission.IGNORE:
             self.store.ack_update(entry_id)
             return
@@ -265,9 +299,9 @@ class Worker:
         """In the chat's lane: handle, then acknowledge; a failure leaves it for a retry."""
         try:
             if admission is Admission.NOTICE:
-                tell_flooding(self.ctx, event)
+                tell_flooding(self.flows, event)
             else:
-                handle(self.ctx, event)
+                handle(self.flows, event)
         except Exception:
             # Not acknowledged: any worker retakes it after a while; the queue sets it aside
             # once it has failed a few times, so it never comes back for ever.
@@ -283,45 +317,53 @@ class Worker:
 
     # --- sync ---------------------------------------------------------------------------------
 
-    def _sync_loop(self) -> None:
-        interval = self.gateway.settings.onec_poll_interval
+    def _sync_loop(self, base: BaseLoops) -> None:
+        """The base's sync passes while this worker holds the base's `sync` lock."""
+        ctx = base.ctx
+        interval = base.poll_interval
         next_full = 0.0
         last_link_check = time.monotonic()
         while not self._stopping.is_set():
             try:
-                if not self._lead(LeaderRole.SYNC):
+                if not self._lead(LeaderRole.SYNC, ctx.coordination, base.name):
                     self._stopping.wait(min(interval, LOCK_TTL_SECONDS / 3))
                     next_full = 0.0  # a new leader starts with a full pass
                     continue
                 now = time.monotonic()
                 if now >= next_full:
-                    monitored_sync(self.ctx)
+                    monitored_sync(ctx)
                     next_full = time.monotonic() + interval
                     if time.monotonic() - last_link_check > LINK_CHECK_SECONDS:
-                        check_all_links(self.ctx)
+                        check_all_links(ctx)
                         last_link_check = time.monotonic()
                     continue
                 wait = max(0.05, min(next_full - now, LOCK_TTL_SECONDS / 3))
-                requested = self.store.wait_sync_request(wait)
+                requested = ctx.coordination.wait_sync_request(wait)
                 if requested is None:
                     continue
                 ids = [i for i in requested if i != FULL_PASS]
                 if FULL_PASS in requested or not ids:
                     next_full = 0.0
                 else:
-                    sync_tasks(self.ctx, ids)
+                    sync_tasks(ctx, ids)
             except GatewayError as exc:
-                log.warning("sync failed: %s", exc)
+                log.warning("sync%s failed: %s", _of(base.name), exc)
                 self._stopping.wait(min(interval, ERROR_PAUSE_SECONDS))
 
     # --- outbox -------------------------------------------------------------------------------
 
-    def _outbox_loop(self) -> None:
+    def _outbox_loop(self, base: BaseLoops) -> None:
+        """Write the base's due decisions to its 1C; woken at once when one is queued."""
         while not self._stopping.is_set():
-            self._outbox_now.clear()
+            base.outbox_now.clear()
             try:
-                if self._outbox.run_once():
+                if base.outbox.run_once():
                     continue  # more may be due; look again at once
             except GatewayError as exc:
-                log.warning("outbox pass failed: %s", exc)
-            self._outbox_now.wait(OUTBOX_IDLE_SECONDS)
+                log.warning("outbox pass%s failed: %s", _of(base.name), exc)
+            base.outbox_now.wait(OUTBOX_IDLE_SECONDS)
+
+
+def _of(base: str) -> str:
+    """` of base uh` for log lines about a named base; nothing for the single base."""
+    return f" of base {base}" if base else ""

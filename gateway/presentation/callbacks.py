@@ -4,6 +4,10 @@
 a short tag of the task version the card showed (so a press on an outdated card is caught), and
 an HMAC-SHA256 with GATEWAY_SECRET over all of it and the chat id, so data copied to another
 chat, or made up, is refused.
+
+When one bot serves several infobases (ONEC_BASES), a card of base `uh` carries the base's name
+before the signature, `<action>:<task>:<version tag>:uh:<signature>`, covered by the signature:
+the press goes to the base the task came from, and the same task id in two bases never mixes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
+from gateway.domain.infobases import NAME_RE
 from gateway.domain.tasks import Decision
 
 MAX_CALLBACK_DATA_BYTES: Final = 64
@@ -40,6 +45,7 @@ class Press:
     decision: Decision
     task_id: str
     version_tag: str
+    base: str = ""  # the infobase's name in ONEC_BASES; empty for a single base
 
 
 def version_tag(version: str) -> str:
@@ -48,9 +54,16 @@ def version_tag(version: str) -> str:
     return _b64(digest)[:VERSION_TAG_CHARS]
 
 
-def sign(secret: str, chat_id: int, decision: Decision, task_id: str, version: str) -> str:
-    """Callback data for a decision button on the card sent to `chat_id`."""
+def sign(
+    secret: str, chat_id: int, decision: Decision, task_id: str, version: str, base: str = ""
+) -> str:
+    """Callback data for a decision button on the card sent to `chat_id` (of infobase `base`,
+    empty for a single base)."""
     body = f"{_ACTIONS[decision]}:{_pack_id(task_id)}:{version_tag(version)}"
+    if base:
+        if not NAME_RE.match(base):
+            raise ValueError(f"not a base name: {base!r}")
+        body = f"{body}:{base}"
     data = f"{body}:{_signature(secret, chat_id, body)}"
     if len(data.encode("ascii")) > MAX_CALLBACK_DATA_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_DATA_BYTES} bytes for task {task_id}")
@@ -61,12 +74,27 @@ def verify(secret: str, chat_id: int, data: str) -> Press:
     """The press `data` stands for, if it was signed by us for this chat; else InvalidCallback."""
     body, _, signature = data.rpartition(":")
     parts = body.split(":")
-    if len(parts) != 3 or parts[0] not in _DECISIONS:
+    if len(parts) not in (3, 4) or parts[0] not in _DECISIONS:
         raise InvalidCallback("malformed callback data")
+    base = parts[3] if len(parts) == 4 else ""
+    if len(parts) == 4 and not NAME_RE.match(base):
+        raise InvalidCallback("malformed base name")
     expected = _signature(secret, chat_id, body)
     if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace")):
         raise InvalidCallback("bad signature")
-    return Press(decision=_DECISIONS[parts[0]], task_id=_unpack_id(parts[1]), version_tag=parts[2])
+    return Press(
+        decision=_DECISIONS[parts[0]],
+        task_id=_unpack_id(parts[1]),
+        version_tag=parts[2],
+        base=base,
+    )
+
+
+def base_of(data: str) -> str:
+    """The base a press names, read WITHOUT checking the signature: for routing it to the base
+    whose context then verifies it; empty for single-base data or anything malformed."""
+    parts = data.split(":")
+    return parts[3] if len(parts) == 5 and NAME_RE.match(parts[3]) else ""
 
 
 def _signature(secret: str, chat_id: int, body: str) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Final
 
 from gateway.domain.documents import Document, DocumentSource
+from gateway.domain.infobases import Infobase
 from gateway.domain.tasks import Decision, Task
 from gateway.ports.messenger import Button
 from gateway.presentation import callbacks
@@ -39,9 +40,29 @@ def format_moment(moment: datetime) -> str:
     return moment.strftime("%d.%m.%Y %H:%M")
 
 
-def card_lines(task: Task, texts: Texts, max_fields: int = CARD_FIELDS) -> list[str]:
-    """The card's lines, most important first (cut from the end to fit)."""
-    lines = [f"<b>{escape(task.title or texts.t('card.title'))}</b>"]
+def base_title(base: Infobase) -> str:
+    """How approvers read a base's name: its ONEC_<B>_TITLE, else the name upper-cased."""
+    return escape(base.title or base.name.upper())
+
+
+def in_base(base: Infobase, texts: Texts, html_text: str) -> str:
+    """`html_text` headed by the base's title when the gateway serves several bases.
+
+    The title shares the first line (not a line of its own) so the first line still names the
+    task: it is what the outbox and reason prompts quote as the card's subject.
+    """
+    if not base.named:
+        return html_text
+    return texts.t("base.line", base=base_title(base), text=html_text)
+
+
+def card_lines(
+    task: Task, texts: Texts, max_fields: int = CARD_FIELDS, base: Infobase | None = None
+) -> list[str]:
+    """The card's lines, most important first (cut from the end to fit); a card of a named
+    base (several bases) opens with the base's title."""
+    title = f"<b>{escape(task.title or texts.t('card.title'))}</b>"
+    lines = [in_base(base, texts, title) if base is not None else title]
     if task.subject.presentation and task.subject.presentation not in task.title:
         lines.append(escape(task.subject.presentation))
     shown = 0
@@ -117,16 +138,19 @@ def _shorten(line: str, room: int) -> str:
     return escape(text + ELLIPSIS)
 
 
-def keyboard(task: Task, texts: Texts, secret: str, chat_id: int) -> list[list[Button]]:
-    """One row per allowed decision, each with callback data signed for this chat; none for a
-    task that is not an approval (it is done in 1C, never decided from Telegram)."""
+def keyboard(
+    task: Task, texts: Texts, secret: str, chat_id: int, base: str = ""
+) -> list[list[Button]]:
+    """One row per allowed decision, each with callback data signed for this chat (and base,
+    when named); none for a task that is not an approval (it is done in 1C, never decided from
+    Telegram)."""
     if not task.is_approval:
         return []
     return [
         [
             Button(
                 texts.button(decision),
-                callbacks.sign(secret, chat_id, decision, task.id, task.version),
+                callbacks.sign(secret, chat_id, decision, task.id, task.version, base),
             )
         ]
         for decision in Decision

@@ -38,6 +38,29 @@ _RU: Final[dict[str, str]] = {
         "только в вашей карточке."
     ),
     "contact.linked": "Подключение установлено: <b>{name}</b>\nЗадач на согласовании: {count}.",
+    "contact.linked_bases": "Подключение установлено:\n{bases}",
+    "contact.linked_base": "• <b>{base}</b>: {name}, задач на согласовании: {count}",
+    "contact.missing_bases": (
+        "Не подключено:\n{bases}\nКогда администратор 1С исправит карточку, поделитесь "
+        "номером ещё раз."
+    ),
+    "contact.none_linked": (
+        "Номер <code>+{phone}</code> не удалось подключить ни в одной базе 1С:\n{bases}\n"
+        "Когда администратор 1С исправит карточку, поделитесь номером ещё раз."
+    ),
+    "contact.base.unknown": (
+        "• <b>{base}</b>: номер не найден среди пользователей 1С — попросите администратора "
+        "этой базы указать телефон <code>+{phone}</code> в вашей карточке пользователя"
+    ),
+    "contact.base.ambiguous": (
+        "• <b>{base}</b>: номер указан у нескольких пользователей 1С ({count}) — попросите "
+        "администратора этой базы оставить его только в вашей карточке"
+    ),
+    "contact.base.not_in_group": (
+        "• <b>{base}</b>: пользователь 1С «{name}» не входит в группу «{group}» — попросите "
+        "администратора этой базы включить вас в неё"
+    ),
+    "contact.base.unavailable": "• <b>{base}</b>: 1С сейчас недоступна — попробуйте позже",
     "contact.not_in_group": (
         "Пользователь 1С «{name}» не входит в группу пользователей «{group}», которой "
         "разрешено подключаться к боту. Попросите администратора 1С включить вас в эту группу "
@@ -69,7 +92,10 @@ _RU: Final[dict[str, str]] = {
     "tasks.header": "Задачи на согласовании: {count}",
     "tasks.item": "• {title} — этап {stage}, срок {due}",
     "tasks.resent": "Отправляю карточки задач ниже.",
+    "tasks.base": "\n<b>{base}</b> — задач на согласовании: {count}",
+    "tasks.base_unavailable": "\n<b>{base}</b> — 1С сейчас недоступна, список не получен",
     "card.title": "Согласование",
+    "base.line": "<b>{base}</b> · {text}",
     "card.initiator": "Инициатор",
     "card.stage": "Этап",
     "card.role": "Адресована роли",
@@ -183,6 +209,29 @@ _EN: Final[dict[str, str]] = {
         "linked. Ask the 1C administrator to keep it on your card only."
     ),
     "contact.linked": "Connected: <b>{name}</b>\nTasks awaiting your approval: {count}.",
+    "contact.linked_bases": "Connected:\n{bases}",
+    "contact.linked_base": "• <b>{base}</b>: {name}, tasks awaiting your approval: {count}",
+    "contact.missing_bases": (
+        "Not connected:\n{bases}\nOnce the 1C administrator fixes your card, share your "
+        "number again."
+    ),
+    "contact.none_linked": (
+        "The number <code>+{phone}</code> could not be connected in any 1C base:\n{bases}\n"
+        "Once the 1C administrator fixes your card, share your number again."
+    ),
+    "contact.base.unknown": (
+        "• <b>{base}</b>: the number is not on any 1C user — ask this base's administrator "
+        "to add <code>+{phone}</code> to your user card"
+    ),
+    "contact.base.ambiguous": (
+        "• <b>{base}</b>: the number is on several 1C users ({count}) — ask this base's "
+        "administrator to keep it on your card only"
+    ),
+    "contact.base.not_in_group": (
+        "• <b>{base}</b>: 1C user “{name}” is not in the group “{group}” — ask this base's "
+        "administrator to add you to it"
+    ),
+    "contact.base.unavailable": "• <b>{base}</b>: 1C is unavailable now — try again later",
     "contact.not_in_group": (
         "1C user “{name}” is not in the users group “{group}” allowed to connect to the bot. "
         "Ask the 1C administrator to add you to that group, then share your number again."
@@ -211,7 +260,10 @@ _EN: Final[dict[str, str]] = {
     "tasks.header": "Tasks awaiting your approval: {count}",
     "tasks.item": "• {title} — stage {stage}, due {due}",
     "tasks.resent": "Sending the task cards below.",
+    "tasks.base": "\n<b>{base}</b> — tasks awaiting your approval: {count}",
+    "tasks.base_unavailable": "\n<b>{base}</b> — 1C is unavailable now, no list",
     "card.title": "Approval",
+    "base.line": "<b>{base}</b> · {text}",
     "card.initiator": "Initiator",
     "card.stage": "Stage",
     "card.role": "Addressed to the role",

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from gateway.domain.infobases import Infobase
 from gateway.domain.records import UserLink
 from gateway.errors import GatewayError
 from gateway.ports.messenger import Messenger
 from gateway.ports.storage import AdminGroupStore, LinkStore
+from gateway.presentation.cards import in_base
+from gateway.presentation.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,8 @@ class AlertPorts(AdminPorts, Protocol):
 
     links: LinkStore
     messenger: Messenger
+    texts: Texts
+    base: Infobase  # a named base's alerts say which base they are about
 
 
 def is_admin(ctx: AdminPorts, link: UserLink, group_admins: frozenset[str] | None = None) -> bool:
@@ -38,7 +43,9 @@ def is_admin(ctx: AdminPorts, link: UserLink, group_admins: frozenset[str] | Non
 
 
 def alert_admins(ctx: AlertPorts, html: str) -> None:
-    """Send `html` to every admin; an admin who cannot be reached is skipped."""
+    """Send `html` to every admin of this base (headed by its title when the gateway serves
+    several); an admin who cannot be reached is skipped."""
+    html = in_base(ctx.base, ctx.texts, html)
     group_admins = ctx.admins.group_admins() if ctx.admins_group else frozenset()
     for link in ctx.links.all_links():
         if not is_admin(ctx, link, group_admins):

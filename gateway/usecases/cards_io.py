@@ -122,8 +122,8 @@ def _send_card(
     ctx: CardPorts, task: Task, link: UserLink, prepared: Future[Document] | None
 ) -> None:
     texts = ctx.texts
-    lines = cards.card_lines(task, texts, ctx.card_fields)
-    keyboard = cards.keyboard(task, texts, ctx.secret, link.chat_id)
+    lines = cards.card_lines(task, texts, ctx.card_fields, ctx.base)
+    keyboard = cards.keyboard(task, texts, ctx.secret, link.chat_id, ctx.base.name)
     # The line saying a task is for information only is part of the tail, so it is never cut.
     notify = [] if task.is_approval else [texts.t("card.notify")]
     note = ""

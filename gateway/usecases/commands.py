@@ -1,15 +1,24 @@
-"""Bot commands: /start (with an admin invitation), /help, /tasks, /status, /cancel."""
+"""Bot commands: /start (with an admin invitation), /help, /tasks, /status, /cancel.
+
+`run` serves one base; `run_across` serves a gateway of several bases (ONEC_BASES), where
+/tasks lists per base under its title, /status covers the bases the user is an admin of, an
+invitation makes the user admin in every base they are linked in, and /cancel drops the
+reason prompts of every base.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Final, Generic, Protocol, TypeVar
 
 from gateway.domain.incoming import IncomingMessage
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import Task
+from gateway.errors import AuthenticationFailed, GatewayError, UpstreamUnavailable
 from gateway.ports.storage import (
     DeliveryStore,
     InviteStore,
@@ -25,6 +34,8 @@ from gateway.usecases import cards_io
 from gateway.usecases.alerts import is_admin
 from gateway.usecases.cards_io import CardPorts, DeliveryPolicy
 from gateway.usecases.links import LinkPorts, ask_for_contact, confirm, current_link
+
+log = logging.getLogger(__name__)
 
 INVITE_PREFIX: Final = "admin-"
 INVITE_TTL_SECONDS: Final = 24 * 3600
@@ -49,6 +60,9 @@ class CommandPorts(TaskListPorts, LinkPorts, StatusTextPorts, Protocol):
 
     prompts: PromptStore
     invites: InviteStore
+
+
+P = TypeVar("P", bound=CommandPorts)
 
 
 def bot_commands(texts: Texts) -> list[tuple[str, str]]:
@@ -140,14 +154,19 @@ def _list_tasks(ctx: TaskListPorts, link: UserLink) -> None:
     if not mine:
         ctx.messenger.send_text(link.chat_id, texts.t("tasks.none"))
         return
-    lines = [texts.t("tasks.header", count=len(mine))]
-    for task in mine:
-        stage = f"{task.stage.number}/{task.stage.count}" if task.stage.count else "—"
-        due = cards.format_moment(task.due_at) if task.due_at else texts.t("card.no_due")
-        lines.append(texts.t("tasks.item", title=escape(task.title), stage=stage, due=due))
+    lines = [texts.t("tasks.header", count=len(mine)), *_task_items(texts, mine)]
     ctx.messenger.send_text(link.chat_id, cards.fit(lines, [], cards.MESSAGE_LIMIT))
     for task in mine:
         cards_io.deliver(ctx, task, link)  # a card missing (deleted, lost) comes again
+
+
+def _task_items(texts: Texts, tasks: Sequence[Task]) -> list[str]:
+    items = []
+    for task in tasks:
+        stage = f"{task.stage.number}/{task.stage.count}" if task.stage.count else "—"
+        due = cards.format_moment(task.due_at) if task.due_at else texts.t("card.no_due")
+        items.append(texts.t("tasks.item", title=escape(task.title), stage=stage, due=due))
+    return items
 
 
 def status_text(ctx: StatusTextPorts) -> str:
@@ -169,3 +188,121 @@ def status_text(ctx: StatusTextPorts) -> str:
         tracked=len(ctx.deliveries.tracked_tasks()),
         linked=len(ctx.links.all_links()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Linked(Generic[P]):
+    """One base of several where the user is linked: the base's ports and the user's link."""
+
+    ctx: P
+    link: UserLink
+
+
+def linked_bases(bases: Sequence[P], telegram_user_id: int) -> list[Linked[P]]:
+    """The bases, in order, where the user's link holds (checked against each base's 1C)."""
+    found: list[Linked[P]] = []
+    for ctx in bases:
+        link = current_link(ctx, telegram_user_id)
+        if link is not None:
+            found.append(Linked(ctx, link))
+    return found
+
+
+def run_across(
+    bases: Sequence[CommandPorts], message: IncomingMessage, command: str, argument: str
+) -> None:
+    """Carry out a command for a user of a gateway serving several bases (`bases[0]`'s
+    messenger and texts answer: every base shares them)."""
+    first = bases[0]
+    chat = message.chat_id
+    if command == "/start" and argument.startswith(INVITE_PREFIX):
+        _accept_invite_across(bases, message, argument.removeprefix(INVITE_PREFIX))
+        return
+    if command == "/cancel":
+        prompted = [ctx for ctx in bases if ctx.prompts.get_prompt(chat) is not None]
+        for ctx in prompted:
+            ctx.prompts.delete_prompt(chat)
+        first.messenger.send_text(
+            chat, first.texts.t("reason.cancelled" if prompted else "reason.nothing")
+        )
+        return
+    linked = linked_bases(bases, message.user_id)
+    if not linked:
+        ask_for_contact(first, chat)
+        return
+    admin_in = [item.ctx for item in linked if is_admin(item.ctx, item.link)]
+    if command in ("/start", "/help"):
+        help_text = first.texts.t("help")
+        if admin_in:
+            help_text += "\n" + first.texts.t("help.admin")
+        first.messenger.send_text(chat, help_text)
+    elif command == "/tasks":
+        list_tasks_by_base(linked)
+    elif command == "/status":
+        if not admin_in:
+            first.messenger.send_text(chat, first.texts.t("admin.only"))
+        else:
+            texts = [cards.in_base(ctx.base, ctx.texts, status_text(ctx)) for ctx in admin_in]
+            first.messenger.send_text(chat, cards.fit(texts, [], cards.MESSAGE_LIMIT))
+    else:
+        first.messenger.send_text(chat, first.texts.t("unknown_command"))
+
+
+def _accept_invite_across(
+    bases: Sequence[CommandPorts], message: IncomingMessage, code: str
+) -> None:
+    """One invitation (invites are shared by the bases) makes the user an admin in every base
+    they are linked in."""
+    first = bases[0]
+    linked = [
+        (ctx, link) for ctx in bases if (link := ctx.links.get_link(message.user_id)) is not None
+    ]
+    if not linked:
+        ask_for_contact(first, message.chat_id)  # the invitation stays valid
+        return
+    if not code or not first.invites.take_invite(code):
+        first.messenger.send_text(message.chat_id, first.texts.t("admin.invalid"))
+        return
+    for ctx, link in linked:
+        ctx.links.save_link(replace(link, is_admin=True))
+    first.messenger.send_text(message.chat_id, first.texts.t("admin.granted"))
+
+
+def list_tasks_by_base(linked: Sequence[Linked[CommandPorts]]) -> None:
+    """/tasks over several bases: the user's pending tasks under each base's title (a base
+    whose 1C is unreachable says so), then the cards they miss, base by base."""
+    first = linked[0].ctx
+    texts = first.texts
+    lines: list[str] = []
+    mine: list[tuple[Linked[CommandPorts], list[Task]]] = []
+    for item in linked:
+        title = cards.base_title(item.ctx.base)
+        try:
+            tasks = my_tasks(item.ctx, item.link)
+        except (UpstreamUnavailable, AuthenticationFailed) as exc:
+            log.warning("/tasks: base %s unavailable: %s", item.ctx.base.name, exc)
+            lines.append(texts.t("tasks.base_unavailable", base=title))
+            continue
+        mine.append((item, tasks))
+        if tasks:
+            lines.append(texts.t("tasks.base", base=title, count=len(tasks)))
+            lines.extend(_task_items(texts, tasks))
+    total = sum(len(tasks) for _, tasks in mine)
+    if total:
+        lines.insert(0, texts.t("tasks.header", count=total))
+    elif len(mine) == len(linked):
+        lines.insert(0, texts.t("tasks.none"))
+    chat = linked[0].link.chat_id
+    first.messenger.send_text(chat, cards.fit(lines, [], cards.MESSAGE_LIMIT))
+    for item, tasks in mine:
+        deliver_each(item.ctx, item.link, tasks)
+
+
+def deliver_each(ctx: TaskListPorts, link: UserLink, tasks: Sequence[Task]) -> None:
+    """Send the cards of `tasks` the user misses in one of several bases; a failure is logged
+    and leaves the other bases' cards to go (the next sync pass retries)."""
+    try:
+        for task in tasks:
+            cards_io.deliver(ctx, task, link)
+    except GatewayError as exc:
+        log.warning("cards of base %s to chat %s: %s", ctx.base.name, link.chat_id, exc)

@@ -10,6 +10,8 @@ counter increment per update.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import Final, Protocol
 
@@ -77,11 +79,18 @@ def tell_flooding(ctx: ReplyPorts, incoming: Incoming) -> None:
 
 def handle(ctx: DispatchPorts, incoming: Incoming) -> None:
     """Handle one update; a failing upstream gets the user a short apology, never silence."""
-    try:
+    with apologising(ctx, incoming):
         if isinstance(incoming, IncomingPress):
             on_press(ctx, incoming)
         else:
             _on_message(ctx, incoming)
+
+
+@contextmanager
+def apologising(ctx: ReplyPorts, incoming: Incoming) -> Iterator[None]:
+    """Run the handling of `incoming`; a GatewayError is logged and the user apologised to."""
+    try:
+        yield
     except UpstreamUnavailable as exc:
         log.warning("update %s: %s", incoming.update_id, exc)
         _apologise(ctx, incoming)

@@ -8,12 +8,14 @@ a new link replaces the old one, whose owner and the admins are told at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
 from typing import Final, Protocol
 
 from gateway.domain.incoming import IncomingMessage
+from gateway.domain.infobases import Infobase
 from gateway.domain.phones import international_phone, masked_phone, same_phone
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import OneCUser
@@ -21,6 +23,7 @@ from gateway.errors import AuthenticationFailed, UpstreamUnavailable
 from gateway.ports.messenger import ContactRequest, Messenger, RemoveKeyboard
 from gateway.ports.onec import TaskSource
 from gateway.ports.storage import Coordination, LinkStore
+from gateway.presentation.cards import base_title
 from gateway.presentation.texts import Texts, escape
 from gateway.usecases.alerts import AlertPorts, alert_admins
 from gateway.usecases.groups import MembershipPorts, may_connect
@@ -69,8 +72,40 @@ def ask_for_contact(ctx: ReplyPorts, chat_id: int, key: str = "welcome", **value
     )
 
 
+class Found(Enum):
+    """How a shared phone matched the users of one base's 1C."""
+
+    ONE = "one"  # exactly one valid user, allowed to connect: linkable
+    NONE = "none"
+    SEVERAL = "several"
+    NOT_IN_GROUP = "not_in_group"  # one user, outside ONEC_USERS_GROUP
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What one base's 1C answered for a phone: the user to link, or why there is none."""
+
+    found: Found
+    user: OneCUser | None = None
+    count: int = 0  # users with the phone, for SEVERAL
+    group: str = ""  # the base's ONEC_USERS_GROUP, for NOT_IN_GROUP
+
+
 def on_contact(ctx: ConnectPorts, message: IncomingMessage) -> UserLink | None:
     """A shared contact: link its phone's 1C user if the contact is the sender's own."""
+    phone = own_phone(ctx, message)
+    if phone is None:
+        return None
+    match = match_phone(ctx, phone)
+    if match.user is None or match.found is not Found.ONE:
+        refuse(ctx, message.chat_id, phone, match)
+        return None
+    return link_user(ctx, message, phone, match.user)
+
+
+def own_phone(ctx: ReplyPorts, message: IncomingMessage) -> str | None:
+    """The shared contact's international number, if the contact is the sender's own and the
+    number long enough to be one; else the user is asked again and None returned."""
     contact = message.contact
     assert contact is not None
     if contact.user_id != message.user_id:
@@ -81,24 +116,42 @@ def on_contact(ctx: ConnectPorts, message: IncomingMessage) -> UserLink | None:
     if len(phone) < MIN_PHONE_DIGITS:
         ask_for_contact(ctx, message.chat_id, "contact.unknown", phone=escape(phone))
         return None
+    return phone
+
+
+def match_phone(ctx: ConnectPorts, phone: str) -> Match:
+    """Which of this base's 1C users the phone links to, telling nobody (several bases answer
+    the same contact in one message)."""
     users = users_with_phone(ctx, phone)
     if not users:
-        ask_for_contact(ctx, message.chat_id, "contact.unknown", phone=phone)
-        return None
+        return Match(Found.NONE)
     if len(users) > 1:
-        ask_for_contact(ctx, message.chat_id, "contact.ambiguous", phone=phone, count=len(users))
-        return None
+        return Match(Found.SEVERAL, count=len(users))
     user = users[0]
     if not may_connect(ctx, user.id):
         log.info("1C user %s is not in group %r; not linked", user.id, ctx.users_group)
+        return Match(Found.NOT_IN_GROUP, user, group=ctx.users_group)
+    return Match(Found.ONE, user)
+
+
+def refuse(ctx: ReplyPorts, chat_id: int, phone: str, match: Match) -> None:
+    """Tell a single base's user why their phone links to nobody, and ask again."""
+    if match.found is Found.SEVERAL:
+        ask_for_contact(ctx, chat_id, "contact.ambiguous", phone=phone, count=match.count)
+    elif match.found is Found.NOT_IN_GROUP and match.user is not None:
         ask_for_contact(
             ctx,
-            message.chat_id,
+            chat_id,
             "contact.not_in_group",
-            name=escape(user.name),
-            group=escape(ctx.users_group),
+            name=escape(match.user.name),
+            group=escape(match.group),
         )
-        return None
+    else:
+        ask_for_contact(ctx, chat_id, "contact.unknown", phone=phone)
+
+
+def link_user(ctx: ConnectPorts, message: IncomingMessage, phone: str, user: OneCUser) -> UserLink:
+    """Link the sender to `user`; an account that had this 1C user loses it and is told."""
     previous = ctx.links.get_link(message.user_id)
     displaced = [
         other
@@ -204,3 +257,71 @@ def confirm(ctx: ReplyPorts, link: UserLink, pending: int) -> None:
         ctx.texts.t("contact.linked", name=escape(link.onec_user_name), count=pending),
         RemoveKeyboard(),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BaseLink:
+    """The user's link in one of several bases, with the count of their pending tasks there
+    (None when that base's 1C could not say)."""
+
+    base: Infobase
+    link: UserLink
+    pending: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BaseRefusal:
+    """A base where the shared phone linked nobody: why (None: its 1C was unreachable)."""
+
+    base: Infobase
+    match: Match | None
+
+
+def confirm_bases(
+    ctx: ReplyPorts,
+    chat_id: int,
+    phone: str,
+    linked: Sequence[BaseLink],
+    refused: Sequence[BaseRefusal],
+) -> None:
+    """One answer to a contact shared with a gateway of several bases: «Подключение
+    установлено» listing the bases linked, then each base where the user was not linked, with
+    what to ask that base's administrator. The contact button stays while a base is missing,
+    so the user can share the number again once 1C is fixed."""
+    texts = ctx.texts
+    missing = "\n".join(_refusal_line(texts, phone, refusal) for refusal in refused)
+    if not linked:
+        ctx.messenger.send_text(
+            chat_id,
+            texts.t("contact.none_linked", phone=phone, bases=missing),
+            ContactRequest(texts.t("btn.share_phone")),
+        )
+        return
+    lines = [
+        texts.t(
+            "contact.linked_base",
+            base=base_title(item.base),
+            name=escape(item.link.onec_user_name),
+            count="—" if item.pending is None else item.pending,
+        )
+        for item in linked
+    ]
+    text = texts.t("contact.linked_bases", bases="\n".join(lines))
+    if refused:
+        text += "\n\n" + texts.t("contact.missing_bases", bases=missing)
+        ctx.messenger.send_text(chat_id, text, ContactRequest(texts.t("btn.share_phone")))
+    else:
+        ctx.messenger.send_text(chat_id, text, RemoveKeyboard())
+
+
+def _refusal_line(texts: Texts, phone: str, refusal: BaseRefusal) -> str:
+    base = base_title(refusal.base)
+    match = refusal.match
+    if match is None:
+        return texts.t("contact.base.unavailable", base=base)
+    if match.found is Found.SEVERAL:
+        return texts.t("contact.base.ambiguous", base=base, count=match.count)
+    if match.found is Found.NOT_IN_GROUP and match.user is not None:
+        name, group = escape(match.user.name), escape(match.group)
+        return texts.t("contact.base.not_in_group", base=base, name=name, group=group)
+    return texts.t("contact.base.unknown", base=base, phone=phone)

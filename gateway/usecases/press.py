@@ -94,6 +94,11 @@ def on_press(ctx: PressPorts, press: IncomingPress) -> None:
         log.warning("forged or foreign callback data from user %s", press.user_id)
         answer("alert.forged")
         return
+    if wanted.base != ctx.base.name:
+        # Signed by us, but for another base's card: its task id means nothing here.
+        log.warning("press for base %r reached base %r", wanted.base, ctx.base.name)
+        answer("alert.forged")
+        return
     link = current_link(ctx, press.user_id)
     if link is None:
         answer("alert.not_linked")

@@ -38,14 +38,21 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify(
-    secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float
+    secret: str,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    now: float,
+    *,
+    setting: str = "ONEC_PUSH_SECRET",
 ) -> Push:
     """Check the headers against the body; PushRejected says what is wrong.
 
-    An empty `secret` means pushes are off: every push is rejected, signed or not.
+    An empty `secret` means pushes are off: every push is rejected, signed or not; the reason
+    names `setting`, the variable that holds the key (a base's own with several bases).
     """
     if not secret:
-        raise PushRejected("pushes are off: ONEC_PUSH_SECRET is not set")
+        raise PushRejected(f"pushes are off: {setting} is not set")
     if not timestamp or not signature:
         raise PushRejected("missing X-Gateway-Timestamp or X-Gateway-Signature")
     try:

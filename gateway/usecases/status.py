@@ -7,10 +7,10 @@ that approvers' data must not reach. Text stored by other processes (the last sy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from gateway.ports.storage import StatusField
 
@@ -98,6 +98,31 @@ def collect_status(
         onec_reachable=down_since is None,
         onec_down_since=down_since.isoformat() if down_since else None,
     )
+
+
+# What every base shares (one process version, one bot, one update stream); a base's own entry
+# in the several-bases answer leaves these out.
+SHARED_FIELDS: Final = ("version", "telegram_mode", "dead_updates")
+
+
+def bases_status(
+    reports: Mapping[str, GatewayStatus], titles: Mapping[str, str], dead_updates: int
+) -> dict[str, Any]:
+    """`/status` with several bases: the shared fields once, then each base's own under its
+    name, with its title."""
+    first = next(iter(reports.values()))
+    return {
+        "version": first.version,
+        "telegram_mode": first.telegram_mode,
+        "dead_updates": dead_updates,
+        "bases": {
+            name: {
+                "title": titles[name],
+                **{k: v for k, v in report.as_dict().items() if k not in SHARED_FIELDS},
+            }
+            for name, report in reports.items()
+        },
+    }
 
 
 def last_sync_timestamp(store: StatusSource) -> float | None:

@@ -120,3 +120,23 @@ def test_outbox_drop_asks_first(runner, env, store) -> None:
     result = runner("outbox", "drop", "press-a", env=env)
     assert result.returncode == 3
     assert store.get_entry("press-a") is not None
+
+
+def test_links_and_outbox_commands_work_on_the_base_given_with_base(runner, env) -> None:
+    env = {
+        **{k: v for k, v in env.items() if k != "ONEC_BASE_URL"},
+        "ONEC_BASES": "uh,erp",
+        "ONEC_UH_BASE_URL": "http://127.0.0.1:9/uh",
+        "ONEC_ERP_BASE_URL": "http://127.0.0.1:9/erp",
+    }
+    erp = RedisStore(connect(env["REDIS_URL"]), env["REDIS_PREFIX"] + "erp:")
+    erp.save_link(link(101, "erp-1", "Иванов Иван"))
+    erp.enqueue(entry("press-erp", time.time() + 600))
+    assert runner("links", "list", env=env).stdout.splitlines()[-1] == "0 linked"  # uh, first
+    listed = runner("links", "list", "--base", "erp", env=env)
+    assert listed.stdout.splitlines()[-1] == "1 linked"
+    waiting = runner("outbox", "list", "--base", "erp", "--json", env=env)
+    assert [item["id"] for item in json.loads(waiting.stdout)] == ["press-erp"]
+    dropped = runner("outbox", "drop", "press-erp", "--yes", "--base", "erp", env=env)
+    assert dropped.returncode == 0, dropped.stderr
+    assert erp.get_entry("press-erp") is None

@@ -128,3 +128,39 @@ def test_unknown_commands_are_refused_with_usage(runner, env) -> None:
     result = runner("frobnicate", env=env)
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def two_bases(onec_env: dict[str, str], uh_url: str) -> dict[str, str]:
+    """The emulator as base erp; base uh at `uh_url`."""
+    return {
+        **{k: v for k, v in onec_env.items() if k != "ONEC_BASE_URL"},
+        "ONEC_BASES": "uh,erp",
+        "ONEC_UH_BASE_URL": uh_url,
+        "ONEC_UH_TITLE": "УХ",
+        "ONEC_ERP_BASE_URL": onec_env["ONEC_BASE_URL"],
+        "ONEC_ERP_PUSH_SECRET": "erp-push-secret-0123456789",
+    }
+
+
+def test_check_reports_each_base_and_fails_when_one_base_is_down(runner, onec_env) -> None:
+    result = runner("check", env=two_bases(onec_env, "http://127.0.0.1:9/uh"))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("1c:uh: FAILED: ")
+    assert lines[2] == f"1c:erp: ok (ERP: odata at {onec_env['ONEC_BASE_URL']})"
+    assert lines[-2:] == [
+        "push uh: off (ONEC_UH_PUSH_SECRET is not set: its pushes are refused)",
+        "push erp: on (POST /onec/events/erp, signed with ONEC_ERP_PUSH_SECRET)",
+    ]
+    assert "erp-push-secret-0123456789" not in result.stdout + result.stderr
+
+
+def test_onec_tasks_asks_the_base_given_with_base(runner, onec_env) -> None:
+    env = two_bases(onec_env, "http://127.0.0.1:9/uh")
+    listed = runner("onec", "tasks", "--json", "--base", "erp", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.strip()  # the emulator's seed has pending tasks
+    assert runner("onec", "tasks", env=env).returncode == 1  # the first base, uh, is down
+    unknown = runner("onec", "tasks", "--base", "do", env=env)
+    assert unknown.returncode == 2
+    assert "--base do: no such base (ONEC_BASES: uh, erp)" in unknown.stderr

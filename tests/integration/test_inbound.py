@@ -161,3 +161,48 @@ def test_a_push_of_a_hundred_events_is_well_within_the_bound(web: FlaskClient, g
     body = json.dumps({"events": events}).encode()
     assert len(body) * 10 < MAX_PUSH_BYTES
     assert web.post("/onec/events", data=body, headers=signed(body)).status_code == 200
+
+
+UH_PUSH_SECRET = "uh-push-secret-0123456789"
+ERP_PUSH_SECRET = "erp-push-secret-0123456789"
+
+
+@pytest.fixture
+def two_bases(env: dict[str, str]):
+    """A gateway serving bases uh (pushes on) and erp (pushes off)."""
+    instance = build(
+        Settings.from_env(
+            {
+                **{k: v for k, v in env.items() if k != "ONEC_BASE_URL"},
+                "ONEC_BASES": "uh,erp",
+                "ONEC_UH_BASE_URL": "http://127.0.0.1:9/uh",
+                "ONEC_ERP_BASE_URL": "http://127.0.0.1:9/erp",
+                "ONEC_UH_PUSH_SECRET": UH_PUSH_SECRET,
+            }
+        )
+    )
+    yield instance
+    instance.close()
+
+
+def test_each_base_takes_pushes_on_its_own_route_with_its_own_key(two_bases) -> None:
+    web = create_app(gateway=two_bases).test_client()
+    uh, erp = two_bases.bases["uh"], two_bases.bases["erp"]
+    answer = web.post("/onec/events/uh", data=EVENTS, headers=signed(EVENTS, secret=UH_PUSH_SECRET))
+    assert answer.status_code == 200
+    assert uh.store.wait_sync_request(1) == ["t-9"]
+    assert erp.store.wait_sync_request(0.05) is None
+    # Another base's key does not sign for uh; erp has no key, so all its pushes are refused.
+    headers = signed(EVENTS, secret=ERP_PUSH_SECRET)
+    assert web.post("/onec/events/uh", data=EVENTS, headers=headers).status_code == 401
+    refused = web.post("/onec/events/erp", data=EVENTS, headers=headers)
+    assert refused.status_code == 401
+    assert "ONEC_ERP_PUSH_SECRET is not set" in refused.get_json()["message"]
+    assert web.post("/onec/events/do", data=EVENTS, headers=headers).status_code == 404
+    # The single base's route names no base: with several it is not there.
+    assert web.post("/onec/events", data=EVENTS, headers=signed(EVENTS)).status_code == 404
+
+
+def test_the_single_base_has_no_named_push_route(web: FlaskClient, gateway) -> None:
+    assert web.post("/onec/events/uh", data=EVENTS, headers=signed(EVENTS)).status_code == 404
+    assert gateway.store.wait_sync_request(0.05) is None

@@ -211,3 +211,58 @@ def test_status_masks_secrets_in_the_stored_sync_error(serve, env: dict[str, str
     assert error.startswith("1C answered 500: GET /bot***/x?p=***&s=***")
     for leaked in (SANDBOX_TOKEN, quoted, TEST_SECRET, basic):
         assert leaked not in error
+
+
+def two_bases(env: dict[str, str], erp_url: str) -> dict[str, str]:
+    """`env` serving the emulator as base uh (УХ) and `erp_url` as base erp."""
+    return {
+        **{k: v for k, v in env.items() if k != "ONEC_BASE_URL"},
+        "ONEC_BASES": "uh,erp",
+        "ONEC_UH_BASE_URL": env["ONEC_BASE_URL"],
+        "ONEC_UH_TITLE": "УХ",
+        "ONEC_ERP_BASE_URL": erp_url,
+        "ONEC_ERP_POLL_INTERVAL": "60",
+    }
+
+
+def test_readyz_names_the_base_whose_1c_is_down(serve, onec_env: dict[str, str]) -> None:
+    response = serve(two_bases(onec_env, dead_url("http") + "/erp")).get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["ok"] == ["1c:uh", "redis", "telegram", "pdf"]
+    assert list(body["failing"]) == ["1c:erp"]
+
+
+def test_status_with_several_bases_reports_each_base_under_its_name(
+    serve, env: dict[str, str]
+) -> None:
+    env = two_bases(env, "http://127.0.0.1:9/erp")
+    client = serve(env)
+    erp = RedisStore(connect(env["REDIS_URL"]), env["REDIS_PREFIX"] + "erp:")
+    down = datetime.now().astimezone() - timedelta(minutes=7)
+    erp.set_status(onec_down_since=down.isoformat(), last_sync_error="1C is unavailable")
+    assert erp.acquire_leadership("sync", "worker-b", 30)
+
+    body = client.get("/status").get_json()
+
+    assert (body["version"], body["telegram_mode"], body["dead_updates"]) == (
+        __version__,
+        "polling",
+        0,
+    )
+    assert set(body["bases"]) == {"uh", "erp"}
+    uh, erp_status = body["bases"]["uh"], body["bases"]["erp"]
+    assert (uh["title"], uh["onec_reachable"], uh["sync_leader"]) == ("УХ", True, None)
+    assert (erp_status["title"], erp_status["onec_reachable"]) == ("ERP", False)
+    assert erp_status["onec_down_since"] == down.isoformat()
+    assert erp_status["sync_leader"] == "worker-b"
+    assert "version" not in uh
+
+
+def test_metrics_with_several_bases_label_the_store_gauges(
+    serve, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    text = serve(two_bases(env, "http://127.0.0.1:9/erp")).get("/metrics").get_data(as_text=True)
+    assert 'gateway_outbox_depth{base="uh"} 0.0' in text
+    assert 'gateway_outbox_depth{base="erp"} 0.0' in text

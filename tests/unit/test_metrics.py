@@ -8,14 +8,16 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.metrics import InstrumentedOneC, InstrumentedRenderer, PrometheusMetrics
-from adapters.metrics.prometheus import StoreGauges
+from adapters.metrics.prometheus import BaseStoreGauges, StoreGauges
 from gateway.domain.tasks import Task
 from gateway.errors import UpstreamUnavailable
 from tests.factories import make_task
 from tests.fakes import FakeOneC, FakeRenderer
 
 
-def scrape(metrics: PrometheusMetrics, gauges: StoreGauges | None = None) -> dict[str, float]:
+def scrape(
+    metrics: PrometheusMetrics, gauges: StoreGauges | BaseStoreGauges | None = None
+) -> dict[str, float]:
     body, content_type = metrics.exposition(gauges)
     assert content_type.startswith("text/plain")
     found = {}
@@ -95,3 +97,46 @@ def test_two_instances_in_one_process_do_not_collide(monkeypatch) -> None:
     first, second = PrometheusMetrics(), PrometheusMetrics()
     first.task_relayed()
     assert scrape(second)["gateway_tasks_relayed_total{}"] == 0
+
+
+def test_with_several_bases_1c_decision_and_relay_metrics_carry_the_base(monkeypatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    metrics = PrometheusMetrics(by_base=True)
+    uh, erp = metrics.for_base("uh"), metrics.for_base("erp")
+    uh.task_relayed()
+    erp.decision("approve", "retry")
+    InstrumentedOneC(FakeOneC([make_task("a")]), erp).pending_tasks()
+    uh.telegram_request("sendMessage", 0.1)  # one bot: Telegram's timings have no base
+    found = scrape(metrics)
+    assert found["gateway_tasks_relayed_total{base=uh}"] == 1
+    assert found["gateway_decisions_total{base=erp,decision=approve,outcome=retry}"] == 1
+    assert found["gateway_onec_request_seconds_count{base=erp,operation=pending_tasks}"] == 1
+    assert found["gateway_telegram_request_seconds_count{method=sendMessage}"] == 1
+
+
+def test_a_single_base_records_without_a_base_label(monkeypatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    metrics = PrometheusMetrics()
+    assert metrics.for_base("") is metrics
+    metrics.for_base("").decision("approve", "applied")
+    assert scrape(metrics)["gateway_decisions_total{decision=approve,outcome=applied}"] == 1
+
+
+def test_store_gauges_of_several_bases_are_labelled_and_skip_an_unreadable_one(
+    monkeypatch,
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+
+    def broken() -> NoReturn:
+        raise UpstreamUnavailable("Redis", "connection refused")
+
+    gauges = BaseStoreGauges(
+        {
+            "uh": StoreGauges(outbox_depth=lambda: 2, last_sync_timestamp=lambda: 1.8e9),
+            "erp": StoreGauges(outbox_depth=broken, last_sync_timestamp=lambda: None),
+        }
+    )
+    found = scrape(PrometheusMetrics(by_base=True), gauges)
+    assert found["gateway_outbox_depth{base=uh}"] == 2
+    assert found["gateway_last_sync_timestamp_seconds{base=uh}"] == 1.8e9
+    assert "gateway_outbox_depth{base=erp}" not in found

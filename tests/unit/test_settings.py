@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.domain.infobases import Infobase
 from gateway.errors import SettingsError
 from gateway.settings import Secret, Settings, WorkHours
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
@@ -293,3 +294,113 @@ def test_card_content_settings_default_to_everything_and_name_bad_values() -> No
     found = problems({**VALID, "TELEGRAM_SEND_PDF": "maybe", "TELEGRAM_CARD_FIELDS": "7"})
     assert "TELEGRAM_SEND_PDF: 'maybe' is not true or false" in found
     assert "TELEGRAM_CARD_FIELDS: must be a whole number from 0 to 6" in found
+
+
+# --- several infobases (issue 21) -------------------------------------------------------------
+
+TWO_BASES = {
+    "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+    "GATEWAY_SECRET": TEST_SECRET,
+    "ONEC_BASES": "uh, erp",
+    "ONEC_UH_BASE_URL": "https://srv/uh",
+    "ONEC_UH_TITLE": "УХ",
+    "ONEC_ERP_BASE_URL": "https://srv/erp/",
+    "ONEC_ERP_CONNECTOR": "http",
+    "ONEC_USERNAME": "Шлюз",
+    "ONEC_PASSWORD": "общий-пароль",
+}
+
+
+def test_a_single_base_is_one_unnamed_base_with_the_flat_values() -> None:
+    s = Settings.from_env({**VALID, "ONEC_CONNECTOR": "soap", "ONEC_PUSH_SECRET": "p" * 20})
+    (base,) = s.bases
+    assert base.infobase == Infobase()
+    assert not s.several_bases
+    assert (base.connector, base.base_url, base.push_secret) == (
+        s.onec_connector,
+        s.onec_base_url,
+        s.onec_push_secret,
+    )
+    assert (base.http_base, base.tls_verify) == (s.onec_http_base, s.onec_tls_verify)
+
+
+def test_each_base_reads_its_own_variables_and_falls_back_to_the_shared_ones() -> None:
+    s = Settings.from_env({**TWO_BASES, "ONEC_ERP_USERNAME": "Шлюз ERP"})
+    uh, erp = s.bases
+    assert (uh.infobase, erp.infobase) == (Infobase("uh", "УХ"), Infobase("erp", "ERP"))
+    assert (uh.base_url, erp.base_url) == ("https://srv/uh", "https://srv/erp")
+    assert (uh.connector, erp.connector) == ("odata", "http")
+    assert (uh.username, erp.username) == ("Шлюз", "Шлюз ERP")
+    assert uh.password == erp.password == Secret("общий-пароль")
+    assert erp.soap_wsdl == "https://srv/erp/ws/approvals?wsdl"
+    assert erp.http_base == "https://srv/erp/hs/approvals/v1"
+    assert s.several_bases
+    assert s.base("erp") is erp
+    # Code that serves one base still reads the flat fields: they are the first base's.
+    assert (s.onec_base_url, s.onec_connector) == ("https://srv/uh", "odata")
+
+
+def test_each_base_needs_its_own_address_and_the_shared_one_is_not_required() -> None:
+    env = {k: v for k, v in TWO_BASES.items() if k != "ONEC_ERP_BASE_URL"}
+    assert problems({**env, "ONEC_BASE_URL": "https://srv/shared"}) == [
+        "ONEC_ERP_BASE_URL: required, not set"
+    ]
+
+
+def test_every_problem_names_the_variable_hence_the_base() -> None:
+    found = problems(
+        {
+            **TWO_BASES,
+            "ONEC_UH_TIMEOUT": "0",
+            "ONEC_ERP_CONNECTOR": "com",
+            "ONEC_POLL_INTERVAL": "often",  # shared by both bases: reported once
+            "ONEC_ERP_PUSH_SECRET": TEST_SECRET,
+        }
+    )
+    assert [p.split(":")[0] for p in found] == [
+        "ONEC_POLL_INTERVAL",
+        "ONEC_UH_TIMEOUT",
+        "ONEC_ERP_CONNECTOR",
+        "ONEC_ERP_PUSH_SECRET",
+    ]
+    assert "must differ from GATEWAY_SECRET" in found[-1]
+
+
+@pytest.mark.parametrize(
+    ("bases", "expected"),
+    [
+        ("uh,UH", "'UH' is not a base name"),
+        ("uh,erp,uh", "'uh' is listed twice"),
+        ("holding2026x", "'holding2026x' is not a base name"),
+        ("1c", "'1c' is not a base name"),
+        (" , ", "lists no base"),
+    ],
+)
+def test_a_bad_list_of_bases_is_named(bases: str, expected: str) -> None:
+    found = problems({**VALID, "ONEC_UH_BASE_URL": "https://srv/uh", "ONEC_BASES": bases})
+    assert found[0].startswith("ONEC_BASES: ")
+    assert expected in found[0]
+
+
+def test_a_base_secret_can_come_from_its_own_file(tmp_path: Path) -> None:
+    (tmp_path / "erp").write_text("пароль-ERP\n", encoding="utf-8")
+    s = Settings.from_env({**TWO_BASES, "ONEC_ERP_PASSWORD_FILE": str(tmp_path / "erp")})
+    assert s.base("erp").password == Secret("пароль-ERP")
+    assert s.base("uh").password == Secret("общий-пароль")
+
+
+def test_every_base_secret_is_masked() -> None:
+    s = Settings.from_env(
+        {
+            **TWO_BASES,
+            "ONEC_ERP_PASSWORD": "пароль-ERP",
+            "ONEC_UH_PUSH_SECRET": "push-key-of-uh-0001",
+            "ONEC_ERP_PUSH_SECRET": "push-key-of-erp-002",
+        }
+    )
+    shown = repr(s)
+    values = s.secret_values()
+    for secret in ("общий-пароль", "пароль-ERP", "push-key-of-uh-0001", "push-key-of-erp-002"):
+        assert secret not in shown
+        assert secret in values
+    assert "Шлюз:пароль-ERP" in values
