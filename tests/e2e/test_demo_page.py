@@ -223,7 +223,10 @@ def purpose_of(test: str) -> str:
 def test_sharing_the_contact_connects_the_approver_and_delivers_his_tasks(
     page: Page, shot: None
 ) -> None:
-    expect(page.get_by_test_id("messages")).to_contain_text("Задач на согласовании")
+    # «Задач на согласовании: N» with one base; a line per base with several.
+    expect(page.get_by_test_id("messages")).to_contain_text(
+        "задач на согласовании", ignore_case=True
+    )
     expect(page.get_by_test_id("pdf-link").first).to_be_visible()
 
 
@@ -309,6 +312,8 @@ def test_the_page_switches_to_erp_where_a_decision_lands_while_uh_is_untouched(
     card.get_by_test_id("inline-button").filter(has_text="Согласовать").click()
 
     expect(approval.get_by_test_id("task-decision")).to_have_text("Согласовано")
+    edited = page.get_by_test_id("message").filter(has_text=purpose).filter(has_text="Согласовано")
+    expect(edited.get_by_test_id("inline-button")).to_have_count(0)
     select_base(page, "УХ")
     expect(page.get_by_test_id("initiator")).to_have_text("Иванов И. П.")
     expect(page.get_by_test_id("approval").filter(has_text=purpose)).to_have_count(0)

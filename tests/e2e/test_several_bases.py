@@ -169,6 +169,11 @@ def test_a_decision_lands_in_the_base_its_task_came_from(
     morozov.answer_to(morozov.press(card["message_id"], "Согласовать"))
 
     wait_for(lambda: state(erp, in_erp["task_id"]) == "completed", "the decision in ERP")
+    wait_for(
+        lambda: "✅ Согласовано" in morozov.text_of(morozov.message(card["message_id"])),
+        "the final outcome on the ERP card",
+        timeout=30,
+    )
     card_of(morozov, "Аренда вагонов (УХ)")
     assert state(onec, in_uh["task_id"]) == "pending"
     assert applied(onec, in_uh["task_id"]) == []
