@@ -9,7 +9,8 @@ with code 2 like every other command.
 import os
 import sys
 
-from gateway.entrypoints.cli import EXIT_BAD_SETTINGS, print_settings_problems
+from gateway.entrypoints.cli import print_settings_problems
+from gateway.entrypoints.subcommands import EXIT_BAD_SETTINGS
 from gateway.entrypoints.web import app_from_environment
 from gateway.errors import SettingsError
 

@@ -6,20 +6,18 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 
 import redis
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from gateway.bootstrap import Gateway, build
-from gateway.domain.tasks import Task
 from gateway.entrypoints.web import create_app
 from gateway.entrypoints.worker import Worker
-from gateway.ports.documents import PdfRenderer
+from gateway.ports.metrics import NoMetrics
 from gateway.settings import Settings
 from sandbox.onec import harness as onec_harness
 from sandbox.onec.harness import RunningSandbox
@@ -107,11 +105,11 @@ def settings(
     return Settings.from_env(environment(telegram, onec, prefix, **overrides))
 
 
-class CountingRenderer:
-    """Wraps the PdfRenderer port: counts renderings and their durations (the cache at work)."""
+class RenderTimes(NoMetrics):
+    """The Metrics port keeping only how long each PDF rendering took (the cache at work): give
+    it to adapters.metrics' InstrumentedRenderer around the renderer to watch."""
 
-    def __init__(self, inner: PdfRenderer) -> None:
-        self.inner = inner
+    def __init__(self) -> None:
         self.durations: list[float] = []
         self._lock = threading.Lock()
 
@@ -120,39 +118,30 @@ class CountingRenderer:
         """Renderings done so far."""
         return len(self.durations)
 
-    @property
-    def engine(self) -> str:
-        """The wrapped engine's name."""
-        return self.inner.engine
-
-    def template_for(self, task: Task) -> str:
-        """The wrapped renderer's template key."""
-        return self.inner.template_for(task)
-
-    def render(self, task: Task) -> bytes:
-        """Render and count."""
-        started = time.perf_counter()
-        pdf = self.inner.render(task)
+    def pdf_render(self, engine: str, seconds: float) -> None:
+        """Keep the duration (renderings run on several threads)."""
         with self._lock:
-            self.durations.append(time.perf_counter() - started)
-        return pdf
-
-    def ping(self) -> None:
-        """The wrapped renderer's ping."""
-        self.inner.ping()
+            self.durations.append(seconds)
 
 
 @contextmanager
-def running_worker(gateway: Gateway) -> Iterator[Worker]:
-    """The worker's loops on `gateway` for the block (long polls kept short, so it stops fast)."""
+def worker_running(gateway: Gateway, stop_timeout: float = 30.0) -> Iterator[Worker]:
+    """The worker's loops on `gateway` for the block (long polls kept short, so it stops fast);
+    the e2e and fault tests run their workers with it too."""
     worker = Worker(gateway, long_poll_seconds=1)
     worker.start()
     try:
         yield worker
     finally:
-        # Short joins: a loop blocked in a Redis wait ends on its own (its threads are daemons).
-        worker.stop(timeout=1)
-        gateway.close()
+        worker.stop(timeout=stop_timeout)
+
+
+@contextmanager
+def running_worker(gateway: Gateway) -> Iterator[Worker]:
+    """`worker_running`, then the gateway closed."""
+    # Short joins: a loop blocked in a Redis wait ends on its own (its threads are daemons).
+    with closing(gateway), worker_running(gateway, stop_timeout=1) as worker:
+        yield worker
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -18,6 +18,7 @@ import itertools
 import time
 from typing import Any
 
+from adapters.metrics import InstrumentedRenderer
 from adapters.pdf import create_renderer
 from adapters.redis_store import RedisRateLimiter, RedisStore, connect
 from bench import harness
@@ -192,7 +193,8 @@ def relay_limits_off(sizes: Sizes) -> dict[str, Any]:
     with harness.redis_prefix() as prefix, harness.emulators(flood=False) as (telegram, onec):
         approvals = _populate(telegram, onec, prefix, sizes)
         config = harness.settings(telegram, onec, prefix, ONEC_CONNECTOR=CONNECTOR)
-        renderer = harness.CountingRenderer(create_renderer(config.pdf_engine))
+        render_times = harness.RenderTimes()
+        renderer = InstrumentedRenderer(create_renderer(config.pdf_engine), render_times)
         limiter = RedisRateLimiter(
             connect(harness.REDIS_URL), prefix, per_second=0, per_chat_per_second=0
         )
@@ -209,8 +211,8 @@ def relay_limits_off(sizes: Sizes) -> dict[str, Any]:
             )
         figures = _figures(telegram, onec, approvals, started)
         figures["answers_429_gateway"] = gateway.messenger.rate_limited
-        figures["renderings"] = renderer.renders
-        figures["render_seconds_total"] = round(sum(renderer.durations), 2)
+        figures["renderings"] = render_times.renders
+        figures["render_seconds_total"] = round(sum(render_times.durations), 2)
         figures["mode"] = "limits off: worker in-process"
         figures["connector"] = CONNECTOR
         return figures

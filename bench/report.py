@@ -21,6 +21,24 @@ def _row(item: str, figure: str, reference: str, target: str, ok: bool | None) -
     return f"| {item} | {figure} | {reference} | {target} | {_status(ok)} |"
 
 
+def _share_of_ceiling(relay: dict[str, Any]) -> str:
+    """A relay's rate as a share of the ceiling the flood limits allow."""
+    share = relay.get("share_of_ceiling")
+    return f"ceiling {relay['ceiling_per_second']:g} msg/s: {share and round(share * 100, 1)} %"
+
+
+def _refusals_row(item: str, relay: dict[str, Any], reference: str) -> str:
+    """The 429 answers of a relay, as the emulator logged them and as the gateway saw them."""
+    refused = int(relay.get("answers_429_emulator", 0))
+    return _row(
+        item,
+        f"{refused} (emulator log); {relay.get('answers_429_gateway')} (gateway)",
+        reference,
+        "0",
+        refused == 0,
+    )
+
+
 def _relay_rows(
     on: dict[str, Any] | None,
     off: dict[str, Any] | None,
@@ -32,26 +50,16 @@ def _relay_rows(
     rows = []
     if on:
         rate = on.get("messages_per_second")
-        share = on.get("share_of_ceiling")
-        refused = int(on.get("answers_429_emulator", 0))
         rows.append(
             _row(
                 "(a) relay, limits on",
                 f"{rate} msg/s ({on['delivered']}/{on['tasks']} delivered)",
-                f"ceiling {on['ceiling_per_second']:g} msg/s: {share and round(share * 100, 1)} %",
+                _share_of_ceiling(on),
                 "≥ 29 msg/s (≥ 97 %)",
                 None if rate is None else rate >= 29 and on["delivered"] == on["tasks"],
             )
         )
-        rows.append(
-            _row(
-                "(a) 429 answers, limits on",
-                f"{refused} (emulator log); {on.get('answers_429_gateway')} (gateway)",
-                "—",
-                "0",
-                refused == 0,
-            )
-        )
+        rows.append(_refusals_row("(a) 429 answers, limits on", on, "—"))
         ideal = round(on["tasks"] / on["ceiling_per_second"], 1)
         rows.append(
             _row(
@@ -96,26 +104,21 @@ def _relay_rows(
         )
     if strict:
         rate = strict.get("messages_per_second")
-        share = strict.get("share_of_ceiling")
-        refused = int(strict.get("answers_429_emulator", 0))
         rows.append(
             _row(
                 "(a) relay, strict limits (30 in any second, 1 per chat)",
                 f"{rate} msg/s ({strict['delivered']}/{strict['tasks']} delivered,"
                 f" drained in {strict.get('drain_seconds')} s)",
-                f"ceiling {strict['ceiling_per_second']:g} msg/s:"
-                f" {share and round(share * 100, 1)} %",
+                _share_of_ceiling(strict),
                 "≥ 28.5 msg/s (≥ 95 %)",
                 None if rate is None else rate >= 28.5 and strict["delivered"] == strict["tasks"],
             )
         )
         rows.append(
-            _row(
+            _refusals_row(
                 "(a) 429 answers, strict limits",
-                f"{refused} (emulator log); {strict.get('answers_429_gateway')} (gateway)",
+                strict,
                 "before issue 17: 17 answers 429 in a relay of 300 cards",
-                "0",
-                refused == 0,
             )
         )
     if off:

@@ -38,8 +38,9 @@ def on_starting(server: Any) -> None:
     """Stop on bad settings; log like the workers; create the metrics directory before the
     first worker writes to it."""
     from gateway.bootstrap import load_settings
-    from gateway.entrypoints.cli import EXIT_BAD_SETTINGS, print_settings_problems
+    from gateway.entrypoints.cli import print_settings_problems
     from gateway.entrypoints.logs import configure_logging
+    from gateway.entrypoints.subcommands import EXIT_BAD_SETTINGS
     from gateway.errors import SettingsError
 
     try:

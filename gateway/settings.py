@@ -233,6 +233,16 @@ class Settings:
     # values the flat `onec_*` fields above repeat (code that serves one base reads those).
     bases: tuple[OneCBaseSettings, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not self.bases:
+            # Built from the flat fields alone (not by from_env): they are the single base.
+            flat = {
+                f.name: getattr(self, f"onec_{f.name}")
+                for f in fields(OneCBaseSettings)
+                if f.name != "infobase"
+            }
+            object.__setattr__(self, "bases", (OneCBaseSettings(infobase=Infobase(), **flat),))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Validate `env` (names of design section 3); SettingsError lists every problem."""
@@ -361,6 +371,19 @@ class _Reader:
         ):
             self.problem(name, "still holds the example's placeholder; set a real value")
             return default
+        return value
+
+    def signing_key(self, name: str) -> str:
+        """A key that signs (buttons, 1C's pushes); one shorter than MIN_GATEWAY_SECRET_LENGTH
+        is a problem, and answered as unset so no other check of it adds a second one."""
+        value = self.raw(name)
+        if value and len(value) < MIN_GATEWAY_SECRET_LENGTH:
+            self.problem(
+                name,
+                f"too short: use at least {MIN_GATEWAY_SECRET_LENGTH} random characters "
+                "(e.g. `openssl rand -hex 32`)",
+            )
+            return ""
         return value
 
     def process_types(self, name: str) -> tuple[str, ...]:
@@ -523,14 +546,8 @@ class _Reader:
     def _push_secret(self, base: OneCBaseSettings, gateway_secret: Secret) -> Secret:
         """The key 1C signs this base's pushes with; it must not be the buttons' key."""
         variable = self._base_name(base.infobase, "ONEC_PUSH_SECRET")
-        push_secret = self.raw(variable)
-        if push_secret and len(push_secret) < MIN_GATEWAY_SECRET_LENGTH:
-            self.problem(
-                variable,
-                f"too short: use at least {MIN_GATEWAY_SECRET_LENGTH} random characters "
-                "(e.g. `openssl rand -hex 32`)",
-            )
-        elif push_secret and push_secret == gateway_secret.reveal():
+        push_secret = self.signing_key(variable)
+        if push_secret and push_secret == gateway_secret.reveal():
             self.problem(
                 variable,
                 "must differ from GATEWAY_SECRET: 1C must not hold the key that signs buttons",
@@ -621,13 +638,7 @@ class _Reader:
         values["redis_prefix"] = prefix
 
     def _read_gateway(self, values: dict[str, Any]) -> None:
-        secret = self.raw("GATEWAY_SECRET")
-        if secret and len(secret) < MIN_GATEWAY_SECRET_LENGTH:
-            self.problem(
-                "GATEWAY_SECRET",
-                f"too short: use at least {MIN_GATEWAY_SECRET_LENGTH} random characters "
-                "(e.g. `openssl rand -hex 32`)",
-            )
+        secret = self.signing_key("GATEWAY_SECRET")
         values["gateway_secret"] = Secret(secret)
         values["gateway_language"] = self.choice("GATEWAY_LANGUAGE", "ru", LANGUAGES)
         values["pdf_engine"] = self.choice("PDF_ENGINE", PdfEngine.AUTO, PDF_ENGINES)

@@ -4,12 +4,11 @@
 # Run as root (a fresh machine); as another user it only says what to install.
 set -euo pipefail
 python=${PYTHON:-.venv/bin/python}
+. "$(dirname "$0")/packages.sh"
 
-need=()
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
-# (No `grep -q`: with pipefail, its early exit would fail ldconfig with SIGPIPE.)
-ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
-ldconfig -p 2>/dev/null | grep 'libharfbuzz-subset.so.0' >/dev/null || need+=(libharfbuzz-subset0)
+need_library 'libpangoft2-1.0.so.0' libpango-1.0-0 libpangoft2-1.0-0
+need_library 'libharfbuzz-subset.so.0' libharfbuzz-subset0
 redis_answers() { "$python" - "${REDIS_URL:-redis://127.0.0.1:6379/0}" <<'PY'
 import sys
 import redis
@@ -21,13 +20,4 @@ PY
 }
 command -v redis-server >/dev/null 2>&1 || redis_answers || need+=(redis-server)
 
-[ ${#need[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "make demo needs these system packages: ${need[*]}" >&2
-  echo "Install them with: sudo apt-get install -y ${need[*]}" >&2
-  exit 1
-fi
-echo "Installing system packages for the demo: ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+install_needed "make demo needs these system packages" "Installing system packages for the demo"

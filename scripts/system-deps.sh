@@ -2,8 +2,8 @@
 # Installs the system packages the tests and the PDF engines need, when they are missing.
 # Run as root (CI, a fresh machine); as another user it only says what to install.
 set -euo pipefail
+. "$(dirname "$0")/packages.sh"
 
-need=()
 command -v wkhtmltopdf >/dev/null 2>&1 || need+=(wkhtmltopdf)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
@@ -12,21 +12,11 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v nginx >/dev/null 2>&1 || need+=(nginx)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
-# WeasyPrint loads Pango through ctypes at import time. (No `grep -q`: with pipefail, its early
-# exit would fail ldconfig with SIGPIPE.)
-ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# WeasyPrint loads Pango through ctypes at import time.
+need_library 'libpangoft2-1.0.so.0' libpango-1.0-0 libpangoft2-1.0-0
 # Without HarfBuzz-Subset WeasyPrint warns at import (a DeprecationWarning fails the tests).
-ldconfig -p 2>/dev/null | grep 'libharfbuzz-subset.so.0' >/dev/null || need+=(libharfbuzz-subset0)
+need_library 'libharfbuzz-subset.so.0' libharfbuzz-subset0
 # The demo page's browser test drives Debian's Chromium (Playwright never downloads a browser).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
-[ ${#need[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "Missing system packages: ${need[*]}" >&2
-  echo "Install them with: sudo apt-get install -y ${need[*]}" >&2
-  exit 1
-fi
-echo "Installing system packages: ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+install_needed "Missing system packages" "Installing system packages"

@@ -8,19 +8,23 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from adapters.redis_store import RedisDocumentCache, RedisRateLimiter, connect, connect_binary
 from gateway.entrypoints.web import create_app
+from gateway.ports.storage import Store
 from gateway.settings import Settings
+from gateway.usecases.context import FlowContext, local_now
 from sandbox.onec import harness as onec_harness
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram import harness as telegram_harness
 from sandbox.telegram.harness import SandboxServer
+from tests.fakes import make_context
 
 TESTS = Path(__file__).parent
 TIER_BY_FOLDER = {
@@ -51,6 +55,26 @@ def unavailable(reason: str) -> NoReturn:
 
 SANDBOX_TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TEST_SECRET = "test-gateway-secret-0123456789"
+
+
+def unlimited_limiter(settings: Settings) -> RedisRateLimiter:
+    """A flood limiter for `settings` that never makes a sender wait: for tests that measure the
+    gateway under load rather than its pace towards Telegram."""
+    return RedisRateLimiter(
+        connect(settings.redis_url.reveal()),
+        settings.redis_prefix,
+        per_second=0,
+        burst=0,
+        per_chat_per_second=0,
+        chat_burst=0,
+    )
+
+
+def redis_context(store: Store, url: str, prefix: str, **overrides: Any) -> FlowContext:
+    """`make_context` over Redis: `store` for every storage port, a document cache at `url`
+    under `prefix`, and the wall clock (FlowContext's own) unless `overrides` set `now`."""
+    documents = RedisDocumentCache(connect_binary(url), prefix)
+    return make_context(store, documents=documents, **{"now": local_now, **overrides})
 
 
 @pytest.fixture

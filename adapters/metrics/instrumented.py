@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Generic, TypeVar
 
 from gateway.domain.records import DecisionRequest, MessageRef
 from gateway.domain.tasks import OneCUser, Task
@@ -28,15 +29,25 @@ def _timed(record: Callable[[str, float], None], label: str) -> Iterator[None]:
         record(label, time.perf_counter() - started)
 
 
-class InstrumentedOneC:
+Inner = TypeVar("Inner")
+
+
+class _Instrumented(Generic[Inner]):
+    """The wrapped port, and the Metrics method its calls are timed into."""
+
+    def __init__(self, inner: Inner, record: Callable[[str, float], None]) -> None:
+        self.inner = inner
+        self._record = record
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.inner!r})"
+
+
+class InstrumentedOneC(_Instrumented[OneC]):
     """The OneC port, each call timed with the method name as the `operation` label."""
 
     def __init__(self, inner: OneC, metrics: Metrics) -> None:
-        self.inner = inner
-        self._record = metrics.onec_request
-
-    def __repr__(self) -> str:
-        return f"InstrumentedOneC({self.inner!r})"
+        super().__init__(inner, metrics.onec_request)
 
     def ping(self) -> None:
         """Timed ping."""
@@ -74,15 +85,11 @@ class InstrumentedOneC:
             return self.inner.submit_decision(request)
 
 
-class InstrumentedMessenger:
+class InstrumentedMessenger(_Instrumented[Messenger]):
     """The Messenger port, each call timed with its Bot API method as the `method` label."""
 
     def __init__(self, inner: Messenger, metrics: Metrics) -> None:
-        self.inner = inner
-        self._record = metrics.telegram_request
-
-    def __repr__(self) -> str:
-        return f"InstrumentedMessenger({self.inner!r})"
+        super().__init__(inner, metrics.telegram_request)
 
     def ping(self) -> None:
         """Timed getMe (cached by the bot, so mostly near zero)."""
@@ -122,15 +129,11 @@ class InstrumentedMessenger:
             self.inner.set_commands(commands)
 
 
-class InstrumentedRenderer:
+class InstrumentedRenderer(_Instrumented[PdfRenderer]):
     """The PdfRenderer port, each rendering timed with the engine as the `engine` label."""
 
     def __init__(self, inner: PdfRenderer, metrics: Metrics) -> None:
-        self.inner = inner
-        self._record = metrics.pdf_render
-
-    def __repr__(self) -> str:
-        return f"InstrumentedRenderer({self.inner!r})"
+        super().__init__(inner, metrics.pdf_render)
 
     @property
     def engine(self) -> str:

@@ -7,29 +7,25 @@ the same press is answered from 1C's memory of the first and applied once.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 from urllib.parse import quote
 
+from adapters.onec.contract_connector import PAGE_SIZE, PDF_MAGIC, ContractConnector, users_from
 from adapters.onec.contract_errors import contract_error
 from adapters.onec.contract_json import task_from_dict
-from adapters.onec.pending import PendingTasks, decided_elsewhere
+from adapters.onec.pending import decided_elsewhere
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
-from adapters.onec.user_groups import read_group_members
 from gateway.domain.phones import normalize_phone
 from gateway.domain.records import DecisionRequest
 from gateway.domain.tasks import OneCUser, Task
 from gateway.errors import MalformedAnswer, NotPerformer
 from gateway.ports.onec import Connector
 
-PAGE_SIZE: Final = 200
-PDF_MAGIC: Final = b"%PDF-"
 
-
-class HttpServiceConnector:
+class HttpServiceConnector(ContractConnector):
     """The OneC port over contract v1 (`ONEC_CONNECTOR=http`)."""
 
     name = Connector.HTTP
-    prefers_print_form = True
 
     def __init__(
         self,
@@ -39,24 +35,10 @@ class HttpServiceConnector:
         page_size: int = PAGE_SIZE,
         infobase_url: str = "",
     ) -> None:
-        self._session = session
         self._base = base_url.rstrip("/")
-        # The publication root (ONEC_BASE_URL), for what contract v1 has no route for.
-        self._infobase = infobase_url or self._base.rsplit("/hs/", 1)[0]
-        self._page_size = page_size
-        self._pending = PendingTasks()
+        super().__init__(session, infobase_url or self._base.rsplit("/hs/", 1)[0], page_size)
 
     # --- reading -------------------------------------------------------------------------------
-
-    def ping(self) -> None:
-        """One cheap authenticated read of the task list."""
-        self._list_page(None, limit=1)
-
-    def pending_tasks(self) -> list[Task]:
-        """Every pending task; after the first pass only tasks named in the event feed are read."""
-        return self._pending.read(
-            self._list_page, self._page_size, self._events_page, self.get_task
-        )
 
     def get_task(self, task_id: str) -> Task:
         """One task in any state."""
@@ -67,21 +49,7 @@ class HttpServiceConnector:
         """Valid 1C users with this phone."""
         answer = self._get("/users", params={"phone": "+" + normalize_phone(phone)})
         body = self._object(answer, "users")
-        users = []
-        for raw in body["users"]:
-            try:
-                users.append(
-                    OneCUser(
-                        id=str(raw["id"]),
-                        name=str(raw["name"]),
-                        phones=tuple(normalize_phone(str(p)) for p in raw.get("phones", [])),
-                    )
-                )
-            except (KeyError, TypeError) as exc:
-                raise MalformedAnswer(
-                    UPSTREAM, f"a user at {safe_url(answer.url)} lacks {exc}"
-                ) from exc
-        return users
+        return users_from(body["users"], f"at {safe_url(answer.url)}")
 
     def print_form(self, task: Task) -> bytes | None:
         """1C's own print form of the task's subject, or None if 1C has none."""
@@ -96,11 +64,6 @@ class HttpServiceConnector:
                 answer.json()  # raises the login-page error
             raise MalformedAnswer(UPSTREAM, f"{safe_url(url)} did not answer a PDF")
         return answer.body
-
-    def group_members(self, name: str) -> frozenset[str]:
-        """Members of a 1C users group, read over the publication's standard OData interface
-        (contract v1 has no route for groups)."""
-        return read_group_members(self._session, self._infobase, name)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -132,9 +95,7 @@ class HttpServiceConnector:
             if isinstance(error, NotPerformer):
                 decided_elsewhere(error, self.get_task, request.task_id)
             raise error
-        task = self._task(answer.json(), url)
-        self._pending.remember(task)
-        return task
+        return self._decided(self._task(answer.json(), url))
 
     # --- internals -----------------------------------------------------------------------------
 

@@ -23,11 +23,11 @@ import zeep.exceptions
 import zeep.helpers
 from lxml import etree
 
+from adapters.onec.contract_connector import PAGE_SIZE, PDF_MAGIC, ContractConnector, users_from
 from adapters.onec.contract_errors import contract_error, error_for
 from adapters.onec.contract_json import task_from_dict
-from adapters.onec.pending import PendingTasks, decided_elsewhere
+from adapters.onec.pending import decided_elsewhere
 from adapters.onec.session import UPSTREAM, Answer, OneCSession, safe_url
-from adapters.onec.user_groups import read_group_members
 from gateway.domain.phones import normalize_phone
 from gateway.domain.records import DecisionRequest
 from gateway.domain.tasks import OneCUser, Task
@@ -49,8 +49,6 @@ _CONTRACT_CODE_IN_TEXT: Final = re.compile(
     r"\b(not_found|already_completed|not_performer|invalid|stale|refused|unavailable)\s*:\s*(.*)",
     re.DOTALL,
 )
-PAGE_SIZE: Final = 200
-PDF_MAGIC: Final = b"%PDF-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +101,10 @@ class _SessionTransport:
         return _Reply(answer.status, answer.body, {"Content-Type": answer.content_type})
 
 
-class SoapConnector:
+class SoapConnector(ContractConnector):
     """The OneC port over the approvals SOAP web service (`ONEC_CONNECTOR=soap`)."""
 
     name = Connector.SOAP
-    prefers_print_form = True
 
     def __init__(
         self,
@@ -118,28 +115,14 @@ class SoapConnector:
         page_size: int = PAGE_SIZE,
         infobase_url: str = "",
     ) -> None:
-        self._session = session
+        super().__init__(session, infobase_url or address.rsplit("/ws/", 1)[0], page_size)
         self._wsdl_url = wsdl_url
         self._address = address
-        # The publication root (ONEC_BASE_URL), for what the web service has no operation for.
-        self._infobase = infobase_url or address.rsplit("/ws/", 1)[0]
-        self._page_size = page_size
         self._lock = threading.Lock()
         self._client: Any = None  # zeep.Client; zeep's API is untyped
         self._service: Any = None
-        self._pending = PendingTasks()
 
     # --- reading -------------------------------------------------------------------------------
-
-    def ping(self) -> None:
-        """Load the WSDL if needed, then one cheap authenticated call."""
-        self._list_page(None, limit=1)
-
-    def pending_tasks(self) -> list[Task]:
-        """Every pending task; after the first pass only tasks named in the event feed are read."""
-        return self._pending.read(
-            self._list_page, self._page_size, self._events_page, self.get_task
-        )
 
     def get_task(self, task_id: str) -> Task:
         """One task in any state."""
@@ -148,23 +131,7 @@ class SoapConnector:
     def find_users_by_phone(self, phone: str) -> list[OneCUser]:
         """Valid 1C users with this phone."""
         raw = self._call("FindUsersByPhone", phone="+" + normalize_phone(phone))
-        # zeep unwraps a wrapper whose only child is the list; accept either shape.
-        users = raw.get("users") if isinstance(raw, dict) else raw
-        found = []
-        for user in users or []:
-            try:
-                found.append(
-                    OneCUser(
-                        id=str(user["id"]),
-                        name=str(user["name"]),
-                        phones=tuple(normalize_phone(str(p)) for p in user.get("phones") or []),
-                    )
-                )
-            except (KeyError, TypeError) as exc:
-                raise MalformedAnswer(
-                    UPSTREAM, f"a user from FindUsersByPhone lacks {exc}"
-                ) from exc
-        return found
+        return users_from(_contract_users(raw), "from FindUsersByPhone")
 
     def print_form(self, task: Task) -> bytes | None:
         """1C's own print form of the task's subject, or None if 1C has none."""
@@ -177,11 +144,6 @@ class SoapConnector:
         if not isinstance(content, bytes) or not content.startswith(PDF_MAGIC):
             raise MalformedAnswer(UPSTREAM, "GetPrintForm did not answer a PDF")
         return content
-
-    def group_members(self, name: str) -> frozenset[str]:
-        """Members of a 1C users group, read over the publication's standard OData interface
-        (the web service has no operation for groups)."""
-        return read_group_members(self._session, self._infobase, name)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -206,9 +168,7 @@ class SoapConnector:
         except NotPerformer as refusal:
             decided_elsewhere(refusal, self.get_task, request.task_id)
             raise
-        task = self._task(answer)
-        self._pending.remember(task)
-        return task
+        return self._decided(self._task(answer))
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -386,6 +346,16 @@ def _contract_task(raw: Any) -> dict[str, Any]:
     for key in ("title", "number", "version"):
         task[key] = task.get(key) or ""
     return task
+
+
+def _contract_users(raw: Any) -> list[Any]:
+    """FindUsersByPhone's answer as contract v1's list of users: zeep unwraps a wrapper whose
+    only child is the list (either shape is accepted) and gives an absent list of phones as None."""
+    users = raw.get("users") if isinstance(raw, dict) else raw
+    return [
+        {**user, "phones": user.get("phones") or []} if isinstance(user, dict) else user
+        for user in users or []
+    ]
 
 
 def _items(value: Any) -> list[Any]:

@@ -21,15 +21,13 @@ import queue
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import weakref
 from dataclasses import dataclass
 from importlib import metadata
 from typing import IO, Final
 
 from adapters.pdf import weasyprint_child as child
-from adapters.pdf.wkhtmltopdf_pool import RenderPool, stop_process
+from adapters.pdf.wkhtmltopdf_pool import KeptProcess, RenderPool, stop_process
 from gateway.errors import ConfigurationError, RenderFailed
 from gateway.ports.documents import PdfEngine
 
@@ -56,12 +54,11 @@ class Rendition:
     refused: tuple[str, ...]
 
 
-class WeasyPrintProcess:
+class WeasyPrintProcess(KeptProcess):
     """One WeasyPrint process: a document in on stdin, its answer out on stdout."""
 
     def __init__(self, memory_limit: int | None) -> None:
-        self.documents = 0
-        self.last_used = time.monotonic()
+        super().__init__()
         self._answers: queue.Queue[tuple[bytes, bytes, tuple[str, ...]]] = queue.Queue()
         self._process = subprocess.Popen(
             # By path, isolated (-I): the child imports WeasyPrint and the standard library only.
@@ -71,18 +68,7 @@ class WeasyPrintProcess:
             env=_environment(),
             cwd=tempfile.gettempdir(),
         )
-        self._reader = threading.Thread(target=self._read_answers, name="weasyprint", daemon=True)
-        self._reader.start()
-
-    @property
-    def pid(self) -> int:
-        """The process id (for logs and tests)."""
-        return self._process.pid
-
-    @property
-    def alive(self) -> bool:
-        """True while the process runs."""
-        return self._process.poll() is None
+        self._start_reader("weasyprint")
 
     def render(self, html: bytes, timeout: float) -> Rendition:
         """The PDF of `html`; RenderFailed (and the process closed) when it fails or runs long."""
@@ -97,8 +83,7 @@ class WeasyPrintProcess:
             self.close()
             raise RenderFailed(NAME, f"WeasyPrint took over {timeout:g} s; stopped") from None
         if status == child.OK:
-            self.documents += 1
-            self.last_used = time.monotonic()
+            self._served()
             return Rendition(payload, refused)
         self.close()
         detail = payload.decode("utf-8", "replace")[:300]

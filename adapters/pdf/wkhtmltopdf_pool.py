@@ -77,6 +77,42 @@ class PooledProcess(Protocol[R_co]):
     def close(self) -> None: ...
 
 
+class KeptProcess:
+    """What every engine process the pool keeps shares: the child process, the thread reading
+    its answers (`_read_answers`, one per engine), and the counts the pool retires it by."""
+
+    _process: subprocess.Popen[bytes]
+    _reader: threading.Thread
+
+    def __init__(self) -> None:
+        self.documents = 0
+        self.last_used = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        """The process id (for logs and tests)."""
+        return self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self._process.poll() is None
+
+    def _start_reader(self, name: str) -> None:
+        """Start the thread that turns the process's output into answers."""
+        self._reader = threading.Thread(target=self._read_answers, name=name, daemon=True)
+        self._reader.start()
+
+    def _read_answers(self) -> None:
+        """Each engine's own: its output turned into answers, until the process ends."""
+        raise NotImplementedError
+
+    def _served(self) -> None:
+        """One more document done: it counts toward PROCESS_DOCUMENTS, and idling starts now."""
+        self.documents += 1
+        self.last_used = time.monotonic()
+
+
 def limit_memory(pid: int, limit_bytes: int | None) -> None:
     """Cap the address space of process `pid` (RLIMIT_AS); None leaves it unbounded."""
     if limit_bytes is None:
@@ -86,7 +122,7 @@ def limit_memory(pid: int, limit_bytes: int | None) -> None:
         resource.prlimit(pid, resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
 
-class RenderProcess:
+class RenderProcess(KeptProcess):
     """One wkhtmltopdf process in `--read-args-from-stdin` mode, with its own directory.
 
     `command` holds every option but the files; the refusing proxy port is held bound for the
@@ -102,13 +138,12 @@ class RenderProcess:
         runtime_dir: str,
         memory_limit: int | None = None,
     ) -> None:
+        super().__init__()
         self._dir = tempfile.mkdtemp(prefix="page-", dir=runtime_dir)
         self._proxy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._proxy.bind(("127.0.0.1", 0))
         port = int(self._proxy.getsockname()[1])
         self._events: queue.Queue[tuple[bool, str]] = queue.Queue()
-        self.documents = 0
-        self.last_used = time.monotonic()
         try:
             self._process = subprocess.Popen(
                 [*command, "--proxy", f"http://127.0.0.1:{port}", "--read-args-from-stdin"],
@@ -121,18 +156,7 @@ class RenderProcess:
             self._release_files()
             raise
         limit_memory(self._process.pid, memory_limit)
-        self._reader = threading.Thread(target=self._read_answers, name="wkhtmltopdf", daemon=True)
-        self._reader.start()
-
-    @property
-    def pid(self) -> int:
-        """The process id (for logs and tests)."""
-        return self._process.pid
-
-    @property
-    def alive(self) -> bool:
-        """True while the process runs."""
-        return self._process.poll() is None
+        self._start_reader("wkhtmltopdf")
 
     def render(self, html: bytes, timeout: float) -> bytes:
         """The PDF of `html`; RenderFailed (and the process closed) when it fails or hangs."""
@@ -160,8 +184,7 @@ class RenderProcess:
                 pdf = result.read()
         except OSError:
             pdf = b""
-        self.documents += 1
-        self.last_used = time.monotonic()
+        self._served()
         return pdf
 
     def close(self) -> None:

@@ -17,15 +17,31 @@ from gateway.errors import Upstream, UpstreamUnavailable
 SOCKET_TIMEOUT_SECONDS = 5.0
 
 
-def connect(url: str) -> redis.Redis:
-    """A client for `url`; lazy, so nothing connects until the first command."""
+def connect(
+    url: str, *, decode_responses: bool = True, socket_timeout: float = SOCKET_TIMEOUT_SECONDS
+) -> redis.Redis:
+    """A client for `url` answering text (or bytes, `decode_responses=False`); lazy, so nothing
+    connects until the first command."""
     return redis.Redis.from_url(
         url,
-        decode_responses=True,
+        decode_responses=decode_responses,
         socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_timeout=socket_timeout,
         health_check_interval=30,
     )
+
+
+class PrefixedRedis:
+    """A client and the prefix every key it writes starts with (REDIS_PREFIX)."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def ping(self) -> None:
+        """Raise UpstreamUnavailable unless Redis answers PING."""
+        with translated_errors():
+            self._redis.ping()
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import redis
 
-from adapters.redis_store.connection import SOCKET_TIMEOUT_SECONDS, translated_errors
+from adapters.redis_store.connection import SOCKET_TIMEOUT_SECONDS, PrefixedRedis, translated_errors
 from gateway.ports.storage import FULL_PASS
 
 log = logging.getLogger(__name__)
@@ -356,7 +356,7 @@ class Coordination:
             return int(self._redis.xlen(self.key("updates")))
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(PrefixedRedis):
     """Telegram's flood limits in Redis, so every process sending for the bot shares one budget.
 
     Telegram counts a message when it arrives, which is some time between the start of our call
@@ -391,8 +391,7 @@ class RedisRateLimiter:
         chat_burst: float = 1.0,
         window_count: int = TELEGRAM_PER_SECOND,
     ) -> None:
-        self._redis = client
-        self._prefix = prefix
+        super().__init__(client, prefix)
         bot_on, chat_on = per_second > 0, per_chat_per_second > 0
         self._limits: tuple[float, ...] = (
             per_second,

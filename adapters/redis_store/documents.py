@@ -12,7 +12,7 @@ from typing import Final
 
 import redis
 
-from adapters.redis_store.connection import SOCKET_TIMEOUT_SECONDS, translated_errors
+from adapters.redis_store.connection import PrefixedRedis, connect, translated_errors
 
 DEFAULT_TTL_SECONDS: Final = 7 * 24 * 3600
 DEFAULT_MAX_PDF_BYTES: Final = 20 * 1024 * 1024
@@ -22,16 +22,10 @@ BINARY_SOCKET_TIMEOUT_SECONDS: Final = 30.0
 
 def connect_binary(url: str) -> redis.Redis:
     """A client for `url` that returns bytes (PDFs are not text); lazy, like `connect`."""
-    return redis.Redis.from_url(
-        url,
-        decode_responses=False,
-        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-        socket_timeout=BINARY_SOCKET_TIMEOUT_SECONDS,
-        health_check_interval=30,
-    )
+    return connect(url, decode_responses=False, socket_timeout=BINARY_SOCKET_TIMEOUT_SECONDS)
 
 
-class RedisDocumentCache:
+class RedisDocumentCache(PrefixedRedis):
     """DocumentCache port on one Redis database; needs a client from `connect_binary`."""
 
     def __init__(
@@ -44,8 +38,7 @@ class RedisDocumentCache:
     ) -> None:
         if ttl_seconds <= 0 or max_pdf_bytes <= 0:
             raise ValueError("ttl_seconds and max_pdf_bytes must be positive")
-        self._redis = client
-        self._prefix = prefix
+        super().__init__(client, prefix)
         self._ttl = ttl_seconds
         self._max_pdf_bytes = max_pdf_bytes
 
@@ -56,11 +49,6 @@ class RedisDocumentCache:
     def file_id_key(self, key: str) -> str:
         """The Redis key holding the Telegram file id of rendition `key`."""
         return f"{self._prefix}pdf-file-id:{key}"
-
-    def ping(self) -> None:
-        """Raise UpstreamUnavailable unless Redis answers PING."""
-        with translated_errors():
-            self._redis.ping()
 
     def get_pdf(self, key: str) -> bytes | None:
         """The cached PDF of rendition `key`, or None."""

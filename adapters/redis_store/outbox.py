@@ -101,41 +101,28 @@ if holder ~= ARGV[2] and (holder or not redis.call('ZSCORE', KEYS[2], ARGV[1])) 
   return 0
 end
 """
-_RESCHEDULE: Final = (
-    _OWNER_CHECK
-    + """
+
+
+def _settling(steps: str) -> str:
+    """A script that runs `steps` for the lease's holder only (_OWNER_CHECK), then ends the
+    lease and answers 1."""
+    return _OWNER_CHECK + steps + "redis.call('DEL', KEYS[3])\nreturn 1\n"
+
+
+_RESCHEDULE: Final = _settling("""
 redis.call('HSET', KEYS[1], 'attempts', ARGV[3], 'last_error', ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-redis.call('DEL', KEYS[3])
-return 1
-"""
-)
-_COMPLETE: Final = (
-    _OWNER_CHECK
-    + """
+""")
+_COMPLETE: Final = _settling("""
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('DEL', KEYS[3])
-return 1
-"""
-)
-_DEAD_LETTER: Final = (
-    _OWNER_CHECK
-    + """
+""")
+_DEAD_LETTER: Final = _settling("""
 redis.call('HSET', KEYS[1], 'last_error', ARGV[3])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-redis.call('DEL', KEYS[3])
-return 1
-"""
-)
-_RELEASE: Final = (
-    _OWNER_CHECK
-    + """
-redis.call('DEL', KEYS[3])
-return 1
-"""
-)
+""")
+_RELEASE: Final = _settling("\n")
 # Every entry waiting for a later attempt becomes due now, in the order they were waiting.
 _RETRY_NOW: Final = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')

@@ -14,28 +14,19 @@ from datetime import datetime
 import redis
 from redis.typing import EncodableT, FieldT
 
-from adapters.redis_store.connection import translated_errors
+from adapters.redis_store.connection import PrefixedRedis, translated_errors
 from adapters.redis_store.coordination import Coordination
 from adapters.redis_store.flow import FlowState
 from adapters.redis_store.outbox import Outbox
 from gateway.domain.records import MessageRef, UserLink
 
 
-class RedisStore(FlowState, Outbox, Coordination):
+class RedisStore(PrefixedRedis, FlowState, Outbox, Coordination):
     """Store port on one Redis database; `prefix` namespaces every key."""
-
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self._redis = client
-        self._prefix = prefix
 
     def key(self, *parts: object) -> str:
         """The full key for `parts`, joined by ':' after the prefix."""
         return self._prefix + ":".join(str(p) for p in parts)
-
-    def ping(self) -> None:
-        """Raise UpstreamUnavailable unless Redis answers PING."""
-        with translated_errors():
-            self._redis.ping()
 
     # --- user links ---------------------------------------------------------------------------
 
@@ -43,15 +34,8 @@ class RedisStore(FlowState, Outbox, Coordination):
         """Store `link`, replacing any earlier link of the same Telegram user, and any other
         Telegram user's link to the same 1C user (one account per 1C user), in one step."""
         previous = self.get_link(link.telegram_user_id)
-        fields: dict[FieldT, EncodableT] = {
-            "telegram_user_id": link.telegram_user_id,
-            "chat_id": link.chat_id,
-            "onec_user_id": link.onec_user_id,
-            "onec_user_name": link.onec_user_name,
-            "phone": link.phone,
-            "linked_at": link.linked_at.isoformat(),
-            "is_admin": int(link.is_admin),
-        }
+        fields: dict[FieldT, EncodableT] = {key: value for key, value in link.as_dict().items()}
+        fields["is_admin"] = int(link.is_admin)  # Redis keeps no booleans
         tg_key = self.key("link", "tg", link.telegram_user_id)
         onec_key = self.key("link", "onec", link.onec_user_id)
 

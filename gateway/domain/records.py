@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from gateway.domain.tasks import Decision
 
@@ -33,6 +34,19 @@ class UserLink:
     phone: str
     linked_at: datetime
     is_admin: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The link as JSON values (`linked_at` as ISO 8601 text): what `links list --json`
+        prints and what the Redis store keeps."""
+        return {
+            "telegram_user_id": self.telegram_user_id,
+            "chat_id": self.chat_id,
+            "onec_user_id": self.onec_user_id,
+            "onec_user_name": self.onec_user_name,
+            "phone": self.phone,
+            "linked_at": self.linked_at.isoformat(),
+            "is_admin": self.is_admin,
+        }
 
 
 @dataclass(frozen=True, slots=True)

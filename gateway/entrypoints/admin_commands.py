@@ -10,13 +10,20 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-from gateway.bootstrap import build
-from gateway.entrypoints.onec_commands import add_base_option, chosen_base
+from gateway.entrypoints.subcommands import (
+    EXIT_FAILED,
+    EXIT_NOT_CONFIRMED,
+    EXIT_OK,
+    add_base_option,
+    built,
+    chosen_base,
+    refuse,
+)
 from gateway.ports.storage import Store
 from gateway.settings import Settings
 from gateway.usecases.admin import (
@@ -27,12 +34,6 @@ from gateway.usecases.admin import (
     retry_entries,
     revoke_links,
 )
-
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
-EXIT_NOT_CONFIRMED: Final = 3
-
-Command = Callable[[Settings, argparse.Namespace], int]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,11 +87,8 @@ def _yes_option(parser: argparse.ArgumentParser) -> None:
 def _store(settings: Settings, args: argparse.Namespace) -> Iterator[Store]:
     """The store of the base `--base` names (links and the outbox are kept per base)."""
     name = chosen_base(settings, args).name
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         yield gateway.bases[name].store
-    finally:
-        gateway.close()
 
 
 def _print_json(value: Any) -> None:
@@ -128,13 +126,11 @@ def cmd_links_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_links_revoke(settings: Settings, args: argparse.Namespace) -> int:
     """Disconnect the named users; 1 if none of them is linked, 3 if not confirmed."""
     if not args.telegram_user_ids and not args.onec_user:
-        print("Name Telegram ids, or --onec-user ID.", file=sys.stderr)
-        return EXIT_FAILED
+        return refuse("Name Telegram ids, or --onec-user ID.")
     with _store(settings, args) as store:
         links = links_to_revoke(store, args.telegram_user_ids, args.onec_user)
         if not links:
-            print("No such link.", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse("No such link.")
         names = ", ".join(f"{link.telegram_user_id} ({link.onec_user_name})" for link in links)
         if not _confirmed(args, f"Disconnect {names}"):
             return EXIT_NOT_CONFIRMED

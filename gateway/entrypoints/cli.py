@@ -6,7 +6,7 @@ import argparse
 import ipaddress
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,18 +16,20 @@ from gateway.entrypoints.admin_commands import register as register_admin_comman
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.onec_commands import onec_findings
 from gateway.entrypoints.onec_commands import register as register_onec_commands
+from gateway.entrypoints.subcommands import (
+    EXIT_BAD_SETTINGS,
+    EXIT_FAILED,
+    EXIT_OK,
+    Command,
+    built,
+    refuse,
+)
 from gateway.errors import ConfigurationError, SettingsError
 from gateway.masking import SecretMask
 from gateway.ports.documents import PdfEngine
 from gateway.ports.pingable import Dependency
 from gateway.settings import OneCBaseSettings, Settings
 from gateway.usecases.health import check_readiness
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_SETTINGS = 2
-
-Command = Callable[[Settings, argparse.Namespace], int]
 
 
 def print_settings_problems(exc: SettingsError) -> None:
@@ -161,11 +163,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """The worker, until SIGTERM or SIGINT."""
     from gateway.entrypoints.worker import Worker
 
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         Worker(gateway).run()
-    finally:
-        gateway.close()
     return EXIT_OK
 
 
@@ -173,12 +172,9 @@ def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
     """Print a one-time deep link that makes the linked user who opens it an admin."""
     from gateway.usecases.commands import INVITE_PREFIX, INVITE_TTL_SECONDS, create_invite
 
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         username = gateway.telegram.username()
         code = create_invite(gateway.store)
-    finally:
-        gateway.close()
     hours = INVITE_TTL_SECONDS // 3600
     print(f"https://t.me/{username}?start={INVITE_PREFIX}{code}")
     print(f"Valid once, for {hours} hours. The user must be connected to the bot first.")
@@ -188,26 +184,21 @@ def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """Point Telegram at TELEGRAM_WEBHOOK_URL with TELEGRAM_WEBHOOK_SECRET."""
     if not settings.telegram_webhook_url or not settings.telegram_webhook_secret:
-        print("Set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET first.", file=sys.stderr)
-        return EXIT_BAD_SETTINGS
-    gateway = build(settings)
-    try:
+        return refuse(
+            "Set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET first.", EXIT_BAD_SETTINGS
+        )
+    with built(settings) as gateway:
         gateway.telegram.set_webhook(
             settings.telegram_webhook_url, settings.telegram_webhook_secret.reveal()
         )
-    finally:
-        gateway.close()
     print(f"webhook set: {settings.telegram_webhook_url}")
     return EXIT_OK
 
 
 def cmd_delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """Remove the webhook (polling mode needs none)."""
-    gateway = build(settings)
-    try:
+    with built(settings) as gateway:
         gateway.telegram.delete_webhook()
-    finally:
-        gateway.close()
     print("webhook deleted")
     return EXIT_OK
 
@@ -283,5 +274,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         # A profile that does not parse, a missing engine: wrong set-up, like bad settings.
         mask = SecretMask(settings.secret_values())
-        print(f"Configuration error: {mask(str(exc))}", file=sys.stderr)
-        return EXIT_BAD_SETTINGS
+        return refuse(f"Configuration error: {mask(str(exc))}", EXIT_BAD_SETTINGS)

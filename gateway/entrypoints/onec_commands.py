@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import json
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -16,23 +14,25 @@ from adapters.onec.contract_json import task_to_dict
 from adapters.onec.discovery import PendingTypes, pending_types, starting_profile
 from adapters.onec.metadata import EntitySet, Property, read_metadata
 from adapters.onec.profile import load_profile
-from gateway.bootstrap import BaseGateway, Gateway, build
+from gateway.bootstrap import BaseGateway
 from gateway.domain.documents import Document, DocumentSource
 from gateway.domain.tasks import Task
+from gateway.entrypoints.subcommands import (
+    EXIT_OK,
+    Command,
+    add_base_option,
+    built,
+    chosen_base,
+    refuse,
+)
 from gateway.errors import ConfigurationError, GatewayError, NotFound, UpstreamUnavailable
 from gateway.ports.documents import PdfRenderer
 from gateway.ports.onec import OneC
 from gateway.settings import OneCBaseSettings, Settings
 from gateway.usecases.documents import document_for
 
-# The exit codes of gateway.entrypoints.cli (which imports this module, so they are not shared).
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
-
 DISCOVER_PREFIXES: Final = ("Task_", "BusinessProcess_", "Document_")
 MAX_PRESENTATION: Final = 70
-
-Command = Callable[[Settings, argparse.Namespace], int]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,38 +65,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     render.set_defaults(handler=cmd_render_pdf)
 
 
-def add_base_option(command: argparse.ArgumentParser) -> None:
-    """`--base NAME`: which infobase of ONEC_BASES the command works on."""
-    command.add_argument(
-        "--base",
-        default=None,
-        metavar="NAME",
-        help="the infobase of ONEC_BASES to work on (default: the first)",
-    )
-
-
-def chosen_base(settings: Settings, args: argparse.Namespace) -> OneCBaseSettings:
-    """The base `--base` names, or the first; ConfigurationError (exit 2) for an unknown one."""
-    name = getattr(args, "base", None)
-    if name is None:
-        return settings.bases[0]
-    try:
-        return settings.base(name)
-    except KeyError:
-        known = ", ".join(b.name for b in settings.bases if b.name) or "none: ONEC_BASES is empty"
-        raise ConfigurationError(f"--base {name}: no such base (ONEC_BASES: {known})") from None
-
-
-@contextlib.contextmanager
-def _built(settings: Settings) -> Iterator[Gateway]:
-    """The wired gateway, closed afterwards as every entry point does."""
-    gateway = build(settings)
-    try:
-        yield gateway
-    finally:
-        gateway.close()
-
-
 def _one_line_errors(command: Command) -> Command:
     """A GatewayError becomes one line on stderr and exit 1; bad set-up goes on to cli (exit 2)."""
 
@@ -107,8 +75,7 @@ def _one_line_errors(command: Command) -> Command:
         except ConfigurationError:
             raise
         except GatewayError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: {exc}")
 
     return run
 
@@ -159,7 +126,7 @@ def onec_findings(base: OneCBaseSettings, onec: OneC) -> tuple[list[str], list[s
 def cmd_onec_tasks(settings: Settings, args: argparse.Namespace) -> int:
     """Pending tasks as JSON lines (design 5.4) or as a table."""
     base = chosen_base(settings, args)
-    with _built(settings) as gateway:
+    with built(settings) as gateway:
         tasks = list(gateway.bases[base.name].onec.pending_tasks())
     if args.json:
         for task in tasks:
@@ -278,17 +245,15 @@ def describe(prop: Property) -> str:
 def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
     """Read the task, make its PDF as document_for does for an approver, write it to FILE."""
     name = chosen_base(settings, args).name
-    with _built(settings) as gateway:
+    with built(settings) as gateway:
         base = gateway.bases[name]
         try:
             task = base.onec.get_task(args.task_id)
         except NotFound:
-            print(f"error: 1C has no task {args.task_id}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: 1C has no task {args.task_id}")
         if task.subject.denied is not None:
             # The approvers may not read it in 1C: the gateway makes no PDF of it for anyone.
-            print(f"error: 1C withholds the document: {task.subject.denied}", file=sys.stderr)
-            return EXIT_FAILED
+            return refuse(f"error: 1C withholds the document: {task.subject.denied}")
         document = document_for(
             task,
             onec=base.onec,
@@ -307,8 +272,7 @@ def cmd_render_pdf(settings: Settings, args: argparse.Namespace) -> int:
     try:
         output.write_bytes(content)
     except OSError as exc:
-        print(f"error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return refuse(f"error: cannot write {output}: {exc.strerror or exc}")
     print(f"{output}: {origin}, {len(content)} bytes")
     return EXIT_OK
 

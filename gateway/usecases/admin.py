@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,15 +22,7 @@ OUTBOX_LIST_LIMIT: Final = 1000
 
 def link_to_dict(link: UserLink) -> dict[str, Any]:
     """A link as `links list --json` prints it."""
-    return {
-        "telegram_user_id": link.telegram_user_id,
-        "chat_id": link.chat_id,
-        "onec_user_id": link.onec_user_id,
-        "onec_user_name": link.onec_user_name,
-        "phone": link.phone,
-        "linked_at": link.linked_at.isoformat(),
-        "is_admin": link.is_admin,
-    }
+    return link.as_dict()
 
 
 def links_to_revoke(
@@ -95,33 +87,36 @@ def outbox_items(store: OutboxStore, limit: int = OUTBOX_LIST_LIMIT) -> list[Out
 
 def retry_entries(store: OutboxStore, entry_ids: Sequence[str], now: float) -> list[str]:
     """Make each entry due now (dead ones too); returns the ids that were retried."""
-    retried = []
-    for entry_id in entry_ids:
-        entry = store.get_entry(entry_id)
-        if entry is not None and store.retry_entry(entry_id, now):
-            retried.append(entry_id)
-            log.warning(
-                "admin retried outbox entry %s: %s on task %s by 1C user %s",
-                entry_id,
-                entry.request.decision.value,
-                entry.request.task_id,
-                entry.request.user_id,
-            )
-    return retried
+    return _each_entry(
+        store, entry_ids, lambda entry_id: store.retry_entry(entry_id, now), "retried", ""
+    )
 
 
 def drop_entries(store: OutboxStore, entry_ids: Sequence[str]) -> list[str]:
     """Forget each entry (its decision never reaches 1C); returns the ids that were dropped."""
-    dropped = []
+    return _each_entry(store, entry_ids, store.drop_entry, "dropped", " never reaches 1C")
+
+
+def _each_entry(
+    store: OutboxStore,
+    entry_ids: Sequence[str],
+    act: Callable[[str], bool],
+    done: str,
+    outcome: str,
+) -> list[str]:
+    """`act` on each existing entry, logging each one it took; the ids it took."""
+    taken = []
     for entry_id in entry_ids:
         entry = store.get_entry(entry_id)
-        if entry is not None and store.drop_entry(entry_id):
-            dropped.append(entry_id)
+        if entry is not None and act(entry_id):
+            taken.append(entry_id)
             log.warning(
-                "admin dropped outbox entry %s: %s on task %s by 1C user %s never reaches 1C",
+                "admin %s outbox entry %s: %s on task %s by 1C user %s%s",
+                done,
                 entry_id,
                 entry.request.decision.value,
                 entry.request.task_id,
                 entry.request.user_id,
+                outcome,
             )
-    return dropped
+    return taken

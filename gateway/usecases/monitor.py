@@ -53,7 +53,7 @@ def monitored_sync(ctx: MonitorPorts) -> SyncReport | None:
         ctx.status.set_status(
             **{StatusField.SYNC_FAILURES: str(failures), StatusField.LAST_SYNC_ERROR: error}
         )
-        log.error("sync failed (%d in a row): %s", failures, error)
+        log.error("sync%s failed (%d in a row): %s", _of(ctx), failures, error)
         if failures == SYNC_FAILURE_ALERT_AFTER:
             alert_admins(
                 ctx, ctx.texts.t("admin.sync_failing", count=failures, error=escape(error))
@@ -61,7 +61,7 @@ def monitored_sync(ctx: MonitorPorts) -> SyncReport | None:
         return None
     if status.get(StatusField.ONEC_DOWN_SINCE):
         since = datetime.fromisoformat(status[StatusField.ONEC_DOWN_SINCE])
-        log.info("1C reachable again (down since %s)", since.isoformat())
+        log.info("1C%s reachable again (down since %s)", _of(ctx), since.isoformat())
         if status.get(StatusField.ONEC_DOWN_ALERTED):
             alert_admins(ctx, ctx.texts.t("admin.onec_back", since=cards.format_moment(since)))
     ctx.status.set_status(
@@ -76,7 +76,8 @@ def monitored_sync(ctx: MonitorPorts) -> SyncReport | None:
     )
     if report.delivered or report.closed or report.refreshed:
         log.info(
-            "sync: %d pending, %d delivered, %d refreshed, %d closed, %d reminded",
+            "sync%s: %d pending, %d delivered, %d refreshed, %d closed, %d reminded",
+            _of(ctx),
             report.pending,
             report.delivered,
             report.refreshed,
@@ -92,10 +93,15 @@ def _onec_down(ctx: MonitorPorts, status: dict[str, str], now: datetime, error: 
     ctx.status.set_status(
         **{StatusField.ONEC_DOWN_SINCE: since.isoformat(), StatusField.LAST_SYNC_ERROR: error}
     )
-    log.warning("1C unreachable since %s: %s", since.isoformat(), error)
+    log.warning("1C%s unreachable since %s: %s", _of(ctx), since.isoformat(), error)
     if not status.get(StatusField.ONEC_DOWN_ALERTED) and now - since >= ONEC_DOWN_ALERT_AFTER:
         alert_admins(
             ctx,
             ctx.texts.t("admin.onec_down", since=cards.format_moment(since), error=escape(error)),
         )
         ctx.status.set_status(**{StatusField.ONEC_DOWN_ALERTED: "1"})
+
+
+def _of(ctx: MonitorPorts) -> str:
+    """` of base uh` in log lines about a named base; nothing for the single base."""
+    return f" of base {ctx.base.name}" if ctx.base.named else ""

@@ -1,14 +1,16 @@
-"""A running worker against both emulators and real Redis, and an approver to script."""
+"""A running worker against both emulators and real Redis, an approver to script, and the
+steps most scenarios start with (an approval started in 1C, its card in the approver's chat)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
+from bench.harness import worker_running
+from bench.stats import wait_until
 from gateway.bootstrap import Gateway, build
 from gateway.entrypoints.worker import Worker
 from gateway.settings import Settings
@@ -16,20 +18,47 @@ from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
 
 WAIT_SECONDS = 15.0
+INITIATOR = "Иванов"
+AMOUNT = "98765.40"
+PASSING_ON = "передаётся в 1С"  # the card while its decision waits for 1C
 
 
 def wait_for(
     check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS, interval: float = 0.05
 ) -> Any:
     """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
+    result = wait_until(check, timeout, interval)
+    if result is None:
+        raise AssertionError(f"timed out waiting for {what}")
+    return result
+
+
+def start_approval(
+    onec: RunningSandbox,
+    route: Sequence[str],
+    purpose: str,
+    *,
+    amount: str = AMOUNT,
+    fields: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """An approval started in 1C by Иванов, its stages addressed to `route` (surnames), the
+    document's purpose `purpose`; answers the emulator's ids (`task_id`, `document_id`)."""
+    return onec.client.create_approval(
+        route=[onec.client.user(surname)["id"] for surname in route],
+        initiator=onec.client.user(INITIATOR)["id"],
+        fields={"СуммаДокумента": amount, "НазначениеПлатежа": purpose, **(fields or {})},
+    )
+
+
+def task_state(onec: RunningSandbox, task_id: str) -> str:
+    """Where the task stands in 1C: `pending`, `completed`, `cancelled`."""
+    return str(onec.client.task(task_id)["state"])
+
+
+def decided_in_1c(onec: RunningSandbox, created: dict[str, Any]) -> list[str]:
+    """Decisions 1C recorded on the approval's tasks."""
+    approval = onec.client.approvals(created["document_id"])[0]
+    return [str(t["decision"]) for t in approval["tasks"] if t["decision"]]
 
 
 @dataclass
@@ -79,6 +108,20 @@ class Approver:
 
     def message(self, message_id: int) -> dict[str, Any]:
         return next(m for m in self.messages() if m["message_id"] == message_id)
+
+    def shows(self, card: dict[str, Any], needle: str) -> bool:
+        """True when `card`, as it stands now (edits included), contains `needle`."""
+        return needle in self.text_of(self.message(card["message_id"]))
+
+    def wait_shows(
+        self, card: dict[str, Any], needle: str, what: str, timeout: float = WAIT_SECONDS
+    ) -> None:
+        """Wait until `card` is edited to contain `needle`; fail naming `what`."""
+        wait_for(lambda: self.shows(card, needle), what, timeout)
+
+    def wait_passing_on(self, card: dict[str, Any]) -> None:
+        """Wait until `card` says its decision is being passed on to 1C."""
+        self.wait_shows(card, PASSING_ON, "the card to say the decision is being passed on")
 
     def buttons(self, message: dict[str, Any]) -> list[str]:
         rows = message.get("reply_markup", {}).get("inline_keyboard", [])
@@ -131,10 +174,8 @@ def gateway(gateway_settings: Settings) -> Iterator[Gateway]:
 
 @pytest.fixture
 def worker(gateway: Gateway) -> Iterator[Worker]:
-    running = Worker(gateway, long_poll_seconds=1)
-    running.start()
-    yield running
-    running.stop()
+    with worker_running(gateway) as running:
+        yield running
 
 
 @pytest.fixture
@@ -154,3 +195,38 @@ def make_approver(telegram: SandboxServer, onec: RunningSandbox) -> Callable[...
         return Approver(telegram, onec, user_id, user)
 
     return make
+
+
+def approve_with_1c_down(onec: RunningSandbox, approver: Approver, card: dict[str, Any]) -> None:
+    """1C down, the approver approves on `card`: he is told it is taken, and the card says it
+    is being passed on to 1C."""
+    onec.client.set_fault("down")
+    update = approver.press(card["message_id"], "Согласовать")
+    assert "Принято" in approver.answer_to(update)["text"]
+    approver.wait_passing_on(card)
+
+
+class OpenCard(NamedTuple):
+    """An approval started in 1C, its first approver connected, and the card he got."""
+
+    created: dict[str, Any]
+    approver: Approver
+    card: dict[str, Any]
+
+
+@pytest.fixture
+def open_card(
+    make_approver: Callable[..., Approver], onec: RunningSandbox
+) -> Callable[..., OpenCard]:
+    """The step most decision scenarios start with: `start_approval(route, purpose, ...)`, the
+    route's first approver connected, his card found by `find` (the purpose unless given)."""
+
+    def open_(
+        route: Sequence[str], purpose: str, *, find: str | None = None, **approval: Any
+    ) -> OpenCard:
+        created = start_approval(onec, route, purpose, **approval)
+        approver = make_approver(route[0])
+        approver.connect()
+        return OpenCard(created, approver, approver.card(purpose if find is None else find))
+
+    return open_

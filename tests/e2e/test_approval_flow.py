@@ -13,22 +13,17 @@ import pytest
 from gateway.entrypoints.worker import Worker
 from gateway.usecases.sync import sync_pass
 from sandbox.onec.harness import RunningSandbox
-from tests.e2e.conftest import Approver, wait_for
+from tests.e2e.conftest import (
+    Approver,
+    approve_with_1c_down,
+    start_approval,
+    task_state,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 
-
-def start_approval(onec: RunningSandbox, route: list[str], purpose: str) -> dict:
-    ids = [onec.client.user(s)["id"] for s in route]
-    return onec.client.create_approval(
-        route=ids,
-        initiator=onec.client.user("Иванов")["id"],
-        fields={"СуммаДокумента": "98765.40", "НазначениеПлатежа": purpose},
-    )
-
-
-def task_state(onec: RunningSandbox, task_id: str) -> str:
-    return str(onec.client.task(task_id)["state"])
+BOTH = ["Морозов", "Волков"]
 
 
 # --- 1, 2: onboarding ---------------------------------------------------------------------------
@@ -105,13 +100,8 @@ def test_a_phone_changed_in_1c_unlinks_and_asks_again(
 # --- 3, 4, 5: cards and decisions ----------------------------------------------------------------
 
 
-def test_the_card_shows_the_task_and_only_its_allowed_decisions(
-    make_approver, onec: RunningSandbox
-) -> None:
-    start_approval(onec, ["Морозов", "Волков"], "Ремонт кровли цеха <№2> & склада")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Ремонт кровли")
+def test_the_card_shows_the_task_and_only_its_allowed_decisions(open_card) -> None:
+    _, approver, card = open_card(BOTH, "Ремонт кровли цеха <№2> & склада", find="Ремонт кровли")
     text = approver.text_of(card)
     assert "Ремонт кровли цеха <№2> & склада" in text  # escaped for HTML, shown as written
     assert "Инициатор: Иванов Иван Петрович" in text
@@ -120,21 +110,14 @@ def test_the_card_shows_the_task_and_only_its_allowed_decisions(
 
 
 def test_approve_acts_at_once_and_the_card_shows_the_outcome(
-    make_approver, onec: RunningSandbox
+    open_card, onec: RunningSandbox
 ) -> None:
-    created = start_approval(onec, ["Морозов", "Волков"], "Закупка серверов")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Закупка серверов")
+    created, approver, card = open_card(BOTH, "Закупка серверов")
     update = approver.press(card["message_id"], "Согласовать")
     assert "Принято" in approver.answer_to(update)["text"]
     wait_for(lambda: task_state(onec, created["task_id"]) == "completed", "1C to complete the task")
-
-    def decided() -> bool:
-        text = approver.text_of(approver.message(card["message_id"]))
-        return "✅ Согласовано: Морозов Дмитрий Олегович" in text
-
-    wait_for(decided, "the card to show the outcome")
+    outcome = "✅ Согласовано: Морозов Дмитрий Олегович"
+    approver.wait_shows(card, outcome, "the card to show the outcome")
     assert approver.buttons(approver.message(card["message_id"])) == []
     approval = onec.client.approvals(created["document_id"])[0]
     assert [t["stage"] for t in approval["tasks"]] == [1, 2]  # moved to Волков, once
@@ -153,36 +136,21 @@ def card_edits(approver: Approver, card: dict) -> list[dict]:
     ]
 
 
-def test_a_slow_1c_shows_passing_to_1c_until_the_outcome(
-    make_approver, onec: RunningSandbox
-) -> None:
-    created = start_approval(onec, ["Морозов", "Волков"], "Медленная 1С")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Медленная 1С")
+def test_a_slow_1c_shows_passing_to_1c_until_the_outcome(open_card, onec: RunningSandbox) -> None:
+    created, approver, card = open_card(BOTH, "Медленная 1С")
     onec.client.set_fault("slow", seconds=2)
     approver.press(card["message_id"], "Согласовать")
-    wait_for(
-        lambda: "передаётся в 1С" in approver.text_of(approver.message(card["message_id"])),
-        "the card to say the decision is being passed on",
-    )
-    wait_for(
-        lambda: "✅ Согласовано" in approver.text_of(approver.message(card["message_id"])),
-        "the final outcome on the card",
-        timeout=30,
-    )
+    approver.wait_passing_on(card)
+    approver.wait_shows(card, "✅ Согласовано", "the final outcome on the card", timeout=30)
     onec.client.clear_fault()
     assert task_state(onec, created["task_id"]) == "completed"
     assert len(card_edits(approver, card)) == 2  # passing to 1C, then the outcome
 
 
 def test_a_return_asks_for_a_reason_first_and_sends_it_as_the_comment(
-    make_approver, onec: RunningSandbox
+    open_card, onec: RunningSandbox
 ) -> None:
-    created = start_approval(onec, ["Морозов"], "Командировка в Пермь")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Командировка в Пермь")
+    created, approver, card = open_card(["Морозов"], "Командировка в Пермь")
     approver.press(card["message_id"], "Вернуть инициатору")
     prompt = approver.wait_message("Укажите причину")
     assert approver.telegram.client.keyboard(approver.user_id)["force_reply"]
@@ -200,11 +168,8 @@ def test_a_return_asks_for_a_reason_first_and_sends_it_as_the_comment(
     wait_for(shown, "the card to show the return and its reason")
 
 
-def test_cancel_aborts_a_return(make_approver, onec: RunningSandbox) -> None:
-    created = start_approval(onec, ["Морозов"], "Подписка на журналы")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Подписка на журналы")
+def test_cancel_aborts_a_return(open_card, onec: RunningSandbox) -> None:
+    created, approver, card = open_card(["Морозов"], "Подписка на журналы")
     approver.press(card["message_id"], "Вернуть инициатору")
     approver.wait_message("Укажите причину")
     approver.say("/cancel")
@@ -215,11 +180,8 @@ def test_cancel_aborts_a_return(make_approver, onec: RunningSandbox) -> None:
 
 
 @pytest.mark.settings(REMIND_AFTER_HOURS="0.0005", WORK_HOURS="00-24")
-def test_a_task_left_pending_is_brought_up_again(make_approver, onec: RunningSandbox) -> None:
-    start_approval(onec, ["Морозов"], "Напоминание о задаче")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Напоминание о задаче")
+def test_a_task_left_pending_is_brought_up_again(open_card) -> None:
+    _, approver, card = open_card(["Морозов"], "Напоминание о задаче")
     reminder = approver.wait_message("Напоминание: задача ждёт вашего решения")
     assert reminder["reply_to_message"]["message_id"] in {
         m["message_id"] for m in approver.bot_messages() if approver.buttons(m)
@@ -248,12 +210,9 @@ def test_no_reminder_outside_working_hours(
 
 
 def test_forged_button_data_gets_an_alert_and_changes_nothing(
-    make_approver, onec: RunningSandbox
+    open_card, onec: RunningSandbox
 ) -> None:
-    created = start_approval(onec, ["Морозов"], "Поддельная кнопка")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Поддельная кнопка")
+    created, approver, card = open_card(["Морозов"], "Поддельная кнопка")
     real = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     forged = real[:-1] + ("A" if real[-1] != "A" else "B")
     answer = approver.answer_to(approver.press(card["message_id"], "Согласовать", data=forged))
@@ -276,11 +235,8 @@ def test_data_signed_for_another_chat_is_refused(make_approver, onec: RunningSan
     assert task_state(onec, created["task_id"]) == "pending"
 
 
-def test_a_task_done_in_1c_is_brought_up_to_date(make_approver, onec: RunningSandbox) -> None:
-    created = start_approval(onec, ["Морозов", "Волков"], "Выполнено в 1С")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Выполнено в 1С")
+def test_a_task_done_in_1c_is_brought_up_to_date(open_card, onec: RunningSandbox) -> None:
+    created, approver, card = open_card(BOTH, "Выполнено в 1С")
     onec.client.complete_task(created["task_id"])
 
     def closed() -> bool:
@@ -294,12 +250,9 @@ def test_a_task_done_in_1c_is_brought_up_to_date(make_approver, onec: RunningSan
 
 
 def test_a_press_on_a_task_already_done_gets_an_alert(
-    make_approver, onec: RunningSandbox, worker: Worker
+    open_card, onec: RunningSandbox, worker: Worker
 ) -> None:
-    created = start_approval(onec, ["Морозов", "Волков"], "Двойное согласование")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Двойное согласование")
+    created, approver, card = open_card(BOTH, "Двойное согласование")
     worker.stop()  # no sync pass may close the card before the press
     onec.client.complete_task(created["task_id"])
     worker.ctx.prompts.delete_prompt(approver.user_id)
@@ -328,26 +281,13 @@ def test_a_press_on_a_task_already_done_gets_an_alert(
 
 
 def test_a_decision_while_1c_is_down_is_kept_and_applied_once_when_back(
-    make_approver, onec: RunningSandbox
+    open_card, onec: RunningSandbox
 ) -> None:
-    created = start_approval(onec, ["Морозов", "Волков"], "Решение при недоступной 1С")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Решение при недоступной 1С")
-    onec.client.set_fault("down")
-    update = approver.press(card["message_id"], "Согласовать")
-    assert "Принято" in approver.answer_to(update)["text"]
-    wait_for(
-        lambda: "передаётся в 1С" in approver.text_of(approver.message(card["message_id"])),
-        "the card to say the decision is being passed on",
-    )
+    created, approver, card = open_card(BOTH, "Решение при недоступной 1С")
+    approve_with_1c_down(onec, approver, card)
     onec.client.clear_fault()
     wait_for(lambda: task_state(onec, created["task_id"]) == "completed", "the decision in 1C")
-    wait_for(
-        lambda: "✅ Согласовано" in approver.text_of(approver.message(card["message_id"])),
-        "the final outcome on the card",
-        timeout=30,
-    )
+    approver.wait_shows(card, "✅ Согласовано", "the final outcome on the card", timeout=30)
     approval = onec.client.approvals(created["document_id"])[0]
     assert [t["stage"] for t in approval["tasks"]] == [1, 2]
 
@@ -356,12 +296,9 @@ def test_a_decision_while_1c_is_down_is_kept_and_applied_once_when_back(
 
 
 def test_a_cancelled_approval_is_announced_with_the_document(
-    make_approver, onec: RunningSandbox
+    open_card, onec: RunningSandbox
 ) -> None:
-    created = start_approval(onec, ["Морозов"], "Отменяемая заявка")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Отменяемая заявка")
+    created, approver, card = open_card(["Морозов"], "Отменяемая заявка")
     onec.client.cancel_approval(created["document_id"])
     notice = approver.wait_message("Согласование отменено: ")
     assert notice["document"]["file_name"].endswith(".pdf")

@@ -14,27 +14,13 @@ import pytest
 
 from gateway.entrypoints.worker import Worker
 from sandbox.onec.harness import RunningSandbox
-from tests.e2e.conftest import Approver, wait_for
+from tests.e2e.conftest import Approver, approve_with_1c_down, decided_in_1c, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
+ROUTE = ["Морозов", "Волков"]
 CHANGED = "документ изменился после того, как вы его открыли"
 REFUSAL = "Превышен лимит бюджета <ЦФО Снабжение> & резерва"
-
-
-def start_approval(onec: RunningSandbox, purpose: str) -> dict:
-    ids = [onec.client.user(s)["id"] for s in ("Морозов", "Волков")]
-    return onec.client.create_approval(
-        route=ids,
-        initiator=onec.client.user("Иванов")["id"],
-        fields={"СуммаДокумента": "98765.40", "НазначениеПлатежа": purpose},
-    )
-
-
-def decided_in_1c(onec: RunningSandbox, created: dict) -> list[str]:
-    """Decisions 1C recorded on the approval's tasks."""
-    approval = onec.client.approvals(created["document_id"])[0]
-    return [str(t["decision"]) for t in approval["tasks"] if t["decision"]]
 
 
 def writes_to_1c(onec: RunningSandbox) -> list[dict]:
@@ -64,56 +50,43 @@ def new_card(approver: Approver, after: dict, fragment: str) -> dict:
     return dict(wait_for(find, "a new card with buttons", timeout=30))
 
 
-def test_a_decision_queued_while_1c_was_down_on_a_document_edited_meanwhile_writes_nothing(
-    make_approver, onec: RunningSandbox
+def approve_on_the_new_card(
+    onec: RunningSandbox, approver: Approver, current: dict, created: dict
 ) -> None:
-    created = start_approval(onec, "Правка во время сбоя")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Правка во время сбоя")
-    onec.client.set_fault("down")
-    update = approver.press(card["message_id"], "Согласовать")
-    assert "Принято" in approver.answer_to(update)["text"]
-    wait_for(
-        lambda: "передаётся в 1С" in approver.text_of(approver.message(card["message_id"])),
-        "the card to say the decision is being passed on",
-    )
+    """The current card decides as usual: an approval there reaches 1C."""
+    approver.press(current["message_id"], "Согласовать")
+    wait_for(lambda: decided_in_1c(onec, created) == ["approve"], "the decision on the new card")
+
+
+def test_a_decision_queued_while_1c_was_down_on_a_document_edited_meanwhile_writes_nothing(
+    open_card, onec: RunningSandbox
+) -> None:
+    created, approver, card = open_card(ROUTE, "Правка во время сбоя")
+    approve_with_1c_down(onec, approver, card)
     onec.client.edit_document(
         created["document_id"], {"НазначениеПлатежа": "Правка во время сбоя, сумма удвоена"}
     )
     onec.client.clear_requests()
     onec.client.clear_fault()
 
-    wait_for(
-        lambda: CHANGED in approver.text_of(approver.message(card["message_id"])),
-        "the old card to say the document changed",
-        timeout=30,
-    )
+    approver.wait_shows(card, CHANGED, "the old card to say the document changed", timeout=30)
     current = new_card(approver, card, "сумма удвоена")
     assert approver.buttons(approver.message(card["message_id"])) == []
     assert decided_in_1c(onec, created) == []
     assert onec.client.task(created["task_id"])["state"] == "pending"
     assert not [r for r in writes_to_1c(onec) if r["status"] in (200, 204)]
 
-    # The current card decides as usual.
-    approver.press(current["message_id"], "Согласовать")
-    wait_for(lambda: decided_in_1c(onec, created) == ["approve"], "the decision on the new card")
+    approve_on_the_new_card(onec, approver, current, created)
 
 
 def test_a_return_whose_reason_is_given_after_the_document_changed_writes_nothing(
-    make_approver, onec: RunningSandbox, worker: Worker
+    open_card, onec: RunningSandbox, worker: Worker
 ) -> None:
-    created = start_approval(onec, "Правка до причины")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Правка до причины")
+    created, approver, card = open_card(ROUTE, "Правка до причины")
     approver.press(card["message_id"], "Вернуть инициатору")
     prompt = approver.wait_message("причину", "the reason prompt")
     onec.client.edit_document(created["document_id"], {"НазначениеПлатежа": "Правка до причины 2"})
-    wait_for(
-        lambda: "Карточка обновлена" in approver.text_of(approver.message(card["message_id"])),
-        "the sync pass to replace the card",
-    )
+    approver.wait_shows(card, "Карточка обновлена", "the sync pass to replace the card")
     current = new_card(approver, card, "Правка до причины 2")
     approver.say("Не хватает счёта", reply_to=prompt["message_id"])
 
@@ -123,17 +96,13 @@ def test_a_return_whose_reason_is_given_after_the_document_changed_writes_nothin
     assert worker.ctx.outbox.outbox_depth() == 0
     # The current card is left as it is, and decides as usual.
     assert approver.buttons(approver.message(current["message_id"]))
-    approver.press(current["message_id"], "Согласовать")
-    wait_for(lambda: decided_in_1c(onec, created) == ["approve"], "the decision on the new card")
+    approve_on_the_new_card(onec, approver, current, created)
 
 
 def test_a_decision_1c_refuses_reaches_the_approver_with_1c_text_and_is_not_retried(
-    make_approver, onec: RunningSandbox, worker: Worker
+    open_card, onec: RunningSandbox, worker: Worker
 ) -> None:
-    created = start_approval(onec, "Отказ 1С")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Отказ 1С")
+    created, approver, card = open_card(ROUTE, "Отказ 1С")
     onec.client.set_refusal(created["document_id"], REFUSAL)
     onec.client.clear_requests()
     approver.press(card["message_id"], "Согласовать")
@@ -151,18 +120,10 @@ def test_a_decision_1c_refuses_reaches_the_approver_with_1c_text_and_is_not_retr
 
 
 def test_a_queued_decision_1c_refuses_when_back_is_told_at_once_not_retried_for_hours(
-    make_approver, onec: RunningSandbox, worker: Worker
+    open_card, onec: RunningSandbox, worker: Worker
 ) -> None:
-    created = start_approval(onec, "Отказ после сбоя")
-    approver: Approver = make_approver("Морозов")
-    approver.connect()
-    card = approver.card("Отказ после сбоя")
-    onec.client.set_fault("down")
-    approver.press(card["message_id"], "Согласовать")
-    wait_for(
-        lambda: "передаётся в 1С" in approver.text_of(approver.message(card["message_id"])),
-        "the card to say the decision is being passed on",
-    )
+    created, approver, card = open_card(ROUTE, "Отказ после сбоя")
+    approve_with_1c_down(onec, approver, card)
     onec.client.set_refusal(created["document_id"], REFUSAL)
     onec.client.clear_fault()
 

@@ -220,6 +220,14 @@ def purpose_of(test: str) -> str:
     return f"{test} {uuid.uuid4().hex[:6]}"
 
 
+def approval_with_card(page: Page, subject: str) -> tuple[str, Locator, Locator]:
+    """An approval of a purpose of its own started from the 1C side, once its card is in the
+    chat: (the purpose, the approval on the 1C side, the card in the chat)."""
+    purpose = purpose_of(subject)
+    approval = start_approval(page, purpose)
+    return purpose, approval, task_card(page, purpose)
+
+
 def test_sharing_the_contact_connects_the_approver_and_delivers_his_tasks(
     page: Page, shot: None
 ) -> None:
@@ -233,9 +241,7 @@ def test_sharing_the_contact_connects_the_approver_and_delivers_his_tasks(
 def test_an_approved_task_arrives_with_its_pdf_and_1c_shows_the_decision(
     page: Page, shot: None
 ) -> None:
-    purpose = purpose_of("Закупка серверов")
-    approval = start_approval(page, purpose)
-    card = task_card(page, purpose)
+    purpose, approval, card = approval_with_card(page, "Закупка серверов")
     href = card.get_by_test_id("pdf-link").get_attribute("href")
     assert href is not None, "the card links no PDF"
     pdf = page.request.get(href)
@@ -251,11 +257,8 @@ def test_an_approved_task_arrives_with_its_pdf_and_1c_shows_the_decision(
 
 
 def test_a_return_asks_for_the_reason_and_1c_gets_it_as_the_comment(page: Page, shot: None) -> None:
-    purpose = purpose_of("Аренда склада")
-    approval = start_approval(page, purpose)
-    task_card(page, purpose).get_by_test_id("inline-button").filter(
-        has_text="Вернуть инициатору"
-    ).click()
+    _, approval, card = approval_with_card(page, "Аренда склада")
+    card.get_by_test_id("inline-button").filter(has_text="Вернуть инициатору").click()
 
     expect(page.get_by_test_id("force-reply")).to_be_visible()
     page.get_by_test_id("compose-text").fill("Приложите счёт поставщика")
@@ -267,9 +270,7 @@ def test_a_return_asks_for_the_reason_and_1c_gets_it_as_the_comment(page: Page, 
 
 
 def test_an_approval_cancelled_in_1c_reaches_the_chat(page: Page, shot: None) -> None:
-    purpose = purpose_of("Командировка")
-    approval = start_approval(page, purpose)
-    task_card(page, purpose)
+    _, approval, _ = approval_with_card(page, "Командировка")
 
     approval.get_by_test_id("cancel-approval").click()
 
@@ -280,9 +281,7 @@ def test_an_approval_cancelled_in_1c_reaches_the_chat(page: Page, shot: None) ->
 def test_a_decision_made_while_1c_is_off_reaches_1c_once_it_is_on_again(
     page: Page, shot: None
 ) -> None:
-    purpose = purpose_of("Ремонт кровли")
-    approval = start_approval(page, purpose)
-    card = task_card(page, purpose)
+    _, approval, card = approval_with_card(page, "Ремонт кровли")
 
     page.get_by_test_id("fault-toggle").click()
     expect(page.get_by_test_id("onec-status")).to_have_text("1С выключена: соединения обрываются")

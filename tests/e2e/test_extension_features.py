@@ -8,17 +8,27 @@ only through the Telegram emulator.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 
 import pytest
 
+from bench.harness import worker_running
 from gateway.bootstrap import Gateway
-from gateway.entrypoints.worker import Worker
 from sandbox.onec.harness import RunningSandbox
-from tests.e2e.conftest import Approver, wait_for
+from tests.e2e.conftest import (
+    Approver,
+    OpenCard,
+    decided_in_1c,
+    start_approval,
+    wait_for,
+)
 
 PAYMENTS = "Document_ЗаявкаНаРасходованиеДенежныхСредств"
 PURPOSE = "Оплата связи за декабрь"
+COUNTERPARTY = {"Контрагент": "ООО Ромашка"}
+AMOUNT_SHOWN = "98 765,40"
 
 
 @pytest.fixture(params=["http", "soap"])
@@ -27,21 +37,10 @@ def connector(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def start_approval(onec: RunningSandbox, *route: str) -> dict:
-    return onec.client.create_approval(
-        route=[onec.client.user(surname)["id"] for surname in route],
-        initiator=onec.client.user("Иванов")["id"],
-        fields={
-            "СуммаДокумента": "98765.40",
-            "НазначениеПлатежа": PURPOSE,
-            "Контрагент": "ООО Ромашка",
-        },
-    )
-
-
-def decided_in_1c(onec: RunningSandbox, created: dict) -> list[str]:
-    approval = onec.client.approvals(created["document_id"])[0]
-    return [str(t["decision"]) for t in approval["tasks"] if t["decision"]]
+@pytest.fixture
+def open_payment(open_card: Callable[..., OpenCard]) -> Callable[..., OpenCard]:
+    """`open_card` for this module's payment (with a counterparty), its card found by amount."""
+    return functools.partial(open_card, purpose=PURPOSE, find=AMOUNT_SHOWN, fields=COUNTERPARTY)
 
 
 def refused_decisions(onec: RunningSandbox) -> list[dict]:
@@ -58,14 +57,12 @@ def refused_decisions(onec: RunningSandbox) -> list[dict]:
 
 @pytest.mark.usefixtures("worker")
 def test_the_card_carries_only_the_fields_the_extension_settings_list(
-    make_approver, onec: RunningSandbox
+    open_payment, onec: RunningSandbox
 ) -> None:
     onec.client.set_card(PAYMENTS, ["СуммаДокумента", "Контрагент"])
-    start_approval(onec, "Волков")
-    approver: Approver = make_approver("Волков")
-    approver.connect()
+    _, approver, card = open_payment(["Волков"])
 
-    text = approver.text_of(approver.card("98 765,40"))
+    text = approver.text_of(card)
     assert "Контрагент: ООО Ромашка" in text
     assert "Назначение платежа" not in text and PURPOSE not in text
     assert "Организация" not in text
@@ -77,18 +74,14 @@ def test_a_document_the_approver_may_not_read_arrives_without_fields_and_pdf_and
     """The worker starts after the right is taken away: 1C announces no change of rights (the
     task's version stays the same), so a worker that had read the task before would keep what
     it read then until the task changes (a limit the admin guide names)."""
-    created = start_approval(onec, "Волков")
+    created = start_approval(onec, ["Волков"], PURPOSE, fields=COUNTERPARTY)
     volkov = onec.client.user("Волков")
     onec.client.set_read_denied(created["document_id"], [volkov["id"]])
     onec.client.clear_requests()
-    worker = Worker(gateway, long_poll_seconds=1)
-    worker.start()
-    try:
+    with worker_running(gateway):
         approver: Approver = make_approver("Волков")
         approver.connect()
         card = approver.card("нет права на чтение")
-    finally:
-        worker.stop()
     text = approver.text_of(card)
     assert "Документ вам недоступен в 1С" in text
     assert f"«{volkov['name']}»" in text
@@ -99,30 +92,21 @@ def test_a_document_the_approver_may_not_read_arrives_without_fields_and_pdf_and
 
 @pytest.mark.usefixtures("worker")
 def test_a_decision_meeting_a_lock_in_1c_is_retried_and_applied_once_the_lock_is_gone(
-    make_approver, onec: RunningSandbox
+    open_payment, onec: RunningSandbox
 ) -> None:
-    created = start_approval(onec, "Волков", "Морозов")
-    approver: Approver = make_approver("Волков")
-    approver.connect()
-    card = approver.card("98 765,40")
+    created, approver, card = open_payment(["Волков", "Морозов"])
     onec.client.lock_task(created["task_id"])
     onec.client.clear_requests()
     approver.press(card["message_id"], "Согласовать")
 
-    wait_for(
-        lambda: "передаётся в 1С" in approver.text_of(approver.message(card["message_id"])),
-        "the card to say the decision is being passed on",
-    )
+    approver.wait_passing_on(card)
     wait_for(lambda: len(refused_decisions(onec)) >= 2, "a retry meeting the lock", timeout=30)
     assert decided_in_1c(onec, created) == []
     assert onec.client.audit() == []
 
     onec.client.lock_task(created["task_id"], locked=False)
     wait_for(lambda: decided_in_1c(onec, created) == ["approve"], "the decision", timeout=30)
-    wait_for(
-        lambda: "Согласовано" in approver.text_of(approver.message(card["message_id"])),
-        "the card to show the outcome",
-    )
+    approver.wait_shows(card, "Согласовано", "the card to show the outcome")
     assert approver.buttons(approver.message(card["message_id"])) == []
     time.sleep(1)  # a second write of the same decision would show up in the audit by now
     [record] = onec.client.audit()  # applied once: the 503s recorded nothing
@@ -132,12 +116,9 @@ def test_a_decision_meeting_a_lock_in_1c_is_retried_and_applied_once_the_lock_is
 
 @pytest.mark.usefixtures("worker")
 def test_the_audit_register_records_the_telegram_account_and_the_idempotency_key(
-    make_approver, onec: RunningSandbox
+    open_payment, onec: RunningSandbox
 ) -> None:
-    created = start_approval(onec, "Волков")
-    approver: Approver = make_approver("Волков")
-    approver.connect()
-    card = approver.card("98 765,40")
+    created, approver, card = open_payment(["Волков"])
     approver.press(card["message_id"], "Вернуть инициатору")
     prompt = approver.wait_message("причину", "the reason prompt")
     approver.say("Нет счёта", reply_to=prompt["message_id"])

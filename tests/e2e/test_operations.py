@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.harness import worker_running
 from gateway.bootstrap import Gateway
 from gateway.entrypoints.logs import configure_logging
 from gateway.entrypoints.web import create_app
@@ -22,22 +23,13 @@ from gateway.entrypoints.worker import Worker
 from gateway.usecases.status import last_sync_timestamp
 from sandbox.onec.harness import RunningSandbox
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
-from tests.e2e.conftest import Approver, wait_for
-
-
-def start_approval(onec: RunningSandbox, route: list[str], purpose: str) -> dict:
-    ids = [onec.client.user(s)["id"] for s in route]
-    return onec.client.create_approval(
-        route=ids,
-        initiator=onec.client.user("Иванов")["id"],
-        fields={"СуммаДокумента": "1200.00", "НазначениеПлатежа": purpose},
-    )
+from tests.e2e.conftest import Approver, start_approval, wait_for
 
 
 def approve_and_return(approver: Approver, onec: RunningSandbox) -> None:
     """Connect, approve one task, return another with a reason; wait until 1C has both."""
-    approved = start_approval(onec, ["Морозов"], "Канцтовары для офиса")
-    returned = start_approval(onec, ["Морозов"], "Такси для гостей")
+    approved = start_approval(onec, ["Морозов"], "Канцтовары для офиса", amount="1200.00")
+    returned = start_approval(onec, ["Морозов"], "Такси для гостей", amount="1200.00")
     approver.connect()
     card = approver.card("Канцтовары для офиса")
     approver.press(card["message_id"], "Согласовать")
@@ -148,12 +140,8 @@ def test_a_full_flow_at_debug_logs_no_token_password_or_gateway_secret(
     configure_logging("DEBUG", log_format, gateway.settings.secret_values(), stream=output)
     raw = RawRecords()
     logging.getLogger().handlers.insert(0, raw)  # sees records before the masking filter
-    running = Worker(gateway, long_poll_seconds=1)
-    running.start()
-    try:
+    with worker_running(gateway):
         approve_and_return(make_approver("Морозов"), onec)
-    finally:
-        running.stop()
 
     text = output.getvalue()
     assert "DEBUG" in text  # the flow really logged at DEBUG

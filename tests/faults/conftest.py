@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import redis
 
-from adapters.redis_store import RedisRateLimiter, connect
 from gateway.bootstrap import Gateway, build
 from gateway.domain.records import UserLink
 from gateway.ports.storage import LinkStore
 from gateway.settings import Settings
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
+from tests.conftest import unlimited_limiter
 from tests.e2e.conftest import wait_for
 from tests.faults.stub_worker import StubRenderer
 
@@ -50,16 +50,7 @@ def make_gateway(fault_env: dict[str, str]) -> Iterator[Callable[..., Gateway]]:
 
     def make(limits: bool = False, **env: str) -> Gateway:
         settings = Settings.from_env({**fault_env, **env})
-        limiter = None
-        if not limits:
-            limiter = RedisRateLimiter(
-                connect(settings.redis_url.reveal()),
-                settings.redis_prefix,
-                per_second=0,
-                burst=0,
-                per_chat_per_second=0,
-                chat_burst=0,
-            )
+        limiter = None if limits else unlimited_limiter(settings)
         gateway = build(settings, renderer=StubRenderer(), limiter=limiter)
         made.append(gateway)
         return gateway

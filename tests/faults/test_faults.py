@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bench.harness import worker_running
 from gateway.bootstrap import Gateway
 from gateway.domain.records import UserLink
 from gateway.entrypoints.worker import Worker
@@ -86,6 +87,24 @@ def press_all(telegram: SandboxServer, links: list[UserLink], button: str) -> in
     return pressed
 
 
+def approve_every_card_with_1c_down(
+    gateway: Gateway,
+    onec: RunningSandbox,
+    telegram: SandboxServer,
+    links: list[UserLink],
+    cards: int,
+    timeout: float,
+) -> float:
+    """Once all `cards` are in, take 1C down and press «Согласовать» on each; returns when the
+    outbox holds every decision, answering when 1C went down (time.monotonic())."""
+    until(lambda: card_count(telegram, links) == cards, f"{cards} cards", timeout=timeout)
+    onec.client.set_fault("down")
+    down_since = time.monotonic()
+    assert press_all(telegram, links, "Согласовать") == cards
+    until(lambda: gateway.store.outbox_depth() == cards, f"{cards} stored decisions", timeout)
+    return down_since
+
+
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff capped at 3 s, so recovery after an outage is seen within the test; attempts
@@ -100,14 +119,8 @@ def test_200_decisions_made_while_1c_is_down_are_applied_once_when_it_is_back(
 ) -> None:
     gateway = make_gateway()
     links = populate(onec, telegram, gateway.store, approvers=20, tasks_each=10)
-    worker = Worker(gateway, long_poll_seconds=1)
-    worker.start()
-    try:
-        until(lambda: card_count(telegram, links) == 200, "200 cards", timeout=120)
-        onec.client.set_fault("down")
-        outage_started = time.monotonic()
-        assert press_all(telegram, links, "Согласовать") == 200
-        until(lambda: gateway.store.outbox_depth() == 200, "200 stored decisions", 120)
+    with worker_running(gateway):
+        outage_started = approve_every_card_with_1c_down(gateway, onec, telegram, links, 200, 120)
         time.sleep(max(0.0, 30 - (time.monotonic() - outage_started)))  # a 30 s outage at least
         outage = time.monotonic() - outage_started
         assert decisions_applied(onec, links) == Counter()
@@ -116,8 +129,6 @@ def test_200_decisions_made_while_1c_is_down_are_applied_once_when_it_is_back(
         until(lambda: len(decisions_applied(onec, links)) == 200, "200 decisions in 1C", 180)
         recovery = time.monotonic() - back
         until(lambda: gateway.store.outbox_depth() == 0, "an empty outbox", 60)
-    finally:
-        worker.stop()
     applied = decisions_applied(onec, links)
     posts = [r for r in onec.client.requests_log() if r["path"].endswith("/decision")]
     record(
@@ -146,16 +157,12 @@ def test_decisions_under_a_misbehaving_1c_are_retried_and_applied_once(
 ) -> None:
     gateway = make_gateway(ONEC_TIMEOUT="1")
     links = populate(onec, telegram, gateway.store, approvers=5, tasks_each=4)
-    worker = Worker(gateway, long_poll_seconds=1)
-    worker.start()
-    try:
+    with worker_running(gateway):
         until(lambda: card_count(telegram, links) == 20, "20 cards", timeout=60)
         # `slow` answers after 2 s, beyond ONEC_TIMEOUT: the gateway sees no answer in time.
         onec.client.set_fault(mode, seconds=2 if mode == "slow" else 8, duration=8)
         assert press_all(telegram, links, "Согласовать") == 20
         until(lambda: len(decisions_applied(onec, links)) == 20, "20 decisions in 1C", 120)
-    finally:
-        worker.stop()
     applied = decisions_applied(onec, links)
     record(f"1c_{mode}_20_decisions", {"applied": len(applied), "twice": 0})
     assert set(applied.values()) == {1}
@@ -264,21 +271,14 @@ def test_a_redis_restart_with_aof_loses_no_acknowledged_decision(
 ) -> None:
     gateway = make_gateway(REDIS_URL=private_redis.url)
     links = populate(onec, telegram, gateway.store, approvers=10, tasks_each=5)
-    worker = Worker(gateway, long_poll_seconds=1)
-    worker.start()
-    try:
-        until(lambda: card_count(telegram, links) == 50, "50 cards", timeout=60)
-        onec.client.set_fault("down")
-        press_all(telegram, links, "Согласовать")
-        until(lambda: gateway.store.outbox_depth() == 50, "50 stored decisions", 60)
+    with worker_running(gateway):
+        approve_every_card_with_1c_down(gateway, onec, telegram, links, 50, 60)
         # appendfsync always: everything acknowledged is on disk
         private_redis.stop(signal.SIGKILL)
         time.sleep(2)  # the workers see Redis gone
         private_redis.start()
         onec.client.clear_fault()
         until(lambda: len(decisions_applied(onec, links)) == 50, "50 decisions in 1C", 120)
-    finally:
-        worker.stop()
     applied = decisions_applied(onec, links)
     record("redis_restart_aof_50_decisions", {"applied": len(applied), "lost": 50 - len(applied)})
     assert set(applied.values()) == {1}

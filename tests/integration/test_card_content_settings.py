@@ -1,7 +1,7 @@
 """TELEGRAM_SEND_PDF and TELEGRAM_CARD_FIELDS: how much of a document leaves for Telegram.
 
-The store and the PDF renderer are real; 1C and Telegram are the shared fakes of our ports,
-as tests/integration/test_pdf_cards.py uses them.
+The store, and the PDF renderer where a PDF is made, are real; 1C and Telegram are the shared
+fakes of our ports, as tests/integration/test_pdf_cards.py uses them.
 """
 
 from __future__ import annotations
@@ -12,34 +12,12 @@ from adapters.pdf import create_renderer
 from adapters.redis_store import RedisStore, connect
 from gateway.bootstrap import build
 from gateway.domain.tasks import Field, Task
-from gateway.ports.documents import PdfRenderer
 from gateway.settings import Settings
 from gateway.usecases import cards_io
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
 from tests.factories import make_task
+from tests.fakes import FakeRenderer
 from tests.integration.test_pdf_cards import LINK, URL, Chat, context
-
-
-class CountingRenderer:
-    """The real renderer, counting the documents it was asked for."""
-
-    def __init__(self, inner: PdfRenderer) -> None:
-        self.inner = inner
-        self.rendered = 0
-
-    @property
-    def engine(self) -> str:
-        return self.inner.engine
-
-    def template_for(self, task: Task) -> str:
-        return self.inner.template_for(task)
-
-    def render(self, task: Task) -> bytes:
-        self.rendered += 1
-        return self.inner.render(task)
-
-    def ping(self) -> None:
-        self.inner.ping()
 
 
 def task_with_fields(task_id: str, count: int) -> Task:
@@ -51,7 +29,8 @@ def task_with_fields(task_id: str, count: int) -> Task:
 
 def test_with_send_pdf_off_the_card_goes_as_text_and_no_pdf_is_made(redis_prefix) -> None:
     chat = Chat()
-    renderer = CountingRenderer(create_renderer())
+    # A fake renderer is enough to show none was asked for.
+    renderer = FakeRenderer()
     store = RedisStore(connect(URL), redis_prefix)
     ctx = dataclasses.replace(context(store, redis_prefix, chat, renderer), send_pdf=False)
     assert cards_io.deliver(ctx, task_with_fields("no-pdf", 3), LINK)
@@ -59,7 +38,7 @@ def test_with_send_pdf_off_the_card_goes_as_text_and_no_pdf_is_made(redis_prefix
     assert len(chat.text_cards) == 1
     assert "Реквизит 1: <b>значение 1</b>" in chat.text_cards[0]
     assert "PDF" not in chat.text_cards[0]  # no «PDF не приложен» note: leaving it out was chosen
-    assert renderer.rendered == 0
+    assert renderer.renders == 0
 
 
 def test_the_card_shows_only_as_many_fields_as_telegram_card_fields_allows(redis_prefix) -> None:

@@ -164,15 +164,21 @@ def test_a_pause_holds_every_sender_back(redis_prefix: str) -> None:
     assert 1.5 < limiter.acquire(99) <= 2
 
 
-def test_a_send_counts_in_the_window_until_a_second_after_its_answer(redis_prefix: str) -> None:
-    limiter = RedisRateLimiter(
+def window_limited(redis_prefix: str, window_count: int) -> RedisRateLimiter:
+    """A limiter held back by its window of unanswered sends alone: a bot bucket too wide to
+    matter, no per-chat limit."""
+    return RedisRateLimiter(
         connect(URL),
         redis_prefix,
         per_second=100,
         burst=100,
-        window_count=3,
+        window_count=window_count,
         per_chat_per_second=0,
     )
+
+
+def test_a_send_counts_in_the_window_until_a_second_after_its_answer(redis_prefix: str) -> None:
+    limiter = window_limited(redis_prefix, window_count=3)
     for chat in (1, 2, 3):
         assert limiter.acquire(chat) == 0
         limiter.ended()
@@ -181,14 +187,7 @@ def test_a_send_counts_in_the_window_until_a_second_after_its_answer(redis_prefi
 
 
 def test_a_send_in_flight_holds_its_place_until_its_answer_comes(redis_prefix: str) -> None:
-    limiter = RedisRateLimiter(
-        connect(URL),
-        redis_prefix,
-        per_second=100,
-        burst=100,
-        window_count=1,
-        per_chat_per_second=0,
-    )
+    limiter = window_limited(redis_prefix, window_count=1)
     assert limiter.acquire(1) == 0  # no answer yet: Telegram may count it at any moment
     assert 0 < limiter.acquire(2) <= 0.01  # looked at again soon, not a second from the start
     limiter.ended()

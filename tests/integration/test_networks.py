@@ -134,23 +134,24 @@ def socks_proxy() -> Iterator[tuple[str, list[tuple[str, int]]]]:
     server.server_close()
 
 
-def test_the_bot_api_is_reached_through_an_http_proxy(telegram, http_proxy) -> None:
-    proxy_url, seen = http_proxy
-    bot = TelegramBot(SANDBOX_TOKEN, telegram.url, proxy=proxy_url)
+def username_through(api_url: str, proxy_url: str) -> str:
+    """The bot's username, asked of the Bot API at `api_url` through `proxy_url`."""
+    bot = TelegramBot(SANDBOX_TOKEN, api_url, proxy=proxy_url)
     try:
-        assert bot.username()
+        return bot.username()
     finally:
         bot.close()
+
+
+def test_the_bot_api_is_reached_through_an_http_proxy(telegram, http_proxy) -> None:
+    proxy_url, seen = http_proxy
+    assert username_through(telegram.url, proxy_url)
     assert any(url.endswith("/getMe") for url in seen), seen
 
 
 def test_the_bot_api_is_reached_through_a_socks5_proxy(telegram, socks_proxy) -> None:
     proxy_url, seen = socks_proxy
-    bot = TelegramBot(SANDBOX_TOKEN, telegram.url, proxy=proxy_url)
-    try:
-        assert bot.username()
-    finally:
-        bot.close()
+    assert username_through(telegram.url, proxy_url)
     port = urlsplit(telegram.url).port
     assert ("127.0.0.1", port) in seen
 

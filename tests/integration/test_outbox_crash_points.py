@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from adapters.redis_store import RedisRateLimiter, connect
 from gateway.bootstrap import Gateway, build
 from gateway.domain.records import MessageRef, UserLink
 from gateway.domain.tasks import Decision, Task
@@ -35,6 +34,7 @@ from gateway.usecases.outbox import OutboxRunner
 from gateway.usecases.press import Shown, submit
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.harness import SandboxServer
+from tests.conftest import unlimited_limiter
 
 PRESS_STEPS = {"enqueue"}  # a death here leaves the press unacknowledged: Telegram redelivers
 
@@ -88,11 +88,14 @@ class RedisFailsOnce:
 
 @dataclass
 class Scene:
-    """One approver with one pending one-stage approval, linked in Redis."""
+    """One approver with one pending one-stage approval, linked in Redis, and the emulators
+    of 1C and Telegram it lives in."""
 
     link: UserLink
     task: Task
     card: MessageRef
+    onec: RunningSandbox
+    telegram: SandboxServer
 
 
 @pytest.fixture(params=["http", "odata"])
@@ -111,15 +114,7 @@ def workers(settings: Settings) -> Iterator[Callable[[], Gateway]]:
     made: list[Gateway] = []
 
     def make() -> Gateway:
-        limiter = RedisRateLimiter(
-            connect(settings.redis_url.reveal()),
-            settings.redis_prefix,
-            per_second=0,
-            burst=0,
-            per_chat_per_second=0,
-            chat_burst=0,
-        )
-        gateway = build(settings, limiter=limiter)
+        gateway = build(settings, limiter=unlimited_limiter(settings))
         made.append(gateway)
         return gateway
 
@@ -150,7 +145,7 @@ def scene(onec: RunningSandbox, telegram: SandboxServer, workers: Callable[[], G
     gateway = workers()
     gateway.store.save_link(link)
     task = gateway.onec.get_task(started["task_id"])
-    return Scene(link, task, MessageRef(tg_id, 1))
+    return Scene(link, task, MessageRef(tg_id, 1), onec, telegram)
 
 
 def press(ctx: FlowContext, scene: Scene) -> bool:
@@ -168,27 +163,27 @@ def run_outbox_until_empty(ctx: FlowContext, timeout: float = 15.0) -> None:
             time.sleep(0.1)
 
 
-def decisions_in_1c(onec: RunningSandbox, scene: Scene) -> list[str]:
+def decisions_in_1c(scene: Scene) -> list[str]:
     return [
         str(task["decision"])
-        for approval in onec.client.approvals()
+        for approval in scene.onec.client.approvals()
         for task in approval["tasks"]
         if task["id"] == scene.task.id and task["decision"]
     ]
 
 
-def writes_to_1c(onec: RunningSandbox, scene: Scene) -> list[Any]:
+def writes_to_1c(scene: Scene) -> list[Any]:
     """Statuses of the decision requests 1C received for the task (None: 1C was down)."""
     return [
         r["status"]
-        for r in onec.client.requests_log()
+        for r in scene.onec.client.requests_log()
         if r["path"].endswith(f"/tasks/{scene.task.id}/decision")
     ]
 
 
-def told(telegram: SandboxServer, scene: Scene, needle: str) -> int:
+def told(scene: Scene, needle: str) -> int:
     return sum(
-        1 for m in telegram.client.messages(scene.link.chat_id) if needle in m.get("text", "")
+        1 for m in scene.telegram.client.messages(scene.link.chat_id) if needle in m.get("text", "")
     )
 
 
@@ -212,8 +207,6 @@ CRASH_POINTS = [
     ids=[f"{when}-{method}" for _, _, method, when, _ in CRASH_POINTS],
 )
 def test_a_worker_dying_at_any_step_leaves_the_decision_applied_exactly_once(
-    onec: RunningSandbox,
-    telegram: SandboxServer,
     workers: Callable[[], Gateway],
     scene: Scene,
     connector: str,
@@ -234,54 +227,48 @@ def test_a_worker_dying_at_any_step_leaves_the_decision_applied_exactly_once(
         press(fresh, scene)
     run_outbox_until_empty(fresh)
 
-    assert decisions_in_1c(onec, scene) == ["approve"]
+    assert decisions_in_1c(scene) == ["approve"]
     if connector == "http":  # OData writes through several requests; its outcome says it all
-        assert writes_to_1c(onec, scene) == [200] * writes
+        assert writes_to_1c(scene) == [200] * writes
     assert fresh.outbox.dead_letter_count() == 0
-    assert told(telegram, scene, "уже выполнена") == 0  # a repeat was never taken for a conflict
+    assert told(scene, "уже выполнена") == 0  # a repeat was never taken for a conflict
     # The outcome reaches the approver once, unless the worker died after settling it.
-    assert told(telegram, scene, "Согласовано") == (
-        0 if (method, when) == ("complete", "after") else 1
-    )
+    assert told(scene, "Согласовано") == (0 if (method, when) == ("complete", "after") else 1)
 
 
 @pytest.mark.usefixtures("short_leases")
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_a_worker_dying_while_rescheduling_a_write_1c_refused_to_take_leaves_it_applied_once(
-    onec: RunningSandbox,
-    telegram: SandboxServer,
     workers: Callable[[], Gateway],
     scene: Scene,
     connector: str,
     when: str,
 ) -> None:
-    onec.client.set_fault("down")
+    scene.onec.client.set_fault("down")
     dying = workers().flow()
     dying.outbox = Dying(dying.outbox, "reschedule", when)
     assert press(dying, scene)
     with pytest.raises(ProcessDied):
         OutboxRunner(dying).run_once()
-    onec.client.clear_fault()
+    scene.onec.client.clear_fault()
 
     run_outbox_until_empty(workers().flow())
 
-    assert decisions_in_1c(onec, scene) == ["approve"]
+    assert decisions_in_1c(scene) == ["approve"]
     if connector == "http":
-        assert [status for status in writes_to_1c(onec, scene) if status] == [200]
-    assert told(telegram, scene, "Согласовано") == 1
+        assert [status for status in writes_to_1c(scene) if status] == [200]
+    assert told(scene, "Согласовано") == 1
 
 
 @pytest.mark.parametrize("method", ["complete", "reschedule", "claim"])
 def test_redis_failing_mid_attempt_does_not_lock_the_decision_for_the_lease_time(
-    onec: RunningSandbox,
-    telegram: SandboxServer,
     workers: Callable[[], Gateway],
     scene: Scene,
     method: str,
 ) -> None:
     """The worker lives on; its lease (two minutes) is given back once Redis answers."""
     if method == "reschedule":
-        onec.client.set_fault("down", seconds=1)
+        scene.onec.client.set_fault("down", seconds=1)
     ctx = workers().flow()
     flaky = RedisFailsOnce(ctx.outbox, method)
     ctx.outbox = flaky
@@ -298,15 +285,13 @@ def test_redis_failing_mid_attempt_does_not_lock_the_decision_for_the_lease_time
             runner.run_once()
         time.sleep(0.1)
 
-    assert decisions_in_1c(onec, scene) == ["approve"]
-    assert told(telegram, scene, "Согласовано") == 1
+    assert decisions_in_1c(scene) == ["approve"]
+    assert told(scene, "Согласовано") == 1
 
 
 @pytest.mark.usefixtures("short_leases")
 @pytest.mark.parametrize("connector", ["http"])  # a slowed OData write takes seconds
 def test_a_worker_whose_entry_was_taken_over_mid_write_changes_nothing_and_1c_applies_once(
-    onec: RunningSandbox,
-    telegram: SandboxServer,
     workers: Callable[[], Gateway],
     scene: Scene,
     connector: str,
@@ -315,7 +300,7 @@ def test_a_worker_whose_entry_was_taken_over_mid_write_changes_nothing_and_1c_ap
     """1C answers slower than the first worker's lease: a second worker takes the entry over
     and writes it again; 1C answers the repeat from the idempotency key, the first worker's
     late answer settles nothing, and the approver hears once."""
-    onec.client.set_fault("slow", seconds=1.5)
+    scene.onec.client.set_fault("slow", seconds=1.5)
     first = workers().flow()
     runners = [OutboxRunner(first), OutboxRunner(workers().flow())]
     assert [runner.run_once() for runner in runners] == [0, 0]  # both running, idle
@@ -329,50 +314,46 @@ def test_a_worker_whose_entry_was_taken_over_mid_write_changes_nothing_and_1c_ap
     slow.join(10)
 
     assert outcomes == [1]
-    assert decisions_in_1c(onec, scene) == ["approve"]
+    assert decisions_in_1c(scene) == ["approve"]
     if connector == "http":
-        assert writes_to_1c(onec, scene) == [200, 200]
+        assert writes_to_1c(scene) == [200, 200]
     assert first.outbox.outbox_depth() == 0
-    assert told(telegram, scene, "Согласовано") == 1
-    assert told(telegram, scene, "уже выполнена") == 0
+    assert told(scene, "Согласовано") == 1
+    assert told(scene, "уже выполнена") == 0
 
 
 @pytest.mark.usefixtures("short_leases")
 @pytest.mark.parametrize("connector", ["http"])  # a slowed OData write takes seconds
 def test_a_write_slower_than_the_lease_is_still_settled_when_nobody_took_the_entry_over(
-    onec: RunningSandbox,
-    telegram: SandboxServer,
     workers: Callable[[], Gateway],
     scene: Scene,
 ) -> None:
-    onec.client.set_fault("slow", seconds=1.0)
+    scene.onec.client.set_fault("slow", seconds=1.0)
     ctx = workers().flow()
     assert press(ctx, scene)
     assert OutboxRunner(ctx).run_once() == 1
     assert ctx.outbox.outbox_depth() == 0
-    assert decisions_in_1c(onec, scene) == ["approve"]
-    assert told(telegram, scene, "Согласовано") == 1
+    assert decisions_in_1c(scene) == ["approve"]
+    assert told(scene, "Согласовано") == 1
 
 
 @pytest.mark.parametrize("connector", ["http"])
 def test_a_decision_waiting_out_a_long_backoff_goes_to_1c_within_seconds_of_its_return(
-    onec: RunningSandbox,
-    telegram: SandboxServer,
     workers: Callable[[], Gateway],
     scene: Scene,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(outbox, "BACKOFF_BASE_SECONDS", 600.0)  # next attempt 5–10 min away
-    onec.client.set_fault("down")
+    scene.onec.client.set_fault("down")
     ctx = workers().flow()
     runner = OutboxRunner(ctx)
     assert press(ctx, scene)
     assert runner.run_once() == 1
     assert ctx.outbox.due(time.time() + 60, 10) == []
-    onec.client.clear_fault()
+    scene.onec.client.clear_fault()
     back = time.monotonic()
-    while not decisions_in_1c(onec, scene):
+    while not decisions_in_1c(scene):
         assert time.monotonic() - back < outbox.PROBE_SECONDS + 3, "it waited out its backoff"
         runner.run_once()
         time.sleep(0.2)
-    assert told(telegram, scene, "Согласовано") == 1
+    assert told(scene, "Согласовано") == 1

@@ -14,16 +14,16 @@ import pytest
 
 from adapters.pdf import HtmlPdfRenderer, create_renderer
 from adapters.pdf.weasyprint_engine import WeasyPrintEngine
-from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from adapters.redis_store import RedisStore, connect
 from gateway.domain.documents import MAX_TABLE_ROWS
 from gateway.domain.records import UserLink
 from gateway.domain.tasks import Person, Table, Task
 from gateway.ports.documents import PdfRenderer
-from gateway.presentation.texts import Texts
 from gateway.usecases import cards_io
 from gateway.usecases.context import FlowContext
+from tests.conftest import redis_context
 from tests.factories import make_task
-from tests.fakes import FakeMessenger, FakeOneC
+from tests.fakes import FakeMessenger
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -62,15 +62,7 @@ def store(redis_prefix: str) -> RedisStore:
 
 
 def context(store: RedisStore, prefix: str, chat: Chat, renderer: PdfRenderer) -> FlowContext:
-    return FlowContext.over(
-        onec=FakeOneC(),
-        messenger=chat,
-        store=store,
-        renderer=renderer,
-        documents=RedisDocumentCache(connect_binary(URL), prefix),
-        texts=Texts("ru"),
-        secret="integration-test-secret-0123456789",
-    )
+    return redis_context(store, URL, prefix, messenger=chat, renderer=renderer)
 
 
 def task_with_rows(task_id: str, rows: int) -> Task:

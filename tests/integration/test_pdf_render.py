@@ -13,7 +13,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -32,14 +32,14 @@ from gateway.domain.tasks import (
     Person,
     Result,
     Stage,
-    Subject,
     Table,
     Task,
     TaskState,
 )
 from gateway.errors import ConfigurationError, RenderFailed
+from tests.factories import make_person, make_subject, make_task
+from tests.fakes import MSK
 
-MSK = timezone(timedelta(hours=3))
 ENGINES = ["pdfkit", "weasyprint"]
 ROWS = 200
 PASSWD_MARK = "root:x:0:0"
@@ -95,39 +95,29 @@ def corpus(port: int) -> list[str]:
 
 
 def seeded_task(rows: int = ROWS) -> Task:
-    return Task(
-        id="6f1c1b9e-0000-4000-8000-000000000042",
-        version="AAAAAQ==.AAAAAg==",
-        number="000000123",
-        created_at=datetime(2026, 11, 27, 10, 15, tzinfo=MSK),
-        due_at=datetime(2026, 11, 30, 18, 0, tzinfo=MSK),
+    """The payment request returned to its initiator, with `rows` rows in its one table."""
+    return make_task(
+        "6f1c1b9e-0000-4000-8000-000000000042",
         importance=Importance.HIGH,
         state=TaskState.COMPLETED,
         title="Согласовать заявку на расходование ДС 0000-000042",
-        performer=Person("p-1", "Иванова Мария Сергеевна"),
-        initiator=Person("p-2", "Петров Пётр Петрович"),
-        stage=Stage("Финансовый контролер", 2, 3),
-        subject=Subject(
-            type="Document_ЗаявкаНаРасходованиеДенежныхСредств",
-            id="d-42",
-            presentation="Заявка на расходование денежных средств 0000-000042 от 27.11.2026",
-            fields=(
-                Field("Номер", "0000-000042"),
-                Field("Дата", "27.11.2026"),
-                Field("Организация", "ООО «Холдинг Северный ветер»"),
-                Field("Контрагент", 'ООО "Ромашка"'),
-                Field("Сумма", "1 250 000,00"),
-                Field("Валюта", "RUB"),
-                Field("Назначение платежа", "Оплата аренды офиса за декабрь"),
-            ),
-            tables=(
-                Table(
-                    "Расшифровка платежа",
-                    ("№", "Статья ДДС", "Назначение", "Сумма"),
-                    tuple(
-                        (str(n), "Оплата поставщикам", f"Строка-{n:03d} аренда", f"{n} 000,00")
-                        for n in range(1, rows + 1)
-                    ),
+        performer=make_person(),
+        fields=(
+            Field("Номер", "0000-000042"),
+            Field("Дата", "27.11.2026"),
+            Field("Организация", "ООО «Холдинг Северный ветер»"),
+            Field("Контрагент", 'ООО "Ромашка"'),
+            Field("Сумма", "1 250 000,00"),
+            Field("Валюта", "RUB"),
+            Field("Назначение платежа", "Оплата аренды офиса за декабрь"),
+        ),
+        tables=(
+            Table(
+                "Расшифровка платежа",
+                ("№", "Статья ДДС", "Назначение", "Сумма"),
+                tuple(
+                    (str(n), "Оплата поставщикам", f"Строка-{n:03d} аренда", f"{n} 000,00")
+                    for n in range(1, rows + 1)
                 ),
             ),
         ),
@@ -144,28 +134,24 @@ def seeded_task(rows: int = ROWS) -> Task:
 def hostile_task(port: int) -> Task:
     """Every text field of the task holds the whole injection corpus."""
     text = " ".join(corpus(port))
-    return Task(
-        id="t-hostile",
-        version="1",
+    return make_task(
+        "t-hostile",
+        "1",
         number=f"N {text}",
-        created_at=datetime(2026, 11, 27, 10, 15, tzinfo=MSK),
         due_at=None,
-        importance=Importance.NORMAL,
-        state=TaskState.PENDING,
         title=f"Title {text}",
         performer=Person("p-1", f"Performer {text}"),
         initiator=Person("p-2", f"Initiator {text}"),
         stage=Stage(f"Stage {text}", 1, 2),
-        subject=Subject(
+        subject=make_subject(
+            "d-hostile",
             type=f"Document_{text}",
-            id="d-hostile",
             presentation=f"Presentation {text}",
             # Name and value in separate rows: two wrapped cells side by side interleave their
             # lines in the extracted text, which would test pdftotext rather than the PDF.
             fields=(Field(f"Name {text}", ""), Field("", f"Value {text}")),
             tables=(Table(f"Table {text}", (f"Column {text}",), ((f"Cell {text}",),)),),
         ),
-        allowed_decisions=(Decision.APPROVE,),
         result=Result(
             Decision.APPROVE, f"Comment {text}", "p-1", datetime(2026, 11, 28, tzinfo=MSK)
         ),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from adapters.redis_store import RedisStore, connect
 from gateway.domain.incoming import Contact, IncomingMessage, IncomingPress
 from gateway.domain.records import DecisionRequest, MessageRef, UserLink
 from gateway.domain.tasks import (
@@ -30,15 +30,14 @@ from gateway.domain.tasks import (
 from gateway.errors import AlreadyCompleted, NotFound, NotPerformer
 from gateway.ports.messenger import Attachment, Keyboard, Markup, Sent
 from gateway.presentation import callbacks
-from gateway.presentation.texts import Texts
 from gateway.usecases.commands import run as run_command
 from gateway.usecases.context import FlowContext
 from gateway.usecases.dispatch import handle
 from gateway.usecases.outbox import OutboxRunner
 from gateway.usecases.press import on_press
 from gateway.usecases.sync import sync_pass
+from tests.conftest import redis_context
 from tests.factories import make_task
-from tests.fakes import FakeRenderer
 
 URL = "redis://127.0.0.1:6379/0"
 MSK = timezone(timedelta(hours=3))
@@ -215,16 +214,8 @@ def chats() -> Chats:
 def flow(
     store: RedisStore, onec: Infobase, chats: Chats, prefix: str, **settings: str
 ) -> FlowContext:
-    return FlowContext.over(
-        onec=onec,
-        messenger=chats,
-        store=store,
-        renderer=FakeRenderer(),
-        documents=RedisDocumentCache(connect_binary(URL), prefix),
-        texts=Texts("ru"),
-        secret=SECRET,
-        now=lambda: NOW,
-        **settings,
+    return redis_context(
+        store, URL, prefix, onec=onec, messenger=chats, secret=SECRET, now=lambda: NOW, **settings
     )
 
 
@@ -245,6 +236,13 @@ def press(chats: Chats, ref: MessageRef, button: str, data: str | None = None) -
         message_id=ref.message_id,
         data=data,
     )
+
+
+def signed_approval(chats: Chats, ref: MessageRef, task: Task) -> IncomingPress:
+    """A press on `ref` approving `task` at its version, validly signed for the chat, though
+    the card shows no such button."""
+    data = callbacks.sign(SECRET, ref.chat_id, Decision.APPROVE, task.id, task.version)
+    return press(chats, ref, "", data=data)
 
 
 def test_a_role_task_reaches_every_linked_candidate_and_nobody_else(
@@ -316,14 +314,7 @@ def test_a_register_change_gives_a_new_candidate_the_card_and_closes_a_removed_o
     [(removed_ref, removed)] = chats.cards(CHAT["u-3"])
     assert removed.keyboard == []
     assert removed.text.endswith("➖ Задача больше не адресована вам")
-    stale = press(
-        chats,
-        removed_ref,
-        "",
-        data=callbacks.sign(
-            SECRET, CHAT["u-3"], Decision.APPROVE, "task-role", onec.tasks["task-role"].version
-        ),
-    )
+    stale = signed_approval(chats, removed_ref, onec.tasks["task-role"])
     on_press(ctx, stale)
     assert chats.answers[stale.callback_id] == (ctx.texts.t("alert.foreign"), True)
     assert onec.written == []
@@ -355,14 +346,7 @@ def test_a_task_that_is_not_an_approval_is_shown_without_buttons_or_not_at_all(
     [(ref, card)] = cards
     assert card.keyboard == [] and card.document
     assert "Для сведения: задача выполняется в 1С" in card.text
-    forged = press(
-        chats,
-        ref,
-        "",
-        data=callbacks.sign(
-            SECRET, CHAT["u-1"], Decision.APPROVE, "task-job", onec.tasks["task-job"].version
-        ),
-    )
+    forged = signed_approval(chats, ref, onec.tasks["task-job"])
     on_press(ctx, forged)
     OutboxRunner(ctx).run_once()
     assert chats.answers[forged.callback_id] == (ctx.texts.t("alert.not_approval"), True)

@@ -14,14 +14,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.redis_store import RedisDocumentCache, RedisStore, connect, connect_binary
+from adapters.redis_store import RedisStore, connect
 from gateway.domain.records import MessageRef, UserLink
 from gateway.domain.tasks import Person, Task
 from gateway.errors import UpstreamUnavailable
 from gateway.ports.messenger import Attachment, Markup, Sent
-from gateway.presentation.texts import Texts
 from gateway.usecases.context import FlowContext
 from gateway.usecases.sync import sync_pass
+from tests.conftest import redis_context
 from tests.factories import make_task
 from tests.fakes import FakeMessenger, FakeOneC, FakeRenderer
 
@@ -106,14 +106,8 @@ def store(redis_prefix: str) -> RedisStore:
 def context(
     store: RedisStore, prefix: str, telegram: Telegram, renderer: FakeRenderer
 ) -> FlowContext:
-    return FlowContext.over(
-        onec=FakeOneC(tasks()),
-        messenger=telegram,
-        store=store,
-        renderer=renderer,
-        documents=RedisDocumentCache(connect_binary(URL), prefix),
-        texts=Texts("ru"),
-        secret="integration-test-secret-0123456789",
+    return redis_context(
+        store, URL, prefix, onec=FakeOneC(tasks()), messenger=telegram, renderer=renderer
     )
 
 

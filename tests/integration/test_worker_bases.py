@@ -14,7 +14,7 @@ from gateway.entrypoints.worker import Worker
 from gateway.errors import Upstream, UpstreamUnavailable
 from gateway.ports.storage import LeaderRole, StatusField
 from gateway.settings import Settings
-from tests.factories import make_task
+from tests.factories import make_entry, make_request, make_task
 from tests.fakes import FakeOneC, FakeRenderer
 
 
@@ -25,8 +25,8 @@ def until(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def test_one_base_down_leaves_the_other_syncing(env: dict[str, str]) -> None:
-    settings = Settings.from_env(
+def two_bases(env: dict[str, str]) -> Settings:
+    return Settings.from_env(
         {
             **{k: v for k, v in env.items() if k != "ONEC_BASE_URL"},
             "ONEC_BASES": "uh,erp",
@@ -34,13 +34,17 @@ def test_one_base_down_leaves_the_other_syncing(env: dict[str, str]) -> None:
             "ONEC_ERP_BASE_URL": "http://127.0.0.1:9/erp",
             "ONEC_UH_POLL_INTERVAL": "0.2",
             "ONEC_ERP_POLL_INTERVAL": "0.2",
-            # No update to poll: the worker's Telegram side has nothing to do in this test.
+            # No update to poll: the worker's Telegram side has nothing to do in these tests.
             "TELEGRAM_MODE": "webhook",
             "TELEGRAM_WEBHOOK_URL": "https://gw.example/telegram/webhook",
             "TELEGRAM_WEBHOOK_SECRET": "hook-secret",
             "TELEGRAM_API_URL": "http://127.0.0.1:9",
         }
     )
+
+
+def test_one_base_down_leaves_the_other_syncing(env: dict[str, str]) -> None:
+    settings = two_bases(env)
     uh = FakeOneC([make_task("task-1"), make_task("task-2")])
     erp = FakeOneC([make_task("task-1")])
     erp.error = UpstreamUnavailable(Upstream.ONEC, "connection refused")
@@ -66,3 +70,35 @@ def test_one_base_down_leaves_the_other_syncing(env: dict[str, str]) -> None:
         gateway.close()
     assert uh_store.leader(LeaderRole.SYNC) is None  # released on stop
     assert erp_store.leader(LeaderRole.SYNC) is None
+
+
+def test_one_base_down_leaves_the_other_deciding_and_its_decision_waits(
+    env: dict[str, str],
+) -> None:
+    """The same task id in both bases: uh's decision reaches uh's 1C only; erp's waits."""
+    uh = FakeOneC([make_task("task-1")])
+    erp = FakeOneC([make_task("task-1")])
+    erp.error = UpstreamUnavailable(Upstream.ONEC, "connection refused")
+    gateway = build(two_bases(env), onec={"uh": uh, "erp": erp}, renderer=FakeRenderer())
+    uh_store, erp_store = gateway.bases["uh"].store, gateway.bases["erp"].store
+    uh_store.enqueue(make_entry(make_request("task-1", key="press-uh")))
+    erp_store.enqueue(make_entry(make_request("task-1", key="press-erp")))
+    worker = Worker(gateway, long_poll_seconds=1)
+    try:
+        worker.start()
+        until(lambda: [r.idempotency_key for r in uh.written] == ["press-uh"], "uh decided")
+
+        def erp_tried() -> bool:
+            waiting = erp_store.get_entry("press-erp")
+            assert waiting is not None  # waits for erp's 1C
+            return waiting.attempts > 0
+
+        until(erp_tried, "erp tried")
+        assert erp.written == []
+        erp.error = None
+        until(lambda: erp_store.get_entry("press-erp") is None, "erp decided", 30)
+        assert [r.idempotency_key for r in erp.written] == ["press-erp"]
+        assert [r.idempotency_key for r in uh.written] == ["press-uh"]  # once, in its own base
+    finally:
+        worker.stop(5)
+        gateway.close()

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
+from gateway.domain.infobases import Infobase
 from gateway.domain.records import DecisionRequest, MessageRef, OutboxEntry, UserLink
 from gateway.domain.tasks import Decision
 from gateway.errors import (
@@ -233,3 +234,28 @@ def test_a_secret_quoted_by_a_failing_1c_reaches_neither_the_alerts_nor_the_stat
     assert alerts(messenger, "1С недоступна")
     for text in [*sent, *store.get_status().values()]:
         assert password not in text and quote(password) not in text
+
+
+def test_a_named_base_down_alerts_its_admins_naming_the_base_and_its_status_only(
+    messenger: FakeMessenger, clock: ManualClock
+) -> None:
+    """With several bases each flow has its own status; the alert says which base is down."""
+    down_onec, up_onec = FakeOneC(), FakeOneC()
+    down_onec.error = UpstreamUnavailable("1C", "connection refused")
+    erp_store, uh_store = (stored(make_link(ADMIN_CHAT, admin=True)) for _ in range(2))
+    erp = make_context(
+        erp_store, onec=down_onec, messenger=messenger, now=clock, base=Infobase("erp", "ERP")
+    )
+    uh = make_context(
+        uh_store, onec=up_onec, messenger=messenger, now=clock, base=Infobase("uh", "УХ")
+    )
+    monitored_sync(erp)
+    monitored_sync(uh)
+    clock.now = START + ONEC_DOWN_ALERT_AFTER
+    monitored_sync(erp)
+    monitored_sync(uh)
+    [down] = alerts(messenger, "1С недоступна")
+    assert "ERP" in down and "УХ" not in down
+    assert erp_store.get_status()["onec_down_since"]
+    assert not uh_store.get_status().get("onec_down_since")
+    assert uh_store.get_status()["last_sync_at"]

@@ -61,6 +61,26 @@ class FakeTelegram:
         return f"file-{self.uploads}"
 
 
+def document_of(
+    task: Task | None = None,
+    *,
+    onec: FakeOneC | None = None,
+    renderer: FakeRenderer | None = None,
+    cache: DocumentCache | None = None,
+    prefer_print_form: bool = False,
+    language: str = "ru",
+) -> Document:
+    """`document_for` of `task` (a default one), with fresh fakes for the parts not given."""
+    return document_for(
+        make_task() if task is None else task,
+        onec=FakeOneC() if onec is None else onec,
+        renderer=FakeRenderer() if renderer is None else renderer,
+        cache=MemoryDocuments() if cache is None else cache,
+        prefer_print_form=prefer_print_form,
+        language=language,
+    )
+
+
 def deliver(
     task: Task,
     renderer: FakeRenderer,
@@ -70,12 +90,8 @@ def deliver(
     prefer_print_form: bool = False,
 ) -> Document:
     """What the delivery use case does per approver: get the document, send, remember."""
-    document = document_for(
-        task,
-        onec=onec or FakeOneC(),
-        renderer=renderer,
-        cache=cache,
-        prefer_print_form=prefer_print_form,
+    document = document_of(
+        task, onec=onec, renderer=renderer, cache=cache, prefer_print_form=prefer_print_form
     )
     file_id = telegram.send(document)
     if document.file_id is None:
@@ -143,12 +159,8 @@ def test_a_change_of_importance_is_a_new_rendition() -> None:
 
 def test_a_cached_rendering_is_sent_again_before_its_first_upload_is_remembered() -> None:
     renderer, cache = FakeRenderer(), MemoryDocuments()
-    first = document_for(
-        make_task(), onec=FakeOneC(), renderer=renderer, cache=cache, prefer_print_form=False
-    )
-    second = document_for(
-        make_task(), onec=FakeOneC(), renderer=renderer, cache=cache, prefer_print_form=False
-    )
+    first = document_of(renderer=renderer, cache=cache)
+    second = document_of(renderer=renderer, cache=cache)
     assert renderer.renders == 1
     assert first.content == second.content == PDF
     assert second.file_id is None
@@ -187,10 +199,8 @@ def test_a_long_or_ambiguous_key_is_hashed() -> None:
 
 def test_1c_print_form_is_preferred_when_1c_has_one() -> None:
     renderer, cache, onec = FakeRenderer(), MemoryDocuments(), FakeOneC(print_form=PRINT_FORM)
-    first = document_for(
-        make_task(), onec=onec, renderer=renderer, cache=cache, prefer_print_form=True
-    )
-    again = document_for(
+    first = document_of(onec=onec, renderer=renderer, cache=cache, prefer_print_form=True)
+    again = document_of(
         make_task("task-2"), onec=onec, renderer=renderer, cache=cache, prefer_print_form=True
     )
     assert (first.source, first.content) == (DocumentSource.PRINT_FORM, PRINT_FORM)
@@ -202,7 +212,7 @@ def test_1c_print_form_is_preferred_when_1c_has_one() -> None:
 def test_without_a_print_form_in_1c_the_document_is_rendered_and_1c_asked_once() -> None:
     renderer, cache, onec = FakeRenderer(), MemoryDocuments(), FakeOneC()
     documents = [
-        document_for(
+        document_of(
             make_task(f"task-{n}"),
             onec=onec,
             renderer=renderer,
@@ -219,26 +229,14 @@ def test_without_a_print_form_in_1c_the_document_is_rendered_and_1c_asked_once()
 
 def test_odata_connector_never_asks_1c_for_a_print_form() -> None:
     onec = FakeOneC(print_form=PRINT_FORM)
-    document = document_for(
-        make_task(),
-        onec=onec,
-        renderer=FakeRenderer(),
-        cache=MemoryDocuments(),
-        prefer_print_form=False,
-    )
+    document = document_of(onec=onec)
     assert document.source == DocumentSource.RENDERED
     assert onec.print_form_requests == []
 
 
 def test_a_document_over_telegrams_limit_is_not_sent_and_the_note_says_why() -> None:
     huge = b"%PDF" + b"0" * TELEGRAM_DOCUMENT_LIMIT_BYTES
-    document = document_for(
-        make_task(),
-        onec=FakeOneC(),
-        renderer=FakeRenderer(huge),
-        cache=MemoryDocuments(),
-        prefer_print_form=False,
-    )
+    document = document_of(renderer=FakeRenderer(huge))
     assert document.too_large
     assert document.content is None and document.file_id is None
     assert "50 МБ" in document.note
@@ -247,27 +245,14 @@ def test_a_document_over_telegrams_limit_is_not_sent_and_the_note_says_why() -> 
 
 def test_a_document_of_exactly_the_limit_is_sent() -> None:
     exact = b"0" * TELEGRAM_DOCUMENT_LIMIT_BYTES
-    document = document_for(
-        make_task(),
-        onec=FakeOneC(),
-        renderer=FakeRenderer(exact),
-        cache=MemoryDocuments(),
-        prefer_print_form=False,
-    )
+    document = document_of(renderer=FakeRenderer(exact))
     assert not document.too_large
     assert document.content == exact
 
 
 def test_the_note_follows_the_language() -> None:
     huge = b"0" * (TELEGRAM_DOCUMENT_LIMIT_BYTES + 1)
-    document = document_for(
-        make_task(),
-        onec=FakeOneC(),
-        renderer=FakeRenderer(huge),
-        cache=MemoryDocuments(),
-        prefer_print_form=False,
-        language="en",
-    )
+    document = document_of(renderer=FakeRenderer(huge), language="en")
     assert "over Telegram's 50 MB limit" in document.note
 
 
@@ -365,29 +350,13 @@ def test_a_long_value_is_shortened_with_an_ellipsis() -> None:
 def test_our_rendering_of_a_cut_document_says_so_and_1cs_print_form_does_not() -> None:
     task = with_tables(Table("Строки", ("№", "Текст"), rows(MAX_TABLE_ROWS + 1)))
     cache = MemoryDocuments()
-    ours = document_for(
-        task, onec=FakeOneC(), renderer=FakeRenderer(), cache=cache, prefer_print_form=False
-    )
-    again = document_for(
-        task, onec=FakeOneC(), renderer=FakeRenderer(), cache=cache, prefer_print_form=False
-    )
-    form = document_for(
-        task,
-        onec=FakeOneC(print_form=PRINT_FORM),
-        renderer=FakeRenderer(),
-        cache=MemoryDocuments(),
-        prefer_print_form=True,
-    )
+    ours = document_of(task, cache=cache)
+    again = document_of(task, cache=cache)
+    form = document_of(task, onec=FakeOneC(print_form=PRINT_FORM), prefer_print_form=True)
     assert ours.cut and (ours.rows_shown, ours.rows_total) == (MAX_TABLE_ROWS, MAX_TABLE_ROWS + 1)
     assert again.cut  # from the cache, too
     assert not form.cut
-    assert not document_for(
-        make_task(),
-        onec=FakeOneC(),
-        renderer=FakeRenderer(),
-        cache=MemoryDocuments(),
-        prefer_print_form=False,
-    ).cut
+    assert not document_of().cut
 
 
 @pytest.mark.parametrize(

@@ -404,3 +404,11 @@ def test_every_base_secret_is_masked() -> None:
         assert secret not in shown
         assert secret in values
     assert "Шлюз:пароль-ERP" in values
+
+
+def test_settings_built_from_flat_fields_have_their_single_base() -> None:
+    s = Settings(
+        onec_base_url="http://srv/uh", telegram_bot_token=Secret("t"), gateway_secret=Secret("g")
+    )
+    (base,) = s.bases
+    assert (base.infobase, base.base_url, base.connector) == (Infobase(), "http://srv/uh", "odata")
