@@ -20,7 +20,7 @@ from gateway.ports.storage import Store
 from sandbox.onec import routing
 from sandbox.onec.documents import PAYMENT_REQUEST
 from sandbox.onec.harness import RunningSandbox
-from sandbox.onec.seed import SEED_USERS_BY_KEY
+from sandbox.onec.seed import SEEDS
 from sandbox.telegram.harness import SandboxServer
 
 FIRST_CHAT_ID = 700_000
@@ -75,6 +75,18 @@ def make_approvers(
     return approvers
 
 
+def add_to_base(onec: RunningSandbox, store: Store, approvers: list[Approver]) -> list[Approver]:
+    """The same people as 1C users of another infobase (other ids, the same phones and chats),
+    linked in that base's store: one Telegram account, a 1C user in each base."""
+    added = []
+    for n, approver in enumerate(approvers):
+        name = f"{approver.name} ({onec.config.seed})"
+        onec_id = onec.client.create_user(name, [approver.phone], login=f"bench{n:04d}")
+        added.append(Approver(approver.chat_id, onec_id, name, approver.phone))
+        link(store, added[-1])
+    return added
+
+
 def link(store: Store, approver: Approver) -> None:
     """What onboarding stores once the approver shared the contact."""
     store.save_link(
@@ -106,7 +118,8 @@ def start_document(
     already printed the document would have it.
     """
     ib = onec.infobase
-    initiator = SEED_USERS_BY_KEY["ivanov"].ref
+    seed = SEEDS[onec.config.seed]
+    initiator = seed.ref(seed.initiator)
     amount = Decimal(1000 + len(tag) * 37)
     with ib.lock:
         document = routing.create_document(

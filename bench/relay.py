@@ -4,7 +4,9 @@ Limits on runs twice: the emulator counting with token buckets, and strictly (at
 sliding second, one per chat in any second).
 
 Limits on runs the worker as deployed (`python -m gateway run`, its own process and GIL), so the
-same run gives (e)'s peak memory during the relay. Limits off runs the worker in-process with
+same run gives (e)'s peak memory during the relay. The two-bases relay (issue 21) runs it with
+ONEC_BASES=uh,erp: half the tasks in each of two 1C emulators, every approver linked in both,
+one bot and one flood limit for all. Limits off runs the worker in-process with
 the gateway's limiter off and a counting renderer: the gateway's own ceiling, and (d)'s
 renderings and uploads per delivery. In-process, the emulators share the worker's interpreter,
 so that ceiling is a lower bound.
@@ -20,10 +22,11 @@ from adapters.metrics import InstrumentedRenderer
 from adapters.pdf import create_renderer
 from adapters.redis_store import RedisRateLimiter, RedisStore, connect
 from bench import harness
-from bench.population import Approval, make_approvers, spread_tasks
+from bench.population import Approval, add_to_base, make_approvers, spread_tasks
 from bench.sizes import Sizes
 from bench.stats import wait_until
 from bench.subprocess_worker import WorkerProcess
+from sandbox.onec import harness as onec_harness
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.flood import BUCKET
 from sandbox.telegram.harness import SandboxServer
@@ -106,26 +109,74 @@ def relay_limits_on(
         env = harness.environment(
             telegram, onec, prefix, ONEC_CONNECTOR=CONNECTOR, ONEC_POLL_INTERVAL="120"
         )
-        with WorkerProcess(env) as worker:
-            chats = {a.chat_id for a in approvals}
-            wait_until(
-                lambda: (
-                    not worker.alive
-                    or sum(1 for c in _sends(telegram, chats) if c["status"] == 200)
-                    >= len(approvals)
-                ),
-                sizes.drain_timeout,
-                interval=0.5,
-            )
-            worker.stop()
-            figures = _figures(telegram, onec, approvals, worker.started_at)
-            figures["answers_429_gateway"] = worker.log_text().count(FLOOD_WARNING)
-            figures["worker_peak_rss_mb"] = worker.peak_mb
+        figures = _drain_in_subprocess(env, telegram, onec, approvals, sizes)
         figures["mode"] = "limits on: worker subprocess"
         figures["flood_counting"] = mode
         figures["connector"] = CONNECTOR
         figures["telegram_latency_seconds"] = latency
         figures["role_tasks"] = _role_tasks(approvals)
+        return figures
+
+
+def _drain_in_subprocess(
+    env: dict[str, str],
+    telegram: SandboxServer,
+    onec: RunningSandbox,
+    approvals: list[Approval],
+    sizes: Sizes,
+) -> dict[str, Any]:
+    """`python -m gateway run` with `env` until every card arrived (or it died, or time is up);
+    the relay's figures, the gateway's 429 count and the worker's peak memory."""
+    with WorkerProcess(env) as worker:
+        chats = {a.chat_id for a in approvals}
+        wait_until(
+            lambda: (
+                not worker.alive
+                or sum(1 for c in _sends(telegram, chats) if c["status"] == 200) >= len(approvals)
+            ),
+            sizes.drain_timeout,
+            interval=0.5,
+        )
+        worker.stop()
+        figures = _figures(telegram, onec, approvals, worker.started_at)
+        figures["answers_429_gateway"] = worker.log_text().count(FLOOD_WARNING)
+        figures["worker_peak_rss_mb"] = worker.peak_mb
+    return figures
+
+
+def relay_bases(sizes: Sizes) -> dict[str, Any]:
+    """The limits-on relay with two infobases (ONEC_BASES=uh,erp) behind one bot: the tasks
+    split between the УХ and ERP emulators, each approver a 1C user in both and linked in both
+    bases' namespaces. One bot means one limit: the target is the single-base one, in total."""
+    with (
+        harness.redis_prefix() as prefix,
+        harness.emulators(flood=True) as (telegram, onec),
+        onec_harness.running(seed="erp", base="/erp") as erp,
+    ):
+        redis = connect(harness.REDIS_URL)
+        approvers = make_approvers(
+            onec, telegram, RedisStore(redis, f"{prefix}uh:"), sizes.relay_approvers
+        )
+        in_erp = add_to_base(erp, RedisStore(redis, f"{prefix}erp:"), approvers)
+        half, half_documents = sizes.relay_tasks // 2, max(1, sizes.relay_documents // 2)
+        approvals = spread_tasks(onec, approvers, half, half_documents)
+        approvals += spread_tasks(erp, in_erp, sizes.relay_tasks - half, half_documents)
+        telegram.client.set_flood(CEILING_PER_SECOND, CHAT_CEILING_PER_SECOND, BUCKET)
+        env = harness.environment(
+            telegram, onec, prefix, ONEC_CONNECTOR=CONNECTOR, ONEC_POLL_INTERVAL="120"
+        )
+        del env["ONEC_BASE_URL"]
+        env.update(
+            ONEC_BASES="uh,erp", ONEC_UH_BASE_URL=onec.base_url, ONEC_ERP_BASE_URL=erp.base_url
+        )
+        figures = _drain_in_subprocess(env, telegram, onec, approvals, sizes)
+        figures["print_forms_fetched"] += sum(
+            1 for r in erp.client.requests_log() if r["path"].endswith("/print")
+        )
+        figures["tasks_by_base"] = {"uh": half, "erp": len(approvals) - half}
+        figures["mode"] = "limits on: worker subprocess, two bases"
+        figures["flood_counting"] = BUCKET
+        figures["connector"] = CONNECTOR
         return figures
 
 

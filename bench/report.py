@@ -45,6 +45,7 @@ def _relay_rows(
     far: dict[str, Any] | None = None,
     strict: dict[str, Any] | None = None,
     roles: dict[str, Any] | None = None,
+    bases: dict[str, Any] | None = None,
 ) -> list[str]:
     rows = []
     if on:
@@ -83,6 +84,22 @@ def _relay_rows(
                 None
                 if rate is None
                 else rate >= 29 and refused == 0 and roles["delivered"] == roles["tasks"],
+            )
+        )
+    if bases:
+        rate = bases.get("messages_per_second")
+        refused = int(bases.get("answers_429_emulator", 0))
+        split = " + ".join(f"{n} {b}" for b, n in bases.get("tasks_by_base", {}).items())
+        rows.append(
+            _row(
+                "(a) relay, limits on, two bases behind one bot (ONEC_BASES=uh,erp)",
+                f"{rate} msg/s in total ({bases['delivered']}/{bases['tasks']} delivered:"
+                f" {split}; {refused} answers 429)",
+                f"one bot, one ceiling: {bases['ceiling_per_second']:g} msg/s",
+                "≥ 29 msg/s in total, 0 answers 429",
+                None
+                if rate is None
+                else rate >= 29 and refused == 0 and bases["delivered"] == bases["tasks"],
             )
         )
     if strict:
@@ -281,6 +298,7 @@ def tables(results: dict[str, Any]) -> str:
         results.get("relay_far"),
         results.get("relay_strict"),
         results.get("relay_roles"),
+        results.get("relay_bases"),
     )
     lines += _latency_rows(results.get("latency_push"), results.get("latency_polling"))
     lines += _pdf_rows(results.get("pdf_engines"), results.get("pdf_reuse"))

@@ -27,6 +27,7 @@ def _steps(sizes: Sizes) -> list[tuple[str, str, Callable[[], Any]]]:
         ("a", "relay_limits_on", lambda: relay.relay_limits_on(sizes)),
         ("a", "relay_strict", lambda: relay.relay_limits_on(sizes, mode=STRICT)),
         ("a", "relay_roles", lambda: relay.relay_limits_on(sizes, role_every=relay.ROLE_EVERY)),
+        ("a", "relay_bases", lambda: relay.relay_bases(sizes)),
         ("a", "relay_limits_off", lambda: relay.relay_limits_off(sizes)),
         ("b", "latency_push", lambda: latency.push_mode(sizes)),
         ("b", "latency_polling", lambda: latency.polling_mode(sizes)),

@@ -1,4 +1,5 @@
-"""`python -m sandbox.demo --telegram-url URL --onec-url URL [--port P]`: serves the page."""
+"""`python -m sandbox.demo --telegram-url URL (--onec-url URL | --base NAME=URL ...) [--port P]`:
+serves the page (over one 1C emulator, or one per named base)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--telegram-url", default="http://127.0.0.1:8081")
     parser.add_argument("--onec-url", default="http://127.0.0.1:8082", help="server root")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--base",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="a named base's 1C emulator (server root), in ONEC_BASES order; replaces --onec-url",
+    )
+    args = parser.parse_args(argv)
+    if any("=" not in base for base in args.base):
+        parser.error("--base takes NAME=URL")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     # The page polls every second: a request log line each time would drown the gateway's log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = create_app(args.telegram_url, args.onec_url)
+    bases = dict(base.split("=", 1) for base in args.base)
+    app = create_app(args.telegram_url, bases or args.onec_url)
     try:
         server = make_server(args.host, args.port, app, threaded=True)
     except OSError as exc:

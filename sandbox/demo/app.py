@@ -1,14 +1,15 @@
-"""The demo page's Flask app: the page itself and a JSON API over the two emulators' control APIs.
+"""The demo page's Flask app: the page itself and a JSON API over the emulators' control APIs.
 
 The browser never talks to the emulators directly: every call goes through this app, so the page
-is one origin and works the same behind any port the demo picked.
+is one origin and works the same behind any port the demo picked. With several 1C emulators
+(one per infobase) every 1C call names its base (`?base=erp`); without, the first base is meant.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,7 +19,7 @@ from urllib.parse import quote
 import requests
 from flask import Flask, Response, jsonify, request, send_from_directory
 
-from sandbox.demo.approvers import INITIATOR_SURNAME, Approver, seed
+from sandbox.demo.approvers import INITIATOR_SURNAME, INITIATORS_BY_SEED, Approver, seed
 from sandbox.onec.client import OneCSandbox, SandboxError
 from sandbox.telegram.client import SandboxControlError, TelegramSandbox
 
@@ -37,19 +38,45 @@ class DemoError(Exception):
         self.status = status
 
 
-def create_app(telegram_url: str, onec_url: str) -> Flask:
-    """The demo app for emulators at these server roots; seeds the approvers' Telegram users."""
+def create_app(telegram_url: str, onec_url: str | Mapping[str, str]) -> Flask:
+    """The demo app for emulators at these server roots (1C: one, or one per base name);
+    seeds the approvers' Telegram users."""
     app = Flask(__name__, static_folder=None)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # read by people in the network tab
-    with TelegramSandbox(telegram_url) as telegram, OneCSandbox(onec_url) as onec:
-        approvers = seed(telegram, onec)
+    onec_urls = {"": onec_url} if isinstance(onec_url, str) else dict(onec_url)
+    infobases: dict[str, dict[str, Any]] = {}
+    with TelegramSandbox(telegram_url) as telegram:
+        onecs = {name: OneCSandbox(url) for name, url in onec_urls.items()}
+        try:
+            approvers = seed(telegram, onecs)
+            for name, client in onecs.items():
+                infobase = client.infobase()
+                initiator = INITIATORS_BY_SEED.get(infobase["seed"], INITIATOR_SURNAME)
+                infobases[name] = {
+                    "name": name,
+                    "title": infobase["title"],
+                    "initiator": client.user(initiator),
+                }
+        finally:
+            for client in onecs.values():
+                client.close()
     by_id = {a.telegram_id: a for a in approvers}
-    details = DocumentDetails()
+    details = {name: DocumentDetails() for name in onec_urls}
+
+    def chosen_base() -> str:
+        """The base a request names (`?base=`), the first one when it names none."""
+        name = request.args.get("base", next(iter(onec_urls)))
+        if name not in onec_urls:
+            raise DemoError(f"нет такой базы: {name}", 404)
+        return name
 
     @contextmanager
     def clients() -> Iterator[tuple[TelegramSandbox, OneCSandbox]]:
         # One session per request: the server is threaded and requests.Session is not thread-safe.
-        with TelegramSandbox(telegram_url) as telegram, OneCSandbox(onec_url) as onec:
+        with (
+            TelegramSandbox(telegram_url) as telegram,
+            OneCSandbox(onec_urls[chosen_base()]) as onec,
+        ):
             yield telegram, onec
 
     def approver(chat_id: int) -> Approver:
@@ -83,8 +110,10 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
 
     @app.get("/api/state")
     def state() -> Response:
-        """Everything the page shows: the chats (the selected one in full) and the 1C side."""
+        """Everything the page shows: the chats (the selected one in full), the bases (each
+        one's title and whether it is off) and the selected base's 1C side."""
         selected = request.args.get("chat", type=int)
+        base = chosen_base()
         with clients() as (telegram, onec):
             chats = []
             for a in approvers:
@@ -97,14 +126,29 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
                     chat["messages"] = messages
                     chat["keyboard"] = telegram.keyboard(a.telegram_id)
                 chats.append(chat)
-            fault = onec.session.get(f"{onec.base_url}/_sandbox/faults", timeout=10).json()
             approvals = onec.approvals()
             for approval in approvals:
-                approval["document"]["fields"] = details.of(onec, approval)
+                approval["document"]["fields"] = details[base].of(onec, approval)
             roles = [{"id": r["id"], "name": r["name"]} for r in onec.roles()]
+            bases = [
+                {
+                    "name": name,
+                    "title": infobases[name]["title"],
+                    "fault": _fault(onec if name == base else None, url),
+                }
+                for name, url in onec_urls.items()
+            ]
             return jsonify(
                 chats=chats,
-                onec={"fault": fault.get("mode", "none"), "approvals": approvals, "roles": roles},
+                bases=bases,
+                onec={
+                    "base": base,
+                    "title": infobases[base]["title"],
+                    "fault": next(b["fault"] for b in bases if b["name"] == base),
+                    "initiator": infobases[base]["initiator"],
+                    "approvals": approvals,
+                    "roles": roles,
+                },
             )
 
     @app.post("/api/chats/<int:chat_id>/send")
@@ -166,7 +210,8 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
 
     @app.post("/api/approvals")
     def start_approval() -> Response:
-        """1C: a new document with an approval along the chosen route, initiated by Иванов."""
+        """1C: a new document with an approval along the chosen route, initiated by the base's
+        initiator (УХ: Иванов)."""
         body = _body()
         document_type = str(body.get("document_type", DOCUMENT_TYPES[0]))
         if document_type not in DOCUMENT_TYPES:
@@ -176,7 +221,7 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
             raise DemoError("выберите хотя бы одного согласующего")
         purpose = str(body.get("purpose", "")).strip() or "Оплата по договору"
         with clients() as (_, onec):
-            initiator = onec.user(INITIATOR_SURNAME)["id"]
+            initiator = infobases[chosen_base()]["initiator"]["id"]
             created = onec.create_approval(
                 route=[_performer(item) for item in route],
                 initiator=initiator,
@@ -187,7 +232,8 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
 
     @app.post("/api/assignments")
     def start_assignment() -> Response:
-        """1C: a БСП «Задание» (not an approval) for a person or a role, given by Иванов."""
+        """1C: a БСП «Задание» (not an approval) for a person or a role, given by the base's
+        initiator."""
         body = _body()
         title = str(body.get("title", "")).strip()
         if not title or len(title) > 200:
@@ -196,7 +242,7 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
         if not isinstance(performer, str) or not performer:
             raise DemoError("выберите исполнителя задания")
         with clients() as (_, onec):
-            author = onec.user(INITIATOR_SURNAME)["id"]
+            author = infobases[chosen_base()]["initiator"]["id"]
             created = onec.create_assignment(title, _performer(performer), author=author)
         return jsonify(created)
 
@@ -227,6 +273,15 @@ def create_app(telegram_url: str, onec_url: str) -> Flask:
             return jsonify(onec.set_fault(mode))
 
     return app
+
+
+def _fault(onec: OneCSandbox | None, url: str) -> str:
+    """A base's fault mode (`none`, `down`, ...), with its open client or a short-lived one."""
+    if onec is None:
+        with OneCSandbox(url) as other:
+            return _fault(other, url)
+    answer = onec.session.get(f"{onec.base_url}/_sandbox/faults", timeout=10).json()
+    return str(answer.get("mode", "none"))
 
 
 class DocumentDetails:

@@ -1,5 +1,6 @@
-"""`python -m sandbox demo` (also `python -m gateway demo`): both emulators, the gateway's worker
-and web process, a demo page.
+"""`python -m sandbox demo` (also `python -m gateway demo`): the Telegram emulator, two 1C
+emulators (the holding's УХ and a company's ERP, one approver in both), the gateway's worker and
+web process serving both bases (ONEC_BASES=uh,erp), a demo page; `--single-base`: УХ alone.
 
 Each part runs as a child process (`python -m sandbox onec`, `python -m sandbox telegram`,
 `python -m gateway run`, `python -m gateway web`, `python -m sandbox.demo`), its output prefixed
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import functools
 import hashlib
 import hmac
 import os
@@ -50,7 +52,26 @@ PORTS: Final = (  # option name, default, what listens there
     ("telegram-port", 8081, "the Telegram emulator"),
     ("onec-port", 8082, "the 1C emulator"),
     ("web-port", 8083, "the gateway's web process"),
+    ("erp-port", 8084, "the ERP 1C emulator"),
 )
+
+
+@dataclass(frozen=True)
+class DemoBase:
+    """One infobase of the demo: its ONEC_BASES name, the emulator's seed and title, its port."""
+
+    name: str
+    title: str
+    port_option: str
+
+    @property
+    def publication(self) -> str:
+        """The emulator's publication root (ONEC_<NAME>_BASE_URL ends with it)."""
+        return f"/{self.name}"
+
+
+# The holding's УХ and a company's ERP: one approver (Морозов) is a 1C user in both, by phone.
+BASES: Final = (DemoBase("uh", "УХ", "onec-port"), DemoBase("erp", "ERP", "erp-port"))
 # Settings a person's environment may hold for a real installation; the demo sets its own.
 FOREIGN_SETTINGS: Final = re.compile(
     r"^(ONEC_|TELEGRAM_|GATEWAY_|PDF_|REMIND_|WORK_HOURS|REDIS_PREFIX)"
@@ -84,6 +105,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--redis-prefix", default=DEFAULT_PREFIX, help="REDIS_PREFIX (its keys are cleared)"
+    )
+    parser.add_argument(
+        "--single-base",
+        action="store_true",
+        help="one infobase (УХ) configured without ONEC_BASES, as before issue 21",
     )
     parser.add_argument("--verbose", action="store_true", help="show every emulator log line")
     return parser.parse_args(argv)
@@ -135,8 +161,10 @@ class Demo:
         """Start everything, print the URL, wait for a signal or a child's death."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
+        bases = BASES[:1] if self.args.single_base else BASES
+        used = {o for o, _, _ in PORTS} - {b.port_option for b in BASES[len(bases) :]}
         ports = resolve_ports(
-            {o: int(getattr(self.args, o.replace("-", "_"))) for o, _, _ in PORTS}
+            {o: int(getattr(self.args, o.replace("-", "_"))) for o, _, _ in PORTS if o in used}
         )
         # Children run in an empty folder, so a `.env` of a real installation cannot leak in.
         self._workdir = tempfile.mkdtemp(prefix="tg1c-demo-")
@@ -144,26 +172,42 @@ class Demo:
         clear_prefix(redis_url, self.args.redis_prefix)
 
         telegram = f"http://127.0.0.1:{ports['telegram-port']}"
-        onec = f"http://127.0.0.1:{ports['onec-port']}"
+        onec = {b.name: f"http://127.0.0.1:{ports[b.port_option]}" for b in bases}
         web = f"http://127.0.0.1:{ports['web-port']}"
         page = f"http://127.0.0.1:{ports['port']}/"
         secret = secrets.token_urlsafe(32)
-        push_secret = secrets.token_urlsafe(32)
-        env = self.gateway_env(telegram, onec, redis_url, secret, push_secret)
+        push_secrets = {b.name: secrets.token_urlsafe(32) for b in bases}
+        if self.args.single_base:
+            env = self.gateway_env(telegram, onec["uh"], redis_url, secret, push_secrets["uh"])
+        else:
+            env = self.bases_env(telegram, onec, redis_url, secret, push_secrets)
 
         self.start("telegram", ["-m", "sandbox", "telegram", "--port", str(ports["telegram-port"])])
         self.start("web", ["-m", "gateway", "web", "--port", str(ports["web-port"])], env)
         self.wait_until("the Telegram emulator", lambda: http_ok(f"{telegram}/_sandbox/users"))
         self.wait_until("the gateway's web process", lambda: http_ok(f"{web}/healthz"))
-        push = accepts_push(f"{web}/onec/events", push_secret)
-        onec_args = ["-m", "sandbox", "onec", "--port", str(ports["onec-port"])]
-        if push:
-            onec_args += onec_push_args(f"{web}/onec/events", push_secret)
-        # The 1C emulator reads the secret from its command line: a demo-only, per-run value.
-        self.start("1c", onec_args)
-        self.wait_until("the 1C emulator", lambda: http_ok(f"{onec}/_sandbox/users"))
+        pushing = []
+        for base in bases:
+            # A named base pushes to its own route, signed with its own secret (design 21).
+            events = f"{web}/onec/events" + ("" if self.args.single_base else f"/{base.name}")
+            push = accepts_push(events, push_secrets[base.name])
+            pushing.append(push)
+            onec_args = ["-m", "sandbox", "onec", "--port", str(ports[base.port_option])]
+            onec_args += [f"--base={base.publication}", f"--seed={base.name}"]
+            if push:
+                onec_args += onec_push_args(events, push_secrets[base.name])
+            # The 1C emulator reads the secret from its command line: a demo-only, per-run value.
+            name = "1c" if base.name == "uh" else f"1c-{base.name}"
+            self.start(name, onec_args)
+            what = "the 1C emulator" + ("" if base.name == "uh" else f" ({base.title})")
+            self.wait_until(what, functools.partial(http_ok, f"{onec[base.name]}/_sandbox/users"))
+        push = all(pushing)
         self.start("worker", ["-m", "gateway", "run"], env)
-        page_args = ["--port", str(ports["port"]), "--telegram-url", telegram, "--onec-url", onec]
+        page_args = ["--port", str(ports["port"]), "--telegram-url", telegram]
+        if self.args.single_base:
+            page_args += ["--onec-url", onec["uh"]]
+        else:
+            page_args += [f"--base={name}={url}" for name, url in onec.items()]
         self.start("page", ["-m", "sandbox.demo", *page_args])
         self.wait_until(
             "the gateway worker",  # it registers the bot's commands as it starts
@@ -172,8 +216,11 @@ class Demo:
         self.wait_until("the demo page", lambda: http_ok(f"{page}api/state"))
 
         how = "push from 1C and polling" if push else f"polling every {POLL_INTERVAL_SECONDS} s"
+        shown = " and ".join(b.title for b in bases)
         self.say("")
-        self.say(f"demo: ready ({self.args.connector} connector, {how}). Open the demo page:")
+        self.say(
+            f"demo: ready ({shown}; {self.args.connector} connector, {how}). Open the demo page:"
+        )
         self.say("")
         self.say(f"    {page}")
         self.say("")
@@ -248,6 +295,27 @@ class Demo:
             # WeasyPrint, as the 1C emulator's print forms: no wkhtmltopdf needed for the demo.
             PDF_ENGINE="weasyprint",
         )
+        return env
+
+    def bases_env(
+        self,
+        telegram: str,
+        onec: dict[str, str],
+        redis_url: str,
+        secret: str,
+        push_secrets: dict[str, str],
+    ) -> dict[str, str]:
+        """The gateway's environment for several bases: ONEC_BASES and ONEC_<BASE>_* per base;
+        what the bases share (connector, account, profile, intervals) stays unprefixed."""
+        env = self.gateway_env(telegram, "", redis_url, secret, "")
+        del env["ONEC_BASE_URL"], env["ONEC_PUSH_SECRET"]
+        env["ONEC_BASES"] = ",".join(onec)
+        for base in BASES:
+            if base.name in onec:
+                prefix = f"ONEC_{base.name.upper()}_"
+                env[prefix + "BASE_URL"] = onec[base.name] + base.publication
+                env[prefix + "TITLE"] = base.title
+                env[prefix + "PUSH_SECRET"] = push_secrets[base.name]
         return env
 
     def start(

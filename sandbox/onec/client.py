@@ -18,6 +18,10 @@ class OneCSandbox(ControlClient):
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         super().__init__(base_url, timeout)
 
+    def infobase(self) -> dict[str, Any]:
+        """Which infobase the emulator serves: `{"seed", "title", "base"}`."""
+        return self._call("GET", "/infobase")
+
     def users(self) -> list[dict[str, Any]]:
         """The seeded users: id, name, login, phones, invalid, deletion_mark."""
         users: list[dict[str, Any]] = self._call("GET", "/users")["users"]

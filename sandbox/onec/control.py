@@ -51,6 +51,19 @@ def _missing(error: LookupError) -> tuple[Response, int]:
     return jsonify({"error": "not_found", "message": str(error)}), 404
 
 
+@blueprint.get("/infobase")
+def infobase() -> Response:
+    """Which infobase this emulator serves: its seed, title and publication root."""
+    config = current().config
+    return jsonify(
+        {
+            "seed": config.seed,
+            "title": config.title or seed.SEEDS[config.seed].title,
+            "base": config.base,
+        }
+    )
+
+
 @blueprint.get("/users")
 def users() -> Response:
     """The seeded 1C users with logins and phones (`+` and digits)."""
@@ -120,6 +133,7 @@ def start_approval() -> Response:
         _performer(item, "route") for item in listed(body.get("route"), "route", non_empty=True)
     ]
     initiator = guid(body.get("initiator"), "initiator")
+    task_ref = guid(body["task_id"], "task_id") if body.get("task_id") else None
     with ib.lock:
         if ib.user(initiator) is None:
             raise ValueError(f"unknown initiator {initiator}")
@@ -134,6 +148,7 @@ def start_approval() -> Response:
             stage_names=body.get("stage_names"),
             importance=str(body.get("importance", "Обычная")),
             due_days=body.get("due_days", 3),
+            task_ref=task_ref,
         )
     return jsonify(
         {
@@ -156,11 +171,8 @@ def start_assignment() -> Response:
             document = ib.find_document(guid(body["document_id"], "document_id"))
             if document is None:
                 raise ValueError(f"unknown document {body['document_id']}")
-        author = (
-            guid(body["author"], "author")
-            if body.get("author")
-            else seed.SEED_USERS_BY_KEY["admin"].ref
-        )
+        chosen = seed.SEEDS[current().config.seed]
+        author = guid(body["author"], "author") if body.get("author") else chosen.ref(chosen.admin)
         process, task = routing.start_assignment(
             ib, str(body.get("title") or ""), performer, author, document
         )
@@ -404,7 +416,7 @@ def reset() -> Response:
     seed.reseed(sandbox)
     body = json_body(optional=True)
     if body.get("bulk"):
-        seed.bulk(sandbox.infobase, _count(body["bulk"]))
+        seed.bulk(sandbox.infobase, _count(body["bulk"]), kind=sandbox.config.seed)
     sandbox.faults.set("none")
     sandbox.log.clear()
     return jsonify({"tasks": len(sandbox.infobase.tasks), "epoch": sandbox.infobase.epoch})
@@ -420,7 +432,7 @@ def bulk() -> Response:
     with ib.lock:
         if role is not None and role not in ib.catalog(ROLES):
             raise ValueError(f"unknown role {role}")
-        created = seed.bulk(ib, _count(body.get("count")), performer, role)
+        created = seed.bulk(ib, _count(body.get("count")), performer, role, current().config.seed)
     return jsonify({"created": created, "tasks": len(ib.tasks)})
 
 

@@ -12,7 +12,14 @@ from werkzeug.serving import BaseWSGIServer
 from sandbox.onec.client import OneCSandbox
 from sandbox.onec.model import Infobase
 from sandbox.onec.server import build_server, close_app, create_app
-from sandbox.onec.state import DEFAULT_BASE, DEFAULT_PASSWORD, DEFAULT_USER, Config, Sandbox
+from sandbox.onec.state import (
+    DEFAULT_BASE,
+    DEFAULT_PASSWORD,
+    DEFAULT_SEED,
+    DEFAULT_USER,
+    Config,
+    Sandbox,
+)
 
 
 class RunningSandbox:
@@ -76,6 +83,8 @@ def start(
     push_secret: str | None = None,
     soap_address: str | None = None,
     bulk: int = 0,
+    seed: str = DEFAULT_SEED,
+    title: str = "",
     host: str = "127.0.0.1",
     port: int = 0,
 ) -> RunningSandbox:
@@ -88,6 +97,8 @@ def start(
         push_secret=push_secret,
         soap_address=soap_address,
         bulk=bulk,
+        seed=seed,
+        title=title,
     )
     app = create_app(config)
     return RunningSandbox(app, build_server(app, host, port), config)

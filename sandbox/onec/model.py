@@ -15,6 +15,7 @@ EMPTY_REF = uuid.UUID(int=0)
 EMPTY_DATE = datetime(1, 1, 1)
 SERVER_TZ = timezone(timedelta(hours=3))
 _NAMESPACE = uuid.UUID("5f0c2f5e-7a57-4b4e-9d7b-1c0000000001")
+UH_NUMBER_PREFIX = "0000"  # the УХ seed's infobase prefix; ids stay as they were before ERP
 
 USERS = "Catalog_Пользователи"
 TASKS = "Task_ЗадачаИсполнителя"
@@ -193,6 +194,9 @@ class Infobase:
         self.clock = clock
         self.listeners: list[Callable[[list[Event]], None]] = []
         self.epoch = 0
+        # 1C's infobase prefix (ПрефиксИнформационнойБазы) before document numbers: "0000" for
+        # the УХ seed. Numbers feed the seeded GUIDs, so two bases' documents get other ids.
+        self.number_prefix = UH_NUMBER_PREFIX
         self.clear()
 
     def clear(self) -> None:
@@ -217,6 +221,13 @@ class Infobase:
             self.counters: dict[str, int] = {}
             self._version = 0
             self._row_cache: dict[uuid.UUID, tuple[str, Row]] = {}
+
+    def scoped_guid(self, *names: str) -> uuid.UUID:
+        """`guid(*names)`, made this infobase's own when its prefix is not УХ's: objects whose
+        ids derive from per-base counters alone would otherwise get the same id in two bases."""
+        if self.number_prefix == UH_NUMBER_PREFIX:
+            return guid(*names)
+        return guid(self.number_prefix, *names)
 
     def next_number(self, kind: str) -> int:
         """The next number in a named sequence (task numbers, document numbers, ...)."""

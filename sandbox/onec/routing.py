@@ -90,7 +90,7 @@ def create_document(
     if spec is None:
         raise ValueError(f"unknown document_type {kind!r}; known: {', '.join(DOCUMENT_TYPES)}")
     with ib.lock:
-        number = f"0000-{ib.next_number(spec.set_name):06d}"
+        number = f"{ib.number_prefix}-{ib.next_number(spec.set_name):06d}"
         document = Document(spec.set_name, guid(spec.set_name, number), number, ib.clock())
         if "ref" in fields:
             document.ref = uuid.UUID(str(fields["ref"]))
@@ -145,8 +145,13 @@ def start_approval(
     stage_names: Sequence[str] | None = None,
     importance: str = "Обычная",
     due_days: int | None = 3,
+    task_ref: uuid.UUID | None = None,
 ) -> tuple[Approval, Task]:
-    """Start `Согласование` over a document; the first stage's approver (or role) gets a task."""
+    """Start `Согласование` over a document; the first stage's approver (or role) gets a task.
+
+    `task_ref` gives that task a chosen id (unique within this infobase): another infobase may
+    hold a task with the same GUID, which a gateway serving both must keep apart.
+    """
     if not route:
         raise ValueError("route must name at least one approver")
     if importance not in IMPORTANCE:
@@ -174,7 +179,9 @@ def start_approval(
         )
         ib.touch(approval)
         ib.approvals[approval.ref] = approval
-        task = _new_task(ib, approval, 1, importance, due_days)
+        if task_ref is not None and task_ref in ib.tasks:
+            raise ValueError(f"task {task_ref} exists already")
+        task = _new_task(ib, approval, 1, importance, due_days, task_ref)
         return approval, task
 
 
@@ -198,7 +205,7 @@ def start_assignment(
         number = f"{ib.next_number(ASSIGNMENTS):09d}"
         subject = Composite(document.ref, document.set_name) if document else Composite(EMPTY_REF)
         process = Approval(
-            guid("assignment", number, title),
+            ib.scoped_guid("assignment", number, title),
             number,
             ib.clock(),
             subject,
@@ -427,7 +434,12 @@ def _advance(ib: Infobase, approval: Approval, task: Task, decision: str) -> Tas
 
 
 def _new_task(
-    ib: Infobase, approval: Approval, stage: int, importance: str, due_days: int | None
+    ib: Infobase,
+    approval: Approval,
+    stage: int,
+    importance: str,
+    due_days: int | None,
+    ref: uuid.UUID | None = None,
 ) -> Task:
     document = ib.find_document(approval.subject.ref)
     subject = presentation(document) if document else ""
@@ -450,7 +462,7 @@ def _new_task(
     now = ib.clock()
     ordinal = ib.next_number("Task")
     task = Task(
-        ref=guid("task", str(approval.ref), str(ordinal)),
+        ref=ref or guid("task", str(approval.ref), str(ordinal)),
         ordinal=ordinal,
         number=f"{ordinal:09d}",
         date=now,

@@ -1,9 +1,10 @@
-"""The deterministic seed: a small holding, its people and a handful of approvals in progress."""
+"""The deterministic seeds: a small holding's УХ (its people and a handful of approvals in
+progress) and, for several bases, a company's ERP with other people, ids and tasks."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,8 +13,8 @@ from typing import Any
 
 from sandbox.onec import addressing, routing
 from sandbox.onec.documents import PAYMENT_REQUEST, REPORT_INSTANCE
-from sandbox.onec.model import USERS, CatalogItem, Infobase, guid
-from sandbox.onec.state import Sandbox
+from sandbox.onec.model import UH_NUMBER_PREFIX, USERS, CatalogItem, Infobase, guid
+from sandbox.onec.state import DEFAULT_SEED, Sandbox
 
 SEED_START = datetime(2026, 11, 20, 9, 0, 0)
 
@@ -62,6 +63,20 @@ SEED_USERS = (
 )
 SEED_USERS_BY_KEY = {user.key: user for user in SEED_USERS}
 
+# The ERP of ООО «Уральская сталь»: other 1C users (other ids), one of them the УХ's Морозов
+# under another name and login with the same mobile number, written the way ERP's card has it.
+ERP_USERS = (
+    SeedUser("erp-admin", "Администратор", "Администратор"),
+    SeedUser("erp-gateway", "Шлюз", "Шлюз Telegram (служебный)"),
+    SeedUser("erp-morozov", "МорозовДО", "Морозов Д. О. (Уральская сталь)", ("+7 912 700-80-90",)),
+    SeedUser("erp-nikitin", "НикитинАВ", "Никитин Андрей Викторович", ("+7 (912) 321-00-77",)),
+    SeedUser("erp-sokolova", "СоколоваИП", "Соколова Ирина Павловна", ("+7 (912) 444-55-66",)),
+)
+ERP_USERS_BY_KEY = {user.key: user for user in ERP_USERS}
+# The УХ task whose GUID the ERP seed gives one of its own tasks: ids are unique within an
+# infobase only, and a gateway serving both must keep the two tasks apart.
+SHARED_TASK_PURPOSE = "Аванс за сервисное обслуживание"
+
 ORGANIZATIONS = (
     ("АО «Уральский холдинг»", "6670000001", "667001001"),
     ("ООО «Уральская сталь»", "6670000002", "667001001"),
@@ -69,6 +84,7 @@ ORGANIZATIONS = (
 )
 COUNTERPARTIES = (("ООО «ТехноСервис»", "7700000001"), ("АО «Энергосбыт Плюс»", "5600000002"))
 TECHNO, ENERGO = (name for name, _ in COUNTERPARTIES)  # the payees of the seeded requests
+ERP_COUNTERPARTIES = (("ООО «МеталлТорг»", "6600000011"), ("АО «ТрансЛогистик»", "6600000012"))
 CURRENCIES = (("643", "руб."), ("840", "USD"))
 REPORT_KINDS = ("Бюджет движения денежных средств", "Отчет о прибылях и убытках")
 # Performer roles and users groups of the seed; no seeded task is addressed to a role.
@@ -94,34 +110,114 @@ def phone_digits(text: str) -> str:
     return "7" + digits if len(digits) == 10 else digits
 
 
-def seed(ib: Infobase) -> None:
-    """Fill an empty infobase with the seed; times are fixed so every start is the same."""
+@dataclass(frozen=True)
+class Seed:
+    """One infobase to seed: its title, number prefix, users and who starts or gets tasks."""
+
+    name: str
+    title: str
+    number_prefix: str
+    users: tuple[SeedUser, ...]
+    fill: Callable[[Infobase], None]
+    admin: str  # user keys: the default author of assignments,
+    initiator: str  # the initiator of bulk approvals,
+    approver: str  # and their default approver
+
+    def ref(self, key: str) -> uuid.UUID:
+        """The GUID of one of this seed's users (by key)."""
+        return next(user.ref for user in self.users if user.key == key)
+
+
+def seed(ib: Infobase, kind: str = DEFAULT_SEED) -> None:
+    """Fill an empty infobase with a seed ("uh" or "erp"); times are fixed so every start is
+    the same."""
+    chosen = SEEDS[kind]
     with ib.lock, _fixed_clock(ib):
-        _catalogs(ib)
-        u = {key: user.ref for key, user in SEED_USERS_BY_KEY.items()}
-        _addressing(ib, u)
+        ib.number_prefix = chosen.number_prefix
+        chosen.fill(ib)
 
-        def pay(purpose: str, counterparty: str, amount: str, route: str, **options: Any) -> None:
-            """A payment request by Иванов (unless `initiator`) along `route` (user keys)."""
-            initiator = u[options.pop("initiator", "ivanov")]
-            people = [u[key] for key in route.split()]
-            _approval(
-                ib, PAYMENT_REQUEST, counterparty, amount, purpose, people, initiator, **options
-            )
 
-        pay("Оплата ремонта прокатного стана", TECHNO, "1250000", "petrova morozov volkov")
-        pay("Оплата электроэнергии за октябрь", ENERGO, "384500.5", "sidorov morozov", approve=1)
-        pay(
-            "Аванс за сервисное обслуживание",
-            TECHNO,
-            "96000",
-            "morozov volkov",
-            initiator="petrova",
-            importance="Высокая",
+def _fill_uh(ib: Infobase) -> None:
+    """The УХ seed: the holding's people, roles, groups and six approvals."""
+    _catalogs(ib, SEED_USERS, ORGANIZATIONS, COUNTERPARTIES)
+    u = {key: user.ref for key, user in SEED_USERS_BY_KEY.items()}
+    _addressing(ib, u)
+
+    def pay(purpose: str, counterparty: str, amount: str, route: str, **options: Any) -> None:
+        """A payment request by Иванов (unless `initiator`) along `route` (user keys)."""
+        initiator = u[options.pop("initiator", "ivanov")]
+        people = [u[key] for key in route.split()]
+        _approval(ib, PAYMENT_REQUEST, counterparty, amount, purpose, people, initiator, **options)
+
+    pay("Оплата ремонта прокатного стана", TECHNO, "1250000", "petrova morozov volkov")
+    pay("Оплата электроэнергии за октябрь", ENERGO, "384500.5", "sidorov morozov", approve=1)
+    pay(
+        "Аванс за сервисное обслуживание",
+        TECHNO,
+        "96000",
+        "morozov volkov",
+        initiator="petrova",
+        importance="Высокая",
+    )
+    _report(ib, [u["petrova"], u["volkov"]], u["ivanov"])
+    pay("Оплата связи", ENERGO, "15000", "petrova", approve=1)
+    pay("Закупка канцелярских товаров", TECHNO, "42000", "sidorova", due_days=None)
+
+
+def _fill_erp(ib: Infobase) -> None:
+    """The ERP seed: the company's people, a role, groups and four approvals, one of them with
+    the GUID of a УХ task (SHARED_TASK_PURPOSE), pending on the ERP Морозов."""
+    _catalogs(ib, ERP_USERS, ORGANIZATIONS[1:2], ERP_COUNTERPARTIES)
+    u = {key: user.ref for key, user in ERP_USERS_BY_KEY.items()}
+    finance = addressing.create_role(ib, ROLE_FINANCE)
+    addressing.set_performers(
+        ib, finance.ref, [(u[key], addressing.NO_OBJECT) for key in ("erp-morozov", "erp-nikitin")]
+    )
+    people = ("erp-morozov", "erp-nikitin", "erp-sokolova")
+    addressing.create_user_group(ib, USERS_GROUP, [u[key] for key in people])
+    addressing.create_user_group(ib, ADMINS_GROUP, [u["erp-nikitin"]])
+    metal, transport = (name for name, _ in ERP_COUNTERPARTIES)
+
+    def pay(purpose: str, counterparty: str, amount: str, route: str, **options: Any) -> None:
+        """A payment request by Соколова along `route` (user keys)."""
+        people = [u[key] for key in route.split()]
+        _approval(
+            ib, PAYMENT_REQUEST, counterparty, amount, purpose, people, u["erp-sokolova"], **options
         )
-        _report(ib, [u["petrova"], u["volkov"]], u["ivanov"])
-        pay("Оплата связи", ENERGO, "15000", "petrova", approve=1)
-        pay("Закупка канцелярских товаров", TECHNO, "42000", "sidorova", due_days=None)
+
+    pay("Оплата металлопроката по договору 15/26", metal, "2840000", "erp-morozov erp-nikitin")
+    pay(
+        "Оплата перевозки рулонной стали", transport, "318000", "erp-nikitin erp-morozov", approve=1
+    )
+    pay("Закупка спецодежды", metal, "57400", "erp-nikitin")
+    pay(
+        "Оплата аудиторских услуг",
+        transport,
+        "120000",
+        "erp-morozov",
+        task_ref=_uh_task_ref(SHARED_TASK_PURPOSE),
+    )
+
+
+def _uh_task_ref(purpose: str) -> uuid.UUID:
+    """The GUID of the first task of the УХ seed's payment request for `purpose`."""
+    uh = Infobase()
+    seed(uh, "uh")
+    tasks = sorted(uh.tasks.values(), key=lambda task: task.ordinal)
+    return next(
+        task.ref
+        for task in tasks
+        if (document := uh.find_document(task.subject.ref)) is not None
+        and document.attrs.get("НазначениеПлатежа") == purpose
+    )
+
+
+SEEDS: dict[str, Seed] = {
+    "uh": Seed("uh", "УХ", UH_NUMBER_PREFIX, SEED_USERS, _fill_uh, "admin", "ivanov", "morozov"),
+    "erp": Seed(
+        "erp", "ERP", "ЕР00", ERP_USERS, _fill_erp, "erp-admin", "erp-sokolova", "erp-morozov"
+    ),
+}
 
 
 def reseed(sandbox: Sandbox) -> None:
@@ -129,19 +225,25 @@ def reseed(sandbox: Sandbox) -> None:
     with sandbox.infobase.lock:
         sandbox.infobase.clear()
         sandbox.print_cache.clear()
-        seed(sandbox.infobase)
+        seed(sandbox.infobase, sandbox.config.seed)
         if sandbox.config.bulk:
-            bulk(sandbox.infobase, sandbox.config.bulk)
+            bulk(sandbox.infobase, sandbox.config.bulk, kind=sandbox.config.seed)
 
 
 def bulk(
-    ib: Infobase, count: int, performer: uuid.UUID | None = None, role: uuid.UUID | None = None
+    ib: Infobase,
+    count: int,
+    performer: uuid.UUID | None = None,
+    role: uuid.UUID | None = None,
+    kind: str = DEFAULT_SEED,
 ) -> int:
-    """Add `count` one-stage approvals pending on one approver or role (load tests: 10,000)."""
+    """Add `count` one-stage approvals pending on one approver or role (load tests: 10,000);
+    by default on the seed `kind`'s approver (УХ: Морозов)."""
+    chosen = SEEDS[kind]
     approver: routing.Performer = (
-        routing.RoleRoute(role) if role else performer or SEED_USERS_BY_KEY["morozov"].ref
+        routing.RoleRoute(role) if role else performer or chosen.ref(chosen.approver)
     )
-    initiator = SEED_USERS_BY_KEY["ivanov"].ref
+    initiator = chosen.ref(chosen.initiator)
     with ib.lock:
         for n in range(count):
             amount = Decimal(1000 + n % 997 * 10)
@@ -198,16 +300,21 @@ def add_user(ib: Infobase, user: SeedUser) -> CatalogItem:
     return item
 
 
-def _catalogs(ib: Infobase) -> None:
-    for user in SEED_USERS:
+def _catalogs(
+    ib: Infobase,
+    users: tuple[SeedUser, ...],
+    organizations: tuple[tuple[str, str, str], ...],
+    counterparties: tuple[tuple[str, str], ...],
+) -> None:
+    for user in users:
         add_user(ib, user)
-    for n, (name, inn, kpp) in enumerate(ORGANIZATIONS, start=1):
+    for n, (name, inn, kpp) in enumerate(organizations, start=1):
         ib.add_catalog_item(
             CatalogItem(
                 "Catalog_Организации", guid("org", name), name, f"{n:09d}", {"ИНН": inn, "КПП": kpp}
             )
         )
-    for n, (name, inn) in enumerate(COUNTERPARTIES, start=1):
+    for n, (name, inn) in enumerate(counterparties, start=1):
         ib.add_catalog_item(
             CatalogItem(
                 "Catalog_Контрагенты",
@@ -269,6 +376,7 @@ def _approval(
     approve: int = 0,
     importance: str = "Обычная",
     due_days: int | None = 3,
+    task_ref: uuid.UUID | None = None,
 ) -> None:
     half = Decimal(amount) / 2
     document = routing.create_document(
@@ -294,7 +402,7 @@ def _approval(
         author=initiator,
     )
     _, task = routing.start_approval(
-        ib, document, route, initiator, importance=importance, due_days=due_days
+        ib, document, route, initiator, importance=importance, due_days=due_days, task_ref=task_ref
     )
     for _ in range(approve):
         following = routing.execute_task(ib, task, "approve", "Согласовано.")

@@ -16,6 +16,7 @@ DEFAULT_BASE = "/uh"
 DEFAULT_USER = "Шлюз"
 DEFAULT_PASSWORD = "sandbox"
 DEFAULT_HTTP_ROOT = "approvals"
+DEFAULT_SEED = "uh"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Config:
     push_secret: str | None = field(default=None, repr=False)
     soap_address: str | None = None  # what the WSDL names; None = the host the client used
     bulk: int = 0  # extra one-stage approvals seeded on start and on reset
+    seed: str = DEFAULT_SEED  # which infobase to seed: "uh" (УХ) or "erp" (ERP), see seed.SEEDS
+    title: str = ""  # the infobase's name for people ("" = the seed's own, e.g. УХ)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base", "/" + self.base.strip("/") if self.base.strip("/") else "")

@@ -1,4 +1,5 @@
-"""`python -m gateway demo` in a real browser: the approver's Telegram and the 1C side on one page.
+"""`python -m gateway demo` in a real browser: the approver's Telegram and the 1C side on one page,
+two infobases (УХ and ERP) behind one bot, the page switching between them.
 
 The demo runs as a person starts it (every process real, the worker being `python -m gateway run`;
 the command forwards to the sandbox's launcher, `python -m sandbox demo`);
@@ -131,6 +132,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     running = RunningDemo(
         tmp_path_factory.mktemp("demo"),
         *("--port", "0", "--telegram-port", "0", "--onec-port", "0", "--web-port", "0"),
+        *("--erp-port", "0"),
     )
     url = running.url()
     yield url
@@ -152,7 +154,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def page(browser: Browser, demo: str) -> Iterator[Page]:
-    """The demo page, Морозов's chat open and connected by sharing his phone number."""
+    """The demo page, Морозов's chat open and connected (in УХ and ERP) by sharing his phone."""
     expect.set_options(timeout=UI_TIMEOUT_MS)
     context = browser.new_context(base_url=demo, viewport={"width": 1440, "height": 900})
     opened = context.new_page()
@@ -162,9 +164,9 @@ def page(browser: Browser, demo: str) -> Iterator[Page]:
     expect(opened.get_by_test_id("chat-title")).to_contain_text("Морозов")
     opened.get_by_test_id("start").click()
     opened.get_by_test_id("reply-button").filter(has_text="Поделиться номером телефона").click()
-    expect(opened.get_by_test_id("messages")).to_contain_text(
-        "Подключение установлено: Морозов Дмитрий Олегович"
-    )
+    linked = opened.get_by_test_id("message").filter(has_text="Подключение установлено")
+    expect(linked).to_contain_text("Морозов Дмитрий Олегович")  # his name in УХ
+    expect(linked).to_contain_text("Морозов Д. О. (Уральская сталь)")  # and in ERP
     yield opened
     context.close()
     assert errors == [], errors
@@ -229,7 +231,10 @@ def approval_with_card(page: Page, subject: str) -> tuple[str, Locator, Locator]
 def test_sharing_the_contact_connects_the_approver_and_delivers_his_tasks(
     page: Page, shot: None
 ) -> None:
-    expect(page.get_by_test_id("messages")).to_contain_text("Задач на согласовании")
+    # «Задач на согласовании: N» with one base; a line per base with several.
+    expect(page.get_by_test_id("messages")).to_contain_text(
+        "задач на согласовании", ignore_case=True
+    )
     expect(page.get_by_test_id("pdf-link").first).to_be_visible()
 
 
@@ -288,6 +293,31 @@ def test_a_decision_made_while_1c_is_off_reaches_1c_once_it_is_on_again(
     expect(approval.get_by_test_id("task-decision")).to_have_text("Согласовано")
 
 
+def select_base(page: Page, title: str) -> None:
+    page.get_by_test_id("base-tab").filter(has_text=title).click()
+    expect(page.get_by_test_id("onec-title")).to_have_text(f"1С: {title}")
+
+
+def test_the_page_switches_to_erp_where_a_decision_lands_while_uh_is_untouched(
+    page: Page, shot: None
+) -> None:
+    purpose = purpose_of("Поставка окатышей")
+    select_base(page, "ERP")
+    expect(page.get_by_test_id("initiator")).to_have_text("Соколова И. П.")
+    approval = start_approval(page, purpose)
+    card = task_card(page, purpose)
+    expect(card).to_contain_text("ERP")  # the card names its base
+
+    card.get_by_test_id("inline-button").filter(has_text="Согласовать").click()
+
+    expect(approval.get_by_test_id("task-decision")).to_have_text("Согласовано")
+    edited = page.get_by_test_id("message").filter(has_text=purpose).filter(has_text="Согласовано")
+    expect(edited.get_by_test_id("inline-button")).to_have_count(0)
+    select_base(page, "УХ")
+    expect(page.get_by_test_id("initiator")).to_have_text("Иванов И. П.")
+    expect(page.get_by_test_id("approval").filter(has_text=purpose)).to_have_count(0)
+
+
 def test_the_1c_side_starts_a_stage_for_a_role_and_creates_a_zadanie_it_can_stop(
     page: Page, shot: None
 ) -> None:
@@ -314,12 +344,11 @@ def test_the_1c_side_starts_a_stage_for_a_role_and_creates_a_zadanie_it_can_stop
     expect(assignment.get_by_test_id("task-state")).to_have_text("отменена")
 
 
-def test_ctrl_c_stops_every_process_of_the_demo(tmp_path: Path) -> None:
+def test_ctrl_c_stops_every_process_of_the_single_base_demo(tmp_path: Path) -> None:
     ports = free_ports(4)
     options = ("--port", "--telegram-port", "--onec-port", "--web-port")
-    running = RunningDemo(
-        tmp_path, *[a for pair in zip(options, map(str, ports), strict=True) for a in pair]
-    )
+    pairs = [a for pair in zip(options, map(str, ports), strict=True) for a in pair]
+    running = RunningDemo(tmp_path, "--single-base", *pairs)
     running.url()
     assert all(listening(port) for port in ports), running.output()
 

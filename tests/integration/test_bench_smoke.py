@@ -24,6 +24,7 @@ from bench.sizes import SMOKE
                 "relay_limits_on",
                 "relay_strict",
                 "relay_roles",
+                "relay_bases",
                 "relay_limits_off",
                 "relay_far",
                 "pdf_reuse",

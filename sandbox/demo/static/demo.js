@@ -14,10 +14,11 @@ const APPROVAL_STATES = { active: "в работе", completed: "заверше�
 
 const view = {
   chat: Number(location.hash.slice(1)) || null,
+  base: null,          // the 1C base shown on the right (null: the first one)
+  routeBase: undefined, // the base the route and performer lists were drawn for
   last: "",
   seen: {},            // chat id -> bot messages already seen
   dismissedPrompt: {}, // chat id -> ForceReply prompt the user chose not to answer
-  routeReady: false,
 };
 
 function el(tag, attrs, ...children) {
@@ -54,6 +55,11 @@ function toast(text, isError) {
   box.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+
+// Every 1C call names the base shown, so a decision in 1C lands in the base it was made in.
+function inBase(path) {
+  return view.base ? `${path}?base=${encodeURIComponent(view.base)}` : path;
 }
 
 async function act(method, path, body) {
@@ -320,7 +326,7 @@ function approvalNode(approval) {
         type: "button",
         "data-testid": "complete-task",
         title: "Исполнитель выполняет задачу в самой 1С (согласует)",
-        onclick: () => act("POST", `/api/tasks/${task.id}/complete`),
+        onclick: () => act("POST", inBase(`/api/tasks/${task.id}/complete`)),
       }, "Выполнить в 1С") : null)));
   }
   table.append(body);
@@ -330,7 +336,7 @@ function approvalNode(approval) {
       type: "button",
       class: "cancel",
       "data-testid": "cancel-approval",
-      onclick: () => act("POST", `/api/approvals/${approval.document.id}/cancel`),
+      onclick: () => act("POST", inBase(`/api/approvals/${approval.document.id}/cancel`)),
     }, "Отменить согласование"));
   }
   if (active) {
@@ -339,7 +345,7 @@ function approvalNode(approval) {
       class: "cancel",
       "data-testid": "stop-process",
       title: "Бизнес-процесс останавливается, как командой «Остановить» в 1С",
-      onclick: () => act("POST", `/api/processes/${approval.id}/stop`),
+      onclick: () => act("POST", inBase(`/api/processes/${approval.id}/stop`)),
     }, "Остановить процесс"));
   }
   return node;
@@ -351,34 +357,63 @@ function performerText(task) {
   return `роль «${task.role.name}»${names ? `: ${names}` : ""}`;
 }
 
+// A chat's 1C user in the base shown: in each base the same person has another id.
+function onecIdIn(chat, base) {
+  return (chat.onec_ids && chat.onec_ids[base]) || (base ? null : chat.onec_id);
+}
+
 function performerOptions(people, roles) {
   return [
-    ...people.map((person) => el("option", { value: person.onec_id }, shortName(person.name))),
+    ...people.map((person) => el("option", { value: person.id }, shortName(person.name))),
     ...roles.map((role) => el("option", { value: `role:${role.id}` }, `Роль: ${role.name}`)),
   ];
 }
 
+function renderBases(bases, shown) {
+  const nav = document.getElementById("bases");
+  nav.hidden = bases.length < 2;
+  nav.replaceChildren(...bases.map((base) => el("button", {
+    type: "button",
+    class: `base-tab${base.name === shown ? " selected" : ""}${base.fault === "down" ? " down" : ""}`,
+    "data-testid": "base-tab",
+    "data-base": base.name,
+    title: base.fault === "down" ? "1С выключена" : "1С работает",
+    onclick: () => selectBase(base.name),
+  }, base.title, base.fault === "down" ? " ⏻" : "")));
+}
+
+function selectBase(name) {
+  view.base = name;
+  poll(true);
+}
+
 function renderOneC(onec, chats) {
+  const several = document.getElementById("bases").childElementCount > 1;
+  document.getElementById("onec-title").textContent =
+    several ? `1С: ${onec.title}` : "1С:Управление холдингом";
+  document.getElementById("initiator").textContent = shortName(onec.initiator.name);
   const down = onec.fault === "down";
   const status = document.getElementById("onec-status");
   status.textContent = down ? "1С выключена: соединения обрываются" : "1С работает";
   status.classList.toggle("down", down);
   const toggle = document.getElementById("fault-toggle");
   toggle.textContent = down ? "Включить 1С" : "Выключить 1С";
-  toggle.onclick = () => act("POST", "/api/faults", { mode: down ? "none" : "down" });
+  toggle.onclick = () => act("POST", inBase("/api/faults"), { mode: down ? "none" : "down" });
 
-  if (!view.routeReady) {
-    const people = chats.filter((c) => !c.name.startsWith("Иванов"));
+  if (view.routeBase !== onec.base) {
+    const people = chats
+      .map((c) => ({ id: onecIdIn(c, onec.base), name: c.name }))
+      .filter((p) => p.id && p.id !== onec.initiator.id);
     const roles = onec.roles || [];
     ["stage1", "stage2", "stage3"].forEach((name, index) => {
       const select = document.querySelector(`select[name=${name}]`);
       const options = index === 0 ? [] : [el("option", { value: "" }, "—")];
       select.replaceChildren(...options, ...performerOptions(people, roles));
-      if (index === 1 && people.length > 1) select.value = people[1].onec_id;
+      if (index === 1 && people.length > 1) select.value = people[1].id;
     });
     document.querySelector("select[name=performer]").replaceChildren(
       ...performerOptions(people, roles));
-    view.routeReady = true;
+    view.routeBase = onec.base;
   }
   const list = document.getElementById("approvals");
   list.replaceChildren(...[...onec.approvals].reverse().map(approvalNode));
@@ -391,7 +426,8 @@ async function poll(now) {
   if (polling) { if (now) polling.again = true; return; }
   polling = { again: false };
   try {
-    const response = await fetch(`/api/state?chat=${view.chat || ""}`);
+    const base = view.base ? `&base=${encodeURIComponent(view.base)}` : "";
+    const response = await fetch(`/api/state?chat=${view.chat || ""}${base}`);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const text = await response.text();
     document.getElementById("link-status").textContent = "";
@@ -400,6 +436,7 @@ async function poll(now) {
       const state = JSON.parse(text);
       if (!view.chat && state.chats.length) { selectChat(state.chats[0].telegram_id); }
       renderChats(state.chats);
+      renderBases(state.bases, state.onec.base);
       const chat = state.chats.find((c) => c.telegram_id === view.chat);
       if (chat && chat.messages) renderChat(chat);
       renderOneC(state.onec, state.chats);
@@ -437,7 +474,7 @@ document.getElementById("new-approval").addEventListener("submit", async (event)
   event.preventDefault();
   const form = event.target;
   const route = ["stage1", "stage2", "stage3"].map((n) => form.elements[n].value).filter(Boolean);
-  const created = await act("POST", "/api/approvals", {
+  const created = await act("POST", inBase("/api/approvals"), {
     document_type: form.elements.document_type.value,
     amount: form.elements.amount.value,
     purpose: form.elements.purpose.value,
@@ -449,7 +486,7 @@ document.getElementById("new-approval").addEventListener("submit", async (event)
 document.getElementById("new-assignment").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;
-  const created = await act("POST", "/api/assignments", {
+  const created = await act("POST", inBase("/api/assignments"), {
     title: form.elements.title.value,
     performer: form.elements.performer.value,
   });
