@@ -25,6 +25,7 @@ from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram import harness as telegram_harness
 from sandbox.telegram.harness import SandboxServer
 from tests.fakes import make_context
+from tests.serving import emulator_fixtures
 
 TESTS = Path(__file__).parent
 TIER_BY_FOLDER = {
@@ -147,32 +148,24 @@ def runner(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     return run
 
 
-@pytest.fixture(scope="session")
-def onec_emulator() -> Iterator[RunningSandbox]:
-    """The 1C emulator, started once for the session (reset it per test with `onec`)."""
-    with onec_harness.running() as instance:
-        yield instance
-
-
-@pytest.fixture
-def onec(onec_emulator: RunningSandbox) -> RunningSandbox:
-    """The 1C emulator freshly reseeded: faults off, request log empty."""
-    onec_emulator.client.reset()
-    return onec_emulator
-
-
-@pytest.fixture(scope="session")
-def telegram_emulator() -> Iterator[SandboxServer]:
-    """The Bot API emulator, started once for the session (reset it per test with `telegram`)."""
-    with telegram_harness.running(SANDBOX_TOKEN) as instance:
-        yield instance
-
-
-@pytest.fixture
-def telegram(telegram_emulator: SandboxServer) -> SandboxServer:
-    """The Bot API emulator with no users, chats or webhook."""
-    telegram_emulator.client.reset()
-    return telegram_emulator
+onec_emulator, onec = emulator_fixtures(
+    "onec_emulator", "onec", onec_harness.running, scope="session", what="The 1C emulator"
+)
+# The second infobase's (ERP's) emulator, for the tests of several bases (issue 21).
+erp_emulator, erp = emulator_fixtures(
+    "erp_emulator",
+    "erp",
+    lambda: onec_harness.running(seed="erp", base="/erp"),
+    scope="module",
+    what="The ERP's 1C emulator",
+)
+telegram_emulator, telegram = emulator_fixtures(
+    "telegram_emulator",
+    "telegram",
+    lambda: telegram_harness.running(SANDBOX_TOKEN),
+    scope="session",
+    what="The Bot API emulator",
+)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Servers a test starts: a free port for a child process and its first answer, and servers
-run on a thread of the test's own."""
+"""Servers a test starts: a free port for a child process and its first answer, servers run on
+a thread of the test's own, and the fixtures that share one emulator between tests."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import socketserver
 import subprocess
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Literal, Protocol, TypeVar
 
+import pytest
 import requests
 
 
@@ -50,3 +53,46 @@ class InThread:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join()
+
+
+class _Resettable(Protocol):
+    def reset(self) -> Any: ...
+
+
+class _Emulator(Protocol):
+    @property
+    def client(self) -> _Resettable: ...
+
+
+EmulatorT = TypeVar("EmulatorT", bound=_Emulator)
+
+
+def emulator_fixtures(
+    started: str,
+    fresh: str,
+    start: Callable[[], AbstractContextManager[EmulatorT]],
+    *,
+    scope: Literal["session", "module"],
+    what: str,
+) -> tuple[Any, Any]:
+    """Two fixtures for an emulator: `started` runs `start()` once per `scope` (starting it is the
+    slow part), `fresh` hands it to a test after resetting its state through its client.
+
+    Assign them to the same names in a conftest or test module:
+    `onec_emulator, onec = emulator_fixtures("onec_emulator", "onec", ...)`."""
+
+    def started_fixture() -> Iterator[EmulatorT]:
+        with start() as instance:
+            yield instance
+
+    def fresh_fixture(request: pytest.FixtureRequest) -> EmulatorT:
+        instance: EmulatorT = request.getfixturevalue(started)
+        instance.client.reset()
+        return instance
+
+    started_fixture.__doc__ = f"{what}, started once per {scope} (reset per test with `{fresh}`)."
+    fresh_fixture.__doc__ = f"{what} with its state reset."
+    return (
+        pytest.fixture(scope=scope, name=started)(started_fixture),
+        pytest.fixture(name=fresh)(fresh_fixture),
+    )

@@ -3,7 +3,6 @@ shared with УХ by phone, and one task with the GUID of a УХ task."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,18 +11,6 @@ from sandbox.onec import harness
 from sandbox.onec.cli import parse
 from sandbox.onec.harness import RunningSandbox
 from sandbox.onec.seed import SHARED_TASK_PURPOSE
-
-
-@pytest.fixture(scope="module")
-def erp_emulator() -> Iterator[RunningSandbox]:
-    with harness.running(seed="erp", base="/erp") as instance:
-        yield instance
-
-
-@pytest.fixture
-def erp(erp_emulator: RunningSandbox) -> RunningSandbox:
-    erp_emulator.client.reset()
-    return erp_emulator
 
 
 def pending_tasks(onec: RunningSandbox) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ import telegram
 
 from sandbox.telegram.client import TelegramSandbox
 from sandbox.telegram.harness import SandboxServer, running
+from tests.serving import emulator_fixtures
 
 USER_ID = 1001
 # Short timings so the suite stays fast; the defaults are Telegram's.
@@ -44,18 +45,14 @@ class SyncBot:
         self._runner.close()
 
 
-@pytest.fixture(scope="module")
-def shared_sandbox() -> Iterator[SandboxServer]:
-    """One emulator per test module (starting PTB's HTTP clients per test is the slow part)."""
-    with running(**FAST) as server:
-        yield server
-
-
-@pytest.fixture
-def sandbox(shared_sandbox: SandboxServer) -> SandboxServer:
-    """An emulator with empty state: flood control off, fast timeouts."""
-    shared_sandbox.client.reset()
-    return shared_sandbox
+# One emulator per test module (starting PTB's HTTP clients per test is the slow part).
+shared_sandbox, sandbox = emulator_fixtures(
+    "shared_sandbox",
+    "sandbox",
+    lambda: running(**FAST),
+    scope="module",
+    what="The Bot API emulator (flood control off, fast timeouts)",
+)
 
 
 @pytest.fixture
