@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
 
-from gateway.bootstrap import build
+from gateway.bootstrap import Gateway, build
 from gateway.entrypoints.inbound import MAX_PUSH_BYTES, MAX_UPDATE_BYTES
 from gateway.entrypoints.web import create_app
 from gateway.settings import Settings
@@ -19,15 +20,18 @@ HOOK_SECRET = "hook-secret_123"
 PUSH_SECRET = "onec-push-secret-0123456789"
 
 
-@pytest.fixture
-def gateway(env: dict[str, str]):
-    instance = build(
-        Settings.from_env(
-            {**env, "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET, "ONEC_PUSH_SECRET": PUSH_SECRET}
-        )
-    )
+def built(env: dict[str, str]) -> Iterator[Gateway]:
+    """The gateway `env` configures, closed after the test (the fixtures yield from it)."""
+    instance = build(Settings.from_env(env))
     yield instance
     instance.close()
+
+
+@pytest.fixture
+def gateway(env: dict[str, str]):
+    yield from built(
+        {**env, "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET, "ONEC_PUSH_SECRET": PUSH_SECRET}
+    )
 
 
 @pytest.fixture
@@ -170,19 +174,15 @@ ERP_PUSH_SECRET = "erp-push-secret-0123456789"
 @pytest.fixture
 def two_bases(env: dict[str, str]):
     """A gateway serving bases uh (pushes on) and erp (pushes off)."""
-    instance = build(
-        Settings.from_env(
-            {
-                **{k: v for k, v in env.items() if k != "ONEC_BASE_URL"},
-                "ONEC_BASES": "uh,erp",
-                "ONEC_UH_BASE_URL": "http://127.0.0.1:9/uh",
-                "ONEC_ERP_BASE_URL": "http://127.0.0.1:9/erp",
-                "ONEC_UH_PUSH_SECRET": UH_PUSH_SECRET,
-            }
-        )
+    yield from built(
+        {
+            **{k: v for k, v in env.items() if k != "ONEC_BASE_URL"},
+            "ONEC_BASES": "uh,erp",
+            "ONEC_UH_BASE_URL": "http://127.0.0.1:9/uh",
+            "ONEC_ERP_BASE_URL": "http://127.0.0.1:9/erp",
+            "ONEC_UH_PUSH_SECRET": UH_PUSH_SECRET,
+        }
     )
-    yield instance
-    instance.close()
 
 
 def test_each_base_takes_pushes_on_its_own_route_with_its_own_key(two_bases) -> None:
