@@ -39,6 +39,25 @@ def _refusals_row(item: str, relay: dict[str, Any], reference: str) -> str:
     )
 
 
+def _shared_ceiling_row(
+    item: str, relay: dict[str, Any], detail: str, reference: str, target: str
+) -> str:
+    """A relay run with limits on whose tasks share the one ceiling (roles, several bases): met at
+    29 msg/s with no 429 answers and every card delivered. `detail` goes between the rate and the
+    count of 429 answers, which closes its parenthesis."""
+    rate = relay.get("messages_per_second")
+    refused = int(relay.get("answers_429_emulator", 0))
+    return _row(
+        item,
+        f"{rate} msg/s {detail}; {refused} answers 429)",
+        reference,
+        target,
+        None
+        if rate is None
+        else rate >= 29 and refused == 0 and relay["delivered"] == relay["tasks"],
+    )
+
+
 def _relay_rows(
     on: dict[str, Any] | None,
     off: dict[str, Any] | None,
@@ -72,34 +91,25 @@ def _relay_rows(
             )
         )
     if roles:
-        rate = roles.get("messages_per_second")
-        refused = int(roles.get("answers_429_emulator", 0))
         rows.append(
-            _row(
+            _shared_ceiling_row(
                 "(a) relay, limits on, a third of the tasks addressed to roles of 3",
-                f"{rate} msg/s ({roles['delivered']}/{roles['tasks']} cards delivered,"
-                f" {roles.get('role_tasks')} role tasks; {refused} answers 429)",
+                roles,
+                f"({roles['delivered']}/{roles['tasks']} cards delivered,"
+                f" {roles.get('role_tasks')} role tasks",
                 f"ceiling {roles['ceiling_per_second']:g} msg/s",
                 "≥ 29 msg/s, 0 answers 429",
-                None
-                if rate is None
-                else rate >= 29 and refused == 0 and roles["delivered"] == roles["tasks"],
             )
         )
     if bases:
-        rate = bases.get("messages_per_second")
-        refused = int(bases.get("answers_429_emulator", 0))
         split = " + ".join(f"{n} {b}" for b, n in bases.get("tasks_by_base", {}).items())
         rows.append(
-            _row(
+            _shared_ceiling_row(
                 "(a) relay, limits on, two bases behind one bot (ONEC_BASES=uh,erp)",
-                f"{rate} msg/s in total ({bases['delivered']}/{bases['tasks']} delivered:"
-                f" {split}; {refused} answers 429)",
+                bases,
+                f"in total ({bases['delivered']}/{bases['tasks']} delivered: {split}",
                 f"one bot, one ceiling: {bases['ceiling_per_second']:g} msg/s",
                 "≥ 29 msg/s in total, 0 answers 429",
-                None
-                if rate is None
-                else rate >= 29 and refused == 0 and bases["delivered"] == bases["tasks"],
             )
         )
     if strict:
