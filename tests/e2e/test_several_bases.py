@@ -8,15 +8,12 @@ allows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from gateway.bootstrap import Gateway, build
 from gateway.entrypoints.worker import Worker
 from gateway.settings import Settings
-from sandbox.onec import harness
 from sandbox.onec.harness import RunningSandbox
 from sandbox.onec.seed import SHARED_TASK_PURPOSE
 from sandbox.telegram.harness import SandboxServer
@@ -27,25 +24,12 @@ ERP_SHARED_PURPOSE = "Оплата аудиторских услуг"  # the ERP
 MOROZOV_TELEGRAM_ID = 5101
 
 
-@pytest.fixture(scope="module")
-def erp_emulator() -> Iterator[RunningSandbox]:
-    """The ERP's 1C emulator, started once for the module."""
-    with harness.running(seed="erp", base="/erp") as instance:
-        yield instance
-
-
 @pytest.fixture
-def erp(erp_emulator: RunningSandbox) -> RunningSandbox:
-    """The ERP emulator freshly reseeded."""
-    erp_emulator.client.reset()
-    return erp_emulator
-
-
-@pytest.fixture
-def bases_settings(
+def gateway_settings(
     env: dict[str, str], onec: RunningSandbox, erp: RunningSandbox, telegram: SandboxServer
 ) -> Settings:
-    """Two bases, what they share unprefixed (the emulators' account), the rest per base."""
+    """Two bases, what they share unprefixed (the emulators' account), the rest per base (the
+    e2e conftest's `gateway` and `worker` run on these)."""
     values = {key: value for key, value in env.items() if key != "ONEC_BASE_URL"}
     values.update(
         TELEGRAM_API_URL=telegram.url,
@@ -64,21 +48,6 @@ def bases_settings(
         ONEC_ERP_CONNECTOR="odata",
     )
     return Settings.from_env(values)
-
-
-@pytest.fixture
-def gateway(bases_settings: Settings) -> Iterator[Gateway]:
-    instance = build(bases_settings)
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
-def worker(gateway: Gateway) -> Iterator[Worker]:
-    running = Worker(gateway, long_poll_seconds=1)
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture
