@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.redis_store import RedisStore, connect
+from gateway.bootstrap import namespace
 from gateway.domain.records import OutboxEntry, UserLink
 from tests.factories import make_entry, make_link, make_request
 
@@ -129,7 +130,7 @@ def test_links_and_outbox_commands_work_on_the_base_given_with_base(runner, env)
         "ONEC_UH_BASE_URL": "http://127.0.0.1:9/uh",
         "ONEC_ERP_BASE_URL": "http://127.0.0.1:9/erp",
     }
-    erp = RedisStore(connect(env["REDIS_URL"]), env["REDIS_PREFIX"] + "erp:")
+    erp = RedisStore(connect(env["REDIS_URL"]), namespace(env["REDIS_PREFIX"], "erp"))
     erp.save_link(link(101, "erp-1", "Иванов Иван"))
     erp.enqueue(entry("press-erp", time.time() + 600))
     assert runner("links", "list", env=env).stdout.splitlines()[-1] == "0 linked"  # uh, first

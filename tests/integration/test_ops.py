@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from adapters.redis_store import RedisStore, connect
 from gateway import __version__
-from gateway.bootstrap import Gateway, build
+from gateway.bootstrap import Gateway, build, namespace
 from gateway.domain.records import UserLink
 from gateway.entrypoints.web import create_app
 from gateway.errors import RenderFailed
@@ -238,7 +238,7 @@ def test_status_with_several_bases_reports_each_base_under_its_name(
 ) -> None:
     env = two_bases(env, "http://127.0.0.1:9/erp")
     client = serve(env)
-    erp = RedisStore(connect(env["REDIS_URL"]), env["REDIS_PREFIX"] + "erp:")
+    erp = RedisStore(connect(env["REDIS_URL"]), namespace(env["REDIS_PREFIX"], "erp"))
     down = datetime.now().astimezone() - timedelta(minutes=7)
     erp.set_status(onec_down_since=down.isoformat(), last_sync_error="1C is unavailable")
     assert erp.acquire_leadership("sync", "worker-b", 30)
