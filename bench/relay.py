@@ -26,6 +26,7 @@ from bench.population import Approval, add_to_base, make_approvers, spread_tasks
 from bench.sizes import Sizes
 from bench.stats import wait_until
 from bench.subprocess_worker import WorkerProcess
+from gateway.bootstrap import namespace
 from sandbox.onec import harness as onec_harness
 from sandbox.onec.harness import RunningSandbox
 from sandbox.telegram.flood import BUCKET
@@ -155,9 +156,9 @@ def relay_bases(sizes: Sizes) -> dict[str, Any]:
     ):
         redis = connect(harness.REDIS_URL)
         approvers = make_approvers(
-            onec, telegram, RedisStore(redis, f"{prefix}uh:"), sizes.relay_approvers
+            onec, telegram, RedisStore(redis, namespace(prefix, "uh")), sizes.relay_approvers
         )
-        in_erp = add_to_base(erp, RedisStore(redis, f"{prefix}erp:"), approvers)
+        in_erp = add_to_base(erp, RedisStore(redis, namespace(prefix, "erp")), approvers)
         half, half_documents = sizes.relay_tasks // 2, max(1, sizes.relay_documents // 2)
         approvals = spread_tasks(onec, approvers, half, half_documents)
         approvals += spread_tasks(erp, in_erp, sizes.relay_tasks - half, half_documents)

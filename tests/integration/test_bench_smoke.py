@@ -45,6 +45,11 @@ def test_each_scenario_runs_and_writes_its_json(
     assert written["sizes"] == "smoke"
     assert written["machine"]["nproc"] >= 1
     assert written["table"].startswith("| item | figure | reference | target |")
+    # Not a figure but a sign the scenario measured what it says: every card reached its chat
+    # (a relay that delivered nothing, e.g. to approvers linked in the wrong namespace, is rot).
+    for name, result in written["results"].items():
+        if name.startswith("relay_"):
+            assert result["delivered"] >= result["tasks"] > 0, name
 
 
 def test_the_docs_section_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
