@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
@@ -195,24 +195,10 @@ def base_variable(base: str, setting: str) -> str:
 class Settings:
     """Validated settings; build with `Settings.from_env(mapping)`."""
 
-    onec_base_url: str
+    # One per infobase, in ONEC_BASES order; without ONEC_BASES one, with an empty name.
+    bases: tuple[OneCBaseSettings, ...]
     telegram_bot_token: Secret = field(repr=False)
     gateway_secret: Secret = field(repr=False)
-    onec_push_secret: Secret = field(default=Secret(""), repr=False)
-    onec_connector: str = Connector.ODATA.value
-    onec_username: str = ""
-    onec_password: Secret = field(default=Secret(""), repr=False)
-    onec_profile: str = "bsp"
-    onec_http_root: str = "approvals"
-    onec_soap_wsdl: str = ""
-    onec_poll_interval: float = 15.0
-    onec_timeout: float = 30.0
-    onec_approval_processes: tuple[str, ...] = ()
-    onec_other_tasks: str = OtherTasks.NOTIFY.value
-    onec_users_group: str = ""
-    onec_admins_group: str = ""
-    onec_ca_bundle: Path | None = None
-    onec_verify_tls: bool = True
     telegram_api_url: str = OFFICIAL_TELEGRAM_API
     telegram_mode: str = TelegramMode.POLLING.value
     telegram_webhook_url: str = ""
@@ -229,19 +215,6 @@ class Settings:
     work_hours: WorkHours = WorkHours(9, 19)
     log_level: str = "INFO"
     log_format: str = LogFormat.TEXT.value
-    # One per infobase, in ONEC_BASES order; without ONEC_BASES one with an empty name, whose
-    # values the flat `onec_*` fields above repeat (code that serves one base reads those).
-    bases: tuple[OneCBaseSettings, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.bases:
-            # Built from the flat fields alone (not by from_env): they are the single base.
-            flat = {
-                f.name: getattr(self, f"onec_{f.name}")
-                for f in fields(OneCBaseSettings)
-                if f.name != "infobase"
-            }
-            object.__setattr__(self, "bases", (OneCBaseSettings(infobase=Infobase(), **flat),))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -259,17 +232,10 @@ class Settings:
         return mask_url_password(self.telegram_proxy_url.reveal())
 
     @property
-    def onec_tls_verify(self) -> bool | str:
-        """What the 1C session checks certificates with: the CA bundle's path, True for the
-        system's CAs, False when ONEC_VERIFY_TLS=false."""
-        if not self.onec_verify_tls:
-            return False
-        return str(self.onec_ca_bundle) if self.onec_ca_bundle else True
-
-    @property
-    def onec_http_base(self) -> str:
-        """Base URL of the gateway's HTTP service in 1C: `<base>/hs/<root>/v1`."""
-        return f"{self.onec_base_url}/hs/{self.onec_http_root}/v1"
+    def first_base(self) -> OneCBaseSettings:
+        """The first base of ONEC_BASES, or the single base: what a command without --base
+        talks to."""
+        return self.bases[0]
 
     @property
     def several_bases(self) -> bool:
@@ -288,13 +254,8 @@ class Settings:
         values = [
             self.telegram_bot_token.reveal(),
             self.gateway_secret.reveal(),
-            self.onec_password.reveal(),
             self.telegram_webhook_secret.reveal(),
-            self.onec_push_secret.reveal(),
         ]
-        if self.onec_username and self.onec_password:
-            # What HTTP Basic encodes, so the header's base64 is masked as a whole too.
-            values.append(f"{self.onec_username}:{self.onec_password.reveal()}")
         for base in self.bases:
             values += [v for v in base.secret_values() if v not in values]
         for url in (self.redis_url.reveal(), self.telegram_proxy_url.reveal()):
@@ -452,15 +413,7 @@ class _Reader:
         if self.problems:
             # A shared ONEC_<X> that is wrong is wrong for every base; say so once.
             raise SettingsError(list(dict.fromkeys(self.problems)))
-        first = bases[0]
-        values.update(
-            {
-                f"onec_{f.name}": getattr(first, f.name)
-                for f in fields(first)
-                if f.name != "infobase"
-            }
-        )
-        return Settings(**values, bases=tuple(bases))
+        return Settings(bases=tuple(bases), **values)
 
     def _infobases(self) -> list[Infobase]:
         """The bases ONEC_BASES lists; one unnamed base without it."""

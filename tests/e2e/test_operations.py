@@ -149,7 +149,7 @@ def test_a_full_flow_at_debug_logs_no_token_password_or_gateway_secret(
         assert all(json.loads(line)["message"] is not None for line in text.splitlines())
     secrets = {
         "bot token": SANDBOX_TOKEN,
-        "1C password": gateway.settings.onec_password.reveal(),
+        "1C password": gateway.settings.first_base.password.reveal(),
         "GATEWAY_SECRET": TEST_SECRET,
     }
     for what, secret in secrets.items():

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.domain.infobases import Infobase
 from gateway.errors import SettingsError
-from gateway.settings import Secret, Settings, WorkHours
+from gateway.settings import OneCBaseSettings, Secret, Settings, WorkHours
 from tests.conftest import SANDBOX_TOKEN, TEST_SECRET
 
 VALID = {
@@ -26,12 +26,12 @@ def problems(env: dict[str, str]) -> list[str]:
 
 def test_defaults_are_those_of_the_design() -> None:
     s = Settings.from_env(VALID)
-    assert s.onec_connector == "odata"
-    assert s.onec_profile == "bsp"
-    assert s.onec_http_root == "approvals"
-    assert s.onec_soap_wsdl == "http://srv/uh/ws/approvals?wsdl"
-    assert s.onec_poll_interval == 15
-    assert s.onec_timeout == 30
+    assert s.first_base.connector == "odata"
+    assert s.first_base.profile == "bsp"
+    assert s.first_base.http_root == "approvals"
+    assert s.first_base.soap_wsdl == "http://srv/uh/ws/approvals?wsdl"
+    assert s.first_base.poll_interval == 15
+    assert s.first_base.timeout == 30
     assert s.telegram_api_url == "https://api.telegram.org"
     assert s.telegram_mode == "polling"
     assert s.redis_url.reveal() == "redis://127.0.0.1:6379/0"
@@ -42,7 +42,7 @@ def test_defaults_are_those_of_the_design() -> None:
     assert s.remind_after_hours == 24
     assert s.work_hours == WorkHours(9, 19)
     assert (s.log_level, s.log_format) == ("INFO", "text")
-    assert s.onec_http_base == "http://srv/uh/hs/approvals/v1"
+    assert s.first_base.http_base == "http://srv/uh/hs/approvals/v1"
 
 
 def test_an_empty_environment_names_each_required_setting_on_its_own_line() -> None:
@@ -192,15 +192,15 @@ def test_secret_compares_by_value_but_hides_it() -> None:
 
 def test_cyrillic_username_and_a_trailing_slash_on_the_base_url_are_fine() -> None:
     s = Settings.from_env({**VALID, "ONEC_BASE_URL": "https://srv/uh/", "ONEC_USERNAME": "Шлюз"})
-    assert s.onec_base_url == "https://srv/uh"
-    assert s.onec_username == "Шлюз"
+    assert s.first_base.base_url == "https://srv/uh"
+    assert s.first_base.username == "Шлюз"
 
 
 def test_addressing_settings_default_to_no_approvals_and_notified_other_tasks() -> None:
     s = Settings.from_env(VALID)
-    assert s.onec_approval_processes == ()
-    assert s.onec_other_tasks == "notify"
-    assert (s.onec_users_group, s.onec_admins_group) == ("", "")
+    assert s.first_base.approval_processes == ()
+    assert s.first_base.other_tasks == "notify"
+    assert (s.first_base.users_group, s.first_base.admins_group) == ("", "")
 
 
 def test_approval_processes_are_a_list_of_business_process_sets() -> None:
@@ -212,12 +212,12 @@ def test_approval_processes_are_a_list_of_business_process_sets() -> None:
             "ONEC_USERS_GROUP": " Согласующие ",
         }
     )
-    assert s.onec_approval_processes == (
+    assert s.first_base.approval_processes == (
         "BusinessProcess_Согласование",
         "BusinessProcess_Исполнение",
     )
-    assert s.onec_other_tasks == "off"
-    assert s.onec_users_group == "Согласующие"
+    assert s.first_base.other_tasks == "off"
+    assert s.first_base.users_group == "Согласующие"
 
 
 def test_a_process_named_without_its_set_prefix_is_refused() -> None:
@@ -227,11 +227,11 @@ def test_a_process_named_without_its_set_prefix_is_refused() -> None:
 
 
 def test_the_push_key_is_optional_but_strong_and_never_the_button_key() -> None:
-    assert not Settings.from_env(VALID).onec_push_secret  # pushes off
+    assert not Settings.from_env(VALID).first_base.push_secret  # pushes off
     push_key = "onec-push-secret-0123456789"
-    assert Settings.from_env({**VALID, "ONEC_PUSH_SECRET": push_key}).onec_push_secret == Secret(
-        push_key
-    )
+    assert Settings.from_env(
+        {**VALID, "ONEC_PUSH_SECRET": push_key}
+    ).first_base.push_secret == Secret(push_key)
     assert problems({**VALID, "ONEC_PUSH_SECRET": "short"}) == [
         "ONEC_PUSH_SECRET: too short: use at least 16 random characters "
         "(e.g. `openssl rand -hex 32`)"
@@ -281,11 +281,11 @@ def test_1c_certificates_are_checked_against_the_system_cas_unless_told_otherwis
 ) -> None:
     bundle = tmp_path / "company-ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    assert Settings.from_env(VALID).onec_tls_verify is True
-    assert Settings.from_env({**VALID, "ONEC_CA_BUNDLE": str(bundle)}).onec_tls_verify == str(
+    assert Settings.from_env(VALID).first_base.tls_verify is True
+    assert Settings.from_env({**VALID, "ONEC_CA_BUNDLE": str(bundle)}).first_base.tls_verify == str(
         bundle
     )
-    assert Settings.from_env({**VALID, "ONEC_VERIFY_TLS": "false"}).onec_tls_verify is False
+    assert Settings.from_env({**VALID, "ONEC_VERIFY_TLS": "false"}).first_base.tls_verify is False
 
 
 def test_card_content_settings_default_to_everything_and_name_bad_values() -> None:
@@ -311,17 +311,18 @@ TWO_BASES = {
 }
 
 
-def test_a_single_base_is_one_unnamed_base_with_the_flat_values() -> None:
+def test_a_single_base_is_one_unnamed_base_with_the_plain_onec_values() -> None:
     s = Settings.from_env({**VALID, "ONEC_CONNECTOR": "soap", "ONEC_PUSH_SECRET": "p" * 20})
     (base,) = s.bases
+    assert base is s.first_base
     assert base.infobase == Infobase()
     assert not s.several_bases
     assert (base.connector, base.base_url, base.push_secret) == (
-        s.onec_connector,
-        s.onec_base_url,
-        s.onec_push_secret,
+        "soap",
+        "http://srv/uh",
+        Secret("p" * 20),
     )
-    assert (base.http_base, base.tls_verify) == (s.onec_http_base, s.onec_tls_verify)
+    assert (base.http_base, base.tls_verify) == ("http://srv/uh/hs/approvals/v1", True)
 
 
 def test_each_base_reads_its_own_variables_and_falls_back_to_the_shared_ones() -> None:
@@ -336,8 +337,8 @@ def test_each_base_reads_its_own_variables_and_falls_back_to_the_shared_ones() -
     assert erp.http_base == "https://srv/erp/hs/approvals/v1"
     assert s.several_bases
     assert s.base("erp") is erp
-    # Code that serves one base still reads the flat fields: they are the first base's.
-    assert (s.onec_base_url, s.onec_connector) == ("https://srv/uh", "odata")
+    # A command without --base talks to the first base of ONEC_BASES.
+    assert s.first_base is uh
 
 
 def test_each_base_needs_its_own_address_and_the_shared_one_is_not_required() -> None:
@@ -406,9 +407,8 @@ def test_every_base_secret_is_masked() -> None:
     assert "Шлюз:пароль-ERP" in values
 
 
-def test_settings_built_from_flat_fields_have_their_single_base() -> None:
-    s = Settings(
-        onec_base_url="http://srv/uh", telegram_bot_token=Secret("t"), gateway_secret=Secret("g")
-    )
-    (base,) = s.bases
-    assert (base.infobase, base.base_url, base.connector) == (Infobase(), "http://srv/uh", "odata")
+def test_settings_built_in_code_take_their_bases_and_defaults() -> None:
+    base = OneCBaseSettings(infobase=Infobase(), base_url="http://srv/uh")
+    s = Settings(bases=(base,), telegram_bot_token=Secret("t"), gateway_secret=Secret("g"))
+    assert s.first_base is base
+    assert (base.connector, s.telegram_mode, s.redis_prefix) == ("odata", "polling", "tg1c:")
