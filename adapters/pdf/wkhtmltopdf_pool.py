@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import IO, Final, Generic, Protocol, TypeVar
 
@@ -77,7 +78,7 @@ class PooledProcess(Protocol[R_co]):
     def close(self) -> None: ...
 
 
-class KeptProcess:
+class KeptProcess(ABC):
     """What every engine process the pool keeps shares: the child process, the thread reading
     its answers (`_read_answers`, one per engine), and the counts the pool retires it by."""
 
@@ -103,9 +104,9 @@ class KeptProcess:
         self._reader = threading.Thread(target=self._read_answers, name=name, daemon=True)
         self._reader.start()
 
+    @abstractmethod
     def _read_answers(self) -> None:
         """Each engine's own: its output turned into answers, until the process ends."""
-        raise NotImplementedError
 
     def _served(self) -> None:
         """One more document done: it counts toward PROCESS_DOCUMENTS, and idling starts now."""
